@@ -1,0 +1,56 @@
+"""API composition root: ``create_app(settings)``; the lifespan owns the pool and the Temporal client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api.errors import install_error_handlers
+from api.middleware import RequestContextMiddleware
+from api.routes import cases, health
+from infra.auth import TokenVerifier
+from infra.db.pool import create_pool
+from infra.runtime import database_dsn
+from infra.settings import Settings
+from infra.temporal import connect
+
+
+def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI:
+    """Build the API.
+
+    Args:
+        settings: the process settings.
+        temporal: an existing client to use instead of connecting (the caller keeps owning it).
+
+    Returns:
+        The application; its lifespan opens (and closes) the pool and, unless given, the Temporal client.
+        Neither needs its server to be up at start: ``/readyz`` reports what is missing.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await create_pool(database_dsn(settings), min_size=0, max_size=settings.db_pool_max)
+        client = temporal or await connect(settings, lazy=True)
+        app.state.settings = settings
+        app.state.pool = pool
+        app.state.temporal = client
+        app.state.verifier = TokenVerifier(settings)
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="casework",
+        summary="社会救助案件工作流引擎 — case-workflow engine for county social assistance",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(cases.router)
+    return app

@@ -1,0 +1,42 @@
+"""Domain error hierarchy.
+
+Every error carries a stable machine ``code`` (mapped to HTTP status and Temporal error type at the edges)
+and, where it concerns one input field, the ``field`` path so the API can name it. Messages never contain
+personal data: they name the field and the reason, not the value.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class of every rule violation raised by the domain.
+
+    Args:
+        message: a human-readable reason, free of personal data.
+        field: the path of the offending input field, e.g. ``("members", 0, "resident_id")``.
+    """
+
+    code = "domain_error"
+
+    def __init__(self, message: str, *, field: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    """The command's content breaks a rule (maps to 422)."""
+
+    code = "invalid_input"
+
+
+class InvalidTransition(DomainError):
+    """The command does not fit the case's current stage (maps to 409)."""
+
+    code = "invalid_transition"
+
+
+class NotPermitted(DomainError):
+    """The actor's role or jurisdiction does not allow the command (maps to 403)."""
+
+    code = "not_permitted"

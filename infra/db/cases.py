@@ -1,0 +1,97 @@
+"""The case store: one row per case and one per recorded event, written by the workflow's activity.
+
+Writes are idempotent and order-safe: events are keyed by ``(case_id, seq)`` and inserted with
+``ON CONFLICT DO NOTHING``; the case row only moves forward (a write with a version not above the stored one
+changes nothing), so an activity retry or a replayed write never duplicates an event or moves a case back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+
+from domain.events import CaseEvent
+from domain.ids import workflow_id_for
+from domain.state import CaseState
+
+_INSERT_EVENT = """
+INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_role, actor_jurisdiction, payload)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (case_id, seq) DO NOTHING
+"""
+
+_UPSERT_CASE = """
+INSERT INTO cases (case_id, workflow_id, program, stage, village_code, township_code, county_code,
+                   household_size, version, opened_at, stage_since, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT (case_id) DO UPDATE SET
+    stage = EXCLUDED.stage,
+    household_size = EXCLUDED.household_size,
+    version = EXCLUDED.version,
+    stage_since = EXCLUDED.stage_since,
+    updated_at = EXCLUDED.updated_at
+WHERE cases.version < EXCLUDED.version
+"""
+
+_GET_CASE = "SELECT * FROM cases WHERE case_id = $1"
+_GET_EVENTS = "SELECT seq, type, payload FROM case_events WHERE case_id = $1 ORDER BY seq"
+
+
+class CaseStore(Protocol):
+    """Port for recording case transitions."""
+
+    async def record(self, state: CaseState, events: list[CaseEvent]) -> None: ...
+
+
+class PgCaseStore:
+    """PostgreSQL case store. It does not own the pool it is given and never closes it."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def record(self, state: CaseState, events: list[CaseEvent]) -> None:
+        """Record new events and the case's state after them, in one transaction.
+
+        Args:
+            state: the state after ``events``.
+            events: the events of this transition (may be empty for a state-only refresh).
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            for ev in events:
+                await conn.execute(
+                    _INSERT_EVENT,
+                    ev.case_id,
+                    ev.seq,
+                    ev.type,
+                    ev.at,
+                    ev.actor.id,
+                    ev.actor.role.value,
+                    ev.actor.jurisdiction,
+                    ev.model_dump(mode="json"),
+                )
+            await conn.execute(
+                _UPSERT_CASE,
+                state.case_id,
+                workflow_id_for(state.case_id),
+                state.program.value,
+                state.stage.value,
+                state.village_code,
+                state.township_code,
+                state.county_code,
+                len(state.members),
+                state.version,
+                state.opened_at,
+                state.stage_since,
+                state.updated_at,
+            )
+
+    async def get_case(self, case_id: UUID) -> dict[str, Any] | None:
+        """The stored case row, or None."""
+        row = await self._pool.fetchrow(_GET_CASE, case_id)
+        return dict(row) if row else None
+
+    async def get_events(self, case_id: UUID) -> list[dict[str, Any]]:
+        """The stored events of a case, in order."""
+        return [dict(r) for r in await self._pool.fetch(_GET_EVENTS, case_id)]

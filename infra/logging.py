@@ -1,0 +1,70 @@
+"""structlog, configured once per process, with the standard library (and so Temporal's loggers) bridged in.
+
+JSON lines when stderr is not a terminal, coloured console output when it is. Context such as
+``request_id``, ``case_id`` and ``workflow_id`` is bound through contextvars and merged into every line.
+Log events never carry personal data: ids and codes only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+_CONFIGURED_JSON: bool | None = None
+
+
+def _shared_processors() -> list[Any]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+
+
+def configure_logging(*, json: bool | None = None, level: str = "INFO") -> None:
+    """Configure structlog and route stdlib logging through the same processor chain.
+
+    Args:
+        json: JSON output; None chooses JSON unless stderr is a terminal.
+        level: the root log level.
+    """
+    global _CONFIGURED_JSON
+    use_json = (not sys.stderr.isatty()) if json is None else json
+    shared = _shared_processors()
+    renderer: Any = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *([structlog.processors.dict_tracebacks] if use_json else []),
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # uvicorn installs its own handlers; make its loggers propagate to ours instead.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        lg = logging.getLogger(name)
+        lg.handlers.clear()
+        lg.propagate = True
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    _CONFIGURED_JSON = use_json

@@ -1,0 +1,95 @@
+"""One ``Settings`` for every process, read from ``CASEWORK_*`` environment variables (and ``.env``).
+
+Built only in composition roots (CLI commands, ``api.main.create_app``, ``worker.main``), never at import.
+When ``temporal_address`` / ``database_url`` are unset, the embedded servers under ``var_dir`` are used.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Typed configuration. Every field maps to ``CASEWORK_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CASEWORK_", env_file=".env", extra="ignore")
+
+    # Where embedded servers keep their data, keys and pid files.
+    var_dir: Path = Path("var")
+
+    # Temporal. Unset address: the embedded dev server on embedded_temporal_port.
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "casework"
+    temporal_tls: bool = False
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: str | None = None
+    embedded_temporal_port: int = 7233
+    embedded_temporal_ui_port: int = 8233
+
+    # PostgreSQL. Unset: the embedded server, data under var_dir/pg.
+    database_url: str | None = None
+    database_name: str = "casework"
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+
+    # HTTP API.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    # Authentication. Unset secret and key: the development HS256 key generated under var_dir/keys.
+    jwt_secret: str | None = Field(default=None, repr=False)
+    jwt_public_key_file: Path | None = None
+    jwt_jwks_url: str | None = None
+    jwt_algorithms: list[str] = ["HS256"]
+    jwt_issuer: str = "casework"
+    jwt_audience: str = "casework-api"
+
+    # Logging. None: JSON when stderr is not a terminal.
+    log_json: bool | None = None
+    log_level: str = "INFO"
+
+    @field_validator("temporal_address", "database_url", "jwt_secret", "jwt_jwks_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("CASEWORK_DATABASE_URL must be a postgresql:// URL")
+        return value
+
+    @property
+    def embedded_temporal(self) -> bool:
+        return self.temporal_address is None
+
+    @property
+    def embedded_postgres(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def effective_temporal_address(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.embedded_temporal_port}"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.var_dir / "run"
+
+    @property
+    def dev_jwt_key_file(self) -> Path:
+        return self.var_dir / "keys" / "jwt-dev-hs256.key"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, built once (the FastAPI dependency overrides this in tests)."""
+    return Settings()

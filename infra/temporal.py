@@ -1,0 +1,66 @@
+"""Temporal client factory and the project's custom search attributes.
+
+Every client (worker, API, CLI, tests) uses the pydantic data converter so payloads round-trip as models.
+"""
+
+from __future__ import annotations
+
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import TLSConfig
+
+from infra.search_attributes import SEARCH_ATTRIBUTES
+from infra.settings import Settings
+
+def _tls(settings: Settings) -> TLSConfig | bool:
+    if not settings.temporal_tls:
+        return False
+    read = lambda p: p.read_bytes() if p else None  # noqa: E731
+    return TLSConfig(
+        server_root_ca_cert=read(settings.temporal_tls_ca_file),
+        client_cert=read(settings.temporal_tls_cert_file),
+        client_private_key=read(settings.temporal_tls_key_file),
+        domain=settings.temporal_tls_server_name,
+    )
+
+
+async def connect(settings: Settings, *, address: str | None = None, lazy: bool = False) -> Client:
+    """Connect a Temporal client with the pydantic converter, TLS and API key from settings.
+
+    Args:
+        settings: the process settings.
+        address: overrides the configured address (tests).
+        lazy: connect on first use instead of now (the API starts even while Temporal is down).
+
+    Returns:
+        A client; the caller owns it.
+    """
+    return await Client.connect(
+        address or settings.effective_temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        tls=_tls(settings),
+        api_key=settings.temporal_api_key,
+        lazy=lazy,
+    )
+
+
+async def ensure_search_attributes(client: Client) -> list[str]:
+    """Register any missing custom search attributes on an existing cluster (idempotent).
+
+    Args:
+        client: a connected client; its namespace is used.
+
+    Returns:
+        The names that were added.
+    """
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    missing = {n: t for n, t in SEARCH_ATTRIBUTES.items() if n not in existing.custom_attributes}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
+    return sorted(missing)

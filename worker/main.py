@@ -1,0 +1,67 @@
+"""Worker composition root: settings → logging → pool → Temporal client → Worker.
+
+Horizontally scalable: run as many ``casework worker`` processes as needed against one cluster and database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import asyncpg
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import build_activities
+from infra.db.cases import PgCaseStore
+from infra.db.migrate import migrate
+from infra.db.pool import create_pool
+from infra.logging import configure_logging
+from infra.runtime import database_dsn
+from infra.settings import Settings
+from infra.temporal import connect
+from workflows import WORKFLOWS
+
+log = structlog.get_logger(__name__)
+
+
+def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str) -> Worker:
+    """A worker for every workflow and activity, wired to the given pool (which it does not own)."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=build_activities(store=PgCaseStore(pool)),
+    )
+
+
+async def run_worker(client: Client, pool: asyncpg.Pool, settings: Settings, stop: asyncio.Event) -> None:
+    """Run a worker until ``stop`` is set, then shut it down gracefully (in-flight tasks finish)."""
+    worker = build_worker(client, pool, settings.temporal_task_queue)
+    async with worker:
+        log.info("worker.started", task_queue=settings.temporal_task_queue)
+        await stop.wait()
+    log.info("worker.stopped")
+
+
+async def _main(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    pool = await create_pool(database_dsn(settings), min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        client = await connect(settings)
+        await run_worker(client, pool, settings, stop)
+    finally:
+        await pool.close()
+
+
+def main(settings: Settings | None = None) -> None:
+    """``casework worker``."""
+    settings = settings or Settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    asyncio.run(_main(settings))
