@@ -18,7 +18,7 @@ from domain.state import CaseState, Stage
 class MemberCreate(BaseModel):
     """A household member as the window enters it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: Annotated[str, Field(min_length=1, max_length=50)]
     resident_id: Annotated[

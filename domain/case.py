@@ -119,7 +119,7 @@ def _validated_members(members: Iterable[Member], ctx: DecisionContext) -> tuple
         if rid.value in seen:
             raise InvalidInput("the same resident ID number appears twice in the household", field=field)
         seen.add(rid.value)
-        out.append(member.model_copy(update={"resident_id": rid.value, "name": member.name.strip()}))
+        out.append(member.model_copy(update={"resident_id": rid.value}))
     applicants = [i for i, m in enumerate(out) if m.relation == Relation.APPLICANT]
     if len(applicants) != 1:
         raise InvalidInput(

@@ -45,7 +45,7 @@ _VILLAGE = re.compile(r"^[0-9]{12}$")
 
 def is_jurisdiction_code(code: str) -> bool:
     """Whether ``code`` has the shape of a county (6), township (9) or village (12) code."""
-    return bool(_JURISDICTION.match(code))
+    return bool(_JURISDICTION.fullmatch(code))
 
 
 def covers(jurisdiction: str, code: str) -> bool:
@@ -58,7 +58,7 @@ def covers(jurisdiction: str, code: str) -> bool:
     Returns:
         True when ``code`` lies inside ``jurisdiction``.
     """
-    return is_jurisdiction_code(jurisdiction) and len(code) >= len(jurisdiction) and code.startswith(jurisdiction)
+    return is_jurisdiction_code(jurisdiction) and is_jurisdiction_code(code) and code.startswith(jurisdiction)
 
 
 def township_of(village_code: str) -> str:
@@ -84,7 +84,7 @@ def validate_village_code(code: str) -> str:
         InvalidInput: when the shape is wrong, the village part is ``000`` (that is the township itself), or
             the township is not one of the county's known townships.
     """
-    if not _VILLAGE.match(code):
+    if not _VILLAGE.fullmatch(code):
         raise InvalidInput("must be a 12-digit village code (统计用区划代码)")
     if code[9:] == "000":
         raise InvalidInput("village part (digits 10-12) is 000, which names a township, not a village")

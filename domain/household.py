@@ -40,7 +40,7 @@ class Relation(StrEnum):
 class Member(BaseModel):
     """One household member. ``resident_id`` is normalised (upper-case X) by the domain."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=50)
     resident_id: str

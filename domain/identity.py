@@ -71,7 +71,7 @@ def parse_resident_id(raw: str) -> ResidentId:
         InvalidInput: naming the reason, never echoing the number.
     """
     value = raw.strip().upper()
-    if not _SHAPE.match(value):
+    if not _SHAPE.fullmatch(value):
         raise InvalidInput("must be 18 characters: 17 digits and a check digit or X (GB 11643-1999)")
     try:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

@@ -51,7 +51,11 @@ def issue_token(settings: Settings, *, sub: str, role: Role, jurisdiction: str, 
         AuthError: no HS256 secret is configured.
         pydantic.ValidationError: the jurisdiction is not a 6-, 9- or 12-digit code.
     """
-    secret = signing_secret(settings) or ensure_dev_key(settings)
+    secret = signing_secret(settings)
+    if secret is None:
+        if settings.jwt_public_key_file or settings.jwt_jwks_url:
+            raise AuthError("no HS256 secret configured: tokens come from the identity provider")
+        secret = ensure_dev_key(settings)
     actor = Actor(id=sub, role=role, jurisdiction=jurisdiction)
     claims = {
         "sub": actor.id,

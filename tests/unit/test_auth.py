@@ -1,0 +1,125 @@
+"""Bearer JWTs: issue, verify, and every rejection path (infra/auth.py)."""
+
+from __future__ import annotations
+
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+import pydantic
+import pytest
+
+from domain.actors import Actor, Role
+from infra.auth import AuthError, TokenVerifier, ensure_dev_key, issue_token
+from infra.settings import Settings
+
+SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
+ACTOR = Actor(id="w1", role=Role.FRONT_OFFICE, jurisdiction="532302101")
+
+
+def settings(tmp_path: Path, secret: str | None = SECRET, **overrides: object) -> Settings:
+    """Settings isolated from CASEWORK_* variables and any .env file."""
+    return Settings(_env_file=None, var_dir=tmp_path, jwt_secret=secret, jwt_public_key_file=None,
+                    jwt_jwks_url=None, **overrides)  # type: ignore[call-arg]
+
+
+def token_for(s: Settings, now: datetime | None = None, ttl: timedelta = timedelta(hours=8)) -> str:
+    return issue_token(s, sub=ACTOR.id, role=ACTOR.role, jurisdiction=ACTOR.jurisdiction,
+                       now=now or datetime.now(UTC), ttl=ttl)
+
+
+def craft(**changes: object) -> str:
+    """A token signed with SECRET whose claims are changed (None removes a claim)."""
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"sub": "w1", "role": "front_office", "jurisdiction": "532302101", "iss": "casework",
+              "aud": "casework-api", "iat": now, "exp": now + 600} | changes
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, SECRET, algorithm="HS256")
+
+
+def assert_rejected(verifier: TokenVerifier, token: str) -> str:
+    with pytest.raises(AuthError) as exc:
+        verifier.verify(token)
+    message = str(exc.value)
+    assert all(part not in message for part in [token, *token.split(".")])
+    return message
+
+
+def test_a_token_issued_with_the_configured_secret_verifies_to_its_actor(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+
+    assert TokenVerifier(s).verify(token_for(s)) == ACTOR
+    assert TokenVerifier(s).verify(craft()) == ACTOR
+    assert not s.dev_jwt_key_file.exists()
+
+
+def test_without_a_secret_a_private_dev_key_is_created_and_used(tmp_path: Path) -> None:
+    s = settings(tmp_path, secret=None)
+
+    token = token_for(s)
+
+    key_file = tmp_path / "keys" / "jwt-dev-hs256.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert ensure_dev_key(s) == key_file.read_text().strip()
+    assert jwt.decode(token, key_file.read_text().strip(), algorithms=["HS256"], audience="casework-api")
+    assert TokenVerifier(s).verify(token) == ACTOR
+
+
+def test_an_expired_token_is_rejected(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+    token = token_for(s, now=datetime.now(UTC) - timedelta(hours=2), ttl=timedelta(hours=1))
+
+    assert "expired" in assert_rejected(TokenVerifier(s), token)
+
+
+@pytest.mark.parametrize(
+    "issuer_settings",
+    [
+        {"secret": "another-secret-that-is-also-long-enough-x"},
+        {"secret": None},  # the dev key, while the verifier has a configured secret
+        {"jwt_audience": "other-api"},
+        {"jwt_issuer": "someone-else"},
+    ],
+)
+def test_a_token_from_another_key_audience_or_issuer_is_rejected(
+    tmp_path: Path, issuer_settings: dict[str, object]
+) -> None:
+    token = token_for(settings(tmp_path, **issuer_settings))
+
+    assert_rejected(TokenVerifier(settings(tmp_path)), token)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"role": None}, {"role": "mayor"}, {"jurisdiction": None}, {"jurisdiction": "5323"},
+     {"jurisdiction": "53230210A"}, {"sub": None}, {"exp": None}, {"aud": None}],
+)
+def test_a_token_with_missing_or_invalid_claims_is_rejected(
+    tmp_path: Path, changes: dict[str, object]
+) -> None:
+    assert_rejected(TokenVerifier(settings(tmp_path)), craft(**changes))
+
+
+def test_a_malformed_token_is_rejected(tmp_path: Path) -> None:
+    assert_rejected(TokenVerifier(settings(tmp_path)), "Zm9vYmFy.YmF6cXV4.c2lnbmF0dXJl")
+
+
+@pytest.mark.parametrize("jurisdiction", ["5323", "53230210", "5323021010011", "county"])
+def test_issuing_a_token_for_an_invalid_jurisdiction_fails_validation(
+    tmp_path: Path, jurisdiction: str
+) -> None:
+    """SPEC §2: jurisdictions are 6-, 9- or 12-digit division codes."""
+    with pytest.raises(pydantic.ValidationError):
+        issue_token(settings(tmp_path), sub="w1", role=Role.FRONT_OFFICE, jurisdiction=jurisdiction,
+                    now=datetime.now(UTC))
+
+
+def test_issuing_is_refused_when_tokens_come_from_an_identity_provider(tmp_path: Path) -> None:
+    """With only a public key or JWKS configured there is no HS256 secret; no dev key is silently made."""
+    key = tmp_path / "pub.pem"
+    key.write_text("-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n")
+    settings = Settings(_env_file=None, var_dir=tmp_path / "var", jwt_public_key_file=key)  # type: ignore[call-arg]
+
+    with pytest.raises(AuthError, match="no HS256 secret"):
+        issue_token(settings, sub="w1", role=Role.FRONT_OFFICE, jurisdiction="532302101", now=datetime.now(UTC))
+    assert not settings.dev_jwt_key_file.exists()
