@@ -1,6 +1,7 @@
 # Quick start: `make run` (the whole engine, embedded servers) and `make test` (the whole suite).
 # Both set up their own virtualenv from pyproject.toml; nothing but Python >= 3.11 is needed.
-PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null 2>&1 && { echo $$p; break; }; done)
+# The first interpreter that really runs and is >= 3.11 (pyenv shims may exist for versions that are not active).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -10,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "casework needs Python >= 3.11, found " + sys.version.split()[0])'
+	@test -n "$(PYTHON)" || { echo "casework needs Python >= 3.11 (python3 on PATH)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
