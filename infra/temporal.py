@@ -6,12 +6,30 @@ Every client (worker, API, CLI, tests) uses the pydantic data converter so paylo
 from __future__ import annotations
 
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+import logging
+from functools import lru_cache
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import TLSConfig
 
 from infra.search_attributes import SEARCH_ATTRIBUTES
 from infra.settings import Settings
+
+@lru_cache(maxsize=1)
+def sdk_runtime() -> Runtime:
+    """The process's Temporal runtime, with the Rust core's log lines forwarded to the stdlib logger
+    ``temporalio.core`` so they pass through the same structlog pipeline as everything else."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+            )
+        )
+    )
+
 
 def _tls(settings: Settings) -> TLSConfig | bool:
     if not settings.temporal_tls:
@@ -43,6 +61,7 @@ async def connect(settings: Settings, *, address: str | None = None, lazy: bool 
         tls=_tls(settings),
         api_key=settings.temporal_api_key,
         lazy=lazy,
+        runtime=sdk_runtime(),
     )
 
 

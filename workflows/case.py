@@ -82,6 +82,10 @@ class CaseWorkflow:
             retry_policy=STORE_RETRY,
         )
         self._pending = []
+        # workflow.logger is replay-safe (silent during replay); ids go to extra, never personal data.
+        workflow.logger.info(
+            "case.opened", extra={"case_id": str(self._state.case_id), "stage": self._state.stage.value}
+        )
         await workflow.wait_condition(lambda: self._state.is_closed)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CaseSnapshot(state=self._state)
