@@ -5,10 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
+
+from activities.calendar import CalendarActivities
 from activities.cases import CaseStoreActivities
+from activities.parameters import ParameterActivities
+from activities.verification import VerificationActivities
 from infra.db.cases import CaseStore
+from infra.db.economic_records import EconomicRecordsPort
+from infra.parameters import ParameterFile
 
 
-def build_activities(*, store: CaseStore) -> list[Callable[..., Any]]:
+def build_activities(
+    *, store: CaseStore, pool: asyncpg.Pool, records: EconomicRecordsPort, parameters: ParameterFile
+) -> list[Callable[..., Any]]:
     """The activity callables a worker registers, wired to their dependencies."""
-    return [CaseStoreActivities(store).record_case]
+    calendar = CalendarActivities(pool)
+    return [
+        CaseStoreActivities(store).record_case,
+        ParameterActivities(parameters).resolve_parameters,
+        calendar.compute_deadline,
+        VerificationActivities(records).run_info_check,
+    ]

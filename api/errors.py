@@ -20,6 +20,18 @@ class CaseNotFound(Exception):
     """No case with that id."""
 
 
+class CaseClosed(Exception):
+    """The case's workflow has completed: no more steps."""
+
+
+class ConflictWithCase(Exception):
+    """A member already belongs to another active case."""
+
+    def __init__(self, case_id: object) -> None:
+        super().__init__(str(case_id))
+        self.case_id = case_id
+
+
 def _validation_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
     # Drop "input" and "ctx": the offending value may be a resident ID number or a name.
     return {"detail": [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]}
@@ -43,7 +55,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, InvalidInput):
             loc = ["body", *exc.field]
             return JSONResponse(
-                status_code=422, content={"detail": [{"loc": loc, "msg": exc.message, "type": exc.code}]}
+                status_code=422,
+                content={"detail": [{"loc": loc, "msg": exc.message, "type": exc.code}], "code": exc.code},
             )
         status = 403 if isinstance(exc, NotPermitted) else 409 if isinstance(exc, InvalidTransition) else 422
         log.info("request.refused", code=exc.code, status=status)
@@ -52,6 +65,18 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CaseNotFound)
     async def _not_found(_: Request, __: CaseNotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": "case not found"})
+
+    @app.exception_handler(CaseClosed)
+    async def _closed(_: Request, exc: CaseClosed) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": f"the case is closed ({exc})", "code": "case_closed"})
+
+    @app.exception_handler(ConflictWithCase)
+    async def _conflict(_: Request, exc: ConflictWithCase) -> JSONResponse:
+        return JSONResponse(
+            status_code=409,
+            content={"detail": f"a member already belongs to active case {exc.case_id}", "code": "member_in_case",
+                     "case_id": str(exc.case_id)},
+        )
 
     @app.exception_handler(RPCError)
     async def _temporal(_: Request, exc: RPCError) -> JSONResponse:

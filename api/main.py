@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
-from api.routes import cases, health
+from api.routes import cases, health, notices
 from infra.auth import TokenVerifier
 from infra.db.pool import create_pool
 from infra.runtime import database_dsn
@@ -53,4 +53,5 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(cases.router)
+    app.include_router(notices.router)
     return app

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.divisions import validate_village_code
 from domain.errors import InvalidInput
-from domain.household import MAX_MEMBERS, AreaType, Program, Relation
+from domain.household import (
+    MAX_MEMBERS, AreaType, Declaration, IncomeItem, LabourCapacity, Program, PropertyItem, Relation,
+)
 from domain.identity import parse_resident_id
-from domain.state import CaseState, Stage
+from domain.commands import HumanCommand
+from domain.state import CaseState, PendingStep, Stage
 
 
 class MemberCreate(BaseModel):
@@ -25,6 +29,9 @@ class MemberCreate(BaseModel):
         str, Field(min_length=18, max_length=18, description="18-character resident ID number (GB 11643-1999)")
     ]
     relation: Relation
+    labour_capacity: LabourCapacity = LabourCapacity.FULL
+    disability_grade: Annotated[int, Field(ge=1, le=4)] | None = None
+    serious_illness: bool = False
 
     @field_validator("resident_id")
     @classmethod
@@ -33,6 +40,29 @@ class MemberCreate(BaseModel):
             return parse_resident_id(value).value
         except InvalidInput as err:
             raise ValueError(err.message) from None
+
+
+class IncomeItemCreate(IncomeItem):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PropertyItemCreate(PropertyItem):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeclarationCreate(BaseModel):
+    """The written declaration of income (totals over the reference period) and property (S1 Art. 9)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    income: Annotated[list[IncomeItemCreate], Field(max_length=200)] = []
+    property: Annotated[list[PropertyItemCreate], Field(max_length=200)] = []
+
+    def to_domain(self) -> Declaration:
+        return Declaration(
+            income=[IncomeItem(**i.model_dump()) for i in self.income],
+            property=[PropertyItem(**p.model_dump()) for p in self.property],
+        )
 
 
 class CaseCreate(BaseModel):
@@ -44,6 +74,7 @@ class CaseCreate(BaseModel):
     village_code: Annotated[str, Field(description="12-digit village (村/社区) code, 统计用区划代码")]
     area_type: AreaType
     members: Annotated[list[MemberCreate], Field(min_length=1, max_length=MAX_MEMBERS)]
+    declaration: DeclarationCreate = DeclarationCreate()
 
     @field_validator("village_code")
     @classmethod
@@ -86,6 +117,83 @@ class CasePublic(BaseModel):
             stage_since=state.stage_since,
             updated_at=state.updated_at,
         )
+
+
+class PendingPublic(BaseModel):
+    step: str
+    roles: list[str]
+    due: date | None = None
+    overdue: bool = False
+
+
+class DeadlinePublic(BaseModel):
+    step: str
+    due: date
+    escalated: bool
+
+
+class CaseDetail(CasePublic):
+    """A case with where it stands in the procedure: the pending step, who must act, by when."""
+
+    pending: PendingPublic | None = None
+    t0: date | None = None
+    deadlines: list[DeadlinePublic] = []
+    close_relative_filed: bool = False
+    open_objections: int = 0
+    open_complaints: int = 0
+    prelim_eligible: bool | None = None
+    monthly_amount: Decimal | None = None
+    first_payment_month: str | None = None
+    rejection_reasons: list[str] = []
+
+    @classmethod
+    def of_snapshot(cls, state: CaseState, pending: PendingStep | None, workflow_id: str) -> CaseDetail:
+        base = CasePublic.of(state, workflow_id).model_dump()
+        return cls(
+            **base,
+            pending=PendingPublic(step=pending.step, roles=[r.value for r in pending.roles], due=pending.due,
+                                  overdue=pending.overdue_escalated) if pending else None,
+            t0=state.t0,
+            deadlines=[DeadlinePublic(step=d.step, due=d.due, escalated=d.escalated)
+                       for d in sorted(state.deadlines.values(), key=lambda d: d.due)],
+            close_relative_filed=bool(state.close_relatives),
+            open_objections=state.open_objections,
+            open_complaints=state.open_complaints,
+            prelim_eligible=state.prelim_eligible,
+            monthly_amount=state.monthly_amount,
+            first_payment_month=state.first_payment_month,
+            rejection_reasons=list(state.rejection_reasons),
+        )
+
+
+class CommandCreate(BaseModel):
+    """One step of the procedure: ``{"command": {"type": "...", ...}}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: HumanCommand
+
+
+class CommandOutcome(BaseModel):
+    case: CaseDetail
+    events: list[str]
+    first_seq: int
+
+
+class TrailEntry(BaseModel):
+    """One recorded decision: who, when, why, on what basis, with which parameters and explanation."""
+
+    seq: int
+    type: str
+    at: datetime
+    actor_id: str
+    actor_role: str
+    actor_jurisdiction: str
+    reason: str | None = None
+    legal_basis: list[str] = []
+    parameter_set_version: str | None = None
+    details: dict[str, Any] = {}
+    explanation: list[dict[str, Any]] = []
 
 
 class Problem(BaseModel):

@@ -20,6 +20,11 @@ class Role(StrEnum):
     COUNTY_APPROVER = "county_approver"  # S1 Arts. 20, 21
     SUPERVISOR = "supervisor"  # S1 Arts. 35-37
     AUDITOR = "auditor"  # S4 Arts. 57, 63
+    SYSTEM = "system"  # the engine itself (timers, deadlines); never in a token
+
+
+#: Roles a person can hold (and a token can carry).
+HUMAN_ROLES = frozenset(r for r in Role if r is not Role.SYSTEM)
 
 
 class Actor(BaseModel):

@@ -1,27 +1,348 @@
-"""Commands: what an actor asks the case to do (imperative names). The actor travels in the context."""
+"""Commands: what an actor asks a case to do (imperative names). The actor travels in the context.
+
+Each human step of the lifecycle (SPEC §3.3) is one command; the workflow executes each as a Temporal
+Update whose validator runs the same pure ``decide``.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.household import MAX_MEMBERS, AreaType, Member, Program
+from domain.household import MAX_MEMBERS, AreaType, Declaration, Member, Program
+from domain.verification import InfoCheckReport
+
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+StaffId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class SubmitApplication(BaseModel):
-    """Hand in an application at the township window or through the village committee as agent.
+class Material(StrEnum):
+    """Application materials (S1 Art. 9; SPEC §3.3 row 1)."""
 
-    S1 Arts. 4, 6, 9: the household applies through one member, or an agent such as the village committee.
-    """
+    APPLICATION_FORM = "application_form"  # 申请书
+    ID_DOCUMENTS = "id_documents"  # 身份证件
+    HUKOU_RECORD = "hukou_record"  # 户口簿 (obtainable from the government platform)
+    INCOME_PROPERTY_DECLARATION = "income_property_declaration"  # 收入财产申报
+    PLEDGE = "pledge"  # 承诺书
+    CHECK_AUTHORISATION = "check_authorisation"  # 家庭经济状况核对授权书
+    POWER_OF_ATTORNEY = "power_of_attorney"  # 委托书 (agent applications, S1 Art. 6)
+    DISABILITY_CERTIFICATE = "disability_certificate"  # 残疾证 (obtainable from the platform)
+    MEDICAL_DIAGNOSIS = "medical_diagnosis"  # 诊断证明
 
-    model_config = ConfigDict(frozen=True)
+
+class _Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SubmitApplication(_Command):
+    """Hand in an application (S1 Arts. 4, 6, 9): through the window or the village committee as agent."""
 
     type: Literal["submit_application"] = "submit_application"
     program: Program
     village_code: str
     area_type: AreaType
     members: Annotated[list[Member], Field(min_length=1, max_length=MAX_MEMBERS)]
+    declaration: Declaration = Declaration()
 
 
-CaseCommand = SubmitApplication
+class NotifyMissingMaterials(_Command):
+    """Issue the one-time list of ALL missing materials (一次性告知, S1 Art. 10)."""
+
+    type: Literal["notify_missing_materials"] = "notify_missing_materials"
+    items: Annotated[list[Material], Field(min_length=1, max_length=len(Material))]
+
+
+class CloseRelative(_Command):
+    """A member is a close relative of a case worker or village committee member (S1 Art. 11)."""
+
+    member_index: Annotated[int, Field(ge=0)]
+    related_to: Literal["case_worker", "village_committee_member", "public_official"]
+    note: Text
+
+
+class AcceptApplication(_Command):
+    """受理: the legal clock T0 starts (S1 Art. 10); close relatives are filed (备案, S1 Art. 11)."""
+
+    type: Literal["accept_application"] = "accept_application"
+    close_relatives: Annotated[list[CloseRelative], Field(max_length=MAX_MEMBERS)] = []
+
+
+class StartInvestigation(_Command):
+    """Start the household economic investigation with a team of at least two (S1 Arts. 15, 16)."""
+
+    type: Literal["start_investigation"] = "start_investigation"
+    investigators: Annotated[list[StaffId], Field(min_length=1, max_length=10)]
+
+
+class RecordHomeVisit(_Command):
+    """入户调查 by at least two investigators, signed by the household members present (S1 Art. 16(1))."""
+
+    type: Literal["record_home_visit"] = "record_home_visit"
+    investigators: Annotated[list[StaffId], Field(min_length=1, max_length=10)]
+    household_signed: bool
+    remote: bool = False  # phone/video during a major emergency (S1 Art. 16)
+    findings: Text
+    evidence_sha256: Annotated[list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]], Field(max_length=20)] = []
+
+
+class RecordNeighbourVisit(_Command):
+    """邻里访问 (S1 Art. 16(2))."""
+
+    type: Literal["record_neighbour_visit"] = "record_neighbour_visit"
+    notes: Text
+
+
+class RecordLetterEvidence(_Command):
+    """信函索证 (S1 Art. 16(3))."""
+
+    type: Literal["record_letter_evidence"] = "record_letter_evidence"
+    notes: Text
+
+
+class RequestInfoCheck(_Command):
+    """Ask the county's checking unit for the information check (S1 Art. 17); the engine runs it."""
+
+    type: Literal["request_info_check"] = "request_info_check"
+
+
+class NotifyInfoCheckIneligible(_Command):
+    """Tell the applicant the check shows ineligibility (S1 Art. 18)."""
+
+    type: Literal["notify_info_check_ineligible"] = "notify_info_check_ineligible"
+    reasons: Annotated[list[Text], Field(min_length=1, max_length=20)]
+
+
+class ObjectToCheckResult(_Command):
+    """The applicant objects to the check result with evidence: a recheck (复查, S1 Art. 18)."""
+
+    type: Literal["object_to_check_result"] = "object_to_check_result"
+    evidence: Text
+
+
+class DecideVillageReview(_Command):
+    """Village review decision: a disputed case goes to 民主评议; an undisputed one is exempted
+    (S5 item 24, recorded as a decision). Under the 2012 profile 民主评议 is mandatory (S2 Art. 21)."""
+
+    type: Literal["decide_village_review"] = "decide_village_review"
+    disputed: bool
+    reason: Text
+
+
+class Attendee(_Command):
+    staff_or_member_id: StaffId
+    villager_representative: bool
+
+
+class RecordDemocraticAppraisal(_Command):
+    """民主评议 minutes, attendance and signatures (S1 Art. 19 para 2; S2 Arts. 22-23)."""
+
+    type: Literal["record_democratic_appraisal"] = "record_democratic_appraisal"
+    minutes: Text
+    attendance: Annotated[list[Attendee], Field(min_length=1, max_length=200)]
+    signed: bool
+    conclusion: Literal["eligible", "ineligible"]
+
+
+class IssuePrelimOpinion(_Command):
+    """初审意见 (S1 Art. 19), or the township's decision where confirmation is devolved."""
+
+    type: Literal["issue_prelim_opinion"] = "issue_prelim_opinion"
+    eligible: bool
+    reasons: Annotated[list[Text], Field(max_length=20)] = []
+
+
+class StartPublicity(_Command):
+    """Post the 公示 in the village (S1 Art. 19): 7 days (unit configurable)."""
+
+    type: Literal["start_publicity"] = "start_publicity"
+    location: Text
+    notice_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+
+class LogObjection(_Command):
+    """An objection during the 公示 window (S1 Art. 19); a real-name objector gets feedback (S1 Art. 37)."""
+
+    type: Literal["log_objection"] = "log_objection"
+    real_name: bool
+    content: Text
+
+
+class ResolveObjection(_Command):
+    """The township answers an objection by re-investigation or 民主评议 (S1 Art. 19 para 2)."""
+
+    type: Literal["resolve_objection"] = "resolve_objection"
+    path: Literal["reinvestigation", "democratic_appraisal"]
+    reason: Text
+
+
+class SubmitToCounty(_Command):
+    """Send an 'ineligible' opinion to the county without 公示 (engineering choice; see README)."""
+
+    type: Literal["submit_to_county"] = "submit_to_county"
+
+
+class StartCountyReview(_Command):
+    """The county (or the township where devolved) receives the package (S1 Art. 20)."""
+
+    type: Literal["start_county_review"] = "start_county_review"
+
+
+class RecordCountyHomeVisit(_Command):
+    """County home visit: mandatory for close-relative cases and complaints (S1 Art. 20 para 2)."""
+
+    type: Literal["record_county_home_visit"] = "record_county_home_visit"
+    investigators: Annotated[list[StaffId], Field(min_length=1, max_length=10)]
+    findings: Text
+
+
+class LogComplaint(_Command):
+    """A complaint or report during 审核确认 (S1 Arts. 20, 36, 37)."""
+
+    type: Literal["log_complaint"] = "log_complaint"
+    real_name: bool
+    content: Text
+
+
+class ResolveComplaint(_Command):
+    """Close a complaint; a real-name reporter must get feedback (S1 Art. 37)."""
+
+    type: Literal["resolve_complaint"] = "resolve_complaint"
+    feedback_sent: bool
+    finding: Text
+
+
+class Approve(_Command):
+    """确认同意: amount fixed, payment from the next month (S1 Art. 21)."""
+
+    type: Literal["approve"] = "approve"
+    reason: Text
+
+
+class Reject(_Command):
+    """不予确认同意 with written reasons (S1 Art. 21)."""
+
+    type: Literal["reject"] = "reject"
+    reasons: Annotated[list[Text], Field(min_length=1, max_length=20)]
+
+
+class ServeRejectionNotice(_Command):
+    """The refusal notice is served through the township within 3 working days (S1 Art. 21)."""
+
+    type: Literal["serve_rejection_notice"] = "serve_rejection_notice"
+
+
+class PostPublication(_Command):
+    """公布: name, household size and amount posted in the village (S1 Art. 24); payment handed over."""
+
+    type: Literal["post_publication"] = "post_publication"
+    location: Text
+
+
+class RecordNonCooperation(_Command):
+    """The family refused to cooperate without good reason (S1 Art. 29)."""
+
+    type: Literal["record_non_cooperation"] = "record_non_cooperation"
+    note: Text
+
+
+class TerminateForNonCooperation(_Command):
+    """End the procedure for non-cooperation (S1 Art. 29); no decision on the merits."""
+
+    type: Literal["terminate_for_non_cooperation"] = "terminate_for_non_cooperation"
+    reason: Text
+
+
+class ExtensionGround(StrEnum):
+    """Grounds for the 45-working-day extension (S1 Art. 22; S6 §四(一))."""
+
+    PUBLICITY_OBJECTION = "publicity_objection"
+    HOUSEHOLD_SEPARATED = "household_separated"  # 人户分离
+    OFF_SITE_APPLICATION = "off_site_application"  # 异地申办
+    DIFFICULT_INVESTIGATION = "difficult_investigation"
+
+
+class ExtendDeadline(_Command):
+    """Extend the overall limit from 30 to 45 working days on a recorded ground (S1 Art. 22)."""
+
+    type: Literal["extend_deadline"] = "extend_deadline"
+    ground: ExtensionGround
+    reason: Text
+
+
+class WithdrawApplication(_Command):
+    """The applicant withdraws (not in the national text; ENGINEERING RECOMMENDATION, SPEC §3.2)."""
+
+    type: Literal["withdraw_application"] = "withdraw_application"
+    reason: Text
+
+
+HumanCommand = Annotated[
+    NotifyMissingMaterials
+    | AcceptApplication
+    | StartInvestigation
+    | RecordHomeVisit
+    | RecordNeighbourVisit
+    | RecordLetterEvidence
+    | RequestInfoCheck
+    | NotifyInfoCheckIneligible
+    | ObjectToCheckResult
+    | DecideVillageReview
+    | RecordDemocraticAppraisal
+    | IssuePrelimOpinion
+    | StartPublicity
+    | LogObjection
+    | ResolveObjection
+    | SubmitToCounty
+    | StartCountyReview
+    | RecordCountyHomeVisit
+    | LogComplaint
+    | ResolveComplaint
+    | Approve
+    | Reject
+    | ServeRejectionNotice
+    | PostPublication
+    | RecordNonCooperation
+    | TerminateForNonCooperation
+    | ExtendDeadline
+    | WithdrawApplication,
+    Field(discriminator="type"),
+]
+
+
+
+# --- Commands the engine itself issues (system actor), never accepted from the API -------------------
+
+
+class CompleteInfoCheck(_Command):
+    """Record the information check's report (S1 Art. 17)."""
+
+    type: Literal["complete_info_check"] = "complete_info_check"
+    report: InfoCheckReport
+
+
+class ClosePublicity(_Command):
+    """The 公示 window elapsed: a natural transition, not a decision (SPEC §0.1)."""
+
+    type: Literal["close_publicity"] = "close_publicity"
+
+
+class SetDeadline(_Command):
+    """Record a step's legal time limit, computed with the working-day calendar."""
+
+    type: Literal["set_deadline"] = "set_deadline"
+    step: str
+    due: date
+    calendar_version: str
+
+
+class RaiseEscalation(_Command):
+    """A step's time limit passed with the step still pending: escalate, never decide."""
+
+    type: Literal["raise_escalation"] = "raise_escalation"
+    step: str
+
+
+SystemCommand = CompleteInfoCheck | ClosePublicity | SetDeadline | RaiseEscalation

@@ -1,19 +1,24 @@
 """Events: what happened to a case (past-tense names), each a complete decision record.
 
-Every event records who (actor id, role, jurisdiction), when, why, the legal basis (source tag and article
-from SPEC §0.2) and the parameter-set version it used, if any. Events are numbered per case by ``seq``.
+Every event records who (actor id, role, jurisdiction), when, why (``reason``), the legal basis (source
+tag and article from SPEC §0.2) and the parameter-set version it used, if any. Events are numbered per case
+by ``seq``. Computed decisions carry their :class:`domain.benefit.Assessment` (the explanation).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Actor
-from domain.household import AreaType, Member, Program
+from domain.benefit import Assessment
+from domain.commands import Attendee, ExtensionGround, Material
+from domain.household import AreaType, Declaration, Member, Program
+from domain.verification import InfoCheckReport
 
 
 class EventBase(BaseModel):
@@ -39,7 +44,240 @@ class ApplicationSubmitted(EventBase):
     village_code: str
     area_type: AreaType
     members: tuple[Member, ...]
+    declaration: Declaration = Declaration()
 
 
-# Becomes ``Annotated[A | B | ..., Field(discriminator="type")]`` as the lifecycle adds events.
-CaseEvent = ApplicationSubmitted
+class MaterialsDeficiencyNotified(EventBase):
+    type: Literal["materials_deficiency_notified"] = "materials_deficiency_notified"
+    items: tuple[Material, ...]
+
+
+class ApplicationAccepted(EventBase):
+    type: Literal["application_accepted"] = "application_accepted"
+    t0: date
+
+
+class CloseRelativeFiled(EventBase):
+    type: Literal["close_relative_filed"] = "close_relative_filed"
+    member_index: int
+    related_to: str
+
+
+class InvestigationStarted(EventBase):
+    type: Literal["investigation_started"] = "investigation_started"
+    investigators: tuple[str, ...]
+
+
+class HomeVisitRecorded(EventBase):
+    type: Literal["home_visit_recorded"] = "home_visit_recorded"
+    investigators: tuple[str, ...]
+    remote: bool
+    findings: str
+    evidence_sha256: tuple[str, ...] = ()
+
+
+class NeighbourVisitRecorded(EventBase):
+    type: Literal["neighbour_visit_recorded"] = "neighbour_visit_recorded"
+    notes: str
+
+
+class LetterEvidenceRecorded(EventBase):
+    type: Literal["letter_evidence_recorded"] = "letter_evidence_recorded"
+    notes: str
+
+
+class InfoCheckRequested(EventBase):
+    type: Literal["info_check_requested"] = "info_check_requested"
+
+
+class InfoCheckCompleted(EventBase):
+    type: Literal["info_check_completed"] = "info_check_completed"
+    report: InfoCheckReport
+
+
+class IneligibilityByInfoCheckNotified(EventBase):
+    type: Literal["ineligibility_by_info_check_notified"] = "ineligibility_by_info_check_notified"
+    reasons: tuple[str, ...]
+
+
+class CheckResultObjected(EventBase):
+    type: Literal["check_result_objected"] = "check_result_objected"
+    evidence: str
+
+
+class VillageReviewExempted(EventBase):
+    type: Literal["village_review_exempted"] = "village_review_exempted"
+
+
+class DemocraticAppraisalOrdered(EventBase):
+    type: Literal["democratic_appraisal_ordered"] = "democratic_appraisal_ordered"
+
+
+class DemocraticAppraisalHeld(EventBase):
+    type: Literal["democratic_appraisal_held"] = "democratic_appraisal_held"
+    minutes: str
+    attendance: tuple[Attendee, ...]
+    conclusion: str
+
+
+class PrelimOpinionIssued(EventBase):
+    type: Literal["prelim_opinion_issued"] = "prelim_opinion_issued"
+    eligible: bool
+    reasons: tuple[str, ...] = ()
+    reissued: bool = False
+    assessment: Assessment
+
+
+class PublicityStarted(EventBase):
+    type: Literal["publicity_started"] = "publicity_started"
+    location: str
+    starts_on: date
+    ends_on: date
+    unit: str
+    notice_sha256: str | None = None
+
+
+class PublicityObjectionLogged(EventBase):
+    type: Literal["publicity_objection_logged"] = "publicity_objection_logged"
+    real_name: bool
+    content: str
+
+
+class PublicityWindowElapsed(EventBase):
+    type: Literal["publicity_window_elapsed"] = "publicity_window_elapsed"
+    objections: int
+
+
+class ReinvestigationOrdered(EventBase):
+    type: Literal["reinvestigation_ordered"] = "reinvestigation_ordered"
+
+
+class CaseSubmittedToCounty(EventBase):
+    type: Literal["case_submitted_to_county"] = "case_submitted_to_county"
+
+
+class CountyReviewStarted(EventBase):
+    type: Literal["county_review_started"] = "county_review_started"
+
+
+class CountyHomeVisitRecorded(EventBase):
+    type: Literal["county_home_visit_recorded"] = "county_home_visit_recorded"
+    investigators: tuple[str, ...]
+    findings: str
+
+
+class ComplaintReceived(EventBase):
+    type: Literal["complaint_received"] = "complaint_received"
+    real_name: bool
+    content: str
+
+
+class ComplaintResolved(EventBase):
+    type: Literal["complaint_resolved"] = "complaint_resolved"
+    feedback_sent: bool
+    finding: str
+
+
+class ApplicationApproved(EventBase):
+    type: Literal["application_approved"] = "application_approved"
+    monthly_amount: Decimal
+    first_payment_month: str  # YYYY-MM, the month after the decision (S1 Art. 21)
+    assessment: Assessment
+
+
+class ApplicationRejected(EventBase):
+    type: Literal["application_rejected"] = "application_rejected"
+    reasons: tuple[str, ...]
+    notice_due: date | None = None
+    assessment: Assessment | None = None
+
+
+class RejectionNoticeServed(EventBase):
+    type: Literal["rejection_notice_served"] = "rejection_notice_served"
+
+
+class PublicationPosted(EventBase):
+    type: Literal["publication_posted"] = "publication_posted"
+    location: str
+
+
+class PaymentScheduled(EventBase):
+    type: Literal["payment_scheduled"] = "payment_scheduled"
+    first_payment_month: str
+    monthly_amount: Decimal
+
+
+class NonCooperationRecorded(EventBase):
+    type: Literal["non_cooperation_recorded"] = "non_cooperation_recorded"
+    note: str
+
+
+class ReviewTerminatedForNonCooperation(EventBase):
+    type: Literal["review_terminated_for_non_cooperation"] = "review_terminated_for_non_cooperation"
+
+
+class DeadlineExtended(EventBase):
+    type: Literal["deadline_extended"] = "deadline_extended"
+    ground: ExtensionGround
+
+
+class ApplicationWithdrawn(EventBase):
+    type: Literal["application_withdrawn"] = "application_withdrawn"
+
+
+class DeadlineSet(EventBase):
+    """A step's legal time limit, computed with the working-day calendar in an activity."""
+
+    type: Literal["deadline_set"] = "deadline_set"
+    step: str
+    due: date
+    calendar_version: str
+
+
+class EscalationRaised(EventBase):
+    """A step is overdue. Escalations inform; they never decide (SPEC §0.1)."""
+
+    type: Literal["escalation_raised"] = "escalation_raised"
+    step: str
+    due: date
+
+
+CaseEvent = Annotated[
+    ApplicationSubmitted
+    | MaterialsDeficiencyNotified
+    | ApplicationAccepted
+    | CloseRelativeFiled
+    | InvestigationStarted
+    | HomeVisitRecorded
+    | NeighbourVisitRecorded
+    | LetterEvidenceRecorded
+    | InfoCheckRequested
+    | InfoCheckCompleted
+    | IneligibilityByInfoCheckNotified
+    | CheckResultObjected
+    | VillageReviewExempted
+    | DemocraticAppraisalOrdered
+    | DemocraticAppraisalHeld
+    | PrelimOpinionIssued
+    | PublicityStarted
+    | PublicityObjectionLogged
+    | PublicityWindowElapsed
+    | ReinvestigationOrdered
+    | CaseSubmittedToCounty
+    | CountyReviewStarted
+    | CountyHomeVisitRecorded
+    | ComplaintReceived
+    | ComplaintResolved
+    | ApplicationApproved
+    | ApplicationRejected
+    | RejectionNoticeServed
+    | PublicationPosted
+    | PaymentScheduled
+    | NonCooperationRecorded
+    | ReviewTerminatedForNonCooperation
+    | DeadlineExtended
+    | ApplicationWithdrawn
+    | DeadlineSet
+    | EscalationRaised,
+    Field(discriminator="type"),
+]

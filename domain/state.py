@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.household import AreaType, Member, Program
+from domain.actors import Role
+from domain.benefit import Assessment
+from domain.commands import ExtensionGround, Material
+from domain.household import AreaType, Declaration, Member, Program
+from domain.verification import InfoCheckReport
 
 
 class Stage(StrEnum):
@@ -17,14 +22,14 @@ class Stage(StrEnum):
     SUBMITTED = "submitted"  # 申请已提交, completeness check pending
     MATERIALS_INCOMPLETE = "materials_incomplete"  # 一次性告知, S1 Art. 10
     ACCEPTED = "accepted"  # 受理, T0, S1 Art. 10
-    INVESTIGATING = "investigating"  # 家庭经济状况调查, S1 Arts. 15-17
+    INVESTIGATING = "investigating"  # 家庭经济状况调查, S1 Arts. 15-17 (a recheck returns here)
     INFO_CHECK_NEGATIVE_NOTIFIED = "info_check_negative_notified"  # S1 Art. 18
-    RECHECK = "recheck"  # 复查, S1 Art. 18
+    RECHECK = "recheck"  # 复查, S1 Art. 18 (folded into INVESTIGATING; kept for the stage vocabulary)
+    DEMOCRATIC_APPRAISAL = "democratic_appraisal"  # 民主评议, S1 Art. 19 para 2
     PRELIM_OPINION_ISSUED = "prelim_opinion_issued"  # 初审意见, S1 Art. 19
     PUBLICITY = "publicity"  # 公示, S1 Art. 19
-    OBJECTION_RECEIVED = "objection_received"  # S1 Art. 19
+    OBJECTION_RECEIVED = "objection_received"  # window closed with objections, S1 Art. 19
     REINVESTIGATION = "reinvestigation"  # S1 Art. 19 para 2
-    DEMOCRATIC_APPRAISAL = "democratic_appraisal"  # 民主评议, S1 Art. 19 para 2
     SUBMITTED_TO_COUNTY = "submitted_to_county"
     COUNTY_REVIEW = "county_review"  # 审核确认, S1 Art. 20
     APPROVED = "approved"  # S1 Art. 21
@@ -35,8 +40,37 @@ class Stage(StrEnum):
     EXITED = "exited"  # 退出/停保
 
 
-#: Stages in which a case is finished and its workflow may complete.
-CLOSED_STAGES = frozenset({Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN, Stage.EXITED})
+#: Stages after which no decision on the application can be taken any more.
+DECIDED_STAGES = frozenset(
+    {Stage.APPROVED, Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN, Stage.IN_PAYMENT,
+     Stage.EXITED}
+)
+
+
+class Deadline(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    step: str
+    due: date
+    calendar_version: str
+    escalated: bool = False
+
+
+class Objection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    real_name: bool
+    resolved: bool = False
+
+
+class Complaint(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    real_name: bool
+    resolved: bool = False
+    feedback_sent: bool = False
 
 
 class CaseState(BaseModel):
@@ -52,11 +86,63 @@ class CaseState(BaseModel):
     county_code: str
     area_type: AreaType
     members: tuple[Member, ...]
+    declaration: Declaration = Declaration()
     version: int
     opened_at: datetime
     stage_since: datetime
     updated_at: datetime
+    t0: date | None = None
+    materials_missing: tuple[Material, ...] = ()
+    deficiency_notified: bool = False
+    close_relatives: tuple[int, ...] = ()
+    investigation_team: tuple[str, ...] = ()
+    investigators: tuple[str, ...] = ()  # everyone who investigated (township and county): maker side
+    home_visits: int = 0
+    info_check_requested: bool = False
+    info_check: InfoCheckReport | None = None
+    info_check_negative: bool = False
+    rechecks: int = 0
+    village_review: str | None = None  # "exempted" | "appraisal_ordered" | "appraisal_held"
+    appraisal_conclusion: str | None = None
+    prelim_eligible: bool | None = None
+    prelim_assessment: Assessment | None = None
+    publicity_starts_on: date | None = None
+    publicity_ends_on: date | None = None
+    publicity_rounds: int = 0
+    objections: tuple[Objection, ...] = ()
+    county_home_visit: bool = False
+    complaints: tuple[Complaint, ...] = ()
+    monthly_amount: Decimal | None = None
+    first_payment_month: str | None = None
+    decision_assessment: Assessment | None = None
+    rejection_reasons: tuple[str, ...] = ()
+    rejection_notice_due: date | None = None
+    rejection_notice_served: bool = False
+    non_cooperation_count: int = 0
+    extension_ground: ExtensionGround | None = None
+    deadlines: dict[str, Deadline] = {}
+    decided_at: datetime | None = None
 
     @property
     def is_closed(self) -> bool:
-        return self.stage in CLOSED_STAGES
+        """Finished: nothing more will happen on the application (the workflow may complete)."""
+        if self.stage is Stage.REJECTED:
+            return self.rejection_notice_served
+        return self.stage in {Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN, Stage.EXITED}
+
+    @property
+    def open_objections(self) -> int:
+        return sum(1 for o in self.objections if not o.resolved)
+
+    @property
+    def open_complaints(self) -> int:
+        return sum(1 for c in self.complaints if not c.resolved)
+
+
+class PendingStep(BaseModel):
+    """Who must act next, and by when."""
+
+    step: str
+    roles: tuple[Role, ...]
+    due: date | None = None
+    overdue_escalated: bool = False

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import jwt
 from pydantic import ValidationError
 
-from domain.actors import Actor, Role
+from domain.actors import HUMAN_ROLES, Actor, Role
 from infra.settings import Settings
 
 
@@ -57,6 +57,8 @@ def issue_token(settings: Settings, *, sub: str, role: Role, jurisdiction: str, 
             raise AuthError("no HS256 secret configured: tokens come from the identity provider")
         secret = ensure_dev_key(settings)
     actor = Actor(id=sub, role=role, jurisdiction=jurisdiction)
+    if actor.role not in HUMAN_ROLES:
+        raise AuthError("tokens are for people; the system role cannot be issued")
     claims = {
         "sub": actor.id,
         "role": actor.role.value,
@@ -111,6 +113,9 @@ class TokenVerifier:
         except jwt.PyJWTError as err:
             raise AuthError(f"invalid token: {type(err).__name__}") from None
         try:
-            return Actor(id=claims["sub"], role=claims.get("role"), jurisdiction=claims.get("jurisdiction"))
+            actor = Actor(id=claims["sub"], role=claims.get("role"), jurisdiction=claims.get("jurisdiction"))
         except ValidationError:
             raise AuthError("invalid token: role or jurisdiction claim missing or invalid") from None
+        if actor.role not in HUMAN_ROLES:
+            raise AuthError("invalid token: role claim missing or invalid")
+        return actor

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from domain.actors import Role
+from domain.actors import HUMAN_ROLES, Role
 
 
 def _cmd_up(_: argparse.Namespace) -> int:
@@ -114,11 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("api", help="run an API process").set_defaults(func=_cmd_api)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=_cmd_migrate)
     tok = sub.add_parser("token", help="print a bearer token signed with the development (or configured) key")
-    tok.add_argument("--role", required=True, choices=[r.value for r in Role])
+    tok.add_argument("--role", required=True, choices=sorted(r.value for r in HUMAN_ROLES))
     tok.add_argument("--jurisdiction", required=True, help="6-, 9- or 12-digit division code")
     tok.add_argument("--sub", required=True, help="the actor's staff id (never a resident ID number)")
     tok.add_argument("--ttl-hours", type=float, default=8.0)
     tok.set_defaults(func=_cmd_token)
+    from infra.calendar_cli import register as register_calendar
+    from infra.verification_cli import register as register_verification
+
+    register_calendar(sub)
+    register_verification(sub)
     return parser
 
 

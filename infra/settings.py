@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     db_pool_min: int = 1
     db_pool_max: int = 10
 
+    # Policy parameters: a JSON parameter book; unset = the shipped 禄丰市 book (domain/data).
+    parameters_file: Path | None = None
+
     # HTTP API.
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import random
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
 from domain.actors import Actor, Role
 from domain.case import DecisionContext
 from domain.commands import SubmitApplication
-from domain.household import AreaType, Member, Program, Relation
+from domain.household import AreaType, Declaration, Member, Program, Relation
 from domain.identity import check_character
 
 FIXED_NOW = datetime(2026, 11, 2, 2, 30, tzinfo=UTC)  # 10:30 Beijing time, a Monday
@@ -34,27 +35,43 @@ def actor(role: Role = Role.FRONT_OFFICE, jurisdiction: str = JINSHAN, sub: str 
     return Actor(id=sub, role=role, jurisdiction=jurisdiction)
 
 
-def application(village_code: str = JINSHAN_VILLAGE, members: list[Member] | None = None) -> SubmitApplication:
+_rng = random.Random()
+
+
+def unique_resident_id(birth_year: int = 1980) -> str:
+    """A valid, random resident ID number: cases in a shared test database must not share members."""
+    day = date(birth_year, 1, 1) + timedelta(days=_rng.randrange(365))
+    return resident_id(birth=day.strftime("%Y%m%d"), seq=f"{_rng.randrange(1000):03d}")
+
+
+def application(village_code: str = JINSHAN_VILLAGE, members: list[Member] | None = None,
+                declaration: Declaration | None = None, unique: bool = False) -> SubmitApplication:
+    """A rural two-person household. ``unique`` draws fresh ID numbers (needed wherever cases are stored)."""
+    ids = (unique_resident_id(1980), unique_resident_id(2010)) if unique else (
+        resident_id(birth="19800101", seq="123"), resident_id(birth="20100315", seq="002"))
     return SubmitApplication(
         program=Program.DIBAO,
         village_code=village_code,
         area_type=AreaType.RURAL,
         members=members
         or [
-            Member(name="测试甲", resident_id=resident_id(birth="19800101", seq="123"), relation=Relation.APPLICANT),
-            Member(name="测试乙", resident_id=resident_id(birth="20100315", seq="002"), relation=Relation.CHILD),
+            Member(name="测试甲", resident_id=ids[0], relation=Relation.APPLICANT),
+            Member(name="测试乙", resident_id=ids[1], relation=Relation.CHILD),
         ],
+        declaration=declaration or Declaration(),
     )
 
 
-def application_body(village_code: str = JINSHAN_VILLAGE) -> dict[str, object]:
-    """The JSON body of ``POST /v1/cases`` for :func:`application`."""
-    app = application(village_code)
+def application_body(village_code: str = JINSHAN_VILLAGE, declaration: Declaration | None = None,
+                     members: list[Member] | None = None) -> dict[str, object]:
+    """The JSON body of ``POST /v1/cases``: a household with fresh ID numbers."""
+    app = application(village_code, members=members, declaration=declaration, unique=True)
     return {
         "program": app.program.value,
         "village_code": app.village_code,
         "area_type": app.area_type.value,
-        "members": [m.model_dump(mode="json") for m in app.members],
+        "members": [m.model_dump(mode="json", exclude_defaults=True) for m in app.members],
+        "declaration": app.declaration.model_dump(mode="json"),
     }
 
 

@@ -15,9 +15,11 @@ from temporalio.worker import Worker
 
 from activities import build_activities
 from infra.db.cases import PgCaseStore
+from infra.db.economic_records import PgEconomicRecords
 from infra.db.migrate import migrate
 from infra.db.pool import create_pool
 from infra.logging import configure_logging
+from infra.parameters import ParameterFile
 from infra.runtime import database_dsn
 from infra.settings import Settings
 from infra.temporal import connect
@@ -26,19 +28,26 @@ from workflows import WORKFLOWS
 log = structlog.get_logger(__name__)
 
 
-def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str) -> Worker:
+def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str,
+                 parameters: ParameterFile | None = None) -> Worker:
     """A worker for every workflow and activity, wired to the given pool (which it does not own)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=build_activities(store=PgCaseStore(pool)),
+        activities=build_activities(
+            store=PgCaseStore(pool),
+            pool=pool,
+            records=PgEconomicRecords(pool),
+            parameters=parameters or ParameterFile(),
+        ),
     )
 
 
 async def run_worker(client: Client, pool: asyncpg.Pool, settings: Settings, stop: asyncio.Event) -> None:
     """Run a worker until ``stop`` is set, then shut it down gracefully (in-flight tasks finish)."""
-    worker = build_worker(client, pool, settings.temporal_task_queue)
+    parameters = ParameterFile(settings.parameters_file) if settings.parameters_file else ParameterFile()
+    worker = build_worker(client, pool, settings.temporal_task_queue, parameters)
     async with worker:
         log.info("worker.started", task_queue=settings.temporal_task_queue)
         await stop.wait()

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.calendar import CalendarActivities, DeadlineInput
     from activities.cases import CaseStoreActivities
     from activities.models import RecordCaseInput
+    from activities.parameters import ParameterActivities, ResolveParametersInput
+    from activities.verification import InfoCheckInput, VerificationActivities
+    from domain import commands as c
     from domain.actors import Actor
-    from domain.case import DecisionContext, decide, project
-    from domain.commands import SubmitApplication
-    from domain.state import CaseState
-    from infra.search_attributes import SA_PROGRAM, SA_STAGE, SA_TOWNSHIP
+    from domain.case import (
+        CHINA_TZ, NEEDS_PARAMS, SYSTEM_ACTOR, DecisionContext, deadline_open, deadlines_to_set, decide,
+        pending_step, project,
+    )
+    from domain.errors import DomainError
+    from domain.events import CaseEvent
+    from domain.parameters import PublicityUnit, ResolvedParameters
+    from domain.state import CaseState, PendingStep, Stage
+    from infra.search_attributes import SA_OVERDUE, SA_PROGRAM, SA_STAGE, SA_TOWNSHIP
     from workflows._policies import STORE_RETRY, STORE_TIMEOUT
 
 
@@ -29,13 +42,32 @@ class CaseWorkflowInput(BaseModel):
     case_id: UUID
     actor: Actor
     submitted_at: AwareDatetime
-    application: SubmitApplication
+    application: c.SubmitApplication
+    #: Keep the stage and overdue search attributes current. Off only where the server has no custom search
+    #: attributes (Temporal's time-skipping test server implements no operator service to register them).
+    index_in_visibility: bool = True
+
+
+class CommandInput(BaseModel):
+    """One human step: who acts, and the typed command."""
+
+    actor: Actor
+    command: c.HumanCommand
 
 
 class CaseSnapshot(BaseModel):
-    """The case as the ``snapshot`` query answers it."""
+    """The case as queries and updates answer it: the state and who must act next, by when."""
 
     state: CaseState
+    pending: PendingStep | None = None
+
+
+class CommandResult(BaseModel):
+    """What an accepted command recorded."""
+
+    snapshot: CaseSnapshot
+    events: list[str]
+    first_seq: int
 
 
 def search_attributes_for(state: CaseState) -> TypedSearchAttributes:
@@ -49,18 +81,30 @@ def search_attributes_for(state: CaseState) -> TypedSearchAttributes:
     )
 
 
+def _end_of_day(day: date) -> datetime:
+    """The instant a day ends in China (deadlines and the 公示 window run to the end of their last day)."""
+    return datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ) + timedelta(days=1)
+
+
+def _domain_failure(err: DomainError) -> ApplicationError:
+    return ApplicationError(err.message, {"code": err.code, "field": list(err.field)}, type=err.code,
+                            non_retryable=True)
+
+
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflow:
-    """One social-assistance case, from submission to closure.
+    """One social-assistance case, from submission to a decision and into payment (S1; SPEC §3).
+
+    Updates:
+        execute: one human step (a :data:`domain.commands.HumanCommand`); its validator runs ``decide`` so a
+            command in the wrong stage, by the wrong role, outside the jurisdiction, missing its evidence or
+            breaking maker ≠ checker is rejected before anything is written to history.
 
     Queries:
-        snapshot: the current :class:`CaseState`.
+        snapshot: the current :class:`CaseState` and the pending step.
 
-    Updates and signals: none yet; the lifecycle adds one Update per human step.
-
-    The application is decided in ``__init__`` (at its submission time) so the state is queryable at once;
-    ``run`` then records the decision in PostgreSQL and waits, durably, until the case closes. Later
-    commands take ``workflow.now()`` as their decision time.
+    Timers: the 公示 window closes on its own (a natural transition); a passed deadline raises an
+    escalation. Timers never decide a case (SPEC §0.1).
     """
 
     @workflow.init
@@ -68,28 +112,190 @@ class CaseWorkflow:
         ctx = DecisionContext(now=inp.submitted_at, actor=inp.actor, case_id=inp.case_id)
         # The API ran the same decide() before starting us; a DomainError here means a code change made a
         # once-valid application invalid, and failing the task (rather than the case) is the right outcome.
-        self._pending = decide(None, inp.application, ctx)
+        self._pending: list[CaseEvent] = decide(None, inp.application, ctx)
         state = project(self._pending)
         assert state is not None
         self._state: CaseState = state
+        self._lock = asyncio.Lock()
+        self._params: ResolvedParameters | None = None
+        self._params_day: date | None = None
+        self._dirty = False
+        self._index = inp.index_in_visibility
 
     @workflow.run
     async def run(self, inp: CaseWorkflowInput) -> CaseSnapshot:  # noqa: ARG002 - input consumed by __init__
-        await workflow.execute_activity_method(
-            CaseStoreActivities.record_case,
-            RecordCaseInput(state=self._state, events=self._pending),
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
-        )
+        await self._record(self._pending)
         self._pending = []
+        if workflow.patched("case-params-preload-v1"):
+            await self._params_today()
         # workflow.logger is replay-safe (silent during replay); ids go to extra, never personal data.
         workflow.logger.info(
             "case.opened", extra={"case_id": str(self._state.case_id), "stage": self._state.stage.value}
         )
-        await workflow.wait_condition(lambda: self._state.is_closed)
+        while not self._state.is_closed:
+            wake = self._next_wake()
+            try:
+                await workflow.wait_condition(lambda: self._dirty or self._state.is_closed, timeout=wake)
+            except TimeoutError:
+                pass
+            self._dirty = False
+            if not self._state.is_closed:
+                async with self._lock:
+                    await self._fire_due()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return CaseSnapshot(state=self._state)
+        return self._snapshot()
+
+    # --- messages ------------------------------------------------------------------------------------
 
     @workflow.query
     def snapshot(self) -> CaseSnapshot:
-        return CaseSnapshot(state=self._state)
+        return self._snapshot()
+
+    @workflow.update
+    async def execute(self, inp: CommandInput) -> CommandResult:
+        async with self._lock:
+            cmd = inp.command
+            params = await self._params_today() if type(cmd) in NEEDS_PARAMS else self._params
+            ends_on = await self._publicity_end(params) if isinstance(cmd, c.StartPublicity) else None
+            ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=self._state.case_id, params=params,
+                                  publicity_ends_on=ends_on)
+            try:
+                events = decide(self._state, cmd, ctx)
+            except DomainError as err:
+                raise _domain_failure(err) from None
+            if isinstance(cmd, c.RequestInfoCheck):
+                events += await self._run_info_check(events)
+            first_seq = self._state.version + 1
+            await self._commit(events)
+            self._dirty = True
+            return CommandResult(snapshot=self._snapshot(), events=[ev.type for ev in events], first_seq=first_seq)
+
+    @execute.validator
+    def _validate(self, inp: CommandInput) -> None:
+        # Validators cannot run activities, so this uses the parameters last loaded; the handler decides
+        # again, authoritatively, with the parameters in force today.
+        ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=self._state.case_id, params=self._params)
+        try:
+            decide(self._state, inp.command, ctx)
+        except DomainError as err:
+            if type(err) is DomainError and self._params is None:
+                return  # "needs the parameters in force": only the handler can load them
+            raise _domain_failure(err) from None
+
+    # --- internals -----------------------------------------------------------------------------------
+
+    def _snapshot(self) -> CaseSnapshot:
+        return CaseSnapshot(state=self._state, pending=pending_step(self._state))
+
+    def _today(self) -> date:
+        return workflow.now().astimezone(CHINA_TZ).date()
+
+    async def _params_today(self) -> ResolvedParameters:
+        """The parameters in force today, read by an activity (at most once a day per case)."""
+        today = self._today()
+        if self._params is None or self._params_day != today:
+            self._params = await workflow.execute_activity_method(
+                ParameterActivities.resolve_parameters,
+                ResolveParametersInput(division_code=self._state.village_code, on=today),
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=STORE_RETRY,
+            )
+            self._params_day = today
+        return self._params
+
+    async def _publicity_end(self, params: ResolvedParameters | None) -> date | None:
+        if params is None or params.values.publicity_unit is not PublicityUnit.WORKING_DAY:
+            return None
+        # Day 1 is the first working day from the posting day on.
+        result = await workflow.execute_activity_method(
+            CalendarActivities.compute_deadline,
+            DeadlineInput(start=self._today() - timedelta(days=1), amount=params.values.publicity_period,
+                          unit="working_day"),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+        return result.due
+
+    async def _run_info_check(self, events: list[CaseEvent]) -> list[CaseEvent]:
+        report = await workflow.execute_activity_method(
+            VerificationActivities.run_info_check,
+            InfoCheckInput(members=list(self._state.members), declaration=self._state.declaration),
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=STORE_RETRY,
+        )
+        requested = project(events, self._state)
+        assert requested is not None
+        ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
+        return decide(requested, c.CompleteInfoCheck(report=report), ctx)
+
+    async def _system(self, command: Any) -> None:
+        ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
+        await self._commit(decide(self._state, command, ctx))
+
+    async def _commit(self, events: list[CaseEvent]) -> None:
+        """Add the deadlines the events start, record everything in PostgreSQL, then evolve."""
+        after = project(events, self._state)
+        assert after is not None
+        triggers = deadlines_to_set(after, events, self._params) if self._params else []
+        if not triggers and any(self._starts_deadline(ev) for ev in events):
+            triggers = deadlines_to_set(after, events, await self._params_today())
+        for step, start, days in triggers:
+            result = await workflow.execute_activity_method(
+                CalendarActivities.compute_deadline,
+                DeadlineInput(start=start, amount=days, unit="working_day"),
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=STORE_RETRY,
+            )
+            ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
+            events += decide(after, c.SetDeadline(step=step, due=result.due,
+                                                  calendar_version=result.calendar_version), ctx)
+            after = project(events[-1:], after)
+            assert after is not None
+        await self._record(events)
+        before = self._state
+        self._state = after
+        if self._index and (before.stage is not after.stage or self._overdue(before) != self._overdue(after)):
+            workflow.upsert_search_attributes(
+                [SA_STAGE.value_set(after.stage.value), SA_OVERDUE.value_set(self._overdue(after))]
+            )
+
+    @staticmethod
+    def _starts_deadline(ev: CaseEvent) -> bool:
+        return ev.type in {"materials_deficiency_notified", "application_accepted", "investigation_started",
+                           "case_submitted_to_county", "application_rejected", "deadline_extended"}
+
+    @staticmethod
+    def _overdue(state: CaseState) -> bool:
+        return any(d.escalated and deadline_open(state, d.step) for d in state.deadlines.values())
+
+    async def _record(self, events: list[CaseEvent]) -> None:
+        state = project(events, self._state) if events and events[0].seq > self._state.version else self._state
+        assert state is not None
+        await workflow.execute_activity_method(
+            CaseStoreActivities.record_case,
+            RecordCaseInput(state=state, events=events),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+
+    def _next_wake(self) -> timedelta | None:
+        instants: list[datetime] = []
+        if self._state.stage is Stage.PUBLICITY and self._state.publicity_ends_on is not None:
+            instants.append(_end_of_day(self._state.publicity_ends_on))
+        for d in self._state.deadlines.values():
+            if not d.escalated and deadline_open(self._state, d.step):
+                instants.append(_end_of_day(d.due))
+        if not instants:
+            return None
+        return max(min(instants) - workflow.now(), timedelta(seconds=1))
+
+    async def _fire_due(self) -> None:
+        now = workflow.now()
+        state = self._state
+        if state.stage is Stage.PUBLICITY and state.publicity_ends_on and now >= _end_of_day(state.publicity_ends_on):
+            await self._system(c.ClosePublicity())
+        for d in list(self._state.deadlines.values()):
+            if not d.escalated and deadline_open(self._state, d.step) and now >= _end_of_day(d.due):
+                workflow.logger.warning("case.escalated", extra={"case_id": str(self._state.case_id),
+                                                                 "step": d.step})
+                await self._system(c.RaiseEscalation(step=d.step))

@@ -1,56 +1,78 @@
-"""Case endpoints: start a case, read where it stands."""
+"""Case endpoints: start a case, read where it stands, run a step of the procedure, read the trail."""
 
 from __future__ import annotations
 
-from typing import Annotated
-from uuid import UUID, uuid4
+import uuid
+from typing import Annotated, Any
+from uuid import UUID
 
 import structlog
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import ClockDep, SettingsDep, TemporalDep, require
-from api.errors import CaseNotFound
+from api.deps import ClockDep, PoolDep, SettingsDep, TemporalDep, require
+from api.errors import CaseClosed, CaseNotFound, ConflictWithCase
 from api.policy import Permission
-from api.schemas import CaseCreate, CasePublic, Problem
+from api.schemas import CaseCreate, CaseDetail, CommandCreate, CommandOutcome, Problem, TrailEntry
 from domain.actors import Actor
-from domain.case import DecisionContext, decide, project
+from domain.case import DecisionContext, decide, pending_step, project
 from domain.commands import SubmitApplication
-from domain.errors import NotPermitted
+from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Member
 from domain.ids import workflow_id_for
-from workflows.case import CaseWorkflow, CaseWorkflowInput, search_attributes_for
+from infra.db.cases import MemberAlreadyInCase, PgCaseMembers, PgCaseStore
+from workflows.case import CaseSnapshot, CaseWorkflow, CaseWorkflowInput, CommandInput, search_attributes_for
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
 
-_ERRORS: dict[int | str, dict[str, object]] = {
+#: Namespace for case ids derived from an Idempotency-Key (with the caller's id: never personal data).
+_IDEMPOTENCY_NS = uuid.UUID("6f1c1f3e-8d55-4a53-9a43-3c2d5b0e7a11")
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "missing or invalid token"},
     403: {"model": Problem, "description": "role or jurisdiction does not allow it"},
 }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CasePublic, responses=_ERRORS)
+async def _snapshot(temporal: TemporalDep, case_id: UUID) -> CaseSnapshot:
+    try:
+        return await temporal.get_workflow_handle(workflow_id_for(case_id)).query(CaseWorkflow.snapshot)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise CaseNotFound from None
+        raise
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseDetail,
+             responses={**_ERRORS, 409: {"model": Problem, "description": "a member is in another active case"}})
 async def create_case(
     body: CaseCreate,
     actor: Annotated[Actor, Depends(require(Permission.CASE_CREATE))],
     temporal: TemporalDep,
+    pool: PoolDep,
     settings: SettingsDep,
     clock: ClockDep,
     response: Response,
-) -> CasePublic:
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> CaseDetail:
     """Hand in an application (S1 Arts. 4, 6, 9) and start its case workflow.
 
-    The case id is random; the workflow id is ``case-<case_id>``. Nothing is started when the
-    application breaks a rule: the same pure ``decide`` the workflow runs is run here first.
+    The case id is random, or derived from the caller and the ``Idempotency-Key`` header, so the same
+    request sent again returns the same case. Nothing is started when the application breaks a rule
+    (the same pure ``decide`` the workflow runs is run here first), or when a member already belongs to an
+    active case of the programme (409 naming it).
     """
-    case_id = uuid4()
+    case_id = uuid.uuid5(_IDEMPOTENCY_NS, f"{actor.id}\x1f{idempotency_key}") if idempotency_key else uuid.uuid4()
     command = SubmitApplication(
         program=body.program,
         village_code=body.village_code,
         area_type=body.area_type,
-        members=[Member(name=m.name, resident_id=m.resident_id, relation=m.relation) for m in body.members],
+        members=[Member(**m.model_dump()) for m in body.members],
+        declaration=body.declaration.to_domain(),
     )
     now = clock()
     events = decide(None, command, DecisionContext(now=now, actor=actor, case_id=case_id))
@@ -58,35 +80,131 @@ async def create_case(
     assert state is not None
     workflow_id = workflow_id_for(case_id)
     structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id)
-    await temporal.start_workflow(
-        CaseWorkflow.run,
-        CaseWorkflowInput(case_id=case_id, actor=actor, submitted_at=now, application=command),
-        id=workflow_id,
-        task_queue=settings.temporal_task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        search_attributes=search_attributes_for(state),
-    )
+    members = PgCaseMembers(pool)
+    try:
+        await members.claim(case_id, state.program.value, [m.resident_id for m in state.members])
+    except MemberAlreadyInCase as err:
+        raise ConflictWithCase(err.case_id) from None
+    try:
+        await temporal.start_workflow(
+            CaseWorkflow.run,
+            CaseWorkflowInput(case_id=case_id, actor=actor, submitted_at=now, application=command),
+            id=workflow_id,
+            task_queue=settings.temporal_task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=search_attributes_for(state),
+        )
+    except WorkflowAlreadyStartedError:
+        # The same Idempotency-Key again: answer with the case it created.
+        snap = await _snapshot(temporal, case_id)
+        response.status_code = status.HTTP_200_OK
+        response.headers["Location"] = f"/v1/cases/{case_id}"
+        return CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id)
+    except BaseException:
+        await members.forget(case_id)
+        raise
     log.info("case.started", stage=state.stage.value, township_code=state.township_code)
     response.headers["Location"] = f"/v1/cases/{case_id}"
-    return CasePublic.of(state, workflow_id)
+    return CaseDetail.of_snapshot(state, pending_step(state), workflow_id)
 
 
-@router.get("/{case_id}", response_model=CasePublic, responses={**_ERRORS, 404: {"model": Problem}})
+@router.get("/{case_id}", response_model=CaseDetail, responses={**_ERRORS, 404: {"model": Problem}})
 async def get_case(
     case_id: UUID,
     actor: Annotated[Actor, Depends(require(Permission.CASE_READ))],
     temporal: TemporalDep,
-) -> CasePublic:
-    """Where a case stands now, answered live by its workflow (a Temporal query)."""
+) -> CaseDetail:
+    """Where a case stands now, the pending step, who must act and by when — answered live by its workflow."""
+    structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id_for(case_id))
+    snap = await _snapshot(temporal, case_id)
+    if not actor.covers(snap.state.village_code):
+        raise NotPermitted("case lies outside the actor's jurisdiction")
+    return CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id_for(case_id))
+
+
+_STATUS_OF_CODE = {
+    InvalidInput.code: InvalidInput,
+    InvalidTransition.code: InvalidTransition,
+    NotPermitted.code: NotPermitted,
+}
+
+
+@router.post("/{case_id}/commands", response_model=CommandOutcome,
+             responses={**_ERRORS, 404: {"model": Problem}, 409: {"model": Problem}})
+async def run_command(
+    case_id: UUID,
+    body: CommandCreate,
+    actor: Annotated[Actor, Depends(require(Permission.CASE_COMMAND))],
+    temporal: TemporalDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> CommandOutcome:
+    """Run one step of the procedure as a Temporal Update. A refused step changes nothing: 403 (role,
+    jurisdiction, maker ≠ checker), 409 (wrong stage) or 422 (content), each with a code and a message."""
     workflow_id = workflow_id_for(case_id)
-    structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id)
+    structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id,
+                                           command=body.command.type)
+    handle = temporal.get_workflow_handle(workflow_id)
     try:
-        snapshot = await temporal.get_workflow_handle(workflow_id).query(CaseWorkflow.snapshot)
+        result = await handle.execute_update(
+            CaseWorkflow.execute, CommandInput(actor=actor, command=body.command),
+            id=f"{actor.id}:{idempotency_key}" if idempotency_key else None,
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type in _STATUS_OF_CODE:
+            field = tuple(cause.details[0].get("field", [])) if cause.details else ()
+            raise _STATUS_OF_CODE[cause.type](cause.message, field=field) from None
+        raise
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            raise CaseNotFound from None
+            try:
+                desc = await handle.describe()
+            except RPCError:
+                raise CaseNotFound from None
+            raise CaseClosed(str(desc.status.name if desc.status else "closed")) from None
         raise
-    if not actor.covers(snapshot.state.village_code):
+    log.info("case.command", events=result.events)
+    return CommandOutcome(
+        case=CaseDetail.of_snapshot(result.snapshot.state, result.snapshot.pending, workflow_id),
+        events=result.events,
+        first_seq=result.first_seq,
+    )
+
+
+_PRIVATE_FIELDS = {"members", "declaration", "report", "case_id", "seq", "at", "actor", "reason", "legal_basis",
+                   "parameter_set_version", "schema_version", "type", "assessment", "content", "evidence"}
+
+
+@router.get("/{case_id}/trail", response_model=list[TrailEntry], responses={**_ERRORS, 404: {"model": Problem}})
+async def get_trail(
+    case_id: UUID,
+    actor: Annotated[Actor, Depends(require(Permission.CASE_READ))],
+    pool: PoolDep,
+) -> list[TrailEntry]:
+    """The decisions recorded so far, oldest first: actor, time, reason, legal basis, parameter version and,
+    for computed decisions, the explanation (each criterion with inputs, parameters, result and article).
+    Personal data (members, declarations, complaint texts) is not part of the trail."""
+    store = PgCaseStore(pool)
+    row = await store.get_case(case_id)
+    if row is None:
+        raise CaseNotFound
+    if not actor.covers(row["village_code"]):
         raise NotPermitted("case lies outside the actor's jurisdiction")
-    return CasePublic.of(snapshot.state, workflow_id)
+    out: list[TrailEntry] = []
+    for ev in await store.get_events(case_id):
+        p = ev["payload"]
+        details = {k: v for k, v in p.items() if k not in _PRIVATE_FIELDS}
+        if ev["type"] == "application_submitted":
+            details["household_size"] = len(p.get("members", []))
+        assessment = p.get("assessment") or {}
+        if assessment:
+            details["monthly_amount"] = assessment.get("monthly_amount")
+            details["eligible"] = assessment.get("eligible")
+        out.append(TrailEntry(
+            seq=ev["seq"], type=ev["type"], at=p["at"], actor_id=p["actor"]["id"], actor_role=p["actor"]["role"],
+            actor_jurisdiction=p["actor"]["jurisdiction"], reason=p.get("reason"),
+            legal_basis=list(p.get("legal_basis", [])), parameter_set_version=p.get("parameter_set_version"),
+            details=details, explanation=list(assessment.get("criteria", [])),
+        ))
+    return out

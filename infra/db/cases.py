@@ -52,7 +52,8 @@ class PgCaseStore:
         self._pool = pool
 
     async def record(self, state: CaseState, events: list[CaseEvent]) -> None:
-        """Record new events and the case's state after them, in one transaction.
+        """Record new events and the case's state after them, in one transaction; a closed case's members
+        are released so they may apply again.
 
         Args:
             state: the state after ``events``.
@@ -86,6 +87,8 @@ class PgCaseStore:
                 state.stage_since,
                 state.updated_at,
             )
+            if state.is_closed:
+                await conn.execute(_RELEASE_MEMBERS, state.case_id)
 
     async def get_case(self, case_id: UUID) -> dict[str, Any] | None:
         """The stored case row, or None."""
@@ -95,3 +98,55 @@ class PgCaseStore:
     async def get_events(self, case_id: UUID) -> list[dict[str, Any]]:
         """The stored events of a case, in order."""
         return [dict(r) for r in await self._pool.fetch(_GET_EVENTS, case_id)]
+
+
+_CLAIM_MEMBERS = """
+INSERT INTO case_members (case_id, resident_id, program)
+SELECT $1, unnest($2::text[]), $3
+"""
+_FIND_ACTIVE = """
+SELECT case_id FROM case_members WHERE program = $1 AND active AND resident_id = ANY($2::text[]) LIMIT 1
+"""
+_RELEASE_MEMBERS = "UPDATE case_members SET active = false WHERE case_id = $1 AND active"
+_DELETE_MEMBERS = "DELETE FROM case_members WHERE case_id = $1"
+
+
+class MemberAlreadyInCase(Exception):
+    """A member already belongs to another active case of the programme."""
+
+    def __init__(self, case_id: UUID) -> None:
+        super().__init__(f"a member already belongs to active case {case_id}")
+        self.case_id = case_id
+
+
+class PgCaseMembers:
+    """One active case per person and programme. Does not own the pool."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def claim(self, case_id: UUID, program: str, resident_ids: list[str]) -> None:
+        """Record the members of a new case.
+
+        Raises:
+            MemberAlreadyInCase: naming the existing active case (the claim changes nothing then).
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            existing = await conn.fetchval(_FIND_ACTIVE, program, resident_ids)
+            if existing is not None and existing != case_id:
+                raise MemberAlreadyInCase(existing)
+            if existing == case_id:
+                return  # idempotent: the same case claimed again
+            try:
+                await conn.execute(_CLAIM_MEMBERS, case_id, resident_ids, program)
+            except asyncpg.UniqueViolationError:
+                other = await self._pool.fetchval(_FIND_ACTIVE, program, resident_ids)
+                raise MemberAlreadyInCase(other) from None
+
+    async def release(self, case_id: UUID) -> None:
+        """The case closed: its members may apply again."""
+        await self._pool.execute(_RELEASE_MEMBERS, case_id)
+
+    async def forget(self, case_id: UUID) -> None:
+        """Undo a claim whose case never started."""
+        await self._pool.execute(_DELETE_MEMBERS, case_id)

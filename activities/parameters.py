@@ -1,0 +1,31 @@
+"""The parameters in force, read by an activity so replay never depends on today's parameter file."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.parameters import ParametersNotInForce, ResolvedParameters, resolve
+from infra.parameters import ParameterFile
+
+
+class ResolveParametersInput(BaseModel):
+    division_code: str
+    on: date
+
+
+class ParameterActivities:
+    """Resolves parameters from a :class:`ParameterFile` (not owned)."""
+
+    def __init__(self, source: ParameterFile) -> None:
+        self._source = source
+
+    @activity.defn(name="resolve_parameters")
+    async def resolve_parameters(self, inp: ResolveParametersInput) -> ResolvedParameters:
+        try:
+            return resolve(self._source.book(), inp.division_code, inp.on)
+        except ParametersNotInForce as err:
+            raise ApplicationError(err.message, type=err.code, non_retryable=True) from None

@@ -1,0 +1,202 @@
+"""Policy parameters as data with effective dates (OpenFisca style).
+
+A parameter book holds, for one county, a list of versions; each version applies from its
+``effective_from`` date until the next one, and may override values for a township or village
+(``overrides`` keyed by division code; the most specific code wins). Nothing here is a constant in code:
+every standard, limit, deadline and procedural switch comes from the book, and every decision records the
+``version`` it used (SPEC §0.1, §7.4). Values the sources leave open are labelled UNCONFIRMED or LOCAL
+PARAMETER in the book itself.
+
+Parsing is pure; reading the file is the caller's job (an activity, so replay never depends on the file).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.errors import DomainError
+from domain.household import AreaType, IncomeKind
+
+
+class Treatment(StrEnum):
+    """How an income kind enters household income (S1 Art. 13)."""
+
+    COUNTED = "counted"
+    EXCLUDED = "excluded"
+    DEDUCTED = "deducted"  # subtracted from counted income (rigid expenditure, transfers paid)
+
+
+class ProcedureProfile(StrEnum):
+    """``2021``: S1 (民主评议 only to resolve a 公示 objection). ``2012``: S2 legacy, 民主评议 mandatory."""
+
+    P2021 = "2021"
+    P2012 = "2012"
+
+
+class PublicityUnit(StrEnum):
+    CALENDAR_DAY = "calendar_day"
+    WORKING_DAY = "working_day"
+
+
+class Deadlines(BaseModel):
+    """Time limits in working days (S1 Arts. 15, 17, 20, 21, 22; S6 §四(一))."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    investigation_start_wd: int = 3  # S1 Art. 15
+    info_check_start_wd: int = 3  # S1 Art. 17
+    county_decision_wd: int = 10  # S1 Art. 20
+    rejection_notice_wd: int = 3  # S1 Art. 21
+    total_wd: int = 30  # S1 Art. 22
+    total_extended_wd: int = 45  # S1 Art. 22
+    total_devolved_wd: int = 20  # S6 §四(一)
+    deficiency_overdue_wd: int = 5  # UNCONFIRMED, LOCAL PARAMETER (SPEC §3.3 row 2)
+    prelim_opinion_wd: int = 15  # UNCONFIRMED: S6 asks provinces for per-step limits
+
+
+class PropertyLimits(BaseModel):
+    """Property rules (S1 Art. 14). Every value is a LOCAL PARAMETER, UNCONFIRMED for Yunnan."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    financial_assets_per_capita_max_months: int = 24  # deposits+securities+insurance ≤ N months of standard
+    vehicles_max: int = 0  # non-exempt vehicles
+    houses_max: int = 1
+    businesses_max: int = 0  # active business registrations
+
+
+class ParameterValues(BaseModel):
+    """The values of one version (after overrides)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dibao_standard_monthly: dict[AreaType, Annotated[Decimal, Field(gt=0)]]
+    near_dibao_multiple: Decimal = Decimal("1.5")  # S1 Art. 8; S6 §一(四)
+    reference_period_months: int = 12  # LOCAL PARAMETER
+    employment_cost_deduction_rate: Annotated[Decimal, Field(ge=0, lt=1)] = Decimal("0")
+    income_treatment: dict[IncomeKind, Treatment]
+    property_limits: PropertyLimits = PropertyLimits()
+    deadlines: Deadlines = Deadlines()
+    publicity_period: int = 7  # S1 Art. 19
+    publicity_unit: PublicityUnit = PublicityUnit.CALENDAR_DAY  # UNCONFIRMED (SPEC §0.1)
+    confirmation_devolved_to_township: bool = False  # S1 Art. 2; S6 §四(一)
+    procedure_profile: ProcedureProfile = ProcedureProfile.P2021
+    republish_after_objection: bool = False  # UNCONFIRMED (SPEC §3.3 row 15)
+    appraisal_villager_share_min: Decimal = Decimal("0.6667")  # S2 Art. 22 (PROFILE_2012)
+    close_relatives_of_public_officials: bool = False  # LOCAL PARAMETER (SPEC §3.3 row 3)
+
+    @model_validator(mode="after")
+    def _complete(self) -> ParameterValues:
+        missing = [k.value for k in IncomeKind if k not in self.income_treatment]
+        if missing:
+            raise ValueError(f"income_treatment lacks {missing}")
+        if set(self.dibao_standard_monthly) != set(AreaType):
+            raise ValueError("dibao_standard_monthly needs urban and rural")
+        return self
+
+
+class ParameterVersion(BaseModel):
+    """One version of the book: values from ``effective_from``, with per-division overrides."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    effective_from: date
+    label: str
+    sources: list[str] = []
+    values: dict[str, Any]
+    overrides: dict[str, dict[str, Any]] = {}
+
+
+class ParameterBook(BaseModel):
+    """All versions for one county."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    county_code: str
+    county_name: str
+    townships: dict[str, str]
+    versions: list[ParameterVersion]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ParameterBook:
+        dates = [v.effective_from for v in self.versions]
+        if not dates or dates != sorted(dates) or len(set(dates)) != len(dates):
+            raise ValueError("versions must be non-empty, in effective_from order, one per date")
+        if len({v.version for v in self.versions}) != len(self.versions):
+            raise ValueError("version ids must be unique")
+        for v in self.versions:  # every version and override must validate on its own
+            for code in ("", *v.overrides):
+                _merge(v, code)
+        return self
+
+
+class ResolvedParameters(BaseModel):
+    """The parameters in force for one division on one date, and the version they came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: str
+    effective_from: date
+    label: str
+    division_code: str
+    values: ParameterValues
+
+    def standard(self, area_type: AreaType) -> Decimal:
+        return self.values.dibao_standard_monthly[area_type]
+
+
+class ParametersNotInForce(DomainError):
+    code = "parameters_not_in_force"
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _merge(version: ParameterVersion, division_code: str) -> ParameterValues:
+    values = dict(version.values)
+    # Less specific overrides first, so the most specific code wins.
+    for code in sorted(version.overrides, key=len):
+        if division_code.startswith(code):
+            values = _deep_merge(values, version.overrides[code])
+    return ParameterValues.model_validate(values)
+
+
+def resolve(book: ParameterBook, division_code: str, on: date) -> ResolvedParameters:
+    """The parameters in force for ``division_code`` on ``on``.
+
+    Args:
+        book: the county's parameter book.
+        division_code: a village, township or county code inside the book's county.
+        on: the decision date (local date).
+
+    Returns:
+        The version in force, with overrides for the division applied.
+
+    Raises:
+        ParametersNotInForce: the division is outside the county, or no version is in force yet.
+    """
+    if not division_code.startswith(book.county_code):
+        raise ParametersNotInForce(f"no parameters for division outside county {book.county_code}")
+    in_force = [v for v in book.versions if v.effective_from <= on]
+    if not in_force:
+        raise ParametersNotInForce(f"no parameter version in force on {on.isoformat()}")
+    version = in_force[-1]
+    return ResolvedParameters(
+        version=version.version,
+        effective_from=version.effective_from,
+        label=version.label,
+        division_code=division_code,
+        values=_merge(version, division_code),
+    )
+
+

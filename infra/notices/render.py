@@ -1,0 +1,62 @@
+"""Render :mod:`domain.notices` models to printable HTML5 pages in Chinese (A4, SPEC §3.3, §9).
+
+Templates live in ``templates/`` next to this module (shipped as package data). Autoescaping is on for every
+template, so names and free text are always HTML-escaped; ``StrictUndefined`` turns a template typo into an
+error instead of a blank on a legal document.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from domain.notices import (MEASURES, AcceptanceNotice, ApprovalNotice, DeficiencyNotice, Notice,
+                            PublicationList, PublicityNotice, RejectionNotice, date_label, month_label, yuan)
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+_TEMPLATES: dict[type[Notice], str] = {
+    DeficiencyNotice: "deficiency.html",
+    AcceptanceNotice: "acceptance.html",
+    PublicityNotice: "publicity.html",
+    PublicationList: "publication.html",
+    RejectionNotice: "rejection.html",
+    ApprovalNotice: "approval.html",
+}
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(yuan=yuan, month_label=month_label, date_label=date_label)
+    env.globals.update(measures=MEASURES)
+    return env
+
+
+# Stateless after construction (no settings, no I/O until a template is first loaded), so one per process.
+_ENV = _environment()
+
+
+def render_notice(notice: Notice) -> str:
+    """Render one notice as a complete, printable HTML5 page.
+
+    Args:
+        notice: any of the notice models of :mod:`domain.notices`.
+
+    Returns:
+        The HTML text (UTF-8 when encoded), ``<html lang="zh-CN">``.
+
+    Raises:
+        TypeError: if ``notice`` is not one of the notice models.
+    """
+    name = _TEMPLATES.get(type(notice))
+    if name is None:
+        raise TypeError(f"no notice template for {type(notice).__name__}")
+    return _ENV.get_template(name).render(notice=notice)
