@@ -194,6 +194,19 @@ def assessment_for(state: CaseState, params: ResolvedParameters) -> Assessment:
     return assess(state.members, state.area_type, assessed_declaration(state.declaration, state.info_check), params)
 
 
+def end_of_day(day: date) -> datetime:
+    """The instant a day ends in China: deadlines and the 公示 window run to the end of their last day."""
+    return datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ) + timedelta(days=1)
+
+
+def publicity_closes_at(state: CaseState) -> datetime:
+    """When the current 公示 window closes."""
+    if state.publicity_ends_at is not None:
+        return state.publicity_ends_at
+    assert state.publicity_ends_on is not None
+    return end_of_day(state.publicity_ends_on)
+
+
 def _month_after(day: date) -> str:
     return f"{day.year + 1}-01" if day.month == 12 else f"{day.year}-{day.month + 1:02d}"
 
@@ -464,22 +477,28 @@ def _start_publicity(state: CaseState, cmd: c.StartPublicity, ctx: DecisionConte
     _need_stage(state, {Stage.PRELIM_OPINION_ISSUED}, "starting the 公示")
     if not state.prelim_eligible:
         raise InvalidTransition("only an 'eligible' opinion is posted for 公示; send an ineligible one to the county")
-    if params.values.publicity_unit is PublicityUnit.CALENDAR_DAY:
-        ends_on = ctx.today + timedelta(days=params.values.publicity_period - 1)
-    elif ctx.publicity_ends_on is not None:
-        ends_on = ctx.publicity_ends_on
+    unit = params.values.publicity_unit
+    if unit is PublicityUnit.SECOND:
+        ends_at = ctx.now + timedelta(seconds=params.values.publicity_period)
+        ends_on = ends_at.astimezone(CHINA_TZ).date()
     else:
-        raise DomainError("a working-day 公示 needs its end date from the calendar")
+        # The posting day is day 1; the window runs to the end of its last day (China time).
+        if unit is PublicityUnit.CALENDAR_DAY:
+            ends_on = ctx.today + timedelta(days=params.values.publicity_period - 1)
+        elif ctx.publicity_ends_on is not None:
+            ends_on = ctx.publicity_ends_on
+        else:
+            raise DomainError("a working-day 公示 needs its end date from the calendar")
+        ends_at = end_of_day(ends_on)
     return [e.PublicityStarted(**_meta(state, ctx, 1, "S1 Art. 19", "S6 §四(二)", version=params.version),
-                               location=cmd.location, starts_on=ctx.today, ends_on=ends_on,
-                               unit=params.values.publicity_unit.value, notice_sha256=cmd.notice_sha256)]
+                               location=cmd.location, starts_on=ctx.today, ends_on=ends_on, ends_at=ends_at,
+                               unit=unit.value, notice_sha256=cmd.notice_sha256)]
 
 
 def _log_objection(state: CaseState, cmd: c.LogObjection, ctx: DecisionContext) -> list[e.CaseEvent]:
     _need_role(ctx, WINDOW | CASEWORKER | frozenset({Role.VILLAGE_COMMITTEE}), "log an objection")
     _need_stage(state, {Stage.PUBLICITY}, "logging a 公示 objection")
-    assert state.publicity_ends_on is not None
-    if ctx.today > state.publicity_ends_on:
+    if ctx.now >= publicity_closes_at(state):
         raise InvalidTransition("the 公示 window has closed")
     return [e.PublicityObjectionLogged(**_meta(state, ctx, 1, "S1 Art. 19", "S1 Art. 37"), real_name=cmd.real_name,
                                        content=cmd.content)]
@@ -781,7 +800,7 @@ def evolve(state: CaseState | None, event: e.CaseEvent) -> CaseState:
                        prelim_assessment=event.assessment)
         case e.PublicityStarted():
             return _to(state, event, Stage.PUBLICITY, publicity_starts_on=event.starts_on,
-                       publicity_ends_on=event.ends_on)
+                       publicity_ends_on=event.ends_on, publicity_ends_at=event.ends_at or end_of_day(event.ends_on))
         case e.PublicityObjectionLogged():
             return _to(state, event, objections=(*state.objections, Objection(seq=event.seq,
                                                                               real_name=event.real_name)))

@@ -133,6 +133,7 @@ class PublicityStarted(EventBase):
     location: str
     starts_on: date
     ends_on: date
+    ends_at: datetime | None = None  # the instant the window closes (end of ends_on, China time)
     unit: str
     notice_sha256: str | None = None
 

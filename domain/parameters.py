@@ -41,6 +41,7 @@ class ProcedureProfile(StrEnum):
 class PublicityUnit(StrEnum):
     CALENDAR_DAY = "calendar_day"
     WORKING_DAY = "working_day"
+    SECOND = "second"  # test and benchmark profiles only: a window that closes in seconds of wall time
 
 
 class Deadlines(BaseModel):

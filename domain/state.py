@@ -108,6 +108,7 @@ class CaseState(BaseModel):
     prelim_assessment: Assessment | None = None
     publicity_starts_on: date | None = None
     publicity_ends_on: date | None = None
+    publicity_ends_at: datetime | None = None
     publicity_rounds: int = 0
     objections: tuple[Objection, ...] = ()
     county_home_visit: bool = False

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.actors import Actor
     from domain.case import (
         CHINA_TZ, NEEDS_PARAMS, SYSTEM_ACTOR, DecisionContext, deadline_open, deadlines_to_set, decide,
-        pending_step, project,
+        end_of_day, pending_step, project, publicity_closes_at,
     )
     from domain.errors import DomainError
     from domain.events import CaseEvent
@@ -79,11 +79,6 @@ def search_attributes_for(state: CaseState) -> TypedSearchAttributes:
             SearchAttributePair(SA_TOWNSHIP, state.township_code),
         ]
     )
-
-
-def _end_of_day(day: date) -> datetime:
-    """The instant a day ends in China (deadlines and the 公示 window run to the end of their last day)."""
-    return datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ) + timedelta(days=1)
 
 
 def _domain_failure(err: DomainError) -> ApplicationError:
@@ -280,22 +275,22 @@ class CaseWorkflow:
 
     def _next_wake(self) -> timedelta | None:
         instants: list[datetime] = []
-        if self._state.stage is Stage.PUBLICITY and self._state.publicity_ends_on is not None:
-            instants.append(_end_of_day(self._state.publicity_ends_on))
+        if self._state.stage is Stage.PUBLICITY:
+            instants.append(publicity_closes_at(self._state))
         for d in self._state.deadlines.values():
             if not d.escalated and deadline_open(self._state, d.step):
-                instants.append(_end_of_day(d.due))
+                instants.append(end_of_day(d.due))
         if not instants:
             return None
-        return max(min(instants) - workflow.now(), timedelta(seconds=1))
+        return max(min(instants) - workflow.now(), timedelta(milliseconds=100))
 
     async def _fire_due(self) -> None:
         now = workflow.now()
         state = self._state
-        if state.stage is Stage.PUBLICITY and state.publicity_ends_on and now >= _end_of_day(state.publicity_ends_on):
+        if state.stage is Stage.PUBLICITY and now >= publicity_closes_at(state):
             await self._system(c.ClosePublicity())
         for d in list(self._state.deadlines.values()):
-            if not d.escalated and deadline_open(self._state, d.step) and now >= _end_of_day(d.due):
+            if not d.escalated and deadline_open(self._state, d.step) and now >= end_of_day(d.due):
                 workflow.logger.warning("case.escalated", extra={"case_id": str(self._state.case_id),
                                                                  "step": d.step})
                 await self._system(c.RaiseEscalation(step=d.step))

@@ -17,16 +17,23 @@ from api.main import create_app
 from domain.actors import Role
 from infra.auth import issue_token
 from infra.settings import Settings
+from infra.parameters import ParameterFile
+from tests.params import fast_publicity_book
 from worker.main import build_worker
+
+#: The 公示 window of the API tests' parameter book, in seconds of wall time (the dev server cannot skip time).
+PUBLICITY_SECONDS = 2
 
 TokenFactory = Callable[..., dict[str, str]]
 
 
 @pytest.fixture(scope="session")
 def api_settings(pg_dsn: str, dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    var = tmp_path_factory.mktemp("var")
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        var_dir=tmp_path_factory.mktemp("var"),
+        var_dir=var,
+        parameters_file=fast_publicity_book(var / "parameters.json", seconds=PUBLICITY_SECONDS),
         database_url=pg_dsn,
         temporal_address=dev_env.client.service_client.config.target_host,
         temporal_task_queue=f"api-{uuid.uuid4()}",
@@ -36,7 +43,8 @@ def api_settings(pg_dsn: str, dev_env: WorkflowEnvironment, tmp_path_factory: py
 
 @pytest_asyncio.fixture(scope="session")
 async def api_worker(dev_env: WorkflowEnvironment, pg_pool: asyncpg.Pool, api_settings: Settings) -> AsyncIterator[None]:
-    async with build_worker(dev_env.client, pg_pool, api_settings.temporal_task_queue):
+    parameters = ParameterFile(api_settings.parameters_file) if api_settings.parameters_file else None
+    async with build_worker(dev_env.client, pg_pool, api_settings.temporal_task_queue, parameters):
         yield
 
 
