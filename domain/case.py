@@ -106,7 +106,8 @@ def _meta(state: CaseState | None, ctx: DecisionContext, offset: int, *basis: st
         "actor": ctx.actor,
         "legal_basis": basis,
         "reason": reason,
-        "parameter_set_version": version,
+        # Every decision records the parameter-set version it was taken under (issue: decision records).
+        "parameter_set_version": version or (ctx.params.version if ctx.params else None),
     }
 
 
