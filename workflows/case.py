@@ -119,7 +119,7 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, inp: CaseWorkflowInput) -> CaseSnapshot:  # noqa: ARG002 - input consumed by __init__
-        await self._record(self._pending)
+        await self._record(self._state, self._pending)
         self._pending = []
         if workflow.patched("case-params-preload-v1"):
             await self._params_today()
@@ -231,10 +231,9 @@ class CaseWorkflow:
         """Add the deadlines the events start, record everything in PostgreSQL, then evolve."""
         after = project(events, self._state)
         assert after is not None
-        triggers = deadlines_to_set(after, events, self._params) if self._params else []
-        if not triggers and any(self._starts_deadline(ev) for ev in events):
-            triggers = deadlines_to_set(after, events, await self._params_today())
-        for step, start, days in triggers:
+        # Parameters are preloaded when the case starts; a case started before that (no preload) loads them here.
+        params = self._params or await self._params_today()
+        for step, start, days in deadlines_to_set(after, events, params):
             result = await workflow.execute_activity_method(
                 CalendarActivities.compute_deadline,
                 DeadlineInput(start=start, amount=days, unit="working_day"),
@@ -246,7 +245,7 @@ class CaseWorkflow:
                                                   calendar_version=result.calendar_version), ctx)
             after = project(events[-1:], after)
             assert after is not None
-        await self._record(events)
+        await self._record(after, events)
         before = self._state
         self._state = after
         if self._index and (before.stage is not after.stage or self._overdue(before) != self._overdue(after)):
@@ -255,17 +254,11 @@ class CaseWorkflow:
             )
 
     @staticmethod
-    def _starts_deadline(ev: CaseEvent) -> bool:
-        return ev.type in {"materials_deficiency_notified", "application_accepted", "investigation_started",
-                           "case_submitted_to_county", "application_rejected", "deadline_extended"}
-
-    @staticmethod
     def _overdue(state: CaseState) -> bool:
         return any(d.escalated and deadline_open(state, d.step) for d in state.deadlines.values())
 
-    async def _record(self, events: list[CaseEvent]) -> None:
-        state = project(events, self._state) if events and events[0].seq > self._state.version else self._state
-        assert state is not None
+    async def _record(self, state: CaseState, events: list[CaseEvent]) -> None:
+        """Write the events and the state after them to PostgreSQL (idempotent per case and seq)."""
         await workflow.execute_activity_method(
             CaseStoreActivities.record_case,
             RecordCaseInput(state=state, events=events),
