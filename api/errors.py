@@ -53,7 +53,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         if isinstance(exc, InvalidInput):
-            loc = ["body", *exc.field]
+            located = bool(exc.field) and exc.field[0] in ("header", "path", "query")
+            loc = list(exc.field) if located else ["body", *exc.field]
             return JSONResponse(
                 status_code=422,
                 content={"detail": [{"loc": loc, "msg": exc.message, "type": exc.code}], "code": exc.code},

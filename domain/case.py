@@ -836,7 +836,7 @@ def evolve(state: CaseState | None, event: e.CaseEvent) -> CaseState:
         case e.RejectionNoticeServed():
             return _to(state, event, rejection_notice_served=True)
         case e.PublicationPosted():
-            return _to(state, event)
+            return _to(state, event, published_at=event.at)
         case e.PaymentScheduled():
             return _to(state, event, Stage.IN_PAYMENT)
         case e.NonCooperationRecorded():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from domain.commands import Material
+from domain.case import CHINA_TZ
 from domain.divisions import LUFENG_TOWNSHIPS
 from domain.errors import InvalidTransition
 from domain.household import Relation
@@ -27,6 +30,11 @@ MATERIAL_LABELS: dict[Material, str] = {
 }
 
 COUNTY_BUREAU = "禄丰市民政局"
+
+
+def _local(at: datetime) -> date:
+    """The China date of an instant: notices are dated in Beijing time (UTC+8)."""
+    return at.astimezone(CHINA_TZ).date()
 
 
 def _township_name(state: CaseState) -> str:
@@ -63,7 +71,7 @@ def notice_for(state: CaseState, kind: str, remedy: str = DEFAULT_REMEDY_TEXT) -
     village = f"{_township_name(state)}所辖村（社区）"
     match kind:
         case "deficiency" if state.deficiency_notified:
-            day = state.stage_since.date() if state.stage is Stage.MATERIALS_INCOMPLETE else state.opened_at.date()
+            day = _local(state.stage_since if state.stage is Stage.MATERIALS_INCOMPLETE else state.opened_at)
             items = state.materials_missing or ()
             if not items:
                 raise InvalidTransition("the listed materials were supplied and the case accepted")
@@ -78,7 +86,7 @@ def notice_for(state: CaseState, kind: str, remedy: str = DEFAULT_REMEDY_TEXT) -
                                    period_start=state.publicity_starts_on, period_end=state.publicity_ends_on,
                                    issuer=_township_issuer(state))
         case "rejection" if state.stage is Stage.REJECTED and state.decided_at is not None:
-            decided = state.decided_at.date()
+            decided = _local(state.decided_at)
             return RejectionNotice(case_ref=case_ref(state), applicant_name=_applicant(state),
                                    reasons=list(state.rejection_reasons), decided_on=decided, issued_on=decided,
                                    issuer=Issuer(name=COUNTY_BUREAU), remedy=remedy)
@@ -86,8 +94,8 @@ def notice_for(state: CaseState, kind: str, remedy: str = DEFAULT_REMEDY_TEXT) -
             return ApprovalNotice(case_ref=case_ref(state), applicant_name=_applicant(state),
                                   household_size=len(state.members), monthly_amount=state.monthly_amount,
                                   first_payment_month=state.first_payment_month,
-                                  decided_on=state.decided_at.date(), issuer=Issuer(name=COUNTY_BUREAU))
-        case "publication" if state.stage is Stage.IN_PAYMENT:
+                                  decided_on=_local(state.decided_at), issuer=Issuer(name=COUNTY_BUREAU))
+        case "publication" if state.stage is Stage.IN_PAYMENT and state.published_at is not None:
             return PublicationList(village_name=village, township_name=_township_name(state), entries=[_entry(state)],
-                                   published_on=state.updated_at.date(), issuer=_township_issuer(state))
+                                   published_on=_local(state.published_at), issuer=_township_issuer(state))
     raise InvalidTransition(f"no {kind} notice: the case (stage {state.stage.value}) has not reached that step")

@@ -123,6 +123,7 @@ class CaseState(BaseModel):
     extension_ground: ExtensionGround | None = None
     deadlines: dict[str, Deadline] = {}
     decided_at: datetime | None = None
+    published_at: datetime | None = None
 
     @property
     def is_closed(self) -> bool:

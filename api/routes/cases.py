@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Annotated, Any
 from uuid import UUID
@@ -23,7 +24,7 @@ from domain.commands import SubmitApplication
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Member
 from domain.ids import workflow_id_for
-from infra.db.cases import MemberAlreadyInCase, PgCaseMembers, PgCaseStore
+from infra.db.cases import MemberAlreadyInCase, PgCaseMembers, PgCaseStore, RequestMismatch
 from workflows.case import CaseSnapshot, CaseWorkflow, CaseWorkflowInput, CommandInput, search_attributes_for
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -81,10 +82,15 @@ async def create_case(
     workflow_id = workflow_id_for(case_id)
     structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id)
     members = PgCaseMembers(pool)
+    request_sha256 = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     try:
-        await members.claim(case_id, state.program.value, [m.resident_id for m in state.members])
+        await members.claim(case_id, state.program.value, [m.resident_id for m in state.members],
+                            actor_id=actor.id, request_sha256=request_sha256)
     except MemberAlreadyInCase as err:
         raise ConflictWithCase(err.case_id) from None
+    except RequestMismatch:
+        raise InvalidInput("this Idempotency-Key was already used for a different application",
+                           field=("header", "idempotency-key")) from None
     try:
         await temporal.start_workflow(
             CaseWorkflow.run,
@@ -172,8 +178,14 @@ async def run_command(
     )
 
 
-_PRIVATE_FIELDS = {"members", "declaration", "report", "case_id", "seq", "at", "actor", "reason", "legal_basis",
-                   "parameter_set_version", "schema_version", "type", "assessment", "content", "evidence"}
+#: Event fields the trail shows. A whitelist: free texts (findings, notes, minutes, complaint and objection
+#: contents, evidence) and anything about members stay out of it; they may carry personal data.
+_TRAIL_DETAILS = frozenset({
+    "program", "area_type", "village_code", "items", "t0", "member_index", "related_to", "investigators", "remote",
+    "evidence_sha256", "eligible", "reasons", "reissued", "starts_on", "ends_on", "unit", "location",
+    "notice_sha256", "objections", "real_name", "feedback_sent", "conclusion", "monthly_amount",
+    "first_payment_month", "notice_due", "ground", "step", "due", "calendar_version",
+})
 
 
 @router.get("/{case_id}/trail", response_model=list[TrailEntry], responses={**_ERRORS, 404: {"model": Problem}})
@@ -194,7 +206,7 @@ async def get_trail(
     out: list[TrailEntry] = []
     for ev in await store.get_events(case_id):
         p = ev["payload"]
-        details = {k: v for k, v in p.items() if k not in _PRIVATE_FIELDS}
+        details = {k: v for k, v in p.items() if k in _TRAIL_DETAILS}
         if ev["type"] == "application_submitted":
             details["household_size"] = len(p.get("members", []))
         assessment = p.get("assessment") or {}

@@ -111,6 +111,10 @@ _RELEASE_MEMBERS = "UPDATE case_members SET active = false WHERE case_id = $1 AN
 _DELETE_MEMBERS = "DELETE FROM case_members WHERE case_id = $1"
 
 
+class RequestMismatch(Exception):
+    """An Idempotency-Key was sent again with a different request."""
+
+
 class MemberAlreadyInCase(Exception):
     """A member already belongs to another active case of the programme."""
 
@@ -125,18 +129,27 @@ class PgCaseMembers:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def claim(self, case_id: UUID, program: str, resident_ids: list[str]) -> None:
-        """Record the members of a new case.
+    async def claim(self, case_id: UUID, program: str, resident_ids: list[str], *, actor_id: str,
+                    request_sha256: str) -> None:
+        """Record the members of a new case, and the hash of the request that created it.
 
         Raises:
+            RequestMismatch: the case id was claimed before by a different request (a reused Idempotency-Key).
             MemberAlreadyInCase: naming the existing active case (the claim changes nothing then).
         """
         async with self._pool.acquire() as conn, conn.transaction():
+            known = await conn.fetchval("SELECT request_sha256 FROM case_requests WHERE case_id = $1", case_id)
+            if known is not None:
+                if known != request_sha256:
+                    raise RequestMismatch
+                return  # idempotent: this very request was claimed before (the case may have closed since)
+            await conn.execute(
+                "INSERT INTO case_requests (case_id, actor_id, request_sha256) VALUES ($1, $2, $3)",
+                case_id, actor_id, request_sha256,
+            )
             existing = await conn.fetchval(_FIND_ACTIVE, program, resident_ids)
-            if existing is not None and existing != case_id:
+            if existing is not None:
                 raise MemberAlreadyInCase(existing)
-            if existing == case_id:
-                return  # idempotent: the same case claimed again
             try:
                 await conn.execute(_CLAIM_MEMBERS, case_id, resident_ids, program)
             except asyncpg.UniqueViolationError:
@@ -149,4 +162,6 @@ class PgCaseMembers:
 
     async def forget(self, case_id: UUID) -> None:
         """Undo a claim whose case never started."""
-        await self._pool.execute(_DELETE_MEMBERS, case_id)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(_DELETE_MEMBERS, case_id)
+            await conn.execute("DELETE FROM case_requests WHERE case_id = $1", case_id)

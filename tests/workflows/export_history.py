@@ -8,21 +8,48 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import timedelta
+from decimal import Decimal
 import tempfile
 import uuid
 from pathlib import Path
 
 import asyncpg
-from temporalio.api.enums.v1 import EventType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from infra.db.migrate import migrate
 from infra.db.pool import create_pool, ensure_database
 from infra.embedded import EmbeddedPostgres, temporal_test_server_path
+from domain import commands as c
+from domain.state import Stage
+from tests.builders import application
 from tests.workflows.helpers import running_worker, start_case, wait_for_case_row
+from tests.workflows.lifecycle import (
+    CASEWORKER, COUNTY_APPROVER, COUNTY_REVIEWER, TEAM, TOWNSHIP_APPROVER, WINDOW, Case, income_per_capita,
+)
 
 HISTORIES = Path(__file__).parent / "histories"
+
+
+async def _drive_to_payment(env: WorkflowEnvironment, case: Case) -> None:
+    """The whole S1 procedure without dispute: accept → investigate → check → exemption → opinion → 公示 →
+    county review → approval → 公布."""
+    await case.do(WINDOW, c.AcceptApplication())
+    await case.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
+    await case.do(CASEWORKER, c.RecordHomeVisit(investigators=TEAM, household_signed=True, findings="入户核实"))
+    await case.do(CASEWORKER, c.RequestInfoCheck())
+    await case.do(TOWNSHIP_APPROVER, c.DecideVillageReview(disputed=False, reason="无争议"))
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    await env.sleep(timedelta(days=8))
+    await case.wait_stage(Stage.SUBMITTED_TO_COUNTY)
+    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await case.do(COUNTY_APPROVER, c.Approve(reason="符合条件"))
+    await case.do(CASEWORKER, c.PostPublication(location="村务公开栏"))
+
+
+SCENARIOS = {"case_v1_submitted": None, "case_v2_in_payment": _drive_to_payment}
 
 
 async def _export(name: str, pg_uri: str) -> Path:
@@ -37,17 +64,20 @@ async def _export(name: str, pg_uri: str) -> Path:
     try:
         async with running_worker(env.client, pool) as worker:
             case_id = uuid.uuid4()
-            handle = await start_case(env.client, worker, case_id=case_id)
+            app = application(unique=True, declaration=income_per_capita(Decimal("100"), 2))
+            handle = await start_case(env.client, worker, case_id=case_id, app=app)
             await wait_for_case_row(pool, case_id)
-            # Export once the workflow task after the activity has completed: a whole, quiescent history.
+            drive = SCENARIOS[name]
+            if drive is not None:
+                await drive(env, Case(handle))
+            # Export once the history has stopped growing: a whole, quiescent history.
+            history = await handle.fetch_history()
             while True:
-                history = await handle.fetch_history()
-                types = [e.event_type for e in history.events]
-                if EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED in types and types[-1] == (
-                    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
-                ):
+                await asyncio.sleep(0.5)
+                again = await handle.fetch_history()
+                if len(again.events) == len(history.events):
                     break
-                await asyncio.sleep(0.1)
+                history = again
     finally:
         await env.shutdown()
         await pool.close()
@@ -57,7 +87,9 @@ async def _export(name: str, pg_uri: str) -> Path:
 
 
 def main() -> None:
-    name = sys.argv[1] if len(sys.argv) > 1 else "case_v1_submitted"
+    name = sys.argv[1] if len(sys.argv) > 1 else "case_v2_in_payment"
+    if name not in SCENARIOS:
+        sys.exit(f"unknown history {name}; one of {', '.join(SCENARIOS)}")
     with tempfile.TemporaryDirectory() as tmp:
         pg = EmbeddedPostgres(Path(tmp) / "data", Path(tmp) / "run", Path(tmp) / "pg.log")
         uri = pg.start()
