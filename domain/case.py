@@ -432,7 +432,8 @@ def _appraisal(state: CaseState, cmd: c.RecordDemocraticAppraisal, ctx: Decision
     basis: tuple[str, ...] = ("S1 Art. 19",)
     if params.values.procedure_profile is ProcedureProfile.P2012:
         reps = sum(1 for a in cmd.attendance if a.villager_representative)
-        if Decimal(reps) < params.values.appraisal_villager_share_min * len(cmd.attendance):
+        num, den = (int(x) for x in params.values.appraisal_villager_share_min.split("/"))
+        if reps * den < num * len(cmd.attendance):
             raise InvalidInput("villager representatives must be at least two thirds of participants (S2 Art. 22)",
                                field=("attendance",))
         basis = ("S1 Art. 19", "S2 Arts. 22-23")
@@ -816,7 +817,8 @@ def evolve(state: CaseState | None, event: e.CaseEvent) -> CaseState:
         case e.CountyReviewStarted():
             return _to(state, event, Stage.COUNTY_REVIEW)
         case e.CountyHomeVisitRecorded():
-            return _to(state, event, county_home_visit=True)
+            return _to(state, event, county_home_visit=True,
+                       investigators=tuple(dict.fromkeys((*state.investigators, *event.investigators))))
         case e.ComplaintReceived():
             return _to(state, event, county_home_visit=False,
                        complaints=(*state.complaints, Complaint(seq=event.seq, real_name=event.real_name)))
