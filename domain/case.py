@@ -455,8 +455,14 @@ def _prelim_opinion(state: CaseState, cmd: c.IssuePrelimOpinion, ctx: DecisionCo
     elif state.stage is Stage.REINVESTIGATION:
         if state.home_visits == 0:
             raise InvalidTransition("no home visit is on record (S1 Art. 16)")
+    elif state.stage is Stage.INFO_CHECK_NEGATIVE_NOTIFIED:
+        # No objection from the applicant: the township may conclude 'not eligible' (SPEC §3.3 row 8).
+        if cmd.eligible:
+            raise InvalidTransition("after a negative check only an 'ineligible' opinion is possible, or a "
+                                    "recheck on the applicant's objection (S1 Art. 18)")
     else:
-        _need_stage(state, {Stage.INVESTIGATING, Stage.DEMOCRATIC_APPRAISAL, Stage.REINVESTIGATION}, "the 初审意见")
+        _need_stage(state, {Stage.INVESTIGATING, Stage.DEMOCRATIC_APPRAISAL, Stage.REINVESTIGATION,
+                            Stage.INFO_CHECK_NEGATIVE_NOTIFIED}, "the 初审意见")
     _not_maker(state, ctx)
     assessment = assessment_for(state, params)
     if cmd.eligible and not assessment.eligible:
@@ -873,7 +879,7 @@ _PENDING: dict[Stage, tuple[str, frozenset[Role], str | None]] = {
     Stage.MATERIALS_INCOMPLETE: ("acceptance", WINDOW, "acceptance"),
     Stage.ACCEPTED: ("start_investigation", CASEWORKER, "start_investigation"),
     Stage.INVESTIGATING: ("investigation", CASEWORKER | TOWNSHIP_APPROVER, "prelim_opinion"),
-    Stage.INFO_CHECK_NEGATIVE_NOTIFIED: ("applicant_response", WINDOW | CASEWORKER, "overall"),
+    Stage.INFO_CHECK_NEGATIVE_NOTIFIED: ("applicant_response", WINDOW | CASEWORKER | TOWNSHIP_APPROVER, "overall"),
     Stage.DEMOCRATIC_APPRAISAL: ("democratic_appraisal", CASEWORKER | TOWNSHIP_APPROVER, "overall"),
     Stage.PRELIM_OPINION_ISSUED: ("start_publicity", CASEWORKER, "overall"),
     Stage.PUBLICITY: ("publicity_window", frozenset(), None),
