@@ -9,13 +9,20 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain.commands import HumanCommand
 from domain.divisions import validate_village_code
 from domain.errors import InvalidInput
 from domain.household import (
-    MAX_MEMBERS, AreaType, Declaration, IncomeItem, LabourCapacity, Program, PropertyItem, Relation,
+    MAX_MEMBERS,
+    AreaType,
+    Declaration,
+    IncomeItem,
+    LabourCapacity,
+    Program,
+    PropertyItem,
+    Relation,
 )
 from domain.identity import parse_resident_id
-from domain.commands import HumanCommand
 from domain.state import CaseState, PendingStep, Stage
 
 

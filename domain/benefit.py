@@ -12,8 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.household import (AreaType, Declaration, IncomeItem, IncomeKind, Member, PropertyItem,
-                              PropertyKind)
+from domain.household import AreaType, Declaration, IncomeItem, IncomeKind, Member, PropertyItem, PropertyKind
 from domain.parameters import ResolvedParameters, Treatment
 
 FEN = Decimal("0.01")

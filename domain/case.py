@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -70,8 +70,7 @@ class DecisionContext:
         actor: the authenticated actor.
         case_id: the case the command is for.
         params: the parameters in force for the case's village today (decisions that compute need them).
-        publicity_ends_on: the last day of a 公示 being started (computed with the calendar in an activity).
-        deadline_due: for ``SetDeadline``-free commands that schedule a step, nothing; reserved.
+        publicity_ends_on: the last day of a working-day 公示 being started (from the calendar activity).
     """
 
     now: datetime
@@ -79,7 +78,6 @@ class DecisionContext:
     case_id: UUID
     params: ResolvedParameters | None = None
     publicity_ends_on: date | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from domain.commands import Material
 from domain.case import CHINA_TZ
+from domain.commands import Material
 from domain.divisions import LUFENG_TOWNSHIPS
 from domain.errors import InvalidTransition
 from domain.household import Relation
 from domain.notices import (
-    DEFAULT_REMEDY_TEXT, AcceptanceNotice, ApprovalNotice, DeficiencyNotice, Issuer, PublicationList,
-    PublicityNotice, PublicNoticeEntry, RejectionNotice,
+    DEFAULT_REMEDY_TEXT,
+    AcceptanceNotice,
+    ApprovalNotice,
+    DeficiencyNotice,
+    Issuer,
+    PublicationList,
+    PublicityNotice,
+    PublicNoticeEntry,
+    RejectionNotice,
 )
 from domain.state import CaseState, Stage
 

@@ -14,7 +14,6 @@ from typing import Any
 import structlog
 
 
-
 def _drop_color_message(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     # uvicorn passes a colourised duplicate of its message as an "extra"; keep only the plain one.
     event_dict.pop("color_message", None)

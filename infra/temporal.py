@@ -5,10 +5,10 @@ Every client (worker, API, CLI, tests) uses the pydantic data converter so paylo
 
 from __future__ import annotations
 
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 import logging
 from functools import lru_cache
 
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
@@ -16,6 +16,7 @@ from temporalio.service import TLSConfig
 
 from infra.search_attributes import SEARCH_ATTRIBUTES
 from infra.settings import Settings
+
 
 @lru_cache(maxsize=1)
 def sdk_runtime() -> Runtime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -21,8 +22,17 @@ with workflow.unsafe.imports_passed_through():
     from domain import commands as c
     from domain.actors import Actor
     from domain.case import (
-        CHINA_TZ, NEEDS_PARAMS, SYSTEM_ACTOR, DecisionContext, deadline_open, deadlines_to_set, decide,
-        end_of_day, pending_step, project, publicity_closes_at,
+        CHINA_TZ,
+        NEEDS_PARAMS,
+        SYSTEM_ACTOR,
+        DecisionContext,
+        deadline_open,
+        deadlines_to_set,
+        decide,
+        end_of_day,
+        pending_step,
+        project,
+        publicity_closes_at,
     )
     from domain.errors import DomainError
     from domain.events import CaseEvent
@@ -129,10 +139,9 @@ class CaseWorkflow:
         )
         while not self._state.is_closed:
             wake = self._next_wake()
-            try:
+            # A timeout is the timer firing (公示 window end or a deadline); either way, look at what is due.
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self._dirty or self._state.is_closed, timeout=wake)
-            except TimeoutError:
-                pass
             self._dirty = False
             if not self._state.is_closed:
                 async with self._lock:

@@ -11,8 +11,19 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from domain.notices import (MEASURES, AcceptanceNotice, ApprovalNotice, DeficiencyNotice, Notice,
-                            PublicationList, PublicityNotice, RejectionNotice, date_label, month_label, yuan)
+from domain.notices import (
+    MEASURES,
+    AcceptanceNotice,
+    ApprovalNotice,
+    DeficiencyNotice,
+    Notice,
+    PublicationList,
+    PublicityNotice,
+    RejectionNotice,
+    date_label,
+    month_label,
+    yuan,
+)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 

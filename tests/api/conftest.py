@@ -16,8 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from domain.actors import Role
 from infra.auth import issue_token
-from infra.settings import Settings
 from infra.parameters import ParameterFile
+from infra.settings import Settings
 from tests.params import fast_publicity_book
 from worker.main import build_worker
 

@@ -11,9 +11,20 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from domain.divisions import LUFENG_TOWNSHIPS
-from domain.notices import (DEFAULT_REMEDY_TEXT, AcceptanceNotice, ApprovalNotice, DeficiencyNotice, Issuer,
-                            PublicationList, PublicityNotice, PublicNoticeEntry, RejectionNotice,
-                            first_payment_month, month_label, yuan)
+from domain.notices import (
+    DEFAULT_REMEDY_TEXT,
+    AcceptanceNotice,
+    ApprovalNotice,
+    DeficiencyNotice,
+    Issuer,
+    PublicationList,
+    PublicityNotice,
+    PublicNoticeEntry,
+    RejectionNotice,
+    first_payment_month,
+    month_label,
+    yuan,
+)
 from infra.notices import render_notice
 
 TOWNSHIP = Issuer(name="禄丰市金山镇人民政府")

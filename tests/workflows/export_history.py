@@ -8,25 +8,32 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import timedelta
-from decimal import Decimal
 import tempfile
 import uuid
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain import commands as c
+from domain.state import Stage
 from infra.db.migrate import migrate
 from infra.db.pool import create_pool, ensure_database
 from infra.embedded import EmbeddedPostgres, temporal_test_server_path
-from domain import commands as c
-from domain.state import Stage
 from tests.builders import application
 from tests.workflows.helpers import running_worker, start_case, wait_for_case_row
 from tests.workflows.lifecycle import (
-    CASEWORKER, COUNTY_APPROVER, COUNTY_REVIEWER, TEAM, TOWNSHIP_APPROVER, WINDOW, Case, income_per_capita,
+    CASEWORKER,
+    COUNTY_APPROVER,
+    COUNTY_REVIEWER,
+    TEAM,
+    TOWNSHIP_APPROVER,
+    WINDOW,
+    Case,
+    income_per_capita,
 )
 
 HISTORIES = Path(__file__).parent / "histories"

@@ -18,7 +18,14 @@ from infra.db.cases import PgCaseStore
 from tests.builders import application, unique_resident_id
 from tests.workflows.helpers import start_case
 from tests.workflows.lifecycle import (
-    CASEWORKER, COUNTY_APPROVER, COUNTY_REVIEWER, TEAM, TOWNSHIP_APPROVER, WINDOW, Case, income_per_capita,
+    CASEWORKER,
+    COUNTY_APPROVER,
+    COUNTY_REVIEWER,
+    TEAM,
+    TOWNSHIP_APPROVER,
+    WINDOW,
+    Case,
+    income_per_capita,
 )
 
 

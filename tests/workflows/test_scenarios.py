@@ -45,7 +45,14 @@ from tests.builders import JINSHAN, actor, application, ctx, resident_id, unique
 from tests.params import book_with
 from tests.workflows.helpers import start_case, wait_for_case_row
 from tests.workflows.lifecycle import (
-    CASEWORKER, COUNTY_APPROVER, COUNTY_REVIEWER, TEAM, TOWNSHIP_APPROVER, WINDOW, Case, income_per_capita,
+    CASEWORKER,
+    COUNTY_APPROVER,
+    COUNTY_REVIEWER,
+    TEAM,
+    TOWNSHIP_APPROVER,
+    WINDOW,
+    Case,
+    income_per_capita,
 )
 from worker.main import build_worker
 from workflows.case import CaseSnapshot

@@ -16,8 +16,16 @@ import pytest
 
 import domain
 from domain.benefit import Assessment, Criterion, assess
-from domain.household import (AreaType, Declaration, IncomeItem, IncomeKind, Member, PropertyItem,
-                              PropertyKind, Relation)
+from domain.household import (
+    AreaType,
+    Declaration,
+    IncomeItem,
+    IncomeKind,
+    Member,
+    PropertyItem,
+    PropertyKind,
+    Relation,
+)
 from domain.parameters import ParameterBook, ResolvedParameters, resolve
 from tests.builders import JINSHAN_VILLAGE, resident_id
 

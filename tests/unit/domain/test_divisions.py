@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.divisions import covers, county_of, is_jurisdiction_code, township_of, validate_village_code
+from domain.divisions import county_of, covers, is_jurisdiction_code, township_of, validate_village_code
 from domain.errors import InvalidInput
 from tests.builders import BICHENG, BICHENG_VILLAGE, JINSHAN, JINSHAN_VILLAGE
 

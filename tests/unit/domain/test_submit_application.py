@@ -13,8 +13,17 @@ from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.events import ApplicationSubmitted
 from domain.household import Member, Relation
 from domain.state import Stage
-from tests.builders import (BICHENG_VILLAGE, FIXED_NOW, JINSHAN, JINSHAN_VILLAGE, actor, application, ctx,
-                            resident_id, with_bad_check_digit)
+from tests.builders import (
+    BICHENG_VILLAGE,
+    FIXED_NOW,
+    JINSHAN,
+    JINSHAN_VILLAGE,
+    actor,
+    application,
+    ctx,
+    resident_id,
+    with_bad_check_digit,
+)
 
 APPLICANT = Member(
     name="测试甲", resident_id=resident_id(birth="19800101", seq="123"), relation=Relation.APPLICANT
