@@ -39,6 +39,10 @@ class MemberCreate(BaseModel):
     labour_capacity: LabourCapacity = LabourCapacity.FULL
     disability_grade: Annotated[int, Field(ge=1, le=4)] | None = None
     serious_illness: bool = False
+    hukou_code: Annotated[str | None, Field(pattern=r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$",
+                                            description="division code of the hukou registration")] = None
+    residence_code: Annotated[str | None, Field(pattern=r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$",
+                                                description="division code of the habitual residence")] = None
 
     @field_validator("resident_id")
     @classmethod

@@ -27,6 +27,7 @@ from domain.errors import DomainError, InvalidInput, InvalidTransition, NotPermi
 from domain.household import Declaration, IncomeItem, Member, PropertyItem, Relation
 from domain.identity import parse_resident_id
 from domain.parameters import ProcedureProfile, PublicityUnit, ResolvedParameters
+from domain.place import competent_place
 from domain.state import CaseState, Complaint, Deadline, Objection, PendingStep, Stage
 from domain.verification import InfoCheckReport
 
@@ -261,12 +262,21 @@ def _submit_application(state: CaseState | None, cmd: c.SubmitApplication, ctx: 
     if not ctx.actor.covers(cmd.village_code):
         raise NotPermitted("village_code lies outside the actor's jurisdiction")
     members = _validated_members(cmd.members, ctx)
+    competence = competent_place(members)
+    if competence is not None and not competence.allows(cmd.village_code):
+        raise InvalidInput(
+            f"not the competent place of application ({competence.rule}, {', '.join(competence.legal_basis)}): "
+            "apply where the members' hukou rule points",
+            field=("village_code",),
+        )
     n = len(members)
     for i, item in enumerate(cmd.declaration.income):
         if item.member_index is not None and item.member_index >= n:
             raise InvalidInput("member_index names no member", field=("declaration", "income", i, "member_index"))
     basis = ("S1 Art. 4", "S1 Art. 6", "S1 Art. 9") if ctx.actor.role == Role.VILLAGE_COMMITTEE else (
         "S1 Art. 4", "S1 Art. 9")
+    if competence is not None and "S1 Art. 5" in competence.legal_basis[0]:
+        basis = (*basis, *competence.legal_basis)
     return [
         e.ApplicationSubmitted(
             **_meta(None, ctx, 1, *basis),

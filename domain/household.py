@@ -63,6 +63,10 @@ class Member(BaseModel):
     labour_capacity: LabourCapacity = LabourCapacity.FULL
     disability_grade: Annotated[int, Field(ge=1, le=4)] | None = None
     serious_illness: bool = False
+    #: Where the member's hukou is registered and where they habitually live: 6-, 9- or 12-digit division
+    #: codes. They decide the competent place of application (S1 Arts. 4, 5); unknown when omitted.
+    hukou_code: Annotated[str, Field(pattern=r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$")] | None = None
+    residence_code: Annotated[str, Field(pattern=r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$")] | None = None
 
 
 class IncomeKind(StrEnum):

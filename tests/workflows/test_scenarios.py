@@ -795,3 +795,24 @@ async def test_an_approval_notice_can_be_issued_for_a_decision_early_on_the_firs
     assert decided is not None and notice.decided_on == china_date(decided) and notice.decided_on.day == 1
     assert decided.astimezone(UTC).month != notice.decided_on.month  # the case this test is about
     assert notice.first_payment_month == approved.snapshot.state.first_payment_month
+
+
+async def test_scenario_20_a_two_province_household_applies_where_hukou_and_residence_coincide(
+    ts_env: WorkflowEnvironment, ts_worker: Worker, pg_pool: asyncpg.Pool
+) -> None:
+    """SPEC §12.20 — S1 Art. 5 para 1: the applicant's hukou is in Guangdong, the spouse's in 金山镇 where the
+    spouse lives; the case is opened in 金山镇, the submission cites Art. 5, and the off-site ground extends
+    the overall limit."""
+    members = household(2)
+    members = [
+        members[0].model_copy(update={"hukou_code": "440106001001", "residence_code": "532302101001"}),
+        members[1].model_copy(update={"hukou_code": "532302101001", "residence_code": "532302101001"}),
+    ]
+    case = await open_case(ts_env, ts_worker, members=members)
+    await case.do(WINDOW, c.AcceptApplication())
+    extended = await case.do(TOWNSHIP_APPROVER, c.ExtendDeadline(
+        ground=c.ExtensionGround.OFF_SITE_APPLICATION, reason="家庭成员户籍分属两省"))
+
+    [submitted] = of_type(await stored_events(pg_pool, case), "application_submitted")
+    assert "S1 Art. 5" in submitted["payload"]["legal_basis"]
+    assert extended.snapshot.state.extension_ground is c.ExtensionGround.OFF_SITE_APPLICATION
