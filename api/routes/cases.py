@@ -24,7 +24,7 @@ from domain.commands import SubmitApplication
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Member
 from domain.ids import workflow_id_for
-from infra.db.cases import MemberAlreadyInCase, PgCaseMembers, PgCaseStore, RequestMismatch
+from infra.db.cases import MemberAlreadyInCase, PgCaseMembers, PgCaseStore, RequestMismatch, remember_command
 from workflows.case import CaseSnapshot, CaseWorkflow, CaseWorkflowInput, CommandInput, search_attributes_for
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -143,6 +143,7 @@ async def run_command(
     body: CommandCreate,
     actor: Annotated[Actor, Depends(require(Permission.CASE_COMMAND))],
     temporal: TemporalDep,
+    pool: PoolDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> CommandOutcome:
     """Run one step of the procedure as a Temporal Update. A refused step changes nothing: 403 (role,
@@ -151,6 +152,13 @@ async def run_command(
     structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id,
                                            command=body.command.type)
     handle = temporal.get_workflow_handle(workflow_id)
+    if idempotency_key:
+        try:
+            await remember_command(pool, case_id, actor.id, idempotency_key,
+                                   hashlib.sha256(body.model_dump_json().encode()).hexdigest())
+        except RequestMismatch:
+            raise InvalidInput("this Idempotency-Key was already used for a different command",
+                               field=("header", "idempotency-key")) from None
     try:
         result = await handle.execute_update(
             CaseWorkflow.execute, CommandInput(actor=actor, command=body.command),

@@ -165,3 +165,24 @@ class PgCaseMembers:
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(_DELETE_MEMBERS, case_id)
             await conn.execute("DELETE FROM case_requests WHERE case_id = $1", case_id)
+
+
+_REMEMBER_COMMAND = """
+INSERT INTO command_requests (case_id, actor_id, idempotency_key, request_sha256) VALUES ($1, $2, $3, $4)
+ON CONFLICT (case_id, actor_id, idempotency_key) DO NOTHING
+"""
+_COMMAND_HASH = """
+SELECT request_sha256 FROM command_requests WHERE case_id = $1 AND actor_id = $2 AND idempotency_key = $3
+"""
+
+
+async def remember_command(pool: asyncpg.Pool, case_id: UUID, actor_id: str, key: str, request_sha256: str) -> None:
+    """Record which command an Idempotency-Key was first used for.
+
+    Raises:
+        RequestMismatch: the key was used before for a different command on this case.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(_REMEMBER_COMMAND, case_id, actor_id, key, request_sha256)
+        if await conn.fetchval(_COMMAND_HASH, case_id, actor_id, key) != request_sha256:
+            raise RequestMismatch

@@ -549,6 +549,11 @@ async def test_the_same_command_with_the_same_idempotency_key_records_once(
     trail = (await api.trail(case_id)).json()
     assert [d["type"] for d in trail].count("neighbour_visit_recorded") == 2
 
+    other = await api.command(case_id, CASEWORKER, "record_neighbour_visit", key="nv-1", notes="另一条记录")
+    assert other.status_code == 422, other.text
+    assert other.json()["detail"][0]["loc"] == ["header", "idempotency-key"]
+    assert (await api.get(case_id))["version"] == version + 2
+
 
 # --- regressions: defects found while writing these tests, fixed -----------------------------------------
 
