@@ -178,7 +178,9 @@ class CaseWorkflow:
     def _validate(self, inp: CommandInput) -> None:
         # Validators cannot run activities, so this uses the parameters last loaded; the handler decides
         # again, authoritatively, with the parameters in force today.
-        ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=self._state.case_id, params=self._params)
+        # A working-day 公示 end comes from the calendar activity in the handler; any date will do to validate.
+        ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=self._state.case_id, params=self._params,
+                              publicity_ends_on=self._today())
         try:
             decide(self._state, inp.command, ctx)
         except DomainError as err:

@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from domain import commands as c
 from domain.household import Member, Relation
 from domain.state import Stage
+from infra.calendar import load_calendar
 from infra.db.cases import PgCaseStore
 from tests.builders import application, unique_resident_id
 from tests.workflows.helpers import start_case
@@ -95,3 +96,35 @@ async def test_investigator_may_not_approve(ts_env: WorkflowEnvironment, ts_work
 
     assert "maker" in str(err.value.cause)
     assert (await case.snap()).state.stage is Stage.INVESTIGATING
+
+
+@pytest.fixture(scope="module")
+def working_day_book(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from tests.params import book_with
+
+    return book_with(tmp_path_factory.mktemp("wd") / "book.json", publicity_unit="working_day")
+
+
+async def test_a_working_day_publicity_ends_on_the_seventh_working_day(
+    ts_env: WorkflowEnvironment, pg_pool: asyncpg.Pool, working_day_book
+) -> None:
+    """SPEC §0.1 (unit UNCONFIRMED, a parameter): with ``publicity_unit = working_day`` the 公示 window's last day
+    comes from the statutory calendar, counting the posting day as day 1 when it is a working day."""
+    from infra.parameters import ParameterFile
+    from worker.main import build_worker
+
+    async with build_worker(ts_env.client, pg_pool, f"wd-{__import__('uuid').uuid4()}",
+                            ParameterFile(working_day_book)) as worker:
+        case = await open_case(ts_env, worker)
+        await investigate(case)
+        await case.do(TOWNSHIP_APPROVER, c.DecideVillageReview(disputed=False, reason="无争议"))
+        await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+        started = await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+
+        state = started.snapshot.state
+        assert state.stage is Stage.PUBLICITY
+        assert state.publicity_starts_on is not None and state.publicity_ends_on is not None
+        cal = await load_calendar(pg_pool)
+        assert state.publicity_ends_on == cal.add_working_days(state.publicity_starts_on - timedelta(days=1), 7)
+        assert (state.publicity_ends_on - state.publicity_starts_on).days >= 6
+        await case.handle.terminate("test over")
