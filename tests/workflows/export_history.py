@@ -10,7 +10,6 @@ import asyncio
 import sys
 import tempfile
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,45 +17,17 @@ import asyncpg
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from domain import commands as c
-from domain.state import Stage
 from infra.db.migrate import migrate
 from infra.db.pool import create_pool, ensure_database
 from infra.embedded import EmbeddedPostgres, temporal_test_server_path
 from tests.builders import application
 from tests.workflows.helpers import running_worker, start_case, wait_for_case_row
-from tests.workflows.lifecycle import (
-    CASEWORKER,
-    COUNTY_APPROVER,
-    COUNTY_REVIEWER,
-    TEAM,
-    TOWNSHIP_APPROVER,
-    WINDOW,
-    Case,
-    income_per_capita,
-)
+from tests.workflows.lifecycle import Case, income_per_capita, to_payment
 
 HISTORIES = Path(__file__).parent / "histories"
 
 
-async def _drive_to_payment(env: WorkflowEnvironment, case: Case) -> None:
-    """The whole S1 procedure without dispute: accept → investigate → check → exemption → opinion → 公示 →
-    county review → approval → 公布."""
-    await case.do(WINDOW, c.AcceptApplication())
-    await case.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
-    await case.do(CASEWORKER, c.RecordHomeVisit(investigators=TEAM, household_signed=True, findings="入户核实"))
-    await case.do(CASEWORKER, c.RequestInfoCheck())
-    await case.do(TOWNSHIP_APPROVER, c.DecideVillageReview(disputed=False, reason="无争议"))
-    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
-    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
-    await env.sleep(timedelta(days=8))
-    await case.wait_stage(Stage.SUBMITTED_TO_COUNTY)
-    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
-    await case.do(COUNTY_APPROVER, c.Approve(reason="符合条件"))
-    await case.do(CASEWORKER, c.PostPublication(location="村务公开栏"))
-
-
-SCENARIOS = {"case_v1_submitted": None, "case_v2_in_payment": _drive_to_payment}
+SCENARIOS = {"case_v1_submitted": None, "case_v2_in_payment": to_payment}
 
 
 async def _export(name: str, pg_uri: str) -> Path:

@@ -8,25 +8,24 @@ from decimal import Decimal
 import asyncpg
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.calendar import CalendarActivities, DeadlineInput
 from domain import commands as c
 from domain.household import Member, Relation
 from domain.state import Stage
-from infra.calendar import load_calendar
 from infra.db.cases import PgCaseStore
 from tests.builders import application, unique_resident_id
 from tests.workflows.helpers import start_case
 from tests.workflows.lifecycle import (
     CASEWORKER,
     COUNTY_APPROVER,
-    COUNTY_REVIEWER,
-    TEAM,
     TOWNSHIP_APPROVER,
-    WINDOW,
     Case,
     income_per_capita,
+    investigate,
+    to_county_review,
 )
 
 
@@ -41,29 +40,12 @@ async def open_case(env: WorkflowEnvironment, worker: Worker, n: int = 3, monthl
     return Case(await start_case(env.client, worker, app=app))
 
 
-async def investigate(case: Case) -> None:
-    await case.do(WINDOW, c.AcceptApplication())
-    await case.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
-    await case.do(CASEWORKER, c.RecordHomeVisit(investigators=TEAM, household_signed=True, findings="入户核实"))
-    await case.do(CASEWORKER, c.RequestInfoCheck())
-
-
-async def to_county(env: WorkflowEnvironment, case: Case) -> None:
-    await investigate(case)
-    await case.do(TOWNSHIP_APPROVER, c.DecideVillageReview(disputed=False, reason="无争议"))
-    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
-    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
-    await env.sleep(timedelta(days=8))
-    await case.wait_stage(Stage.SUBMITTED_TO_COUNTY)
-    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
-
-
 async def test_scenario_1_happy_path_no_dispute(ts_env: WorkflowEnvironment, ts_worker: Worker,
                                                pg_pool: asyncpg.Pool) -> None:
     """SPEC §12.1 — S1 Arts. 10, 15-17, 19-21, 24; S5 item 24; S4 Art. 12: 3 rural members at 200/month
     per capita get (375 − 200) × 3 = 525.00 from the month after the decision, with no 民主评议."""
     case = await open_case(ts_env, ts_worker)
-    await to_county(ts_env, case)
+    await to_county_review(ts_env, case)
 
     approved = await case.do(COUNTY_APPROVER, c.Approve(reason="符合条件"))
     paid = await case.do(CASEWORKER, c.PostPublication(location="村务公开栏"))
@@ -98,33 +80,25 @@ async def test_investigator_may_not_approve(ts_env: WorkflowEnvironment, ts_work
     assert (await case.snap()).state.stage is Stage.INVESTIGATING
 
 
-@pytest.fixture(scope="module")
-def working_day_book(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from tests.params import book_with
-
-    return book_with(tmp_path_factory.mktemp("wd") / "book.json", publicity_unit="working_day")
-
-
 async def test_a_working_day_publicity_ends_on_the_seventh_working_day(
-    ts_env: WorkflowEnvironment, pg_pool: asyncpg.Pool, working_day_book
+    ts_env: WorkflowEnvironment, ts_worker_working_day: Worker, pg_pool: asyncpg.Pool
 ) -> None:
     """SPEC §0.1 (unit UNCONFIRMED, a parameter): with ``publicity_unit = working_day`` the 公示 window's last day
     comes from the statutory calendar, counting the posting day as day 1 when it is a working day."""
-    from infra.parameters import ParameterFile
-    from worker.main import build_worker
+    case = await open_case(ts_env, ts_worker_working_day)
+    await investigate(case)
+    await case.do(TOWNSHIP_APPROVER, c.DecideVillageReview(disputed=False, reason="无争议"))
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+    started = await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
 
-    async with build_worker(ts_env.client, pg_pool, f"wd-{__import__('uuid').uuid4()}",
-                            ParameterFile(working_day_book)) as worker:
-        case = await open_case(ts_env, worker)
-        await investigate(case)
-        await case.do(TOWNSHIP_APPROVER, c.DecideVillageReview(disputed=False, reason="无争议"))
-        await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
-        started = await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
-
-        state = started.snapshot.state
-        assert state.stage is Stage.PUBLICITY
-        assert state.publicity_starts_on is not None and state.publicity_ends_on is not None
-        cal = await load_calendar(pg_pool)
-        assert state.publicity_ends_on == cal.add_working_days(state.publicity_starts_on - timedelta(days=1), 7)
-        assert (state.publicity_ends_on - state.publicity_starts_on).days >= 6
-        await case.handle.terminate("test over")
+    state = started.snapshot.state
+    assert state.stage is Stage.PUBLICITY
+    assert state.publicity_starts_on is not None and state.publicity_ends_on is not None
+    # Other tests skip the shared test clock ahead, possibly into a year the package does not cover yet: ask the
+    # calendar activity itself (provisional there), as the workflow did.
+    expected = await ActivityEnvironment().run(
+        CalendarActivities(pg_pool).compute_deadline,
+        DeadlineInput(start=state.publicity_starts_on - timedelta(days=1), amount=7, unit="working_day"),
+    )
+    assert state.publicity_ends_on == expected.due
+    assert (state.publicity_ends_on - state.publicity_starts_on).days >= 6

@@ -48,11 +48,16 @@ from tests.workflows.lifecycle import (
     CASEWORKER,
     COUNTY_APPROVER,
     COUNTY_REVIEWER,
+    HOME_VISIT,
+    NO_DISPUTE,
     TEAM,
     TOWNSHIP_APPROVER,
     WINDOW,
     Case,
     income_per_capita,
+    investigate,
+    to_county_review,
+    to_publicity,
 )
 from worker.main import build_worker
 from workflows.case import CaseSnapshot
@@ -60,8 +65,6 @@ from workflows.case import CaseSnapshot
 #: The 12349 hotline is staffed by the county's supervision office (S1 Arts. 35-37).
 HOTLINE = Actor(id="hotline-01", role=Role.SUPERVISOR, jurisdiction="532302")
 COUNTY_TEAM = ["cr-01", "cr-02"]
-HOME_VISIT = c.RecordHomeVisit(investigators=TEAM, household_signed=True, findings="入户核实家庭收入和财产")
-NO_DISPUTE = c.DecideVillageReview(disputed=False, reason="无争议")
 
 _rng = random.Random()
 
@@ -101,30 +104,6 @@ async def open_case(env: WorkflowEnvironment, worker: Worker, *, members: list[M
     income = income_per_capita(Decimal(monthly), len(members)).income
     app = application(members=members, declaration=Declaration(income=income, property=list(property)))
     return Case(await start_case(env.client, worker, app=app))
-
-
-async def investigate(case: Case) -> None:
-    """受理, a team of two starts the investigation, one home visit, the information check."""
-    await case.do(WINDOW, c.AcceptApplication())
-    await case.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
-    await case.do(CASEWORKER, HOME_VISIT)
-    await case.do(CASEWORKER, c.RequestInfoCheck())
-
-
-async def to_publicity(case: Case) -> None:
-    """Investigated, undisputed, an 'eligible' 初审意见 posted for 公示 today (day 1 of 7)."""
-    await investigate(case)
-    await case.do(TOWNSHIP_APPROVER, NO_DISPUTE)
-    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
-    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
-
-
-async def to_county_review(env: WorkflowEnvironment, case: Case) -> None:
-    """Through a 公示 without objection into the county's review."""
-    await to_publicity(case)
-    await env.sleep(timedelta(days=8))
-    await case.wait_stage(Stage.SUBMITTED_TO_COUNTY)
-    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
 
 
 async def refused(case: Case, who: Actor, command: object, code: str) -> ApplicationError:
