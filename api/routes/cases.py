@@ -9,6 +9,7 @@ from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, Depends, Header, Response, status
+from pydantic import BaseModel
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -48,6 +49,18 @@ async def _snapshot(temporal: TemporalDep, case_id: UUID) -> CaseSnapshot:
         raise
 
 
+async def readable_snapshot(temporal: TemporalDep, case_id: UUID, actor: Actor) -> CaseSnapshot:
+    """The case's live snapshot, if it lies inside the actor's jurisdiction (404 / 403 otherwise)."""
+    snap = await _snapshot(temporal, case_id)
+    if not actor.covers(snap.state.village_code):
+        raise NotPermitted("case lies outside the actor's jurisdiction")
+    return snap
+
+
+def _sha256(model: BaseModel) -> str:
+    return hashlib.sha256(model.model_dump_json().encode()).hexdigest()
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseDetail,
              responses={**_ERRORS, 409: {"model": Problem, "description": "a member is in another active case"}})
 async def create_case(
@@ -82,7 +95,7 @@ async def create_case(
     workflow_id = workflow_id_for(case_id)
     structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id)
     members = PgCaseMembers(pool)
-    request_sha256 = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    request_sha256 = _sha256(body)
     try:
         await members.claim(case_id, state.program.value, [m.resident_id for m in state.members],
                             actor_id=actor.id, request_sha256=request_sha256)
@@ -123,9 +136,7 @@ async def get_case(
 ) -> CaseDetail:
     """Where a case stands now, the pending step, who must act and by when — answered live by its workflow."""
     structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id_for(case_id))
-    snap = await _snapshot(temporal, case_id)
-    if not actor.covers(snap.state.village_code):
-        raise NotPermitted("case lies outside the actor's jurisdiction")
+    snap = await readable_snapshot(temporal, case_id, actor)
     return CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id_for(case_id))
 
 
@@ -154,8 +165,7 @@ async def run_command(
     handle = temporal.get_workflow_handle(workflow_id)
     if idempotency_key:
         try:
-            await remember_command(pool, case_id, actor.id, idempotency_key,
-                                   hashlib.sha256(body.model_dump_json().encode()).hexdigest())
+            await remember_command(pool, case_id, actor.id, idempotency_key, _sha256(body))
         except RequestMismatch:
             raise InvalidInput("this Idempotency-Key was already used for a different command",
                                field=("header", "idempotency-key")) from None

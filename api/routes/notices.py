@@ -7,17 +7,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import TemporalDep, require
-from api.errors import CaseNotFound
 from api.policy import Permission
+from api.routes.cases import readable_snapshot
 from domain.actors import Actor
 from domain.case_notices import notice_for
-from domain.errors import NotPermitted
-from domain.ids import workflow_id_for
 from infra.notices import render_notice
-from workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/v1/cases", tags=["notices"])
 
@@ -33,12 +29,5 @@ async def get_notice(
 ) -> HTMLResponse:
     """一次性告知书, 受理通知书, 公示, 不予确认通知书, 确认通知书 or 公布 of a case, as a printable page.
     公示 and 公布 show only name, household size and amount (S1 Art. 24; SPEC §9). 409 before the step."""
-    try:
-        snap = await temporal.get_workflow_handle(workflow_id_for(case_id)).query(CaseWorkflow.snapshot)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise CaseNotFound from None
-        raise
-    if not actor.covers(snap.state.village_code):
-        raise NotPermitted("case lies outside the actor's jurisdiction")
+    snap = await readable_snapshot(temporal, case_id, actor)
     return HTMLResponse(render_notice(notice_for(snap.state, kind)))  # type: ignore[arg-type]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 
 import asyncpg
@@ -22,15 +20,6 @@ from activities.calendar import (
 from infra.calendar import PgCalendarOverrides, load_calendar, package_calendar_data
 
 NEXT_YEAR = max(package_calendar_data().years) + 1
-
-
-@pytest.fixture
-async def staff(pg_pool: asyncpg.Pool) -> AsyncIterator[str]:
-    """A staff id unique to the test; every override and year it entered is removed afterwards."""
-    by = f"test-{uuid.uuid4().hex[:10]}"
-    yield by
-    await pg_pool.execute("DELETE FROM calendar_overrides WHERE created_by = $1", by)
-    await pg_pool.execute("DELETE FROM calendar_years WHERE created_by = $1", by)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import asyncpg
@@ -22,15 +20,6 @@ from infra.calendar_cli import register
 
 #: The first year the installed chinese-calendar does not know (2027 for release 1.11).
 NEXT_YEAR = max(package_calendar_data().years) + 1
-
-
-@pytest.fixture
-async def staff(pg_pool: asyncpg.Pool) -> AsyncIterator[str]:
-    """A staff id unique to the test; every override and year it entered is removed afterwards."""
-    by = f"test-{uuid.uuid4().hex[:10]}"
-    yield by
-    await pg_pool.execute("DELETE FROM calendar_overrides WHERE created_by = $1", by)
-    await pg_pool.execute("DELETE FROM calendar_years WHERE created_by = $1", by)
 
 
 @pytest.fixture
