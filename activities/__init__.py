@@ -23,6 +23,7 @@ def build_activities(
     calendar = CalendarActivities(pool)
     return [
         CaseStoreActivities(store).record_case,
+        CaseStoreActivities(store).paid_months,
         ParameterActivities(parameters).resolve_parameters,
         calendar.compute_deadline,
         VerificationActivities(records).run_info_check,

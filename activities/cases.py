@@ -5,7 +5,8 @@ from __future__ import annotations
 import structlog
 from temporalio import activity
 
-from activities.models import RecordCaseInput, RecordCaseResult
+from activities.models import PaidMonthsInput, RecordCaseInput, RecordCaseResult
+from domain.state import PaidMonth
 from infra.db.cases import CaseStore
 
 log = structlog.get_logger(__name__)
@@ -32,3 +33,8 @@ class CaseStoreActivities:
             events=len(inp.events),
         )
         return RecordCaseResult(version=inp.state.version)
+
+    @activity.defn(name="paid_months")
+    async def paid_months(self, inp: PaidMonthsInput) -> list[PaidMonth]:
+        """Months already on a payment roll for the case, with the amounts paid."""
+        return await self._store.paid_months(inp.case_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from pydantic import BaseModel
 
 from domain.events import CaseEvent
@@ -17,3 +19,7 @@ class RecordCaseInput(BaseModel):
 
 class RecordCaseResult(BaseModel):
     version: int
+
+
+class PaidMonthsInput(BaseModel):
+    case_id: UUID

@@ -26,9 +26,20 @@ from domain.divisions import county_of, township_of, validate_village_code
 from domain.errors import DomainError, InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Declaration, IncomeItem, Member, PropertyItem, Relation
 from domain.identity import parse_resident_id
+from domain.months import month_after
 from domain.parameters import ProcedureProfile, PublicityUnit, ResolvedParameters
 from domain.place import competent_place
-from domain.state import CaseState, Complaint, Deadline, Objection, PendingStep, Stage
+from domain.state import (
+    ACTIVE_STAGES,
+    BenefitPeriod,
+    CaseState,
+    Complaint,
+    Deadline,
+    Objection,
+    PaidMonth,
+    PendingStep,
+    Stage,
+)
 from domain.verification import InfoCheckReport
 
 #: China Standard Time (no daylight saving): dates in the law are local dates.
@@ -72,6 +83,7 @@ class DecisionContext:
         case_id: the case the command is for.
         params: the parameters in force for the case's village today (decisions that compute need them).
         publicity_ends_on: the last day of a working-day 公示 being started (from the calendar activity).
+        payments: months already on a payment roll for the case (for stops and decreases that reach back).
     """
 
     now: datetime
@@ -79,6 +91,7 @@ class DecisionContext:
     case_id: UUID
     params: ResolvedParameters | None = None
     publicity_ends_on: date | None = None
+    payments: tuple[PaidMonth, ...] = ()
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
@@ -207,10 +220,6 @@ def publicity_closes_at(state: CaseState) -> datetime:
     return end_of_day(state.publicity_ends_on)
 
 
-def _month_after(day: date) -> str:
-    return f"{day.year + 1}-01" if day.month == 12 else f"{day.year}-{day.month + 1:02d}"
-
-
 # --- decide ------------------------------------------------------------------------------------------
 
 
@@ -243,6 +252,10 @@ def decide(state: CaseState | None, command: Any, ctx: DecisionContext) -> list[
         if not ctx.actor.covers(state.village_code):
             raise NotPermitted("the case lies outside the actor's jurisdiction")
     handler = _HANDLERS.get(type(command))
+    if handler is None:
+        from domain.dynamic import HANDLERS  # the in-payment rules build on this module
+
+        handler = HANDLERS.get(type(command))
     if handler is None:
         raise InvalidInput(f"unknown command {type(command).__name__}")
     return handler(state, command, ctx)
@@ -290,11 +303,23 @@ def _submit_application(state: CaseState | None, cmd: c.SubmitApplication, ctx: 
 
 
 def _validated_members(members: Iterable[Member], ctx: DecisionContext) -> tuple[Member, ...]:
+    out = validated_ids(members, ctx, "members")
+    applicants = [i for i, m in enumerate(out) if m.relation == Relation.APPLICANT]
+    if len(applicants) != 1:
+        raise InvalidInput(
+            f"exactly one member must have relation 'applicant' (S1 Art. 4), found {len(applicants)}",
+            field=("members",),
+        )
+    return out
+
+
+def validated_ids(members: Iterable[Member], ctx: DecisionContext, field_name: str) -> tuple[Member, ...]:
+    """Members with checked, normalised resident ID numbers (GB 11643), none twice, none born in the future."""
     today = ctx.today
     seen: set[str] = set()
     out: list[Member] = []
     for i, member in enumerate(members):
-        fld = ("members", i, "resident_id")
+        fld = (field_name, i, "resident_id")
         try:
             rid = parse_resident_id(member.resident_id)
         except InvalidInput as err:
@@ -305,12 +330,6 @@ def _validated_members(members: Iterable[Member], ctx: DecisionContext) -> tuple
             raise InvalidInput("the same resident ID number appears twice in the household", field=fld)
         seen.add(rid.value)
         out.append(member.model_copy(update={"resident_id": rid.value}))
-    applicants = [i for i, m in enumerate(out) if m.relation == Relation.APPLICANT]
-    if len(applicants) != 1:
-        raise InvalidInput(
-            f"exactly one member must have relation 'applicant' (S1 Art. 4), found {len(applicants)}",
-            field=("members",),
-        )
     return tuple(out)
 
 
@@ -614,10 +633,13 @@ def _approve(state: CaseState, cmd: c.Approve, ctx: DecisionContext) -> list[e.C
         raise InvalidInput("the household is not eligible under the parameters in force; see the assessment",
                            field=("reason",))
     basis = ("S1 Art. 2", "S1 Art. 21", "S6 §四(一)") if _devolved(ctx) else ("S1 Art. 20", "S1 Art. 21")
+    from domain.dynamic import review_schedule  # the in-payment rules build on this module
+
     return [e.ApplicationApproved(**_meta(state, ctx, 1, *basis, "S1 Art. 23", reason=cmd.reason,
                                           version=params.version),
                                   monthly_amount=assessment.monthly_amount,
-                                  first_payment_month=_month_after(ctx.today), assessment=assessment)]
+                                  first_payment_month=month_after(ctx.today), assessment=assessment),
+            review_schedule(state, ctx, 2)]
 
 
 def _reject(state: CaseState, cmd: c.Reject, ctx: DecisionContext) -> list[e.CaseEvent]:
@@ -735,7 +757,8 @@ _HANDLERS: dict[type, Callable[[CaseState, Any, DecisionContext], list[e.CaseEve
 NEEDS_PARAMS: frozenset[type] = frozenset(
     {c.AcceptApplication, c.DecideVillageReview, c.RecordDemocraticAppraisal, c.IssuePrelimOpinion,
      c.StartPublicity, c.StartCountyReview, c.RecordCountyHomeVisit, c.ResolveComplaint, c.Approve, c.Reject,
-     c.ExtendDeadline}
+     c.ExtendDeadline, c.RaiseDataAlert, c.DecideReview, c.ReduceMemberShare, c.RecordFraudFinding, c.StopBenefit,
+     c.ApplyStandardChange}
 )
 
 #: Legal basis of each step's time limit.
@@ -746,6 +769,9 @@ DEADLINE_BASIS: dict[str, tuple[str, ...]] = {
     "county_decision": ("S1 Art. 20",),
     "rejection_notice": ("S1 Art. 21",),
     "overall": ("S1 Art. 22",),
+    "review": ("S1 Art. 31",),
+    "death_resolution": ("S6 §一(三)",),
+    "stop_notice": ("S1 Art. 32",),
 }
 
 
@@ -843,9 +869,12 @@ def evolve(state: CaseState | None, event: e.CaseEvent) -> CaseState:
                 update={"resolved": True, "feedback_sent": event.feedback_sent})
             return _to(state, event, complaints=tuple(complaints))
         case e.ApplicationApproved():
+            period = BenefitPeriod(from_month=event.first_payment_month, monthly_amount=event.monthly_amount,
+                                   household_size=event.assessment.household_size,
+                                   parameter_set_version=event.parameter_set_version, seq=event.seq)
             return _to(state, event, Stage.APPROVED, monthly_amount=event.monthly_amount,
                        first_payment_month=event.first_payment_month, decision_assessment=event.assessment,
-                       decided_at=event.at)
+                       decided_at=event.at, benefit_periods=(period,))
         case e.ApplicationRejected():
             return _to(state, event, Stage.REJECTED, rejection_reasons=event.reasons,
                        decision_assessment=event.assessment, decided_at=event.at)
@@ -871,7 +900,9 @@ def evolve(state: CaseState | None, event: e.CaseEvent) -> CaseState:
             deadlines = dict(state.deadlines)
             deadlines[event.step] = deadlines[event.step].model_copy(update={"escalated": True})
             return _to(state, event, deadlines=deadlines)
-    raise DomainError(f"unknown event {type(event).__name__}")  # pragma: no cover - exhaustive
+    from domain.dynamic import evolve_in_payment  # the in-payment rules build on this module
+
+    return evolve_in_payment(state, event)
 
 
 def project(events: Iterable[e.CaseEvent], state: CaseState | None = None) -> CaseState | None:
@@ -897,12 +928,14 @@ _PENDING: dict[Stage, tuple[str, frozenset[Role], str | None]] = {
     Stage.COUNTY_REVIEW: ("county_decision", COUNTY_REVIEWER | COUNTY_APPROVER, "county_decision"),
     Stage.APPROVED: ("post_publication", CASEWORKER, None),
     Stage.REJECTED: ("serve_rejection_notice", CASEWORKER, "rejection_notice"),
+    Stage.UNDER_REVIEW: ("review_decision", CASEWORKER | TOWNSHIP_APPROVER | COUNTY_APPROVER, "review"),
+    Stage.EXITED: ("serve_stop_notice", CASEWORKER, "stop_notice"),
 }
 
 
 def pending_step(state: CaseState) -> PendingStep | None:
     """Who must act next and by when; None for a closed case or one handed over to payment."""
-    if state.is_closed or state.stage is Stage.IN_PAYMENT:
+    if state.is_closed or state.stage in {Stage.IN_PAYMENT, Stage.GRADUAL_EXIT}:
         return None
     step, roles, deadline_key = _PENDING[state.stage]
     deadline = state.deadlines.get(deadline_key) if deadline_key else None
@@ -928,6 +961,12 @@ def deadline_open(state: CaseState, step: str) -> bool:
             return state.stage is Stage.REJECTED and not state.rejection_notice_served
         case "overall":
             return state.stage in PRE_DECISION
+        case "review":
+            return state.stage is Stage.UNDER_REVIEW
+        case "death_resolution":
+            return bool(state.unresolved_deaths) and state.stage in ACTIVE_STAGES
+        case "stop_notice":
+            return state.stage is Stage.EXITED and not state.stop_notice_served
     return False
 
 
@@ -959,4 +998,8 @@ def deadlines_to_set(state: CaseState, new_events: Iterable[e.CaseEvent],
             case e.DeadlineExtended():
                 assert state.t0 is not None
                 out.append(("overall", state.t0, d.total_extended_wd))
+            case e.PeriodicReviewDue() | e.AdHocReviewOpened():
+                out.append(("review", local, params.values.dynamic.review_completion_wd))
+            case e.BenefitStopped():
+                out.append(("stop_notice", local, params.values.dynamic.stop_notice_wd))
     return out

@@ -7,6 +7,7 @@ Update whose validator runs the same pure ``decide``.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -279,6 +280,135 @@ class WithdrawApplication(_Command):
     reason: Text
 
 
+# --- The in-payment life: changes, alerts, reviews and exit (SPEC §8; S1 Arts. 30-34; S4 Arts. 13, 45, 68) ---
+
+
+class LeaveReason(StrEnum):
+    """Why a member stops counting in the household (S1 Art. 7; SPEC §8.3)."""
+
+    DEATH = "death"
+    IMPRISONMENT = "imprisonment"
+    COMPULSORY_REHABILITATION = "compulsory_rehabilitation"  # 强制隔离戒毒
+    DECLARED_MISSING = "declared_missing"
+    MOVED_OUT = "moved_out"  # left the household (marriage, hukou move, separate living)
+
+
+class MemberLeaving(_Command):
+    member_index: Annotated[int, Field(ge=0, lt=MAX_MEMBERS)]
+    reason: LeaveReason
+    on: date | None = None
+
+
+class ReportChange(_Command):
+    """The household (at the window or through the village) reports a change in members, income or property
+    (S1 Art. 30; S4 Art. 13). It opens a review; the amount changes only by the review's decision."""
+
+    type: Literal["report_change"] = "report_change"
+    members_joining: Annotated[list[Member], Field(max_length=10)] = []
+    members_leaving: Annotated[list[MemberLeaving], Field(max_length=MAX_MEMBERS)] = []
+    declaration: Declaration | None = None  # the household's whole declaration as it stands now
+    note: Text
+
+
+class AlertType(StrEnum):
+    """Data-comparison alerts (S6 §三(二), §三(三); SPEC §8.1)."""
+
+    DEATH = "death"
+    IMPRISONMENT = "imprisonment"
+    COMPULSORY_REHABILITATION = "compulsory_rehabilitation"
+    DECLARED_MISSING = "declared_missing"
+    HUKOU_MOVED = "hukou_moved"
+    MARRIAGE = "marriage"
+    RELAPSE_MONITORING = "relapse_monitoring"  # 防止返贫监测 comparison
+    DATA_MISMATCH = "data_mismatch"  # cross-department comparison found new income or property
+
+
+#: Alerts about one member that take the member out of the household count (S1 Art. 7).
+MEMBER_LEAVING_ALERTS = {AlertType.DEATH: LeaveReason.DEATH, AlertType.IMPRISONMENT: LeaveReason.IMPRISONMENT,
+                         AlertType.COMPULSORY_REHABILITATION: LeaveReason.COMPULSORY_REHABILITATION,
+                         AlertType.DECLARED_MISSING: LeaveReason.DECLARED_MISSING}
+
+
+class RaiseDataAlert(_Command):
+    """A data comparison matched a member (S6 §三): it opens an ad-hoc review."""
+
+    type: Literal["raise_data_alert"] = "raise_data_alert"
+    alert: AlertType
+    member_index: Annotated[int, Field(ge=0, lt=MAX_MEMBERS)] | None = None
+    occurred_on: date
+    source: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class OpenAdHocReview(_Command):
+    """Open a review outside the periodic cycle (S1 Art. 31)."""
+
+    type: Literal["open_ad_hoc_review"] = "open_ad_hoc_review"
+    reason: Text
+
+
+class DecideReview(_Command):
+    """Conclude the open review: the engine recomputes the household with the parameters in force and the
+    outcome follows — no change, increase, decrease, 渐退期 (when asked for and allowed) or stop (S1 Arts.
+    31-33). ``reasons`` go onto the notice of a decrease or stop (S1 Art. 32)."""
+
+    type: Literal["decide_review"] = "decide_review"
+    reasons: Annotated[list[Text], Field(min_length=1, max_length=20)]
+    gradual_exit_months: Annotated[int, Field(ge=1, le=24)] | None = None
+    income_from_employment: bool = False
+    override_reason: Text | None = None  # needed above the 6-month cap ("原则上", S1 Art. 33)
+
+
+class RecordJobRefusal(_Command):
+    """A member able to work refused a suitable job (S1 Art. 34; S4 Art. 45)."""
+
+    type: Literal["record_job_refusal"] = "record_job_refusal"
+    member_index: Annotated[int, Field(ge=0, lt=MAX_MEMBERS)]
+    offer: Text
+    good_reason: bool = False
+
+
+class ReduceMemberShare(_Command):
+    """After three refusals in a row, reduce or stop that member's share only (S1 Art. 34)."""
+
+    type: Literal["reduce_member_share"] = "reduce_member_share"
+    member_index: Annotated[int, Field(ge=0, lt=MAX_MEMBERS)]
+    reason: Text
+
+
+class RecordFraudFinding(_Command):
+    """虚报、隐瞒、伪造: stop, order repayment, and optionally a fine of 1-3 times (S4 Art. 68)."""
+
+    type: Literal["record_fraud_finding"] = "record_fraud_finding"
+    amount_obtained: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    fine_multiple: Annotated[Decimal, Field(ge=1, le=3, max_digits=3, decimal_places=2)] | None = None
+    findings: Text
+
+
+class StopReason(StrEnum):
+    INCOME_ABOVE_STANDARD = "income_above_standard"  # S1 Art. 32
+    PROPERTY_NON_COMPLIANT = "property_non_compliant"  # S1 Art. 32
+    NO_MEMBERS = "no_members"  # the last member died or left (S6 §一(三))
+    FRAUD = "fraud"  # S4 Art. 68
+    VOLUNTARY_EXIT = "voluntary_exit"  # local practice (UNCONFIRMED)
+    MOVED_AWAY = "moved_away"  # local (UNCONFIRMED)
+    NON_COOPERATION = "non_cooperation"  # refusing the review (local rules, UNCONFIRMED)
+    OTHER = "other"
+
+
+class StopBenefit(_Command):
+    """停保 for a reason stated on a written notice (S1 Art. 32)."""
+
+    type: Literal["stop_benefit"] = "stop_benefit"
+    reason_code: StopReason
+    reasons: Annotated[list[Text], Field(min_length=1, max_length=20)]
+
+
+class ServeStopNotice(_Command):
+    """The written stop notice with reasons was served (S1 Art. 32)."""
+
+    type: Literal["serve_stop_notice"] = "serve_stop_notice"
+
+
 HumanCommand = Annotated[
     NotifyMissingMaterials
     | AcceptApplication
@@ -307,9 +437,27 @@ HumanCommand = Annotated[
     | RecordNonCooperation
     | TerminateForNonCooperation
     | ExtendDeadline
-    | WithdrawApplication,
+    | WithdrawApplication
+    | ReportChange
+    | RaiseDataAlert
+    | OpenAdHocReview
+    | DecideReview
+    | RecordJobRefusal
+    | ReduceMemberShare
+    | RecordFraudFinding
+    | StopBenefit
+    | ServeStopNotice,
     Field(discriminator="type"),
 ]
+
+
+class ApplyStandardChange(_Command):
+    """物价联动: recalculate the case under a new parameter version from its effective date. Issued by the mass
+    recalculation on behalf of the county approver who applied the change (not a per-case API command)."""
+
+    type: Literal["apply_standard_change"] = "apply_standard_change"
+    version: Annotated[str, Field(min_length=1, max_length=100)]
+    effective_from: date
 
 
 
@@ -345,4 +493,24 @@ class RaiseEscalation(_Command):
     step: str
 
 
-SystemCommand = CompleteInfoCheck | ClosePublicity | SetDeadline | RaiseEscalation
+class OpenPeriodicReview(_Command):
+    """The periodic review is due (S1 Art. 31): the case's own timer, or the daily sweep catching up."""
+
+    type: Literal["open_periodic_review"] = "open_periodic_review"
+    due: date
+
+
+class RequestReviewCheck(_Command):
+    """Re-run the information check for an open review (S1 Art. 31)."""
+
+    type: Literal["request_review_check"] = "request_review_check"
+
+
+class EndGradualExit(_Command):
+    """The granted 渐退期 ran out: the stop decided with it takes effect (S1 Art. 33)."""
+
+    type: Literal["end_gradual_exit"] = "end_gradual_exit"
+
+
+SystemCommand = (CompleteInfoCheck | ClosePublicity | SetDeadline | RaiseEscalation | OpenPeriodicReview
+                 | RequestReviewCheck | EndGradualExit)

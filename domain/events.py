@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Actor
 from domain.benefit import Assessment
-from domain.commands import Attendee, ExtensionGround, Material
+from domain.commands import AlertType, Attendee, ExtensionGround, Material, MemberLeaving, StopReason
 from domain.household import AreaType, Declaration, Member, Program
+from domain.state import ReviewClass
 from domain.verification import InfoCheckReport
 
 
@@ -243,6 +244,170 @@ class EscalationRaised(EventBase):
     due: date
 
 
+# --- The in-payment life (SPEC §8, §11) -------------------------------------------------------------------
+
+
+class ReviewScheduled(EventBase):
+    """The review class and the next periodic review's due date (S1 Art. 31; S5 item 7)."""
+
+    type: Literal["review_scheduled"] = "review_scheduled"
+    review_class: ReviewClass
+    interval_months: int
+    due: date
+
+
+class PeriodicReviewDue(EventBase):
+    """The periodic review opened on its due date (S1 Art. 31)."""
+
+    type: Literal["periodic_review_due"] = "periodic_review_due"
+    due: date
+
+
+class AdHocReviewOpened(EventBase):
+    """A review opened outside the cycle: a reported change, a data alert, a standard change or by staff."""
+
+    type: Literal["ad_hoc_review_opened"] = "ad_hoc_review_opened"
+    trigger: Literal["change_report", "data_alert", "standard_change", "ad_hoc"]
+
+
+class ChangeReported(EventBase):
+    """The household reported a change (S1 Art. 30; S4 Art. 13)."""
+
+    type: Literal["change_reported"] = "change_reported"
+    members_joining: tuple[Member, ...] = ()
+    members_leaving: tuple[MemberLeaving, ...] = ()
+    declaration: Declaration | None = None
+
+
+class DataAlertRaised(EventBase):
+    """A data comparison matched (S6 §三(二), §三(三))."""
+
+    type: Literal["data_alert_raised"] = "data_alert_raised"
+    alert: AlertType
+    member_index: int | None = None
+    occurred_on: date
+    source: str
+
+
+class ReviewCompleted(EventBase):
+    """The review's decision (S1 Art. 31): the outcome, the assessment it rests on, and the next due date."""
+
+    type: Literal["review_completed"] = "review_completed"
+    outcome: Literal["no_change", "increased", "decreased", "gradual_exit", "stopped", "resumed"]
+    periodic: bool
+    assessment: Assessment | None = None
+    review_class: ReviewClass | None = None
+    next_review_due: date | None = None
+
+
+class BenefitIncreased(EventBase):
+    type: Literal["benefit_increased"] = "benefit_increased"
+    old_amount: Decimal
+    new_amount: Decimal
+    household_size: int
+    from_month: str
+
+
+class BenefitDecreased(EventBase):
+    """A decrease, with the reasons that go onto the written notice (S1 Art. 32)."""
+
+    type: Literal["benefit_decreased"] = "benefit_decreased"
+    old_amount: Decimal
+    new_amount: Decimal
+    household_size: int
+    from_month: str
+    reasons: tuple[str, ...]
+
+
+class GradualExitGranted(EventBase):
+    """渐退期 (S1 Art. 33; S6 §一(三)): paid through ``ends_month``; the stop from ``stop_effective_month`` is
+    decided here, with its reasons, and only takes effect when the period runs out."""
+
+    type: Literal["gradual_exit_granted"] = "gradual_exit_granted"
+    months: int
+    monthly_amount: Decimal
+    from_month: str
+    ends_month: str
+    stop_effective_month: str
+    override_reason: str | None = None
+    reasons: tuple[str, ...]
+    assessment: Assessment
+
+
+class GradualExitEnded(EventBase):
+    type: Literal["gradual_exit_ended"] = "gradual_exit_ended"
+    granted_seq: int
+
+
+class BenefitStopped(EventBase):
+    """停保 with reasons for the written notice (S1 Art. 32); no payment from ``effective_month`` on."""
+
+    type: Literal["benefit_stopped"] = "benefit_stopped"
+    reason_code: StopReason
+    reasons: tuple[str, ...]
+    effective_month: str
+    assessment: Assessment | None = None
+    decided_seq: int | None = None  # for a stop decided earlier (the 渐退期 grant), the seq of that decision
+
+
+class StopNoticeServed(EventBase):
+    type: Literal["stop_notice_served"] = "stop_notice_served"
+
+
+class OverpaymentRecoveryOrdered(EventBase):
+    """Money paid for months after the entitlement ended is to be repaid (S4 Art. 68; SPEC §12 sc. 11)."""
+
+    type: Literal["overpayment_recovery_ordered"] = "overpayment_recovery_ordered"
+    amount: Decimal
+    months: tuple[str, ...] = ()
+
+
+class FineImposed(EventBase):
+    type: Literal["fine_imposed"] = "fine_imposed"
+    multiple: Decimal
+    amount: Decimal
+
+
+class JobRefusalRecorded(EventBase):
+    type: Literal["job_refusal_recorded"] = "job_refusal_recorded"
+    member_index: int
+    offer: str
+    good_reason: bool
+    consecutive: int
+
+
+class MemberBenefitReduced(EventBase):
+    """That member's share only is cut; the other members' shares are unchanged (S1 Art. 34)."""
+
+    type: Literal["member_benefit_reduced"] = "member_benefit_reduced"
+    member_index: int
+    share_cut: Decimal
+    old_amount: Decimal
+    new_amount: Decimal
+    from_month: str
+
+
+class BenefitRecalculated(EventBase):
+    """物价联动: the amount under a new parameter version, from its effective month (a recorded decision)."""
+
+    type: Literal["benefit_recalculated"] = "benefit_recalculated"
+    version: str
+    old_amount: Decimal
+    new_amount: Decimal
+    from_month: str
+    eligible: bool
+    assessment: Assessment
+
+
+class EdgeMonitoringReferred(EventBase):
+    """After exit the household is below the near-dibao line: it enters low-income monitoring (S1 Art. 8;
+    S7 §三)."""
+
+    type: Literal["edge_monitoring_referred"] = "edge_monitoring_referred"
+    per_capita_monthly_income: Decimal
+    threshold: Decimal
+
+
 CaseEvent = Annotated[
     ApplicationSubmitted
     | MaterialsDeficiencyNotified
@@ -279,6 +444,24 @@ CaseEvent = Annotated[
     | DeadlineExtended
     | ApplicationWithdrawn
     | DeadlineSet
-    | EscalationRaised,
+    | EscalationRaised
+    | ReviewScheduled
+    | PeriodicReviewDue
+    | AdHocReviewOpened
+    | ChangeReported
+    | DataAlertRaised
+    | ReviewCompleted
+    | BenefitIncreased
+    | BenefitDecreased
+    | GradualExitGranted
+    | GradualExitEnded
+    | BenefitStopped
+    | StopNoticeServed
+    | OverpaymentRecoveryOrdered
+    | FineImposed
+    | JobRefusalRecorded
+    | MemberBenefitReduced
+    | BenefitRecalculated
+    | EdgeMonitoringReferred,
     Field(discriminator="type"),
 ]

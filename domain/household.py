@@ -95,6 +95,9 @@ class IncomeItem(BaseModel):
     kind: IncomeKind
     amount: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
     member_index: Annotated[int, Field(ge=0)] | None = None
+    #: 不固定收入 (casual, seasonal or otherwise irregular): such a household is reviewed every six months
+    #: rather than yearly (S1 Art. 31; S5 item 7).
+    irregular: bool = False
 
 
 class PropertyKind(StrEnum):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -71,6 +71,30 @@ class PropertyLimits(BaseModel):
     businesses_max: int = 0  # active business registrations
 
 
+class DynamicManagement(BaseModel):
+    """动态管理: reviews, changes and exit (S1 Arts. 30-34; S4 Arts. 13, 45, 68; S6 §一(三), §三; SPEC §8).
+
+    Intervals and the 渐退期 cap come from the sources; the rest are LOCAL PARAMETERS, UNCONFIRMED for Lufeng.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    review_months_stable: int = Field(default=12, ge=1, le=24)  # S1 Art. 31; S5 item 7
+    review_months_irregular: int = Field(default=6, ge=1, le=12)  # S1 Art. 31 (irregular income / able-bodied)
+    working_age_min: int = 16  # LOCAL PARAMETER: who counts as "able-bodied" for the review class
+    working_age_max: int = 60  # LOCAL PARAMETER
+    review_completion_wd: int = 20  # LOCAL PARAMETER, UNCONFIRMED: open review → decision
+    death_resolution_months: int = 3  # S6 §一(三): finish the change within 3 months of the death
+    gradual_exit_max_months: int = 6  # S1 Art. 33; S6 §一(三): "原则上不超过6个月"
+    gradual_exit_amount: Literal["keep", "half"] = "keep"  # UNCONFIRMED (SPEC §7.5)
+    change_effective: Literal["this_month", "next_month"] = "next_month"  # SPEC §8.3 recommendation
+    material_change_min_yuan: Decimal = Decimal("0")  # LOCAL PARAMETER: smaller differences are "no change"
+    job_refusals_to_reduce: int = 3  # S1 Art. 34; S4 Art. 45
+    job_refusal_share_cut: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("1")  # 1 = that member's share stops
+    recover_overpayment_after_death: bool = True  # local policy flag (SPEC §12 scenario 11)
+    stop_notice_wd: int = 3  # LOCAL PARAMETER, by analogy with S1 Art. 21
+
+
 class ParameterValues(BaseModel):
     """The values of one version (after overrides)."""
 
@@ -91,6 +115,7 @@ class ParameterValues(BaseModel):
     # S2 Art. 22 (PROFILE_2012): "不少于三分之二" — a fraction, compared exactly (0.6667 would refuse 2 of 3).
     appraisal_villager_share_min: Annotated[str, Field(pattern=r"^[1-9][0-9]*/[1-9][0-9]*$")] = "2/3"
     close_relatives_of_public_officials: bool = False  # LOCAL PARAMETER (SPEC §3.3 row 3)
+    dynamic: DynamicManagement = DynamicManagement()
 
     @model_validator(mode="after")
     def _complete(self) -> ParameterValues:

@@ -37,14 +37,68 @@ class Stage(StrEnum):
     TERMINATED_NONCOOPERATION = "terminated_noncooperation"  # S1 Art. 29
     WITHDRAWN = "withdrawn"
     IN_PAYMENT = "in_payment"  # 在保, S1 Arts. 21, 25
+    UNDER_REVIEW = "under_review"  # 复核中 (periodic or ad hoc review; still paid), S1 Arts. 30-31
+    GRADUAL_EXIT = "gradual_exit"  # 渐退期 (still paid until the stop month), S1 Art. 33
     EXITED = "exited"  # 退出/停保
 
 
 #: Stages after which no decision on the application can be taken any more.
 DECIDED_STAGES = frozenset(
     {Stage.APPROVED, Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN, Stage.IN_PAYMENT,
-     Stage.EXITED}
+     Stage.UNDER_REVIEW, Stage.GRADUAL_EXIT, Stage.EXITED}
 )
+
+#: Stages in which the household is receiving the benefit (the in-payment life of a case, SPEC §8).
+ACTIVE_STAGES = frozenset({Stage.IN_PAYMENT, Stage.UNDER_REVIEW, Stage.GRADUAL_EXIT})
+
+
+class ReviewClass(StrEnum):
+    """How often a household in payment is reviewed (S1 Art. 31; S5 item 7; SPEC §8.1)."""
+
+    ANNUAL = "annual"  # economic situation stable in the short term
+    SEMI_ANNUAL = "semi_annual"  # irregular income or able-bodied members
+
+
+class BenefitPeriod(BaseModel):
+    """The monthly amount from a month on (YYYY-MM), until the next period or the stop month."""
+
+    model_config = ConfigDict(frozen=True)
+
+    from_month: str
+    monthly_amount: Decimal
+    household_size: int
+    parameter_set_version: str | None
+    seq: int
+
+
+class OpenReview(BaseModel):
+    """A review in progress: why it was opened, when, and (for a periodic review) the due date it serves."""
+
+    model_config = ConfigDict(frozen=True)
+
+    trigger: str  # periodic | change_report | data_alert | standard_change | ad_hoc
+    opened_seq: int
+    opened_on: date
+    due: date | None = None
+
+
+class Departure(BaseModel):
+    """A member who no longer counts in the household (death, prison, move ... S1 Art. 7)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    member_index: int
+    reason: str
+    on: date | None = None
+
+
+class PaidMonth(BaseModel):
+    """A month already on a payment roll for the case, and the amount paid (from the roll, via an activity)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    month: str
+    amount: Decimal
 
 
 class Deadline(BaseModel):
@@ -124,13 +178,50 @@ class CaseState(BaseModel):
     deadlines: dict[str, Deadline] = {}
     decided_at: datetime | None = None
     published_at: datetime | None = None
+    # --- the in-payment life (SPEC §8) ---
+    review_class: ReviewClass | None = None
+    next_review_due: date | None = None
+    review: OpenReview | None = None
+    reviews_completed: int = 0
+    benefit_periods: tuple[BenefitPeriod, ...] = ()
+    departed: tuple[Departure, ...] = ()
+    unresolved_deaths: tuple[date, ...] = ()
+    job_refusals: dict[int, int] = {}
+    share_cuts: tuple[int, ...] = ()
+    gradual_exit_ends_month: str | None = None
+    gradual_exit_seq: int | None = None
+    exit_reasons: tuple[str, ...] = ()
+    exit_assessment: Assessment | None = None
+    stop_effective_month: str | None = None
+    stop_reason: str | None = None
+    stop_notice_served: bool = False
+    standard_versions_applied: tuple[str, ...] = ()
+    overpayment_ordered: Decimal = Decimal("0")
 
     @property
     def is_closed(self) -> bool:
         """Finished: nothing more will happen on the application (the workflow may complete)."""
         if self.stage is Stage.REJECTED:
             return self.rejection_notice_served
-        return self.stage in {Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN, Stage.EXITED}
+        if self.stage is Stage.EXITED:
+            return self.stop_notice_served
+        return self.stage in {Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN}
+
+    @property
+    def counted_members(self) -> tuple[int, ...]:
+        """Indexes of the members who still count in the household (S1 Art. 7)."""
+        gone = {d.member_index for d in self.departed}
+        return tuple(i for i in range(len(self.members)) if i not in gone)
+
+    def amount_for(self, month: str) -> Decimal | None:
+        """The monthly amount payable for ``month`` (YYYY-MM), or None when nothing is payable."""
+        if self.stop_effective_month is not None and month >= self.stop_effective_month:
+            return None
+        current = None
+        for period in self.benefit_periods:
+            if period.from_month <= month:
+                current = period
+        return current.monthly_amount if current else None
 
     @property
     def open_objections(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -16,9 +17,10 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, DeadlineInput
     from activities.cases import CaseStoreActivities
-    from activities.models import RecordCaseInput
+    from activities.models import PaidMonthsInput, RecordCaseInput
     from activities.parameters import ParameterActivities, ResolveParametersInput
     from activities.verification import InfoCheckInput, VerificationActivities
+    import domain.dynamic  # noqa: F401 - the in-payment rules domain.case dispatches to
     from domain import commands as c
     from domain.actors import Actor
     from domain.case import (
@@ -36,8 +38,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.errors import DomainError
     from domain.events import CaseEvent
+    from domain.months import first_day
     from domain.parameters import PublicityUnit, ResolvedParameters
-    from domain.state import CaseState, PendingStep, Stage
+    from domain.state import ACTIVE_STAGES, CaseState, PaidMonth, PendingStep, Stage
     from infra.search_attributes import SA_OVERDUE, SA_PROGRAM, SA_STAGE, SA_TOWNSHIP
     from workflows._policies import STORE_RETRY, STORE_TIMEOUT
 
@@ -53,6 +56,8 @@ class CaseWorkflowInput(BaseModel):
     actor: Actor
     submitted_at: AwareDatetime
     application: c.SubmitApplication
+    #: The state carried over a continue-as-new (one run per review cycle); None for a new case.
+    carried: CaseState | None = None
     #: Keep the stage and overdue search attributes current. Off only where the server has no custom search
     #: attributes (Temporal's time-skipping test server implements no operator service to register them).
     index_in_visibility: bool = True
@@ -63,6 +68,31 @@ class CommandInput(BaseModel):
 
     actor: Actor
     command: c.HumanCommand
+
+
+class StandardChangeInput(BaseModel):
+    """物价联动 for one case: the county approver who applied the change, and the version and its date."""
+
+    actor: Actor
+    version: str
+    effective_from: date
+
+
+class StandardChangeResult(BaseModel):
+    applied: bool
+    reason: str | None = None  # why nothing was applied: already_applied | not_active
+    old_amount: Decimal | None = None
+    new_amount: Decimal | None = None
+    events: list[str] = []
+
+
+class PeriodicReviewInput(BaseModel):
+    due: date
+
+
+class PeriodicReviewResult(BaseModel):
+    opened: bool
+    reason: str | None = None  # why not: already_open | not_due | not_in_payment
 
 
 class CaseSnapshot(BaseModel):
@@ -114,13 +144,18 @@ class CaseWorkflow:
 
     @workflow.init
     def __init__(self, inp: CaseWorkflowInput) -> None:
-        ctx = DecisionContext(now=inp.submitted_at, actor=inp.actor, case_id=inp.case_id)
-        # The API ran the same decide() before starting us; a DomainError here means a code change made a
-        # once-valid application invalid, and failing the task (rather than the case) is the right outcome.
-        self._pending: list[CaseEvent] = decide(None, inp.application, ctx)
-        state = project(self._pending)
-        assert state is not None
-        self._state: CaseState = state
+        if inp.carried is not None:  # a new run of a case in payment: everything so far is recorded
+            self._pending: list[CaseEvent] = []
+            self._state: CaseState = inp.carried
+        else:
+            ctx = DecisionContext(now=inp.submitted_at, actor=inp.actor, case_id=inp.case_id)
+            # The API ran the same decide() before starting us; a DomainError here means a code change made a
+            # once-valid application invalid, and failing the task (rather than the case) is the right outcome.
+            self._pending = decide(None, inp.application, ctx)
+            state = project(self._pending)
+            assert state is not None
+            self._state = state
+        self._reviews_at_start = self._state.reviews_completed
         self._lock = asyncio.Lock()
         self._params: ResolvedParameters | None = None
         self._params_day: date | None = None
@@ -128,9 +163,10 @@ class CaseWorkflow:
         self._index = inp.index_in_visibility
 
     @workflow.run
-    async def run(self, inp: CaseWorkflowInput) -> CaseSnapshot:  # noqa: ARG002 - input consumed by __init__
-        await self._record(self._state, self._pending)
-        self._pending = []
+    async def run(self, inp: CaseWorkflowInput) -> CaseSnapshot:
+        if inp.carried is None:
+            await self._record(self._state, self._pending)
+            self._pending = []
         if workflow.patched("case-params-preload-v1"):
             await self._params_today()
         # workflow.logger is replay-safe (silent during replay); ids go to extra, never personal data.
@@ -146,6 +182,12 @@ class CaseWorkflow:
             if not self._state.is_closed:
                 async with self._lock:
                     await self._fire_due()
+            if self._cycle_done():
+                # One run per review cycle keeps every history bounded (issue 4). Updates in flight finish
+                # first; an update that arrives after this point is delivered to the new run.
+                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._lock.locked())
+                if self._cycle_done():
+                    workflow.continue_as_new(inp.model_copy(update={"carried": self._state}))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._snapshot()
 
@@ -161,8 +203,9 @@ class CaseWorkflow:
             cmd = inp.command
             params = await self._params_today() if type(cmd) in NEEDS_PARAMS else self._params
             ends_on = await self._publicity_end(params) if isinstance(cmd, c.StartPublicity) else None
+            payments = await self._paid_months() if isinstance(cmd, NEEDS_PAYMENTS) else ()
             ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=self._state.case_id, params=params,
-                                  publicity_ends_on=ends_on)
+                                  publicity_ends_on=ends_on, payments=payments)
             try:
                 events = decide(self._state, cmd, ctx)
             except DomainError as err:
@@ -171,8 +214,48 @@ class CaseWorkflow:
                 events += await self._run_info_check(events)
             first_seq = self._state.version + 1
             await self._commit(events)
+            await self._review_check()
             self._dirty = True
             return CommandResult(snapshot=self._snapshot(), events=[ev.type for ev in events], first_seq=first_seq)
+
+    @workflow.update
+    async def recalculate(self, inp: StandardChangeInput) -> StandardChangeResult:
+        """物价联动: recalculate under a new parameter version (once per version: a repeat changes nothing)."""
+        async with self._lock:
+            state = self._state
+            if inp.version in state.standard_versions_applied:
+                return StandardChangeResult(applied=False, reason="already_applied")
+            if state.stage not in ACTIVE_STAGES:
+                return StandardChangeResult(applied=False, reason="not_active")
+            params = await self._resolve(inp.effective_from)
+            ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=state.case_id, params=params)
+            cmd = c.ApplyStandardChange(version=inp.version, effective_from=inp.effective_from)
+            try:
+                events = decide(state, cmd, ctx)
+            except DomainError as err:
+                raise _domain_failure(err) from None
+            await self._commit(events)
+            await self._review_check()
+            self._dirty = True
+            return StandardChangeResult(applied=True, old_amount=state.monthly_amount,
+                                        new_amount=self._state.monthly_amount, events=[ev.type for ev in events])
+
+    @workflow.update
+    async def open_periodic_review(self, inp: PeriodicReviewInput) -> PeriodicReviewResult:
+        """The daily sweep's catch-up: open the periodic review due on ``inp.due`` unless it is open already
+        (the case's own timer opens it on the day; whichever comes first wins, the other changes nothing)."""
+        async with self._lock:
+            state = self._state
+            if state.stage is not Stage.IN_PAYMENT:
+                return PeriodicReviewResult(opened=False, reason="already_open" if state.review else "not_in_payment")
+            if state.next_review_due != inp.due:
+                return PeriodicReviewResult(opened=False, reason="already_open")
+            if self._today() < inp.due:
+                return PeriodicReviewResult(opened=False, reason="not_due")
+            await self._system(c.OpenPeriodicReview(due=inp.due))
+            await self._review_check()
+            self._dirty = True
+            return PeriodicReviewResult(opened=True)
 
     @execute.validator
     def _validate(self, inp: CommandInput) -> None:
@@ -208,6 +291,39 @@ class CaseWorkflow:
             )
             self._params_day = today
         return self._params
+
+    async def _resolve(self, on: date) -> ResolvedParameters:
+        return await workflow.execute_activity_method(
+            ParameterActivities.resolve_parameters,
+            ResolveParametersInput(division_code=self._state.village_code, on=on),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+
+    async def _paid_months(self) -> tuple[PaidMonth, ...]:
+        """Months already on a payment roll for this case (a stop or decrease may reach back over them)."""
+        paid = await workflow.execute_activity_method(
+            CaseStoreActivities.paid_months,
+            PaidMonthsInput(case_id=self._state.case_id),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+        return tuple(paid)
+
+    async def _review_check(self) -> None:
+        """A review just opened: re-run the information check (S1 Art. 31) before anyone decides it."""
+        if self._state.stage is not Stage.UNDER_REVIEW or self._state.info_check_requested:
+            return
+        ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
+        requested = decide(self._state, c.RequestReviewCheck(), ctx)
+        await self._commit(requested + await self._run_info_check(requested))
+
+    def _cycle_done(self) -> bool:
+        """A review cycle finished in this run and the case is back in payment: time for a new run."""
+        state = self._state
+        if state.is_closed or state.stage not in {Stage.IN_PAYMENT, Stage.GRADUAL_EXIT}:
+            return False
+        return state.reviews_completed > self._reviews_at_start or workflow.info().is_continue_as_new_suggested()
 
     async def _publicity_end(self, params: ResolvedParameters | None) -> date | None:
         if params is None or params.values.publicity_unit is not PublicityUnit.WORKING_DAY:
@@ -277,10 +393,17 @@ class CaseWorkflow:
             retry_policy=STORE_RETRY,
         )
 
+    def _in_payment_timers(self) -> bool:
+        # Cases recorded before the in-payment life existed waited without timers once in payment; their
+        # histories must replay unchanged (tests/workflows/histories), so the new timers sit behind a patch.
+        return self._state.stage in ACTIVE_STAGES and workflow.patched("case-dynamic-v1")
+
     def _next_wake(self) -> timedelta | None:
         instants: list[datetime] = []
         if self._state.stage is Stage.PUBLICITY:
             instants.append(publicity_closes_at(self._state))
+        if self._in_payment_timers():
+            instants += [t for t in (_review_opens_at(self._state), _gradual_exit_ends_at(self._state)) if t]
         for d in self._state.deadlines.values():
             if not d.escalated and deadline_open(self._state, d.step):
                 instants.append(end_of_day(d.due))
@@ -293,8 +416,38 @@ class CaseWorkflow:
         state = self._state
         if state.stage is Stage.PUBLICITY and now >= publicity_closes_at(state):
             await self._system(c.ClosePublicity())
+        if self._in_payment_timers():
+            review_at, exit_at = _review_opens_at(state), _gradual_exit_ends_at(state)
+            if exit_at is not None and now >= exit_at:
+                await self._system(c.EndGradualExit())
+            elif review_at is not None and now >= review_at and state.next_review_due is not None:
+                workflow.logger.info("case.review_due", extra={"case_id": str(state.case_id)})
+                await self._system(c.OpenPeriodicReview(due=state.next_review_due))
+                await self._review_check()
         for d in list(self._state.deadlines.values()):
             if not d.escalated and deadline_open(self._state, d.step) and now >= end_of_day(d.due):
                 workflow.logger.warning("case.escalated", extra={"case_id": str(self._state.case_id),
                                                                  "step": d.step})
                 await self._system(c.RaiseEscalation(step=d.step))
+
+
+#: Commands whose decision may reach back over months already on a payment roll.
+NEEDS_PAYMENTS = (c.DecideReview, c.StopBenefit)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ)
+
+
+def _review_opens_at(state: CaseState) -> datetime | None:
+    """The periodic review opens at the start of its due day (S1 Art. 31)."""
+    if state.stage is Stage.IN_PAYMENT and state.next_review_due is not None:
+        return _start_of(state.next_review_due)
+    return None
+
+
+def _gradual_exit_ends_at(state: CaseState) -> datetime | None:
+    """The 渐退期 runs out at the start of the stop month decided with it (S1 Art. 33)."""
+    if state.gradual_exit_ends_month is not None and state.stop_effective_month is not None:
+        return _start_of(first_day(state.stop_effective_month))
+    return None

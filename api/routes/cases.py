@@ -203,6 +203,11 @@ _TRAIL_DETAILS = frozenset({
     "evidence_sha256", "eligible", "reasons", "reissued", "starts_on", "ends_on", "unit", "location",
     "notice_sha256", "objections", "real_name", "feedback_sent", "conclusion", "monthly_amount",
     "first_payment_month", "notice_due", "ground", "step", "due", "calendar_version",
+    # the in-payment life (issue 4)
+    "review_class", "interval_months", "trigger", "alert", "occurred_on", "source", "outcome", "periodic",
+    "next_review_due", "old_amount", "new_amount", "household_size", "from_month", "months", "ends_month",
+    "stop_effective_month", "override_reason", "reason_code", "effective_month", "decided_seq", "granted_seq",
+    "amount", "multiple", "consecutive", "good_reason", "share_cut", "version",
 })
 
 

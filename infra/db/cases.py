@@ -12,9 +12,10 @@ from uuid import UUID
 
 import asyncpg
 
+from domain.case import deadline_open
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
-from domain.state import CaseState
+from domain.state import CaseState, PaidMonth
 
 _INSERT_EVENT = """
 INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_role, actor_jurisdiction, payload)
@@ -24,25 +25,48 @@ ON CONFLICT (case_id, seq) DO NOTHING
 
 _UPSERT_CASE = """
 INSERT INTO cases (case_id, workflow_id, program, stage, village_code, township_code, county_code,
-                   household_size, version, opened_at, stage_since, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                   household_size, version, opened_at, stage_since, updated_at, area_type, monthly_amount,
+                   first_payment_month, stop_effective_month, next_review_due, overdue, state)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT (case_id) DO UPDATE SET
     stage = EXCLUDED.stage,
     household_size = EXCLUDED.household_size,
     version = EXCLUDED.version,
     stage_since = EXCLUDED.stage_since,
-    updated_at = EXCLUDED.updated_at
+    updated_at = EXCLUDED.updated_at,
+    area_type = EXCLUDED.area_type,
+    monthly_amount = EXCLUDED.monthly_amount,
+    first_payment_month = EXCLUDED.first_payment_month,
+    stop_effective_month = EXCLUDED.stop_effective_month,
+    next_review_due = EXCLUDED.next_review_due,
+    overdue = EXCLUDED.overdue,
+    state = EXCLUDED.state
 WHERE cases.version < EXCLUDED.version
+RETURNING case_id
 """
 
+_DELETE_PERIODS = "DELETE FROM benefit_periods WHERE case_id = $1"
+_INSERT_PERIOD = """
+INSERT INTO benefit_periods (case_id, from_month, monthly_amount, household_size, parameter_set_version, seq)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+
+_PAID_MONTHS = "SELECT month, amount FROM payment_lines WHERE case_id = $1 ORDER BY month"
 _GET_CASE = "SELECT * FROM cases WHERE case_id = $1"
 _GET_EVENTS = "SELECT seq, type, payload FROM case_events WHERE case_id = $1 ORDER BY seq"
+
+
+def is_overdue(state: CaseState) -> bool:
+    """Whether an escalated deadline is still open (the case's step is overdue)."""
+    return any(d.escalated and deadline_open(state, d.step) for d in state.deadlines.values())
 
 
 class CaseStore(Protocol):
     """Port for recording case transitions."""
 
     async def record(self, state: CaseState, events: list[CaseEvent]) -> None: ...
+
+    async def paid_months(self, case_id: UUID) -> list[PaidMonth]: ...
 
 
 class PgCaseStore:
@@ -72,7 +96,7 @@ class PgCaseStore:
                     ev.actor.jurisdiction,
                     ev.model_dump(mode="json"),
                 )
-            await conn.execute(
+            moved = await conn.fetchval(
                 _UPSERT_CASE,
                 state.case_id,
                 workflow_id_for(state.case_id),
@@ -86,9 +110,27 @@ class PgCaseStore:
                 state.opened_at,
                 state.stage_since,
                 state.updated_at,
+                state.area_type.value,
+                state.monthly_amount,
+                state.first_payment_month,
+                state.stop_effective_month,
+                state.next_review_due,
+                is_overdue(state),
+                state.model_dump(mode="json"),
             )
+            if moved is not None:  # this write is the newest version: its benefit periods replace the old
+                await conn.execute(_DELETE_PERIODS, state.case_id)
+                await conn.executemany(_INSERT_PERIOD, [
+                    (state.case_id, p.from_month, p.monthly_amount, p.household_size, p.parameter_set_version, p.seq)
+                    for p in state.benefit_periods
+                ])
             if state.is_closed:
                 await conn.execute(_RELEASE_MEMBERS, state.case_id)
+
+    async def paid_months(self, case_id: UUID) -> list[PaidMonth]:
+        """Months already on a payment roll for the case, in order."""
+        rows = await self._pool.fetch(_PAID_MONTHS, case_id)
+        return [PaidMonth(month=r["month"], amount=r["amount"]) for r in rows]
 
     async def get_case(self, case_id: UUID) -> dict[str, Any] | None:
         """The stored case row, or None."""

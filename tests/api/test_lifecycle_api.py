@@ -196,6 +196,7 @@ async def test_happy_path_from_application_to_payment(http: httpx.AsyncClient, a
         ("case_submitted_to_county", "casework-engine", "system"),
         ("county_review_started", "cr-01", "county_reviewer"),
         ("application_approved", "ca-01", "county_approver"),
+        ("review_scheduled", "ca-01", "county_approver"),
         ("publication_posted", "inv-01", "township_caseworker"),
         ("payment_scheduled", "inv-01", "township_caseworker"),
     ]

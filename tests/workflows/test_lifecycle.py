@@ -58,7 +58,7 @@ async def test_scenario_1_happy_path_no_dispute(ts_env: WorkflowEnvironment, ts_
     local = decided.astimezone(__import__("domain.case", fromlist=["CHINA_TZ"]).CHINA_TZ).date()
     expected_month = f"{local.year + 1}-01" if local.month == 12 else f"{local.year}-{local.month + 1:02d}"
     assert state.first_payment_month == expected_month
-    assert approved.events == ["application_approved"]
+    assert approved.events == ["application_approved", "review_scheduled"]
     types = [e["type"] for e in await PgCaseStore(pg_pool).get_events(state.case_id)]
     assert "democratic_appraisal_held" not in types and "village_review_exempted" in types
     assert {"publicity_window_elapsed", "case_submitted_to_county", "publication_posted",
