@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+from temporalio.client import Client
 
 from activities.calendar import CalendarActivities
 from activities.cases import CaseStoreActivities
@@ -17,9 +18,13 @@ from infra.parameters import ParameterFile
 
 
 def build_activities(
-    *, store: CaseStore, pool: asyncpg.Pool, records: EconomicRecordsPort, parameters: ParameterFile
+    *, store: CaseStore, pool: asyncpg.Pool, records: EconomicRecordsPort, parameters: ParameterFile,
+    client: Client,
 ) -> list[Callable[..., Any]]:
-    """The activity callables a worker registers, wired to their dependencies."""
+    """The activity callables a worker registers, wired to their dependencies.
+
+    ``client`` is for activities that talk to other workflows (batch updates of many cases).
+    """
     calendar = CalendarActivities(pool)
     return [
         CaseStoreActivities(store).record_case,

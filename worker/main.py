@@ -40,6 +40,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str,
             pool=pool,
             records=PgEconomicRecords(pool),
             parameters=parameters or ParameterFile(),
+            client=client,
         ),
     )
 
