@@ -228,6 +228,9 @@ class CaseWorkflow:
             if state.stage not in ACTIVE_STAGES:
                 return StandardChangeResult(applied=False, reason="not_active")
             params = await self._resolve(inp.effective_from)
+            # The book has changed since the parameters were last loaded: the next decision reloads them, so it
+            # never computes with a superseded version later the same day.
+            self._params_day = None
             ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=state.case_id, params=params)
             cmd = c.ApplyStandardChange(version=inp.version, effective_from=inp.effective_from)
             try:
