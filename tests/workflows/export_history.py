@@ -10,6 +10,7 @@ import asyncio
 import sys
 import tempfile
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,12 +23,46 @@ from infra.db.pool import create_pool, ensure_database
 from infra.embedded import EmbeddedPostgres, temporal_test_server_path
 from tests.builders import application
 from tests.workflows.helpers import running_worker, start_case, wait_for_case_row
-from tests.workflows.lifecycle import Case, income_per_capita, to_payment
+from domain import commands as c
+from domain.state import Stage
+from tests.workflows.lifecycle import CASEWORKER, COUNTY_APPROVER, WINDOW, Case, income_per_capita, to_payment
 
 HISTORIES = Path(__file__).parent / "histories"
 
 
-SCENARIOS = {"case_v1_submitted": None, "case_v2_in_payment": to_payment}
+async def _review_cycle(env: WorkflowEnvironment, case: Case) -> str | None:
+    """Into payment, a reported change, the review's information check and a no-change decision: the first
+    run, which ends by continuing as new (one run per review cycle)."""
+    await to_payment(env, case)
+    await case.do(WINDOW, c.ReportChange(declaration=income_per_capita(Decimal("100"), 2), note="例行报告"))
+    await _checked(case)
+    await case.do(COUNTY_APPROVER, c.DecideReview(reasons=["无变化"]))
+    return case.handle.result_run_id
+
+
+async def _gradual_exit(env: WorkflowEnvironment, case: Case) -> str | None:
+    """A carried run: income above the standard through employment, a 渐退期, its end, the stop and its
+    notice; the run that starts after the review cycle, to completion."""
+    await to_payment(env, case)
+    await case.do(WINDOW, c.ReportChange(declaration=income_per_capita(Decimal("500"), 2), note="务工收入增加"))
+    await _checked(case)
+    await case.do(COUNTY_APPROVER, c.DecideReview(reasons=["务工收入超标"], gradual_exit_months=2,
+                                                  income_from_employment=True))
+    await env.sleep(timedelta(days=100))
+    await case.wait_stage(Stage.EXITED)
+    await case.do(CASEWORKER, c.ServeStopNotice())
+    await case.handle.result()
+    return None
+
+
+async def _checked(case: Case) -> None:
+    async with asyncio.timeout(20):
+        while (await case.snap()).state.info_check is None or (await case.snap()).state.stage is not Stage.UNDER_REVIEW:
+            await asyncio.sleep(0.05)
+
+
+SCENARIOS = {"case_v1_submitted": None, "case_v2_in_payment": to_payment, "case_v3_review_cycle": _review_cycle,
+             "case_v3_gradual_exit_run": _gradual_exit}
 
 
 async def _export(name: str, pg_uri: str) -> Path:
@@ -46,8 +81,8 @@ async def _export(name: str, pg_uri: str) -> Path:
             handle = await start_case(env.client, worker, case_id=case_id, app=app)
             await wait_for_case_row(pool, case_id)
             drive = SCENARIOS[name]
-            if drive is not None:
-                await drive(env, Case(handle))
+            run_id = await drive(env, Case(handle)) if drive is not None else None
+            handle = env.client.get_workflow_handle(handle.id, run_id=run_id)
             # Export once the history has stopped growing: a whole, quiescent history.
             history = await handle.fetch_history()
             while True:
