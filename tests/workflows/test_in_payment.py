@@ -461,3 +461,26 @@ async def test_no_update_is_lost_at_the_continue_as_new_boundary(
     snap = await (await latest(case)).snap()
     assert snap.state.job_refusals[0] == 4
     assert (await (await latest(case)).handle.describe()).run_id != handle.result_run_id
+
+
+async def test_a_death_not_resolved_within_three_months_raises_an_escalation_never_a_decision(
+    ts_env: WorkflowEnvironment, ts_worker: Worker, pg_pool: asyncpg.Pool
+) -> None:
+    """S6 §一(三); SPEC §0.1: the change after a death must be finished within 3 months of the death; when the
+    limit passes with the review still open, the engine escalates (the case shows as overdue) and decides
+    nothing — the review stays open for the county."""
+    case = await in_payment(ts_env, ts_worker, family(4), monthly_income(Decimal("200"), 4))
+    died = await china_today(ts_env)
+    await case.do(CASEWORKER, c.RaiseDataAlert(alert=ALERTS.DEATH, member_index=2, occurred_on=died,
+                                               source="殡葬信息比对"))
+    await review_ready(case)
+    await skip_to(ts_env, add_months(died, 3) + timedelta(days=2))
+    stored = await wait_events(pg_pool, case, lambda evs: any(
+        e["payload"].get("step") == "death_resolution" for e in of_type(evs, "escalation_raised")))
+    assert not of_type(stored, "benefit_decreased") and not of_type(stored, "review_completed")
+    snap = await (await latest(case)).snap()
+    assert snap.state.stage is Stage.UNDER_REVIEW
+    assert snap.state.deadlines["death_resolution"].escalated
+    row = await pg_pool.fetchrow("SELECT overdue, stage FROM cases WHERE case_id = $1", snap.state.case_id)
+    assert row is not None and row["overdue"] and row["stage"] == "under_review"
+    assert (await decide(case))[0] == "benefit_decreased", "the county can still decide after the escalation"
