@@ -143,6 +143,15 @@ class DeadlinePublic(BaseModel):
     escalated: bool
 
 
+class BenefitPeriodPublic(BaseModel):
+    """The monthly amount from a month on (until the next period or the stop month)."""
+
+    from_month: str
+    monthly_amount: Decimal
+    household_size: int
+    parameter_set_version: str | None
+
+
 class CaseDetail(CasePublic):
     """A case with where it stands in the procedure: the pending step, who must act, by when."""
 
@@ -156,6 +165,14 @@ class CaseDetail(CasePublic):
     monthly_amount: Decimal | None = None
     first_payment_month: str | None = None
     rejection_reasons: list[str] = []
+    # the in-payment life (SPEC §8)
+    review_class: str | None = None
+    next_review_due: date | None = None
+    review_trigger: str | None = None
+    benefit_periods: list[BenefitPeriodPublic] = []
+    gradual_exit_ends_month: str | None = None
+    stop_effective_month: str | None = None
+    stop_reason: str | None = None
 
     @classmethod
     def of_snapshot(cls, state: CaseState, pending: PendingStep | None, workflow_id: str) -> CaseDetail:
@@ -174,6 +191,16 @@ class CaseDetail(CasePublic):
             monthly_amount=state.monthly_amount,
             first_payment_month=state.first_payment_month,
             rejection_reasons=list(state.rejection_reasons),
+            review_class=state.review_class.value if state.review_class else None,
+            next_review_due=state.next_review_due,
+            review_trigger=state.review.trigger if state.review else None,
+            benefit_periods=[BenefitPeriodPublic(from_month=p.from_month, monthly_amount=p.monthly_amount,
+                                                 household_size=p.household_size,
+                                                 parameter_set_version=p.parameter_set_version)
+                             for p in state.benefit_periods],
+            gradual_exit_ends_month=state.gradual_exit_ends_month,
+            stop_effective_month=state.stop_effective_month,
+            stop_reason=state.stop_reason,
         )
 
 

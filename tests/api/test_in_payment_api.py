@@ -77,6 +77,9 @@ async def test_a_death_alert_by_id_number_opens_the_review_and_the_decision_decr
     after = decided.json()["case"]
     assert after["stage"] == "in_payment"
     assert after["monthly_amount"] == "325.00"  # 9,600 a year over 3: (375 − 266.67) × 3
+    assert [(p["monthly_amount"], p["household_size"]) for p in after["benefit_periods"]] == [
+        ("525.00", 4), ("325.00", 3)]
+    assert after["review_class"] == "semi_annual" and after["next_review_due"] is not None
 
     trail = (await api.trail(case_id)).json()
     [alert] = [e for e in trail if e["type"] == "data_alert_raised"]
