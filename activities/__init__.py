@@ -11,9 +11,12 @@ from temporalio.client import Client
 from activities.calendar import CalendarActivities
 from activities.cases import CaseStoreActivities
 from activities.parameters import ParameterActivities
+from activities.review_sweep import ReviewSweepActivities
+from activities.standard_change import StandardChangeActivities
 from activities.verification import VerificationActivities
 from infra.db.cases import CaseStore
 from infra.db.economic_records import EconomicRecordsPort
+from infra.db.review_sweep import PgReviewSweepQueries
 from infra.parameters import ParameterFile
 
 
@@ -26,10 +29,17 @@ def build_activities(
     ``client`` is for activities that talk to other workflows (batch updates of many cases).
     """
     calendar = CalendarActivities(pool)
+    sweep = ReviewSweepActivities(PgReviewSweepQueries(pool), client)
+    standard_change = StandardChangeActivities(pool, client)
     return [
         CaseStoreActivities(store).record_case,
         CaseStoreActivities(store).paid_months,
         ParameterActivities(parameters).resolve_parameters,
         calendar.compute_deadline,
         VerificationActivities(records).run_info_check,
+        sweep.find_due_reviews,
+        sweep.open_due_reviews,
+        sweep.overdue_reviews,
+        standard_change.list_active_cases,
+        standard_change.apply_standard_change_batch,
     ]

@@ -10,7 +10,9 @@ from temporalio.client import Client
 
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
-from api.routes import cases, health, notices
+from api.routes import alerts, cases, health, notices
+from api.routes import payments as payment_routes
+from api.routes import standard_changes
 from infra.auth import TokenVerifier
 from infra.db.pool import create_pool
 from infra.runtime import database_dsn
@@ -53,5 +55,8 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(cases.router)
+    app.include_router(alerts.router)
     app.include_router(notices.router)
+    app.include_router(payment_routes.router)
+    app.include_router(standard_changes.router)
     return app

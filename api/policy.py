@@ -16,7 +16,15 @@ class Permission(StrEnum):
     CASE_CREATE = "case.create"
     CASE_READ = "case.read"
     CASE_COMMAND = "case.command"
+    DATA_ALERT_RAISE = "data_alert.raise"
+    PAYMENT_ROLL_GENERATE = "payment_roll.generate"
+    PAYMENT_ROLL_READ = "payment_roll.read"
+    PAYEE_WRITE = "payee.write"
+    STANDARD_CHANGE_PREVIEW = "standard_change.preview"
+    STANDARD_CHANGE_APPLY = "standard_change.apply"
 
+
+_ROLL_MAKERS = frozenset({Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER, Role.TOWNSHIP_APPROVER})
 
 POLICY: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
     {
@@ -24,5 +32,16 @@ POLICY: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
         Permission.CASE_READ: HUMAN_ROLES,
         # Which role may take which step is the domain's rule (domain/case.py); auditors only read.
         Permission.CASE_COMMAND: HUMAN_ROLES - {Role.AUDITOR},
+        # Data-comparison matches come from the county's checking centre or the township (S6 §三).
+        Permission.DATA_ALERT_RAISE: frozenset({Role.COUNTY_REVIEWER, Role.TOWNSHIP_CASEWORKER}),
+        # Payment rolls (发放名册, S1 Art. 25): drawn up by township or county, read by supervision too.
+        Permission.PAYMENT_ROLL_GENERATE: _ROLL_MAKERS,
+        Permission.PAYMENT_ROLL_READ: _ROLL_MAKERS | {Role.SUPERVISOR, Role.AUDITOR},
+        # The account a household is paid into is taken at the window or by the township caseworker.
+        Permission.PAYEE_WRITE: frozenset({Role.FRONT_OFFICE, Role.TOWNSHIP_CASEWORKER}),
+        # 物价联动: the county previews a new standard's impact; only the county approver applies it (S4 Art. 10).
+        Permission.STANDARD_CHANGE_PREVIEW: frozenset({Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER, Role.SUPERVISOR,
+                                                       Role.AUDITOR}),
+        Permission.STANDARD_CHANGE_APPLY: frozenset({Role.COUNTY_APPROVER}),
     }
 )

@@ -757,7 +757,7 @@ _HANDLERS: dict[type, Callable[[CaseState, Any, DecisionContext], list[e.CaseEve
 NEEDS_PARAMS: frozenset[type] = frozenset(
     {c.AcceptApplication, c.DecideVillageReview, c.RecordDemocraticAppraisal, c.IssuePrelimOpinion,
      c.StartPublicity, c.StartCountyReview, c.RecordCountyHomeVisit, c.ResolveComplaint, c.Approve, c.Reject,
-     c.ExtendDeadline, c.RaiseDataAlert, c.DecideReview, c.ReduceMemberShare, c.RecordFraudFinding, c.StopBenefit,
+     c.ExtendDeadline, c.ReportChange, c.RaiseDataAlert, c.DecideReview, c.ReduceMemberShare, c.RecordFraudFinding, c.StopBenefit,
      c.ApplyStandardChange}
 )
 

@@ -123,10 +123,46 @@ def _from_month(ctx: DecisionContext, params: ResolvedParameters) -> str:
     return month_after(ctx.today)
 
 
-def _overpaid(ctx: DecisionContext, from_month: str, due: Decimal) -> tuple[Decimal, tuple[str, ...]]:
-    """What the rolls already paid for months from ``from_month`` above ``due`` a month."""
-    months = [p for p in ctx.payments if p.month >= from_month and p.amount > due]
-    return fen(sum((p.amount - due for p in months), Decimal("0"))), tuple(p.month for p in months)
+def _overpaid(state: CaseState, ctx: DecisionContext, from_month: str,
+              due: Decimal) -> tuple[Decimal, dict[str, Decimal]]:
+    """What the rolls paid for months from ``from_month`` above ``due`` a month and not yet ordered back
+    (a month is never recovered beyond what was paid for it)."""
+    per_month: dict[str, Decimal] = {}
+    for p in ctx.payments:
+        if p.month < from_month:
+            continue
+        over = fen(p.amount - due - state.recovered.get(p.month, Decimal("0")))
+        if over > 0:
+            per_month[p.month] = over
+    return fen(sum(per_month.values(), Decimal("0"))), per_month
+
+
+def _recovery(state: CaseState, ctx: DecisionContext, offset: int, from_month: str,
+              due: Decimal) -> list[e.CaseEvent]:
+    amount, per_month = _overpaid(state, ctx, from_month, due)
+    if amount <= 0:
+        return []
+    return [e.OverpaymentRecoveryOrdered(**_meta(state, ctx, offset, "S4 Art. 68", "S6 §五(五)"), amount=amount,
+                                         months=tuple(per_month), per_month=per_month)]
+
+
+def _not_before_payments(state: CaseState, month: str) -> str:
+    """A change never reaches before the first payment month (S1 Art. 21: paid from the month after the
+    decision), so no month before it becomes payable."""
+    return max(month, state.first_payment_month or month)
+
+
+def death_deadline(state: CaseState, ctx: DecisionContext, offset: int, died: tuple[date, ...],
+                   params: ResolvedParameters) -> list[e.CaseEvent]:
+    """The 3-month limit runs from the earliest death not yet resolved (S6 §一(三)); a later death does not
+    move it."""
+    earliest = min((*state.unresolved_deaths, *died))
+    due = add_months(earliest, params.values.dynamic.death_resolution_months)
+    current = state.deadlines.get("death_resolution")
+    if current is not None and state.unresolved_deaths and current.due == due:
+        return []
+    return [e.DeadlineSet(**_meta(state, ctx, offset, "S6 §一(三)"), step="death_resolution", due=due,
+                          calendar_version=CALENDAR_MONTHS)]
 
 
 def _need_review_open(state: CaseState, what: str) -> OpenReview:
@@ -197,7 +233,10 @@ def _report_change(state: CaseState, cmd: c.ReportChange, ctx: DecisionContext) 
                                                   members_joining=joining,
                                                   members_leaving=tuple(cmd.members_leaving),
                                                   declaration=cmd.declaration)]
-    return events + _open_ad_hoc(state, ctx, 2, "change_report", "S1 Art. 31")
+    died = tuple(m.on or ctx.today for m in cmd.members_leaving if m.reason is c.LeaveReason.DEATH)
+    if died:
+        events += death_deadline(state, ctx, 2, died, _need_params(ctx))
+    return events + _open_ad_hoc(state, ctx, len(events) + 1, "change_report", "S1 Art. 31")
 
 
 def _raise_alert(state: CaseState, cmd: c.RaiseDataAlert, ctx: DecisionContext) -> list[e.CaseEvent]:
@@ -216,10 +255,7 @@ def _raise_alert(state: CaseState, cmd: c.RaiseDataAlert, ctx: DecisionContext) 
                                                    alert=cmd.alert, member_index=cmd.member_index,
                                                    occurred_on=cmd.occurred_on, source=cmd.source)]
     if cmd.alert is c.AlertType.DEATH:
-        params = _need_params(ctx)
-        months = params.values.dynamic.death_resolution_months
-        events.append(e.DeadlineSet(**_meta(state, ctx, 2, "S6 §一(三)"), step="death_resolution",
-                                    due=add_months(cmd.occurred_on, months), calendar_version=CALENDAR_MONTHS))
+        events += death_deadline(state, ctx, 2, (cmd.occurred_on,), _need_params(ctx))
     return events + _open_ad_hoc(state, ctx, len(events) + 1, "data_alert", "S1 Art. 31", "S6 §三")
 
 
@@ -229,10 +265,12 @@ def _stop_events(state: CaseState, ctx: DecisionContext, offset: int, params: Re
     """A stop from the configured month (or from the month after a death), the recovery of anything the
     rolls paid for months from then on, and the referral to low-income monitoring when near the line."""
     effective = _from_month(ctx, params)
-    if state.unresolved_deaths:
-        effective = min(effective, month_after(min(state.unresolved_deaths)))
+    if state.unresolved_deaths and reason_code is c.StopReason.NO_MEMBERS:
+        # the household existed until its last member died (earlier deaths only made it smaller)
+        effective = min(effective, month_after(max(state.unresolved_deaths)))
     if state.stop_effective_month is not None:
         effective = min(effective, state.stop_effective_month)
+    effective = _not_before_payments(state, effective)
     events: list[e.CaseEvent] = [
         e.BenefitStopped(**_meta(state, ctx, offset, *basis, reason="; ".join(reasons), version=params.version),
                          reason_code=reason_code, reasons=reasons, effective_month=effective, assessment=assessment)
@@ -240,10 +278,7 @@ def _stop_events(state: CaseState, ctx: DecisionContext, offset: int, params: Re
     death_only = bool(state.unresolved_deaths) and reason_code is c.StopReason.NO_MEMBERS
     if reason_code is not c.StopReason.FRAUD and (not death_only or
                                                  params.values.dynamic.recover_overpayment_after_death):
-        amount, months = _overpaid(ctx, effective, Decimal("0"))
-        if amount > 0:
-            events.append(e.OverpaymentRecoveryOrdered(**_meta(state, ctx, offset + len(events), "S4 Art. 68",
-                                                               "S6 §五(五)"), amount=amount, months=months))
+        events += _recovery(state, ctx, offset + len(events), effective, Decimal("0"))
     if assessment is not None and assessment.near_dibao:
         events.append(_edge_referral(state, ctx, offset + len(events), assessment, params))
     return events
@@ -323,7 +358,7 @@ def _decide_review(state: CaseState, cmd: c.DecideReview, ctx: DecisionContext) 
         return done("no_change", assessment, True)  # S1 Art. 31: nothing material changed, amount unchanged
     from_month = _from_month(ctx, params)
     if state.unresolved_deaths and new < old:
-        from_month = min(from_month, month_after(min(state.unresolved_deaths)))
+        from_month = _not_before_payments(state, min(from_month, month_after(min(state.unresolved_deaths))))
     meta = _meta(state, ctx, 1, "S1 Art. 31", "S1 Art. 32", reason="; ".join(reasons), version=params.version)
     if new > old:
         events.append(e.BenefitIncreased(**meta, old_amount=old, new_amount=new,
@@ -332,10 +367,8 @@ def _decide_review(state: CaseState, cmd: c.DecideReview, ctx: DecisionContext) 
         events.append(e.BenefitDecreased(**meta, old_amount=old, new_amount=new,
                                          household_size=assessment.household_size, from_month=from_month,
                                          reasons=reasons))
-        over, months = _overpaid(ctx, from_month, new)
-        if over > 0 and (not state.unresolved_deaths or params.values.dynamic.recover_overpayment_after_death):
-            events.append(e.OverpaymentRecoveryOrdered(**_meta(state, ctx, len(events) + 1, "S4 Art. 68"),
-                                                       amount=over, months=months))
+        if not state.unresolved_deaths or params.values.dynamic.recover_overpayment_after_death:
+            events += _recovery(state, ctx, len(events) + 1, from_month, new)
     outcome = "resumed" if in_exit else ("increased" if new > old else "decreased")
     return done(outcome, assessment, True)
 
@@ -370,7 +403,7 @@ def _reduce_share(state: CaseState, cmd: c.ReduceMemberShare, ctx: DecisionConte
         raise InvalidTransition(f"{needed} refusals in a row without good reason are needed (S1 Art. 34); "
                                 f"{state.job_refusals.get(cmd.member_index, 0)} on record")
     old = state.monthly_amount or Decimal("0.00")
-    n = len(state.counted_members)
+    n = _current_size(state)  # the household the amount in payment was computed for
     cut = params.values.dynamic.job_refusal_share_cut
     new = max(Decimal("0.00"), fen(old - old / n * cut))
     return [e.MemberBenefitReduced(**_meta(state, ctx, 1, "S1 Art. 34", "S4 Art. 45", reason=cmd.reason),
@@ -504,7 +537,8 @@ def evolve_in_payment(state: CaseState, event: Any) -> CaseState:
         case e.ChangeReported():
             departed = state.departed + tuple(Departure(member_index=m.member_index, reason=m.reason.value, on=m.on)
                                               for m in event.members_leaving)
-            deaths = tuple(m.on or event.at.date() for m in event.members_leaving if m.reason is c.LeaveReason.DEATH)
+            reported_on = event.at.astimezone(CHINA_TZ).date()
+            deaths = tuple(m.on or reported_on for m in event.members_leaving if m.reason is c.LeaveReason.DEATH)
             return _to(state, event, members=(*state.members, *event.members_joining), departed=departed,
                        declaration=event.declaration or state.declaration,
                        unresolved_deaths=state.unresolved_deaths + deaths)
@@ -551,7 +585,11 @@ def evolve_in_payment(state: CaseState, event: Any) -> CaseState:
         case e.StopNoticeServed():
             return _to(state, event, stop_notice_served=True)
         case e.OverpaymentRecoveryOrdered():
-            return _to(state, event, overpayment_ordered=state.overpayment_ordered + event.amount)
+            recovered = dict(state.recovered)
+            for month, amount in event.per_month.items():
+                recovered[month] = recovered.get(month, Decimal("0")) + amount
+            return _to(state, event, overpayment_ordered=state.overpayment_ordered + event.amount,
+                       recovered=recovered)
         case e.FineImposed() | e.EdgeMonitoringReferred():
             return _to(state, event)
         case e.JobRefusalRecorded():

@@ -360,6 +360,7 @@ class OverpaymentRecoveryOrdered(EventBase):
     type: Literal["overpayment_recovery_ordered"] = "overpayment_recovery_ordered"
     amount: Decimal
     months: tuple[str, ...] = ()
+    per_month: dict[str, Decimal] = {}  # empty for a fraud recovery (the amount obtained, S4 Art. 68)
 
 
 class FineImposed(EventBase):

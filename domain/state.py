@@ -197,6 +197,7 @@ class CaseState(BaseModel):
     stop_notice_served: bool = False
     standard_versions_applied: tuple[str, ...] = ()
     overpayment_ordered: Decimal = Decimal("0")
+    recovered: dict[str, Decimal] = {}  # per payment month, what was ordered back already
 
     @property
     def is_closed(self) -> bool:

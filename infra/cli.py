@@ -119,10 +119,18 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--sub", required=True, help="the actor's staff id (never a resident ID number)")
     tok.add_argument("--ttl-hours", type=float, default=8.0)
     tok.set_defaults(func=_cmd_token)
+    from infra.alerts_cli import register as register_alerts
     from infra.calendar_cli import register as register_calendar
+    from infra.payments_cli import register as register_payments
+    from infra.schedules_cli import register as register_schedules
+    from infra.standard_change_cli import register as register_standard_change
     from infra.verification_cli import register as register_verification
 
+    register_alerts(sub)
     register_calendar(sub)
+    register_payments(sub)
+    register_standard_change(sub)
+    register_schedules(sub)
     register_verification(sub)
     return parser
 

@@ -21,6 +21,7 @@ from infra.db.pool import create_pool
 from infra.logging import configure_logging
 from infra.parameters import ParameterFile
 from infra.runtime import database_dsn
+from infra.schedules import ensure_review_sweep_schedule
 from infra.settings import Settings
 from infra.temporal import connect
 from workflows import WORKFLOWS
@@ -51,6 +52,12 @@ async def run_worker(client: Client, pool: asyncpg.Pool, settings: Settings, sto
     worker = build_worker(client, pool, settings.temporal_task_queue, parameters)
     async with worker:
         log.info("worker.started", task_queue=settings.temporal_task_queue)
+        try:
+            async with asyncio.timeout(30):
+                created = await ensure_review_sweep_schedule(client, settings.temporal_task_queue)
+            log.info("schedule.review_sweep", created=created)
+        except Exception as err:  # noqa: BLE001 - a missing schedule must not stop case work
+            log.warning("schedule.review_sweep_unavailable", error=type(err).__name__, detail=str(err))
         await stop.wait()
     log.info("worker.stopped")
 

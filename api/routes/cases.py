@@ -207,7 +207,7 @@ _TRAIL_DETAILS = frozenset({
     "review_class", "interval_months", "trigger", "alert", "occurred_on", "source", "outcome", "periodic",
     "next_review_due", "old_amount", "new_amount", "household_size", "from_month", "months", "ends_month",
     "stop_effective_month", "override_reason", "reason_code", "effective_month", "decided_seq", "granted_seq",
-    "amount", "multiple", "consecutive", "good_reason", "share_cut", "version",
+    "amount", "per_month", "multiple", "consecutive", "good_reason", "share_cut", "version",
 })
 
 

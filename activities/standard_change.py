@@ -1,0 +1,236 @@
+"""Activities of the mass recalculation (物价联动): page through the active cases, and send each case of a
+batch its ``recalculate`` Update.
+
+Every step is safe to repeat. The case workflow applies a version once (a repeat answers ``already_applied``),
+the Update id ``recalc-<version>-…`` makes Temporal answer a repeat within one run with the first outcome, and
+the batch heartbeats the ids it has finished so a retried attempt (say, after the worker was killed) starts
+where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import structlog
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.actors import Actor
+from domain.ids import workflow_id_for
+from infra.db.active_cases import PgActiveCases
+
+if TYPE_CHECKING:
+    import asyncpg
+
+log = structlog.get_logger(__name__)
+
+#: Failed cases listed by id (the rest are only counted), so a county-wide run keeps its history bounded.
+MAX_LISTED_FAILURES = 100
+
+#: RPC statuses that say "the service is unwell, try again", as opposed to "this case cannot be updated".
+_TRANSIENT = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+                        RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.CANCELLED})
+
+#: How often the batch heartbeats while Updates are in flight (the workflow's heartbeat timeout is longer).
+HEARTBEAT_EVERY = 1.0
+
+
+class ListActiveCasesInput(BaseModel):
+    """A page of active cases: after ``after`` (None: from the start), at most ``limit``, in ``within``."""
+
+    after: UUID | None = None
+    limit: int = 50
+    within: str = ""
+
+
+class ApplyStandardChangeBatchInput(BaseModel):
+    """One batch: the cases, the version and its date, and the county approver who applied the change.
+
+    ``update_id`` names the Updates: a repeat with the same id (an activity retry) gets the first outcome back
+    from Temporal instead of running again; the recalculation workflow makes it
+    ``recalc-<version>-<run chain>``, so a later, separate run reports ``already_applied`` honestly rather
+    than the first run's outcome.
+    """
+
+    case_ids: list[UUID]
+    version: str
+    effective_from: date
+    actor: Actor
+    concurrency: int = 16
+    update_id: str | None = None  # None: recalc-<version>
+
+
+class CaseFailure(BaseModel):
+    case_id: UUID
+    code: str
+
+
+class StandardChangeCounts(BaseModel):
+    """What a batch (or a whole run) did, case by case.
+
+    ``old_total`` and ``new_total`` sum the amounts of the cases recalculated by this run (``applied``).
+    """
+
+    applied: int = 0
+    already_applied: int = 0
+    not_active: int = 0
+    failed: int = 0
+    reviews_opened: int = 0
+    old_total: Decimal = Decimal("0.00")
+    new_total: Decimal = Decimal("0.00")
+    failures: dict[str, int] = {}  # code → cases
+    #: Cases a retried attempt did not send again: an earlier attempt's heartbeat listed them as finished.
+    resumed: int = 0
+    failed_cases: list[CaseFailure] = []  # the first MAX_LISTED_FAILURES
+
+    @property
+    def cases(self) -> int:
+        return self.applied + self.already_applied + self.not_active + self.failed
+
+    def plus(self, other: StandardChangeCounts) -> StandardChangeCounts:
+        failures = dict(self.failures)
+        for code, n in other.failures.items():
+            failures[code] = failures.get(code, 0) + n
+        return StandardChangeCounts(
+            applied=self.applied + other.applied,
+            already_applied=self.already_applied + other.already_applied,
+            not_active=self.not_active + other.not_active,
+            failed=self.failed + other.failed,
+            reviews_opened=self.reviews_opened + other.reviews_opened,
+            old_total=self.old_total + other.old_total,
+            new_total=self.new_total + other.new_total,
+            failures=failures,
+            failed_cases=(self.failed_cases + other.failed_cases)[:MAX_LISTED_FAILURES],
+            resumed=self.resumed + other.resumed,
+        )
+
+
+class _Progress(BaseModel):
+    """The heartbeat details: the cases finished in this batch and their counts."""
+
+    done: list[UUID] = []
+    counts: StandardChangeCounts = StandardChangeCounts()
+
+
+def _failure_code(err: BaseException | None) -> str:
+    """The innermost application error type in a failure chain (a domain code, or the activity's)."""
+    code = "update_failed"
+    while err is not None:
+        if isinstance(err, ApplicationError) and err.type:
+            code = err.type
+        err = err.cause if isinstance(err, FailureError) else None
+    return code
+
+
+class StandardChangeActivities:
+    """The mass recalculation's activities.
+
+    Args:
+        pool: the application database (not owned), for the active-case pages.
+        client: a Temporal client (not owned), to send the case workflows their Updates.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, client: Client) -> None:
+        self._cases = PgActiveCases(pool)
+        self._client = client
+
+    @activity.defn(name="list_active_cases")
+    async def list_active_cases(self, inp: ListActiveCasesInput) -> list[UUID]:
+        """The next page of active case ids, in id order (an empty list at the end)."""
+        return await self._cases.ids(inp.after, inp.limit, inp.within)
+
+    @activity.defn(name="apply_standard_change_batch")
+    async def apply_standard_change_batch(self, inp: ApplyStandardChangeBatchInput) -> StandardChangeCounts:
+        """Recalculate each case of the batch under the version; never give up the batch for one case.
+
+        Each case is counted once: applied, already_applied, not_active, or failed with the code of the
+        refusal (a domain error, or ``workflow_not_found``). A Temporal outage raises, so the activity is
+        retried; the cases the heartbeat details list as done are not sent again.
+        """
+        from workflows.case import (  # not at import: workflows.case imports us
+            CaseWorkflow,
+            StandardChangeInput,
+        )
+
+        info = activity.info()
+        progress = _Progress()
+        if info.heartbeat_details:
+            progress = _Progress.model_validate(info.heartbeat_details[0])
+        done = set(progress.done)
+        todo = [cid for cid in inp.case_ids if cid not in done]
+        log.info("standard_change.batch", version=inp.version, cases=len(inp.case_ids), resumed=len(done),
+                 attempt=info.attempt)
+        update = StandardChangeInput(actor=inp.actor, version=inp.version, effective_from=inp.effective_from)
+        update_id = inp.update_id or f"recalc-{inp.version}"
+        gate = asyncio.Semaphore(max(1, inp.concurrency))
+
+        def beat() -> None:
+            activity.heartbeat(progress.model_dump(mode="json"))
+
+        async def one(case_id: UUID) -> None:
+            nonlocal progress
+            async with gate:
+                counts = await self._recalculate(case_id, update, update_id, CaseWorkflow)
+            # Single-threaded event loop: no await between reading and replacing ``progress``.
+            progress = _Progress(done=[*progress.done, case_id], counts=progress.counts.plus(counts))
+            beat()
+
+        async def ticker() -> None:
+            # Updates can take a while (a case may run its information check): keep the heartbeat alive.
+            while True:
+                await asyncio.sleep(HEARTBEAT_EVERY)
+                beat()
+
+        beat()
+        tick = asyncio.create_task(ticker())
+        try:
+            async with asyncio.TaskGroup() as group:
+                for case_id in todo:
+                    group.create_task(one(case_id))
+        finally:
+            tick.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await tick
+        return progress.counts.model_copy(update={"resumed": len(done)})
+
+    async def _recalculate(self, case_id: UUID, update: Any, update_id: str,
+                           workflow: Any) -> StandardChangeCounts:
+        from workflows.case import StandardChangeResult
+
+        handle = self._client.get_workflow_handle(workflow_id_for(case_id))
+        try:
+            result: StandardChangeResult = await handle.execute_update(
+                workflow.recalculate, update, id=update_id, result_type=StandardChangeResult
+            )
+        except WorkflowUpdateFailedError as err:
+            return self._failed(case_id, _failure_code(err.cause))
+        except RPCError as err:
+            if err.status in _TRANSIENT:
+                raise  # the whole attempt is retried; finished cases are skipped
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return self._failed(case_id, "workflow_not_found")
+            return self._failed(case_id, f"rpc_{err.status.name.lower()}" if err.status else "rpc_error")
+        if result.applied:
+            return StandardChangeCounts(
+                applied=1,
+                reviews_opened=int("ad_hoc_review_opened" in result.events),
+                old_total=result.old_amount or Decimal("0.00"),
+                new_total=result.new_amount or Decimal("0.00"),
+            )
+        if result.reason == "already_applied":
+            return StandardChangeCounts(already_applied=1)
+        return StandardChangeCounts(not_active=1)
+
+    @staticmethod
+    def _failed(case_id: UUID, code: str) -> StandardChangeCounts:
+        log.warning("standard_change.case_failed", case_id=str(case_id), code=code)
+        return StandardChangeCounts(failed=1, failures={code: 1}, failed_cases=[CaseFailure(case_id=case_id,
+                                                                                             code=code)])
