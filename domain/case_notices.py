@@ -1,9 +1,16 @@
-"""Notices of a case, built from its state (pure). Public notices get only a whitelisted entry (SPEC §9)."""
+"""Notices of a case, built from its state (pure). Public notices get only a whitelisted entry (SPEC §9).
+
+The in-payment notices (增发/减发, 停发) state the reasons of a decision, which only its event holds, so they
+are built from the case's recorded events as well (the ledger's, oldest first).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
+from domain import events as e
+from domain.actors import Actor, Role
 from domain.case import CHINA_TZ
 from domain.commands import Material
 from domain.divisions import LUFENG_TOWNSHIPS
@@ -13,16 +20,22 @@ from domain.notices import (
     DEFAULT_REMEDY_TEXT,
     AcceptanceNotice,
     ApprovalNotice,
+    BenefitChangeNotice,
     DeficiencyNotice,
     Issuer,
     PublicationList,
     PublicityNotice,
     PublicNoticeEntry,
     RejectionNotice,
+    StopNotice,
 )
 from domain.state import CaseState, Stage
 
-NOTICE_KINDS = ("deficiency", "acceptance", "publicity", "rejection", "approval", "publication")
+NOTICE_KINDS = ("deficiency", "acceptance", "publicity", "rejection", "approval", "publication",
+                "benefit_change", "stop")
+
+#: Notices built from the case's events (their reasons are not part of the state).
+EVENT_NOTICE_KINDS = frozenset({"benefit_change", "stop"})
 
 MATERIAL_LABELS: dict[Material, str] = {
     Material.APPLICATION_FORM: "最低生活保障申请书",
@@ -68,12 +81,100 @@ def case_ref(state: CaseState) -> str:
     return f"DB-{str(state.case_id)[:8].upper()}"
 
 
-def notice_for(state: CaseState, kind: str, remedy: str = DEFAULT_REMEDY_TEXT) -> object:
+def _decider(state: CaseState, actor: Actor) -> Issuer:
+    """The authority that took an in-payment decision: the township where confirmation is devolved and its
+    approver decided (S1 Art. 2), otherwise the county bureau."""
+    return _township_issuer(state) if actor.role is Role.TOWNSHIP_APPROVER else Issuer(name=COUNTY_BUREAU)
+
+
+def _size_before(events: Sequence[e.CaseEvent], seq: int) -> int | None:
+    """The household size of the amount in payment just before event ``seq``."""
+    size = None
+    for ev in events:
+        if ev.seq >= seq:
+            break
+        match ev:
+            case e.ApplicationApproved() | e.BenefitRecalculated():
+                size = ev.assessment.household_size
+            case e.BenefitIncreased() | e.BenefitDecreased():
+                size = ev.household_size
+    return size
+
+
+def change_notice(state: CaseState, events: Sequence[e.CaseEvent],
+                  remedy: str = DEFAULT_REMEDY_TEXT) -> BenefitChangeNotice:
+    """The 增发/减发通知书 of the case's latest change of amount by a review or a member's share cut (S1 Arts.
+    32, 34, 38).
+
+    Args:
+        state: the case now (for the applicant's name and the issuing township).
+        events: the case's recorded events, oldest first.
+        remedy: the remedy text (see :data:`DEFAULT_REMEDY_TEXT`).
+
+    Raises:
+        InvalidTransition: no such change is on record.
+    """
+    change = next((ev for ev in reversed(events) if isinstance(
+        ev, e.BenefitDecreased | e.BenefitIncreased | e.MemberBenefitReduced)), None)
+    if change is None:
+        raise InvalidTransition("no 增发/减发 notice: no change of the amount was decided for this case")
+    decided = _local(change.at)
+    common = {"case_ref": case_ref(state), "applicant_name": _applicant(state),
+              "old_amount": change.old_amount, "new_amount": change.new_amount, "from_month": change.from_month,
+              "decided_on": decided, "issued_on": decided, "issuer": _decider(state, change.actor),
+              "remedy": remedy}
+    match change:
+        case e.MemberBenefitReduced():
+            size = _size_before(events, change.seq) or len(state.counted_members)
+            return BenefitChangeNotice(**common, direction="decrease", household_size=size,
+                                       reasons=[change.reason] if change.reason else [], member_share=True)
+        case e.BenefitDecreased():
+            return BenefitChangeNotice(**common, direction="decrease", household_size=change.household_size,
+                                       reasons=list(change.reasons))
+        case _:
+            return BenefitChangeNotice(**common, direction="increase", household_size=change.household_size,
+                                       reasons=[change.reason] if change.reason else [])
+
+
+def stop_notice(state: CaseState, events: Sequence[e.CaseEvent],
+                remedy: str = DEFAULT_REMEDY_TEXT) -> StopNotice:
+    """The 停发通知书 of the case's stop, with its reasons and the month nothing is paid from (S1 Arts. 32,
+    33, 38). A stop at the end of a 渐退期 was decided with the 渐退期: that decision's day and authority.
+
+    Raises:
+        InvalidTransition: the benefit was not stopped.
+    """
+    stopped = next((ev for ev in reversed(events) if isinstance(ev, e.BenefitStopped)), None)
+    if state.stage is not Stage.EXITED or stopped is None:
+        raise InvalidTransition(f"no stop notice: the benefit of this case (stage {state.stage.value}) "
+                                "was not stopped")
+    decision: e.EventBase = stopped
+    if stopped.decided_seq is not None:
+        decision = next((ev for ev in events if ev.seq == stopped.decided_seq), stopped)
+    return StopNotice(case_ref=case_ref(state), applicant_name=_applicant(state),
+                      reasons=list(stopped.reasons), effective_month=stopped.effective_month,
+                      after_gradual_exit=isinstance(decision, e.GradualExitGranted),
+                      decided_on=_local(decision.at), issued_on=_local(stopped.at),
+                      issuer=_decider(state, decision.actor), remedy=remedy)
+
+
+def notice_for(state: CaseState, kind: str, remedy: str = DEFAULT_REMEDY_TEXT,
+               events: Sequence[e.CaseEvent] = ()) -> object:
     """The notice of ``kind`` for a case, once the case has reached the step that issues it.
+
+    Args:
+        state: the case now.
+        kind: one of :data:`NOTICE_KINDS`.
+        remedy: the remedy text of the notices that carry one.
+        events: the case's recorded events, oldest first; needed for :data:`EVENT_NOTICE_KINDS`.
 
     Raises:
         InvalidTransition: the case has not (or not in this way) reached that step.
     """
+    if kind == "benefit_change":
+        return change_notice(state, events, remedy)
+    if kind == "stop":
+        return stop_notice(state, events, remedy)
     # The village list of Lufeng was not retrieved (SPEC §13 item 10): notices name the township.
     village = f"{_township_name(state)}所辖村（社区）"
     match kind:

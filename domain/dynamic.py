@@ -94,8 +94,14 @@ def review_schedule(state: CaseState, ctx: DecisionContext, offset: int) -> e.Re
 
 def household_assessment(state: CaseState, params: ResolvedParameters) -> Assessment:
     """Assess the members who still count, with the declaration as corrected by the last information check;
-    income of members who left (a deceased member's pension, say) no longer counts (S1 Arts. 7, 13)."""
+    income of members who left (a deceased member's pension, say) no longer counts (S1 Arts. 7, 13).
+
+    Raises:
+        InvalidTransition: no member counts any more (nothing to assess; a stop is for the review to decide).
+    """
     counted = set(state.counted_members)
+    if not counted:
+        raise InvalidTransition("no member counts in the household any more")
     members = [state.members[i] for i in sorted(counted)]
     declared = Declaration(income=[i for i in state.declaration.income
                                    if i.member_index is None or i.member_index in counted],
@@ -477,6 +483,9 @@ def _standard_change(state: CaseState, cmd: c.ApplyStandardChange, ctx: Decision
     if params.version != cmd.version:
         raise InvalidInput(f"the version in force on {cmd.effective_from.isoformat()} is {params.version}",
                            field=("version",))
+    if not state.counted_members:
+        raise InvalidTransition("no member counts in the household any more: its open review decides the stop "
+                                "(S6 §一(三)), not the recalculation")
     assessment = household_assessment(state, params)
     old = state.monthly_amount or Decimal("0.00")
     from_month = month_of(cmd.effective_from)

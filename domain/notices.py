@@ -1,6 +1,6 @@
-"""Written notices of the dibao procedure, as data (SPEC §3.3 rows 2, 3, 11, 18, 19, 21; §9).
+"""Written notices of the dibao procedure, as data (SPEC §3.3 rows 2, 3, 11, 18, 19, 21; §8; §9).
 
-Six notices, each a frozen model holding exactly what its printed page shows; rendering lives in
+Eight notices, each a frozen model holding exactly what its printed page shows; rendering lives in
 :mod:`infra.notices.render`. The models hold dates as fields and never read a clock.
 
 * :class:`DeficiencyNotice` 一次性告知书, one complete list of missing materials [S1 Art. 10];
@@ -9,7 +9,15 @@ Six notices, each a frozen model holding exactly what its printed page shows; re
   [S1 Arts. 19, 36];
 * :class:`RejectionNotice` 不予确认通知书, with written reasons and the remedy [S1 Arts. 21, 38];
 * :class:`ApprovalNotice` 确认通知书, amount and first payment month [S1 Art. 21];
-* :class:`PublicationList` 公布 after confirmation [S1 Art. 24].
+* :class:`PublicationList` 公布 after confirmation [S1 Art. 24];
+* :class:`BenefitChangeNotice` 增发/减发通知书 after a review, or a cut of one member's share, with reasons
+  and the remedy [S1 Arts. 32, 34, 38];
+* :class:`StopNotice` 停发通知书, with reasons, the month from which nothing is paid, and the remedy
+  [S1 Arts. 32, 33, 38].
+
+The two in-payment notices go to the household only (never posted), and still hold only a whitelist: the
+applicant's name, household size, old and new amount, months, reasons and remedy — no ID number, income item
+or health datum. Their reasons are the decision's recorded free text; an ID-like number in it is masked.
 
 Privacy (SPEC §9): the two public notices carry households only as :class:`PublicNoticeEntry`, which can hold
 nothing but name, household size and amount. Every model forbids extra fields, so a resident ID, phone number,
@@ -25,7 +33,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -48,6 +56,7 @@ DEFAULT_REMEDY_TEXT = (
 _FEN = Decimal("0.01")
 _YYYY_MM = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 _ID_LIKE_RUN = re.compile(r"\d{15,}")  # 15- or 18-digit resident ID numbers (any Unicode digit)
+_ID_LIKE_NUMBER = re.compile(r"\d{14,}[\dXx]")  # the same, with an 18th check character X
 
 
 def _no_digits(value: str) -> str:
@@ -60,6 +69,12 @@ def _no_id_like_number(value: str) -> str:
     if _ID_LIKE_RUN.search(value):
         raise ValueError("must not contain a run of 15 or more digits (looks like a resident ID number)")
     return value
+
+
+def _mask_id_like_numbers(value: str) -> str:
+    """Free text written by staff may quote an ID number by mistake: show only its first 6 and last 4
+    characters (SPEC §9: ``532302********0029``)."""
+    return _ID_LIKE_NUMBER.sub(lambda m: m[0][:6] + "*" * (len(m[0]) - 10) + m[0][-4:], value)
 
 
 def _yyyy_mm(value: str) -> str:
@@ -76,6 +91,8 @@ HouseholdSize = Annotated[int, Field(ge=1, le=MAX_MEMBERS)]
 Yuan = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
 Channel = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_id_like_number)]
 Month = Annotated[str, AfterValidator(_yyyy_mm)]
+#: A decision's reason as recorded (commands allow 2,000 characters), with ID-like numbers masked.
+Reason = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_mask_id_like_numbers)]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -266,6 +283,77 @@ class ApprovalNotice(BaseModel):
         return self
 
 
+class BenefitChangeNotice(BaseModel):
+    """增发/减发通知书: the household's monthly amount changes from a month on [S1 Art. 32].
+
+    A decrease (``direction="decrease"``) must state its reasons [S1 Art. 32; SPEC §8.3]; when it cuts one
+    member's share after three refused jobs, ``member_share`` says so [S1 Art. 34] (the member is not
+    named). ``remedy`` is passed in by the caller (see :data:`DEFAULT_REMEDY_TEXT`,
+    UNCONFIRMED) [S1 Art. 38].
+    """
+
+    model_config = _CONFIG
+    legal_basis: ClassVar[tuple[str, ...]] = (f"{MEASURES}第三十二条", f"{MEASURES}第三十八条")
+
+    case_ref: CaseRef
+    applicant_name: PersonName
+    direction: Literal["increase", "decrease"]
+    household_size: HouseholdSize
+    old_amount: Yuan
+    new_amount: Yuan
+    from_month: Month
+    reasons: Annotated[list[Reason], Field(max_length=20)] = []
+    member_share: bool = False
+    decided_on: date
+    issued_on: date
+    issuer: Issuer
+    remedy: Annotated[str, Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _coherent(self) -> BenefitChangeNotice:
+        if self.direction == "increase" and not self.new_amount > self.old_amount:
+            raise ValueError("an increase needs new_amount above old_amount")
+        if self.direction == "decrease":
+            if self.new_amount > self.old_amount:
+                raise ValueError("a decrease cannot raise the amount")
+            if not self.reasons:
+                raise ValueError("a decrease states its reasons (S1 Art. 32)")
+        if self.member_share and self.direction != "decrease":
+            raise ValueError("a member's share cut is a decrease (S1 Art. 34)")
+        if self.issued_on < self.decided_on:
+            raise ValueError("issued_on is before decided_on")
+        return self
+
+
+class StopNotice(BaseModel):
+    """停发通知书: nothing is paid from ``effective_month`` on, for the reasons stated [S1 Art. 32].
+
+    ``after_gradual_exit`` marks the stop decided with a 渐退期 and taking effect when it ran out [S1
+    Art. 33]; ``decided_on`` is then the day of that decision. ``remedy`` as for :class:`RejectionNotice`
+    [S1 Art. 38].
+    """
+
+    model_config = _CONFIG
+    legal_basis: ClassVar[tuple[str, ...]] = (f"{MEASURES}第三十二条", f"{MEASURES}第三十八条")
+
+    case_ref: CaseRef
+    applicant_name: PersonName
+    reasons: Annotated[list[Reason], Field(min_length=1, max_length=20)]
+    effective_month: Month
+    after_gradual_exit: bool = False
+    decided_on: date
+    issued_on: date
+    issuer: Issuer
+    remedy: Annotated[str, Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _issued_after_decision(self) -> StopNotice:
+        if self.issued_on < self.decided_on:
+            raise ValueError("issued_on is before decided_on")
+        return self
+
+
 Notice = (
     DeficiencyNotice | AcceptanceNotice | PublicityNotice | PublicationList | RejectionNotice | ApprovalNotice
+    | BenefitChangeNotice | StopNotice
 )

@@ -267,8 +267,12 @@ class Previewer:
         self.skipped: list[UUID] = []
 
     def row(self, state: CaseState) -> PreviewRow | None:
-        """The case's row; None for a case not in payment, or outside the book's county (then skipped)."""
+        """The case's row; None for a case not in payment, or outside the book's county or with no member
+        left in its household (then skipped: its open review decides the stop, not the recalculation)."""
         if state.stage not in ACTIVE_STAGES:
+            return None
+        if not state.counted_members:
+            self.skipped.append(state.case_id)
             return None
         try:
             new = self._new(state.village_code)

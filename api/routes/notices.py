@@ -7,17 +7,23 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
+from pydantic import TypeAdapter
 
-from api.deps import TemporalDep, require
+from api.deps import PoolDep, TemporalDep, require
 from api.policy import Permission
 from api.routes.cases import readable_snapshot
 from domain.actors import Actor
-from domain.case_notices import notice_for
+from domain.case_notices import EVENT_NOTICE_KINDS, notice_for
+from domain.events import CaseEvent
+from infra.db.cases import PgCaseStore
 from infra.notices import render_notice
 
 router = APIRouter(prefix="/v1/cases", tags=["notices"])
 
-NoticeKind = Literal["deficiency", "acceptance", "publicity", "rejection", "approval", "publication"]
+NoticeKind = Literal["deficiency", "acceptance", "publicity", "rejection", "approval", "publication",
+                     "benefit_change", "stop"]
+
+_EVENTS = TypeAdapter(list[CaseEvent])
 
 
 @router.get("/{case_id}/notices/{kind}", response_class=HTMLResponse)
@@ -26,8 +32,17 @@ async def get_notice(
     kind: NoticeKind,
     actor: Annotated[Actor, Depends(require(Permission.CASE_READ))],
     temporal: TemporalDep,
+    pool: PoolDep,
 ) -> HTMLResponse:
-    """一次性告知书, 受理通知书, 公示, 不予确认通知书, 确认通知书 or 公布 of a case, as a printable page.
-    公示 and 公布 show only name, household size and amount (S1 Art. 24; SPEC §9). 409 before the step."""
+    """一次性告知书, 受理通知书, 公示, 不予确认通知书, 确认通知书, 公布, 增发/减发通知书 (``benefit_change``,
+    the latest change of the amount) or 停发通知书 (``stop``) of a case, as a printable page. 公示 and 公布
+    show only name, household size and amount (S1 Art. 24; SPEC §9); the change and stop notices state the
+    decision's reasons and the remedy (S1 Arts. 32, 38). 409 before the step."""
     snap = await readable_snapshot(temporal, case_id, actor)
-    return HTMLResponse(render_notice(notice_for(snap.state, kind)))  # type: ignore[arg-type]
+    events: list[CaseEvent] = []
+    if kind in EVENT_NOTICE_KINDS:
+        # The reasons of a decision live in its event, not in the state: read them from the ledger, which the
+        # workflow writes before it applies the events, so it is never behind the snapshot.
+        rows = await PgCaseStore(pool).get_events(case_id)
+        events = _EVENTS.validate_python([row["payload"] for row in rows])
+    return HTMLResponse(render_notice(notice_for(snap.state, kind, events=events)))  # type: ignore[arg-type]

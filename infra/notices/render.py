@@ -15,11 +15,13 @@ from domain.notices import (
     MEASURES,
     AcceptanceNotice,
     ApprovalNotice,
+    BenefitChangeNotice,
     DeficiencyNotice,
     Notice,
     PublicationList,
     PublicityNotice,
     RejectionNotice,
+    StopNotice,
     date_label,
     month_label,
     yuan,
@@ -34,6 +36,8 @@ _TEMPLATES: dict[type[Notice], str] = {
     PublicationList: "publication.html",
     RejectionNotice: "rejection.html",
     ApprovalNotice: "approval.html",
+    BenefitChangeNotice: "benefit_change.html",
+    StopNotice: "stop.html",
 }
 
 
