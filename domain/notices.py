@@ -249,7 +249,7 @@ class RejectionNotice(BaseModel):
 
     case_ref: CaseRef
     applicant_name: PersonName
-    reasons: Annotated[list[Text], Field(min_length=1, max_length=20)]
+    reasons: Annotated[list[Reason], Field(min_length=1, max_length=20)]  # as long as Reject allows
     decided_on: date
     issued_on: date
     issuer: Issuer

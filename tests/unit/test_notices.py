@@ -193,3 +193,13 @@ def test_notices_are_immutable_and_unknown_types_are_not_rendered() -> None:
 
     with pytest.raises(TypeError, match="no notice template"):
         render_notice(Other())  # type: ignore[arg-type]
+
+
+def test_a_refusal_notice_carries_reasons_as_long_as_the_refusal_allows_and_masks_id_numbers() -> None:
+    """S1 Arts. 21, 38; SPEC §9: ``Reject`` accepts reasons of up to 2,000 characters, so the notice must too
+    (a shorter limit made the notice page fail); an ID number quoted in a reason is masked."""
+    long_reason = "家庭财产超过规定标准，" * 150 + "见532302198001011231名下车辆。"
+    notice = rejection(reasons=[long_reason])
+    assert len(notice.reasons[0]) > 1500
+    assert "532302198001011231" not in notice.reasons[0]
+    assert "532302********1231" in notice.reasons[0]
