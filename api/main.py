@@ -10,9 +10,8 @@ from temporalio.client import Client
 
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
-from api.routes import alerts, cases, health, notices
+from api.routes import alerts, cases, health, notices, standard_changes
 from api.routes import payments as payment_routes
-from api.routes import standard_changes
 from infra.auth import TokenVerifier
 from infra.db.pool import create_pool
 from infra.runtime import database_dsn

@@ -130,6 +130,6 @@ async def _with_servers(work: Any) -> Any:
     settings = Settings()
     pool = await create_pool(database_dsn(settings), min_size=1, max_size=2)
     try:
-        return await work(pool, await connect(settings))
+        return await work(pool, await connect(settings, one_shot=True))
     finally:
         await pool.close()

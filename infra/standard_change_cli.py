@@ -130,37 +130,18 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 
 
 async def _start(settings: Settings, version: str, by: str) -> str:
-    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-    from temporalio.exceptions import WorkflowAlreadyStartedError
-
     from domain.actors import Actor, Role
     from domain.case import CHINA_TZ
-    from domain.standard_change import StandardChangeAlreadyStarted, check_applicable
+    from domain.standard_change import check_applicable
     from infra.temporal import connect
-    from workflows.standard_change import (
-        StandardChangeWorkflow,
-        StandardChangeWorkflowInput,
-        standard_change_workflow_id,
-    )
+    from workflows.standard_change import start_standard_change
 
     book = _book(settings)
     target = check_applicable(book, version, datetime.now(UTC).astimezone(CHINA_TZ).date())
     actor = Actor(id=by, role=Role.COUNTY_APPROVER, jurisdiction=book.county_code)
-    workflow_id = standard_change_workflow_id(target.version)
-    client = await connect(settings)
-    try:
-        await client.start_workflow(
-            StandardChangeWorkflow.run,
-            StandardChangeWorkflowInput(version=target.version, effective_from=target.effective_from,
-                                        actor=actor),
-            id=workflow_id,
-            task_queue=settings.temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        )
-    except WorkflowAlreadyStartedError:
-        raise StandardChangeAlreadyStarted(target.version, workflow_id) from None
-    return workflow_id
+    client = await connect(settings, one_shot=True)
+    return await start_standard_change(client, settings.temporal_task_queue, target.version, target.effective_from,
+                                       actor)
 
 
 def _cmd_apply(args: argparse.Namespace) -> int:
@@ -178,7 +159,7 @@ async def _status(settings: Settings, version: str) -> tuple[str, Any]:
         standard_change_workflow_id,
     )
 
-    client = await connect(settings)
+    client = await connect(settings, one_shot=True)
     handle = client.get_workflow_handle_for(StandardChangeWorkflow.run, standard_change_workflow_id(version))
     try:
         desc = await handle.describe()

@@ -10,7 +10,6 @@ Nothing skips for want of a server: if one cannot start, the tests using it fail
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,10 +19,10 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from infra.db.migrate import migrate
-from infra.db.pool import create_pool, ensure_database
+from infra.db.pool import create_pool
 from infra.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
 from infra.search_attributes import dev_server_search_attribute_args
+from tests.databases import migrated_database
 
 
 @pytest.fixture(scope="session")
@@ -45,13 +44,7 @@ def pg_admin_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest_asyncio.fixture(scope="session")
 async def pg_dsn(pg_admin_uri: str) -> str:
     """A fresh, migrated database for this session."""
-    dsn = await ensure_database(pg_admin_uri, f"casework_test_{uuid.uuid4().hex[:8]}")
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return dsn
+    return await migrated_database(pg_admin_uri)
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -125,18 +125,9 @@ def in_payment_state(book: ParameterBook, *, village_code: str, per_capita_month
 async def fresh_database(admin_uri: str) -> str:
     """A new, migrated database of its own: the mass recalculation reads *every* active case, so a test that
     shares the session database would recalculate (or count) other tests' cases."""
-    import asyncpg
+    from tests.databases import migrated_database
 
-    from infra.db.migrate import migrate
-    from infra.db.pool import ensure_database
-
-    dsn = await ensure_database(admin_uri, f"casework_sc_{uuid.uuid4().hex[:8]}")
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return dsn
+    return await migrated_database(admin_uri, "casework_sc")
 
 
 async def cover_next_year(pool: asyncpg.Pool, today: date) -> None:

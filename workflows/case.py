@@ -15,12 +15,12 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    import domain.dynamic  # noqa: F401 - the in-payment rules domain.case dispatches to
     from activities.calendar import CalendarActivities, DeadlineInput
     from activities.cases import CaseStoreActivities
     from activities.models import PaidMonthsInput, RecordCaseInput
     from activities.parameters import ParameterActivities, ResolveParametersInput
     from activities.verification import InfoCheckInput, VerificationActivities
-    import domain.dynamic  # noqa: F401 - the in-payment rules domain.case dispatches to
     from domain import commands as c
     from domain.actors import Actor
     from domain.case import (

@@ -7,7 +7,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.client import Client
+from temporalio.common import RetryPolicy, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities.standard_change import (
@@ -17,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         StandardChangeCounts,
     )
     from domain.actors import Actor
+    from domain.standard_change import StandardChangeAlreadyStarted
     from workflows._policies import STORE_RETRY, STORE_TIMEOUT
 
 WORKFLOW_ID_PREFIX = "standard-change-"
@@ -29,6 +32,32 @@ BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interva
 def standard_change_workflow_id(version: str) -> str:
     """The workflow id of the recalculation for ``version``: one per version, so applying twice starts one."""
     return f"{WORKFLOW_ID_PREFIX}{version}"
+
+
+async def start_standard_change(client: Client, task_queue: str, version: str, effective_from: date,
+                                actor: Actor) -> str:
+    """Start the recalculation of ``version`` in ``actor``'s name (the API's and the CLI's one way in).
+
+    Returns:
+        The workflow id.
+
+    Raises:
+        StandardChangeAlreadyStarted: one is running or has completed for the version (a failed or terminated
+            one may be started again).
+    """
+    workflow_id = standard_change_workflow_id(version)
+    try:
+        await client.start_workflow(
+            StandardChangeWorkflow.run,
+            StandardChangeWorkflowInput(version=version, effective_from=effective_from, actor=actor),
+            id=workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        )
+    except WorkflowAlreadyStartedError:
+        raise StandardChangeAlreadyStarted(version, workflow_id) from None
+    return workflow_id
 
 
 class StandardChangeWorkflowInput(BaseModel):

@@ -14,8 +14,6 @@ from fastapi import APIRouter, Depends, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ClockDep, PoolDep, SettingsDep, TemporalDep, require
@@ -26,7 +24,6 @@ from domain.case import CHINA_TZ
 from domain.standard_change import (
     Previewer,
     PreviewRow,
-    StandardChangeAlreadyStarted,
     StandardChangePreview,
     check_applicable,
 )
@@ -36,8 +33,8 @@ from infra.settings import Settings
 from workflows.standard_change import (
     StandardChangeProgress,
     StandardChangeWorkflow,
-    StandardChangeWorkflowInput,
     standard_change_workflow_id,
+    start_standard_change,
 )
 
 router = APIRouter(prefix="/v1/standard-changes", tags=["standard changes"])
@@ -122,19 +119,8 @@ async def apply(
     ineligible gets a review instead of a new amount. 409 if a recalculation for the version is already
     running or has completed."""
     version = check_applicable(_book_file(settings).book(), body.version, clock().astimezone(CHINA_TZ).date())
-    workflow_id = standard_change_workflow_id(version.version)
-    try:
-        await temporal.start_workflow(
-            StandardChangeWorkflow.run,
-            StandardChangeWorkflowInput(version=version.version, effective_from=version.effective_from,
-                                        actor=actor),
-            id=workflow_id,
-            task_queue=settings.temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        )
-    except WorkflowAlreadyStartedError:
-        raise StandardChangeAlreadyStarted(version.version, workflow_id) from None
+    workflow_id = await start_standard_change(temporal, settings.temporal_task_queue, version.version,
+                                              version.effective_from, actor)
     log.info("standard_change.started", version=version.version, workflow_id=workflow_id)
     return StandardChangeStarted(workflow_id=workflow_id, version=version.version,
                                  effective_from=version.effective_from.isoformat(),

@@ -31,8 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.divisions import KNOWN_TOWNSHIPS, county_of
 from domain.errors import InvalidInput
-from domain.months import month_after
 from domain.identity import ResidentId
+from domain.months import month_after
 from domain.state import ACTIVE_STAGES, Stage
 
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")

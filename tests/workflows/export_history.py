@@ -18,13 +18,13 @@ import asyncpg
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain import commands as c
+from domain.state import Stage
 from infra.db.migrate import migrate
 from infra.db.pool import create_pool, ensure_database
 from infra.embedded import EmbeddedPostgres, temporal_test_server_path
 from tests.builders import application
 from tests.workflows.helpers import running_worker, start_case, wait_for_case_row
-from domain import commands as c
-from domain.state import Stage
 from tests.workflows.lifecycle import CASEWORKER, COUNTY_APPROVER, WINDOW, Case, income_per_capita, to_payment
 
 HISTORIES = Path(__file__).parent / "histories"

@@ -9,6 +9,7 @@ after their rows were written the way the case's record activity writes them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
@@ -32,10 +33,10 @@ from domain.state import BenefitPeriod, CaseState, Deadline, OpenReview, ReviewC
 from infra import schedules
 from infra.cli import main as cli_main
 from infra.db.cases import PgCaseStore
-from infra.db.migrate import migrate
-from infra.db.pool import create_pool, ensure_database
+from infra.db.pool import create_pool
 from infra.db.review_sweep import PgReviewSweepQueries
 from tests.builders import JINSHAN, actor, application
+from tests.databases import migrated_database
 from worker.main import build_worker
 from workflows import WORKFLOWS
 from workflows.case import CaseWorkflow, CaseWorkflowInput
@@ -50,12 +51,7 @@ SUBMITTED = datetime(2025, 9, 1, 2, 30, tzinfo=CHINA_TZ)
 @pytest_asyncio.fixture
 async def pool(pg_admin_uri: str) -> AsyncIterator[asyncpg.Pool]:
     """A fresh, migrated database of this test's own."""
-    dsn = await ensure_database(pg_admin_uri, f"casework_sweep_{uuid.uuid4().hex[:8]}")
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
+    dsn = await migrated_database(pg_admin_uri, "casework_sweep")
     p = await create_pool(dsn, min_size=1, max_size=10)
     try:
         yield p
@@ -373,6 +369,9 @@ async def test_the_cli_shows_pauses_and_unpauses_the_schedule_and_runs_one_sweep
     run = lambda *argv: asyncio.to_thread(cli_main, list(argv))  # noqa: E731
     await schedules.ensure_review_sweep_schedule(dev_env.client, worker.task_queue, schedule_id=sid,
                                                  workflow_id=sid)
+    # The CLI configures logging onto this test's captured stderr; later tests must not log into it once closed.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     try:
         codes = [await run("schedules", "--schedule-id", sid, "pause", "--note", "维护")]
         paused = await schedules.describe(dev_env.client, schedule_id=sid)
@@ -383,6 +382,8 @@ async def test_the_cli_shows_pauses_and_unpauses_the_schedule_and_runs_one_sweep
         sweep_out = capsys.readouterr().out
         missing = await run("schedules", "--schedule-id", f"{sid}-absent", "status")
     finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
         await schedules.delete(dev_env.client, schedule_id=sid)
 
     assert codes == [0, 0, 0, 0]

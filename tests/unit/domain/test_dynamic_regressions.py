@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pytest
-
 from domain import commands as c
 from domain import events as e
 from domain.errors import DomainError
