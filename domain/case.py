@@ -945,6 +945,11 @@ def pending_step(state: CaseState) -> PendingStep | None:
                        overdue_escalated=bool(deadline and deadline.escalated))
 
 
+def is_overdue(state: CaseState) -> bool:
+    """Whether an escalated deadline's step is still pending (the case is overdue)."""
+    return any(d.escalated and deadline_open(state, d.step) for d in state.deadlines.values())
+
+
 def deadline_open(state: CaseState, step: str) -> bool:
     """Whether the step a deadline governs is still pending (so passing it raises an escalation)."""
     match step:

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         deadlines_to_set,
         decide,
         end_of_day,
+        is_overdue,
         pending_step,
         project,
         publicity_closes_at,
@@ -378,14 +379,10 @@ class CaseWorkflow:
         await self._record(after, events)
         before = self._state
         self._state = after
-        if self._index and (before.stage is not after.stage or self._overdue(before) != self._overdue(after)):
+        if self._index and (before.stage is not after.stage or is_overdue(before) != is_overdue(after)):
             workflow.upsert_search_attributes(
-                [SA_STAGE.value_set(after.stage.value), SA_OVERDUE.value_set(self._overdue(after))]
+                [SA_STAGE.value_set(after.stage.value), SA_OVERDUE.value_set(is_overdue(after))]
             )
-
-    @staticmethod
-    def _overdue(state: CaseState) -> bool:
-        return any(d.escalated and deadline_open(state, d.step) for d in state.deadlines.values())
 
     async def _record(self, state: CaseState, events: list[CaseEvent]) -> None:
         """Write the events and the state after them to PostgreSQL (idempotent per case and seq)."""

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.case import deadline_open
+from domain.case import is_overdue
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
 from domain.state import CaseState, PaidMonth
@@ -54,11 +54,6 @@ VALUES ($1, $2, $3, $4, $5, $6)
 _PAID_MONTHS = "SELECT month, amount FROM payment_lines WHERE case_id = $1 ORDER BY month"
 _GET_CASE = "SELECT * FROM cases WHERE case_id = $1"
 _GET_EVENTS = "SELECT seq, type, payload FROM case_events WHERE case_id = $1 ORDER BY seq"
-
-
-def is_overdue(state: CaseState) -> bool:
-    """Whether an escalated deadline is still open (the case's step is overdue)."""
-    return any(d.escalated and deadline_open(state, d.step) for d in state.deadlines.values())
 
 
 class CaseStore(Protocol):
