@@ -287,16 +287,12 @@ class CaseWorkflow:
         """The parameters in force today, read by an activity (at most once a day per case)."""
         today = self._today()
         if self._params is None or self._params_day != today:
-            self._params = await workflow.execute_activity_method(
-                ParameterActivities.resolve_parameters,
-                ResolveParametersInput(division_code=self._state.village_code, on=today),
-                start_to_close_timeout=STORE_TIMEOUT,
-                retry_policy=STORE_RETRY,
-            )
+            self._params = await self._resolve(today)
             self._params_day = today
         return self._params
 
     async def _resolve(self, on: date) -> ResolvedParameters:
+        """The parameters in force for the case's village on ``on`` (an activity: replay never reads the file)."""
         return await workflow.execute_activity_method(
             ParameterActivities.resolve_parameters,
             ResolveParametersInput(division_code=self._state.village_code, on=on),
