@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from api.console import router as console_router
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.routes import alerts, cases, health, notices, standard_changes
+from api.routes import queries as query_routes
 from api.routes import payments as payment_routes
 from infra.auth import TokenVerifier
 from infra.db.pool import create_pool
@@ -58,4 +60,6 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
     app.include_router(notices.router)
     app.include_router(payment_routes.router)
     app.include_router(standard_changes.router)
+    app.include_router(query_routes.router)
+    app.include_router(console_router)
     return app

@@ -22,6 +22,8 @@ class Permission(StrEnum):
     PAYEE_WRITE = "payee.write"
     STANDARD_CHANGE_PREVIEW = "standard_change.preview"
     STANDARD_CHANGE_APPLY = "standard_change.apply"
+    CASE_LIST = "case.list"
+    REPORT_READ = "report.read"
 
 
 _ROLL_MAKERS = frozenset({Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER, Role.TOWNSHIP_APPROVER})
@@ -43,5 +45,13 @@ POLICY: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
         Permission.STANDARD_CHANGE_PREVIEW: frozenset({Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER, Role.SUPERVISOR,
                                                        Role.AUDITOR}),
         Permission.STANDARD_CHANGE_APPLY: frozenset({Role.COUNTY_APPROVER}),
+        # The case list (codes and stages, no personal data) is the administrative work queue and register:
+        # every civil-affairs role. The village committee only assists the procedure (S1 Arts. 6, 16) and
+        # reads the cases it knows by id (CASE_READ); it keeps no register of the township's cases.
+        Permission.CASE_LIST: HUMAN_ROLES - {Role.VILLAGE_COMMITTEE},
+        # Reports (stage funnel, SLA breaches, monthly caseload and payments) are for supervision and the
+        # deciding authorities (S1 Arts. 35-37; S4 Art. 57), not for the front line.
+        Permission.REPORT_READ: frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.COUNTY_REVIEWER,
+                                           Role.COUNTY_APPROVER, Role.TOWNSHIP_APPROVER}),
     }
 )

@@ -121,14 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
     tok.set_defaults(func=_cmd_token)
     from infra.alerts_cli import register as register_alerts
     from infra.calendar_cli import register as register_calendar
+    from infra.demo_cli import register as register_demo
     from infra.payments_cli import register as register_payments
+    from infra.projection_cli import register as register_projection
     from infra.schedules_cli import register as register_schedules
     from infra.standard_change_cli import register as register_standard_change
     from infra.verification_cli import register as register_verification
 
     register_alerts(sub)
     register_calendar(sub)
+    register_demo(sub)
     register_payments(sub)
+    register_projection(sub)
     register_standard_change(sub)
     register_schedules(sub)
     register_verification(sub)

@@ -16,6 +16,7 @@ from domain.case import is_overdue
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
 from domain.state import CaseState, PaidMonth
+from infra.db.case_queries import list_columns
 
 _INSERT_EVENT = """
 INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_role, actor_jurisdiction, payload)
@@ -26,8 +27,10 @@ ON CONFLICT (case_id, seq) DO NOTHING
 _UPSERT_CASE = """
 INSERT INTO cases (case_id, workflow_id, program, stage, village_code, township_code, county_code,
                    household_size, version, opened_at, stage_since, updated_at, area_type, monthly_amount,
-                   first_payment_month, stop_effective_month, next_review_due, overdue, state)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                   first_payment_month, stop_effective_month, next_review_due, overdue, state,
+                   pending_step, pending_roles, pending_due, decided_at, outcome)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+        $20, $21, $22, $23, $24)
 ON CONFLICT (case_id) DO UPDATE SET
     stage = EXCLUDED.stage,
     household_size = EXCLUDED.household_size,
@@ -40,7 +43,12 @@ ON CONFLICT (case_id) DO UPDATE SET
     stop_effective_month = EXCLUDED.stop_effective_month,
     next_review_due = EXCLUDED.next_review_due,
     overdue = EXCLUDED.overdue,
-    state = EXCLUDED.state
+    state = EXCLUDED.state,
+    pending_step = EXCLUDED.pending_step,
+    pending_roles = EXCLUDED.pending_roles,
+    pending_due = EXCLUDED.pending_due,
+    decided_at = EXCLUDED.decided_at,
+    outcome = EXCLUDED.outcome
 WHERE cases.version < EXCLUDED.version
 RETURNING case_id
 """
@@ -112,6 +120,7 @@ class PgCaseStore:
                 state.next_review_due,
                 is_overdue(state),
                 state.model_dump(mode="json"),
+                *list_columns(state),
             )
             if moved is not None:  # this write is the newest version: its benefit periods replace the old
                 await conn.execute(_DELETE_PERIODS, state.case_id)

@@ -1,0 +1,158 @@
+"""zh-CN labels of the console: stages, roles, pending steps, deadlines and event types (codes stay the API's)."""
+
+from __future__ import annotations
+
+from domain.actors import Role
+from domain.state import Stage
+
+STAGE_LABELS: dict[str, str] = {
+    Stage.SUBMITTED: "已提交申请",
+    Stage.MATERIALS_INCOMPLETE: "材料待补齐",
+    Stage.ACCEPTED: "已受理",
+    Stage.INVESTIGATING: "调查核实",
+    Stage.INFO_CHECK_NEGATIVE_NOTIFIED: "核对不符已告知",
+    Stage.RECHECK: "复查",
+    Stage.DEMOCRATIC_APPRAISAL: "民主评议",
+    Stage.PRELIM_OPINION_ISSUED: "初审意见",
+    Stage.PUBLICITY: "公示",
+    Stage.OBJECTION_RECEIVED: "公示有异议",
+    Stage.REINVESTIGATION: "重新调查",
+    Stage.SUBMITTED_TO_COUNTY: "报送县级",
+    Stage.COUNTY_REVIEW: "县级审核",
+    Stage.APPROVED: "审核确认",
+    Stage.REJECTED: "不予确认",
+    Stage.TERMINATED_NONCOOPERATION: "终止办理",
+    Stage.WITHDRAWN: "撤回申请",
+    Stage.IN_PAYMENT: "在保发放",
+    Stage.UNDER_REVIEW: "复核中",
+    Stage.GRADUAL_EXIT: "渐退期",
+    Stage.EXITED: "退出",
+}
+
+#: The stages of the funnel and of every timeline, in the procedure's order (RECHECK is folded into
+#: investigating: it is only part of the vocabulary).
+PROCEDURE_ORDER: tuple[Stage, ...] = tuple(s for s in Stage if s is not Stage.RECHECK)
+
+#: The path every approved case walks; a timeline shows these, plus any other stage the case went through.
+MAIN_PATH = frozenset({
+    Stage.SUBMITTED, Stage.ACCEPTED, Stage.INVESTIGATING, Stage.PRELIM_OPINION_ISSUED, Stage.PUBLICITY,
+    Stage.SUBMITTED_TO_COUNTY, Stage.COUNTY_REVIEW, Stage.APPROVED, Stage.IN_PAYMENT, Stage.EXITED,
+})
+
+#: Branches that end a case before a decision on it: the timeline stops there.
+END_BRANCHES = frozenset({Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN})
+
+ROLE_LABELS: dict[str, str] = {
+    Role.FRONT_OFFICE: "受理窗口",
+    Role.VILLAGE_COMMITTEE: "村(居)委会",
+    Role.TOWNSHIP_CASEWORKER: "乡镇经办人",
+    Role.TOWNSHIP_APPROVER: "乡镇审批人",
+    Role.COUNTY_REVIEWER: "县级审核人",
+    Role.COUNTY_APPROVER: "县级审批人",
+    Role.SUPERVISOR: "监督人员",
+    Role.AUDITOR: "审计人员",
+    Role.SYSTEM: "系统",
+}
+
+STEP_LABELS: dict[str, str] = {
+    "completeness_check": "材料完整性审查",
+    "acceptance": "受理申请",
+    "start_investigation": "启动调查",
+    "investigation": "调查核实并出具初审意见",
+    "prelim_opinion": "出具初审意见",
+    "applicant_response": "等待申请人回应核对结果",
+    "democratic_appraisal": "民主评议",
+    "start_publicity": "张贴公示",
+    "publicity_window": "公示期（到期自动结束）",
+    "resolve_objection": "处理公示异议",
+    "reinvestigation": "重新调查",
+    "start_county_review": "县级启动审核",
+    "county_decision": "县级审核确认",
+    "county_review": "县级审核",
+    "post_publication": "张榜公布",
+    "serve_rejection_notice": "送达不予确认通知书",
+    "rejection_notice": "送达不予确认通知书",
+    "review_decision": "作出复核决定",
+    "review": "完成复核",
+    "serve_stop_notice": "送达停发通知书",
+    "stop_notice": "送达停发通知书",
+    "overall": "审核确认总时限",
+    "death_resolution": "死亡变更三个月内办结",
+}
+
+PROGRAM_LABELS: dict[str, str] = {"dibao": "最低生活保障"}
+
+EVENT_LABELS: dict[str, str] = {
+    "application_submitted": "提交申请",
+    "materials_deficiency_notified": "一次性告知补正材料",
+    "application_accepted": "受理申请",
+    "investigation_started": "启动调查",
+    "home_visit_recorded": "入户调查",
+    "neighbour_visit_recorded": "邻里访问",
+    "letter_evidence_recorded": "信函索证",
+    "info_check_requested": "申请信息核对",
+    "info_check_completed": "信息核对完成",
+    "ineligibility_by_info_check_notified": "告知核对不符",
+    "check_result_objected": "对核对结果提出异议",
+    "close_relative_filed": "近亲属备案",
+    "village_review_exempted": "免于民主评议",
+    "democratic_appraisal_ordered": "决定民主评议",
+    "democratic_appraisal_held": "民主评议",
+    "reinvestigation_ordered": "决定重新调查",
+    "prelim_opinion_issued": "出具初审意见",
+    "publicity_started": "张贴公示",
+    "publicity_window_elapsed": "公示期满",
+    "publicity_objection_logged": "登记公示异议",
+    "case_submitted_to_county": "报送县级",
+    "county_review_started": "县级启动审核",
+    "county_home_visit_recorded": "县级入户抽查",
+    "complaint_received": "登记投诉",
+    "complaint_resolved": "处理投诉",
+    "application_approved": "审核确认",
+    "application_rejected": "不予确认",
+    "rejection_notice_served": "送达不予确认通知书",
+    "publication_posted": "张榜公布",
+    "deadline_set": "设定时限",
+    "deadline_extended": "延长时限",
+    "escalation_raised": "逾期预警",
+    "review_scheduled": "安排复核",
+    "periodic_review_due": "定期复核到期",
+    "ad_hoc_review_opened": "启动专项复核",
+    "review_completed": "复核完成",
+    "change_reported": "报告家庭变化",
+    "data_alert_raised": "数据比对预警",
+    "benefit_increased": "增发",
+    "benefit_decreased": "减发",
+    "benefit_recalculated": "重新核算",
+    "benefit_stopped": "停发",
+    "gradual_exit_granted": "给予渐退期",
+    "gradual_exit_ended": "渐退期结束",
+    "stop_notice_served": "送达停发通知书",
+    "non_cooperation_recorded": "记录不配合",
+    "review_terminated_for_non_cooperation": "不配合复核，终止",
+    "payment_scheduled": "安排发放",
+    "application_withdrawn": "撤回申请",
+    "overpayment_recovery_ordered": "责令退回多发金额",
+    "edge_monitoring_referred": "转入低收入监测",
+    "job_refusal_recorded": "记录拒绝就业",
+    "member_benefit_reduced": "核减个人份额",
+    "fine_imposed": "处以罚款",
+}
+
+NOTICE_LABELS: dict[str, str] = {
+    "deficiency": "一次性告知书",
+    "acceptance": "受理通知书",
+    "publicity": "公示",
+    "rejection": "不予确认通知书",
+    "approval": "确认通知书",
+    "publication": "公布",
+    "benefit_change": "增发/减发通知书",
+    "stop": "停发通知书",
+}
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    """The label of ``code``, or the code itself when the table has none (never empty for a code)."""
+    if code is None:
+        return ""
+    return table.get(code, code)

@@ -1,0 +1,275 @@
+"""The web console (``/console``): server-rendered zh-CN pages for bureau staff, on the API's tokens.
+
+The bearer token is pasted once on the login page, verified with the API's :class:`TokenVerifier`, and kept in
+an HttpOnly, SameSite=Strict cookie; every page verifies it again, so an expired or forged cookie leads back to
+the login page. Roles and jurisdictions are the API's: the list and reports are scoped to the actor's
+jurisdiction by the queries, and a case page is served only for a case inside it (403 page otherwise).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
+from uuid import UUID
+
+import jinja2
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import TypeAdapter, ValidationError
+
+from api.console import charts
+from api.console.labels import (
+    EVENT_LABELS,
+    NOTICE_LABELS,
+    PROCEDURE_ORDER,
+    PROGRAM_LABELS,
+    ROLE_LABELS,
+    STAGE_LABELS,
+    STEP_LABELS,
+    label,
+)
+from api.deps import PoolDep, TemporalDep
+from api.errors import CaseNotFound
+from api.policy import POLICY, Permission
+from api.routes.cases import get_trail, readable_snapshot
+from api.routes.notices import get_notice
+from api.schemas import CaseDetail
+from domain.actors import HUMAN_ROLES, Actor
+from domain.case import CHINA_TZ, evolve, is_overdue
+from domain.case_notices import NOTICE_KINDS, notice_for
+from domain.divisions import LUFENG_TOWNSHIPS, covers
+from domain.errors import DomainError, NotPermitted
+from domain.events import CaseEvent
+from domain.ids import workflow_id_for
+from infra.auth import AuthError, TokenVerifier
+from infra.db import case_queries
+from infra.db.cases import PgCaseStore
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+log = structlog.get_logger(__name__)
+
+COOKIE = "casework_console"
+# Autoescape on for every template: every value on these pages is escaped.
+_templates = Jinja2Templates(env=jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True))
+_EVENTS = TypeAdapter(list[CaseEvent])
+
+
+def _china(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return at.astimezone(CHINA_TZ).strftime(fmt) if at else ""
+
+
+_templates.env.filters["china"] = _china
+_templates.env.globals.update(
+    stage_label=lambda c: label(STAGE_LABELS, c), role_label=lambda c: label(ROLE_LABELS, c),
+    step_label=lambda c: label(STEP_LABELS, c), event_label=lambda c: label(EVENT_LABELS, c),
+    program_label=lambda c: label(PROGRAM_LABELS, c), township_name=lambda c: LUFENG_TOWNSHIPS.get(c or "", c),
+)
+
+
+# --- who is asking ------------------------------------------------------------------------------------------
+
+
+def _login_redirect() -> HTTPException:
+    return HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": "/console/login"})
+
+
+def console_actor(request: Request) -> Actor:
+    """The actor of the console cookie, verified like a bearer token; no (valid) cookie → the login page."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise _login_redirect()
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        actor = verifier.verify(token)
+    except AuthError as err:
+        log.info("console.unauthenticated", reason=str(err))
+        raise _login_redirect() from None
+    if actor.role not in POLICY[Permission.CASE_READ]:
+        raise _login_redirect()
+    return actor
+
+
+ConsoleActor = Annotated[Actor, Depends(console_actor)]
+
+
+def _page(request: Request, name: str, actor: Actor | None, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    return _templates.TemplateResponse(request, name, {"actor": actor, **ctx}, status_code=status_code)
+
+
+def _error(request: Request, actor: Actor | None, status_code: int, message: str) -> HTMLResponse:
+    return _page(request, "error.html", actor, status_code=status_code, message=message)
+
+
+# --- login ------------------------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request) -> HTMLResponse:
+    return _page(request, "login.html", None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    """Verify the pasted token and keep it in the console cookie (HttpOnly, SameSite=Strict)."""
+    # A urlencoded form parsed by hand: the console needs no multipart dependency for one field.
+    form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
+    token = (form.get("token") or [""])[0].strip()
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        actor = verifier.verify(token)
+    except AuthError as err:
+        log.info("console.login_refused", reason=str(err))
+        return _page(request, "login.html", None, status_code=401, error="令牌无效或已过期，请重新获取。")
+    if actor.role not in HUMAN_ROLES:
+        return _page(request, "login.html", None, status_code=401, error="该令牌无权使用控制台。")
+    response = RedirectResponse("/console", status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/console",
+                        secure=request.url.scheme == "https")
+    log.info("console.login", actor_id=actor.id, role=actor.role.value)
+    return response
+
+
+@router.api_route("/logout", methods=["GET", "POST"])
+async def logout() -> Response:
+    response = RedirectResponse("/console/login", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict")
+    return response
+
+
+# --- dashboard --------------------------------------------------------------------------------------------
+
+
+def _townships_of(actor: Actor) -> dict[str, str]:
+    """The townships the actor may look at (a village user: its own township, to label its cases)."""
+    return {code: name for code, name in LUFENG_TOWNSHIPS.items()
+            if covers(actor.jurisdiction, code) or actor.jurisdiction.startswith(code)}
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
+    """Stage funnel, overdue cases per township and the monthly caseload of the last 12 months."""
+    counts = await case_queries.stage_counts(pool, actor.jurisdiction)
+    overdue = await case_queries.overdue_by_township(pool, actor.jurisdiction)
+    monthly = await case_queries.monthly_caseload(pool, actor.jurisdiction, months=12,
+                                                  today=datetime.now(CHINA_TZ).date())
+    overdue_rows = sorted(overdue, key=lambda t: t.township_code)
+    overdue_bars = charts.horizontal_bars(
+        (t.township_code, LUFENG_TOWNSHIPS.get(t.township_code, t.township_code), int(t.overdue_cases),
+         "/console/cases?" + urlencode({"township_code": t.township_code, "overdue": "true"}))
+        for t in overdue_rows)
+    months, active_points = charts.trend(monthly)
+    return _page(request, "dashboard.html", actor, funnel=charts.funnel(counts), total=sum(counts.values()),
+                 overdue_bars=overdue_bars, overdue_rows=overdue_rows, months=months, active_points=active_points,
+                 bar_area=charts.BAR_AREA, trend_height=charts.TREND_HEIGHT, trend_step=charts.TREND_STEP)
+
+
+# --- case list --------------------------------------------------------------------------------------------
+
+_FILTERS = ("township_code", "village_code", "program", "overdue", "pending_role", "opened_from", "opened_to",
+            "cursor")
+
+
+@router.get("/cases", response_class=HTMLResponse)
+async def case_list(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
+    """The cases in the actor's jurisdiction, filtered by a GET form, 50 a page (keyset: 下一页)."""
+    params = request.query_params
+    raw: dict[str, Any] = {k: params[k].strip() for k in _FILTERS if params.get(k, "").strip()}
+    stages = [s for s in params.getlist("stage") if s]
+    error = None
+    try:
+        query = case_queries.CaseQuery.model_validate({**raw, "stage": stages})
+    except ValidationError as err:
+        fields = sorted({str(e["loc"][0]) for e in err.errors() if e["loc"]})
+        error = "翻页位置无效，请从第一页开始。" if fields == ["cursor"] else "筛选条件无效：" + "、".join(fields)
+        query = case_queries.CaseQuery()
+    try:
+        page = await case_queries.list_cases(pool, actor.jurisdiction, query)
+    except case_queries.InvalidCursor:
+        error = "翻页位置无效，请从第一页开始。"
+        page = await case_queries.list_cases(pool, actor.jurisdiction, query.model_copy(update={"cursor": None}))
+    keep = [(k, v) for k, v in params.multi_items() if k != "cursor" and v]
+    next_href = None
+    if page.next_cursor and error is None:
+        next_href = "/console/cases?" + urlencode([*keep, ("cursor", page.next_cursor)])
+    first_href = ("/console/cases?" + urlencode(keep) if keep else "/console/cases") if params.get("cursor") else None
+    return _page(request, "cases.html", actor, status_code=422 if error else 200, rows=page.rows,
+                 next_href=next_href, error=error, form={k: params.get(k, "") for k in _FILTERS}, stages=stages,
+                 townships=_townships_of(actor), stage_options=[(s.value, STAGE_LABELS[s]) for s in PROCEDURE_ORDER],
+                 role_options=[(r.value, ROLE_LABELS[r]) for r in sorted(HUMAN_ROLES)],
+                 first_href=first_href)
+
+
+# --- one case ---------------------------------------------------------------------------------------------
+
+
+def _case_uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
+
+
+def _available_notices(state: Any, events: list[CaseEvent]) -> list[tuple[str, str]]:
+    out = []
+    for kind in NOTICE_KINDS:
+        try:
+            notice_for(state, kind, events=events)
+        except DomainError:
+            continue
+        out.append((kind, NOTICE_LABELS[kind]))
+    return out
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+async def case_page(request: Request, case_id: str, actor: ConsoleActor, temporal: TemporalDep,
+                    pool: PoolDep) -> HTMLResponse:
+    """Header, pending step and deadline, the stage timeline (an SVG), the decision trail and the notices."""
+    cid = _case_uuid(case_id)
+    if cid is None:
+        return _error(request, actor, 404, "没有这个案件。")
+    try:
+        snap = await readable_snapshot(temporal, cid, actor)
+        trail = await get_trail(cid, actor, pool)
+    except CaseNotFound:
+        return _error(request, actor, 404, "没有这个案件。")
+    except NotPermitted:
+        return _error(request, actor, 403, "该案件不在您的管辖范围内，无权查看。")
+    events = _EVENTS.validate_python([row["payload"] for row in await PgCaseStore(pool).get_events(cid)])
+    # The timeline is the fold of the recorded events: the stage after each event, and when it was entered.
+    after: list[tuple[Any, datetime]] = []
+    state = None
+    for ev in events:
+        state = evolve(state, ev)
+        after.append((state.stage, state.stage_since))
+    entered = charts.stage_history(after)
+    detail = CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id_for(cid))
+    nodes = charts.timeline(entered, snap.state.stage)
+    return _page(request, "case.html", actor, case=detail, overdue=is_overdue(snap.state), nodes=nodes,
+                 timeline_width=nodes[-1].x + 60 if nodes else 200, trail=trail,
+                 notices=_available_notices(snap.state, events), today=datetime.now(CHINA_TZ).date())
+
+
+@router.get("/cases/{case_id}/notices/{kind}", response_class=HTMLResponse)
+async def case_notice(request: Request, case_id: str, kind: str, actor: ConsoleActor, temporal: TemporalDep,
+                      pool: PoolDep) -> HTMLResponse:
+    """The printable notice, exactly as ``GET /v1/cases/{id}/notices/{kind}`` renders it for this actor."""
+    if kind not in NOTICE_KINDS:
+        return _error(request, actor, 404, "没有这种通知书。")
+    cid = _case_uuid(case_id)
+    if cid is None:
+        return _error(request, actor, 404, "没有这个案件。")
+    try:
+        return await get_notice(cid, kind, actor, temporal, pool)  # type: ignore[arg-type]
+    except CaseNotFound:
+        return _error(request, actor, 404, "没有这个案件。")
+    except NotPermitted:
+        return _error(request, actor, 403, "该案件不在您的管辖范围内，无权查看。")
+    except DomainError:
+        return _error(request, actor, 409, "案件尚未办理到出具该通知书的环节。")

@@ -1,0 +1,97 @@
+"""The case list and the supervisors' reports, from the PostgreSQL read model (issue 5).
+
+Every answer is scoped to the caller's jurisdiction: a filter naming another division answers an empty list,
+never its cases. The list carries codes, stages, amounts and dates only (no names, no ID numbers).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from api.deps import ClockDep, PoolDep, require
+from api.policy import Permission
+from api.schemas import Problem
+from domain.actors import Actor
+from domain.case import CHINA_TZ
+from infra.db.case_queries import (
+    CasePage,
+    CaseQuery,
+    MonthlyCaseload,
+    SlaBreaches,
+    TownshipOverdue,
+    list_cases,
+    monthly_caseload,
+    overdue_by_township,
+    sla_breaches,
+    stage_counts,
+)
+
+router = APIRouter(tags=["queries and reports"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "missing or invalid token"},
+    403: {"model": Problem, "description": "role does not allow it"},
+}
+
+ListActor = Annotated[Actor, Depends(require(Permission.CASE_LIST))]
+ReportActor = Annotated[Actor, Depends(require(Permission.REPORT_READ))]
+
+
+@router.get("/v1/cases", response_model=CasePage, responses=_ERRORS)
+async def get_cases(actor: ListActor, pool: PoolDep, q: Annotated[CaseQuery, Query()]) -> CasePage:
+    """The cases inside the caller's jurisdiction, newest first, filtered (township, village, programme,
+    stages, overdue, pending role, opening dates) and paged with the opaque ``next_cursor``.
+
+    A township or village outside the caller's jurisdiction answers an empty page; bad codes, stage or role
+    names and cursors answer 422 naming the parameter.
+    """
+    return await list_cases(pool, actor.jurisdiction, q)
+
+
+@router.get("/v1/reports/stages", response_model=dict[str, int], responses=_ERRORS)
+async def report_stages(actor: ReportActor, pool: PoolDep) -> dict[str, int]:
+    """Cases per stage inside the caller's jurisdiction (every stage, 0 when none): the stage funnel."""
+    return await stage_counts(pool, actor.jurisdiction)
+
+
+@router.get("/v1/reports/overdue-by-township", response_model=list[TownshipOverdue], responses=_ERRORS)
+async def report_overdue(actor: ReportActor, pool: PoolDep) -> list[TownshipOverdue]:
+    """Per township: open cases (a step pending, or overdue) and overdue cases (an escalated deadline)."""
+    return await overdue_by_township(pool, actor.jurisdiction)
+
+
+@router.get("/v1/reports/sla-breaches", response_model=list[SlaBreaches], responses=_ERRORS)
+async def report_sla_breaches(actor: ReportActor, pool: PoolDep) -> list[SlaBreaches]:
+    """The townships with overdue cases, with the count per pending step."""
+    return await sla_breaches(pool, actor.jurisdiction)
+
+
+@router.get("/v1/reports/monthly-caseload", response_model=list[MonthlyCaseload], responses=_ERRORS)
+async def report_monthly(
+    actor: ReportActor, pool: PoolDep, clock: ClockDep,
+    months: Annotated[int, Query(ge=1, le=120, description="months up to the current one")] = 12,
+) -> list[MonthlyCaseload]:
+    """Per township and month: cases opened, approvals and refusals (by decision month), cases paid
+    (a payable benefit period that month) and the payment-roll total."""
+    today = clock().astimezone(CHINA_TZ).date()
+    return await monthly_caseload(pool, actor.jurisdiction, months=months, today=today)
+
+
+@router.get("/v1/reports/waiting-on/{role}", response_model=CasePage, responses=_ERRORS)
+async def report_waiting_on(
+    role: str, actor: ReportActor, pool: PoolDep,
+    limit: Annotated[int, Query()] = 50, cursor: Annotated[str | None, Query()] = None,
+) -> CasePage:
+    """The cases inside the caller's jurisdiction whose pending step waits on ``role``, newest first."""
+    try:
+        q = CaseQuery(pending_role=role, limit=limit, cursor=cursor)
+    except ValidationError as err:
+        raise RequestValidationError([
+            {**e, "loc": ("path", "role") if e["loc"] == ("pending_role",) else ("query", *e["loc"])}
+            for e in err.errors()
+        ]) from None
+    return await list_cases(pool, actor.jurisdiction, q)
