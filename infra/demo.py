@@ -32,7 +32,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,6 +40,7 @@ from typing import Any, Protocol
 import httpx
 
 from domain.actors import Role
+from domain.case import CHINA_TZ
 from domain.divisions import LUFENG_COUNTY_CODE, LUFENG_TOWNSHIPS
 from domain.identity import check_character
 from domain.state import Stage
@@ -234,6 +235,7 @@ TARGETS: tuple[Target, ...] = (
     Target("terminated", "不配合终止", 2),
     Target("withdrawn", "撤回申请", 2),
     Target("exited", "停保退出（已送达）", 4),
+    Target("death_overdue", "成员死亡逾期未处理", 2),
 )
 _TARGET = {t.key: t for t in TARGETS}
 
@@ -648,6 +650,20 @@ def _in_payment_steps(hh: Household, rng: random.Random) -> list[Step]:
                     "income_from_employment": True,
                 },
             ),
+        ]
+    if key == "death_overdue":
+        # A death the civil-affairs data reports 125 days late: the 3-month limit to finish the change
+        # (S6 §一(三)) has already passed, so the case's own timer raises a real escalation at once — the
+        # console shows an overdue case on the first run, with nothing faked.
+        died = datetime.now(CHINA_TZ).date() - timedelta(days=125)
+        return [
+            Step(
+                "raise_data_alert",
+                "caseworker",
+                "data_alert_raised",
+                {"alert": "death", "member_index": len(hh.members) - 1, "occurred_on": died.isoformat(),
+                 "source": "民政殡葬数据比对（示例）"},
+            )
         ]
     if key != "exited":
         return []

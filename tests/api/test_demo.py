@@ -7,6 +7,8 @@ so the demo carries cases past 公示 on its first run, as it does against ``mak
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -92,6 +94,12 @@ async def test_the_demo_creates_cases_in_every_stage_and_a_rerun_creates_nothing
     reader = {"Authorization": "Bearer " + token(Role.COUNTY_REVIEWER, "532302", "t")}
     trail = (await http.get(f"/v1/cases/{first.case_ids[negative.index]}/trail", headers=reader)).json()
     assert "ineligibility_by_info_check_notified" in [e["type"] for e in trail]
+
+    # A death reported past its 3-month limit (S6 §一(三)) escalates at once: a real overdue case on first run.
+    [late] = [hh for hh in first.households if hh.target.key == "death_overdue"][:1]
+    async with asyncio.timeout(20):
+        while not await pg_pool.fetchval("SELECT overdue FROM cases WHERE case_id = $1", first.case_ids[late.index]):
+            await asyncio.sleep(0.1)
 
     second = await run_demo(http, token, households=HOUSEHOLDS, seed=SEED, concurrency=8, records=records,
                             work_dir=tmp_path, out=lines.append)
