@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain.case import is_overdue
 from domain.commands import HumanCommand
 from domain.divisions import validate_village_code
 from domain.errors import InvalidInput
@@ -165,6 +166,8 @@ class CaseDetail(CasePublic):
     monthly_amount: Decimal | None = None
     first_payment_month: str | None = None
     rejection_reasons: list[str] = []
+    #: Any escalated deadline whose step is still pending (the pending step's own deadline is in ``pending``).
+    overdue: bool = False
     # the in-payment life (SPEC §8)
     review_class: str | None = None
     next_review_due: date | None = None
@@ -191,6 +194,7 @@ class CaseDetail(CasePublic):
             monthly_amount=state.monthly_amount,
             first_payment_month=state.first_payment_month,
             rejection_reasons=list(state.rejection_reasons),
+            overdue=is_overdue(state),
             review_class=state.review_class.value if state.review_class else None,
             next_review_due=state.next_review_due,
             review_trigger=state.review.trigger if state.review else None,

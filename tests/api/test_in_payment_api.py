@@ -83,6 +83,7 @@ async def test_a_death_alert_by_id_number_opens_the_review_and_the_decision_decr
     assert (periods[-1]["monthly_amount"], periods[-1]["household_size"]) == ("325.00", 3)
     assert [p["from_month"] for p in periods] == sorted({p["from_month"] for p in periods})
     assert after["review_class"] == "semi_annual" and after["next_review_due"] is not None
+    assert after["overdue"] is False
 
     trail = (await api.trail(case_id)).json()
     [alert] = [e for e in trail if e["type"] == "data_alert_raised"]

@@ -79,6 +79,7 @@ async def overdue_case(base: str, auth: TokenFactory) -> str:  # noqa: F811
             while not any(d["step"] == "death_resolution" and d["escalated"]
                           for d in (await api.get(case_id))["deadlines"]):
                 await asyncio.sleep(0.1)
+        assert (await api.get(case_id))["overdue"] is True, "the case-level flag the API shows"
         return case_id
 
 
