@@ -68,18 +68,14 @@ def _year(text: str) -> int:
 
 def _with_pool(work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
     """Open a small pool on the configured database, run ``work``, close the pool."""
-    from infra.db.pool import create_pool
-    from infra.runtime import database_dsn
+    from infra.runtime import cli_pool
     from infra.settings import Settings
 
-    dsn = database_dsn(Settings())
+    settings = Settings()
 
     async def run() -> T:
-        pool = await create_pool(dsn, min_size=1, max_size=2)
-        try:
+        async with cli_pool(settings) as pool:
             return await work(pool)
-        finally:
-            await pool.close()
 
     return asyncio.run(run())
 

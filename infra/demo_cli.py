@@ -161,11 +161,9 @@ async def _run(settings: Settings, api: str, args: argparse.Namespace) -> DemoRe
                 out=_out,
             )
         from infra.db.economic_records import PgEconomicRecords
-        from infra.db.pool import create_pool
-        from infra.runtime import database_dsn
+        from infra.runtime import cli_pool
 
-        pool = await create_pool(database_dsn(settings), min_size=1, max_size=2)
-        try:
+        async with cli_pool(settings) as pool:
             return await run_demo(
                 http,
                 token,
@@ -177,5 +175,3 @@ async def _run(settings: Settings, api: str, args: argparse.Namespace) -> DemoRe
                 require_fast_publicity=args.fast_publicity,
                 out=_out,
             )
-        finally:
-            await pool.close()

@@ -59,17 +59,11 @@ def _roll_arguments(p: argparse.ArgumentParser) -> None:
 
 def _with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
     """Open a small pool on the configured database, run ``work``, close the pool."""
-    from infra.db.pool import create_pool
-    from infra.runtime import database_dsn
-
-    dsn = database_dsn(settings)
+    from infra.runtime import cli_pool
 
     async def run() -> T:
-        pool = await create_pool(dsn, min_size=1, max_size=2)
-        try:
+        async with cli_pool(settings) as pool:
             return await work(pool)
-        finally:
-            await pool.close()
 
     return asyncio.run(run())
 

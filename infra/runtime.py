@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from infra.db.pool import with_database
+import asyncpg
+
+from infra.db.pool import create_pool, with_database
 from infra.settings import Settings
 
 
@@ -34,3 +38,17 @@ def database_dsn(settings: Settings) -> str:
             "no database: set CASEWORK_DATABASE_URL, or start the embedded stack with `casework up` (make run)"
         )
     return with_database(uri_file.read_text().strip(), settings.database_name)
+
+
+@asynccontextmanager
+async def cli_pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    """A small pool on the configured database for one CLI command, closed when it is done.
+
+    Raises:
+        NotConfigured: no database is configured or running.
+    """
+    pool = await create_pool(database_dsn(settings), min_size=1, max_size=2)
+    try:
+        yield pool
+    finally:
+        await pool.close()

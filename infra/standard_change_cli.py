@@ -82,20 +82,16 @@ def _book(settings: Settings) -> Any:
 async def _preview(settings: Settings, version: str) -> StandardChangePreview:
     from domain.standard_change import Previewer
     from infra.db.active_cases import PgActiveCases
-    from infra.db.pool import create_pool
-    from infra.runtime import database_dsn
+    from infra.runtime import cli_pool
 
     book = _book(settings)
     previewer = Previewer(book, version)  # an unknown version fails before the database is opened
-    pool = await create_pool(database_dsn(settings), min_size=1, max_size=2)
-    try:
-        rows = []
+    rows = []
+    async with cli_pool(settings) as pool:
         async for case in PgActiveCases(pool).all(within=book.county_code):
             row = previewer.row(case.state) if case.state is not None else None
             if row is not None:
                 rows.append(row)
-    finally:
-        await pool.close()
     return previewer.preview(rows)
 
 

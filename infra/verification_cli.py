@@ -79,11 +79,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 async def _import(settings: Settings, path: Path, source: RecordSource, staff: str) -> ImportResult:
     from infra.db.economic_records import PgEconomicRecords
-    from infra.db.pool import create_pool
-    from infra.runtime import database_dsn
+    from infra.runtime import cli_pool
 
-    pool = await create_pool(database_dsn(settings), min_size=1, max_size=2)
-    try:
+    async with cli_pool(settings) as pool:
         return await PgEconomicRecords(pool).import_csv(path, source, staff)
-    finally:
-        await pool.close()
