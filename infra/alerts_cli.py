@@ -122,14 +122,12 @@ def _describe(err: Exception) -> str:
 
 
 async def _with_servers(work: Any) -> Any:
-    from infra.db.pool import create_pool
-    from infra.runtime import database_dsn
+    from infra.logging import configure_logging
+    from infra.runtime import cli_pool
     from infra.settings import Settings
     from infra.temporal import connect
 
     settings = Settings()
-    pool = await create_pool(database_dsn(settings), min_size=1, max_size=2)
-    try:
+    configure_logging(json=settings.log_json, level=settings.log_level)  # logs to stderr; stdout is the answer
+    async with cli_pool(settings) as pool:
         return await work(pool, await connect(settings, one_shot=True))
-    finally:
-        await pool.close()

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from domain.actors import Role
+from infra.settings import Settings
 from tests.api.conftest import PUBLICITY_SECONDS, TokenFactory
 from tests.api.test_lifecycle_api import (
     CASEWORKER,
@@ -137,3 +144,45 @@ async def test_a_reported_change_opens_a_review_and_a_stop_needs_its_notice(
     assert case["pending"]["step"] == "serve_stop_notice"
     served = await api.ok(case_id, CASEWORKER, "serve_stop_notice")
     assert served["stage"] == "exited" and served["pending"] is None
+
+
+async def _casework(settings: Settings, cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``casework …`` as a separate process against this session's servers."""
+    env = {**os.environ, "CASEWORK_DATABASE_URL": str(settings.database_url),
+           "CASEWORK_TEMPORAL_ADDRESS": str(settings.temporal_address),
+           "CASEWORK_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue, "CASEWORK_VAR_DIR": str(cwd)}
+    return await asyncio.to_thread(subprocess.run, [str(Path(sys.executable).parent / "casework"), *argv],
+                                   cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
+async def test_the_cli_imports_alerts_from_a_csv_and_sends_a_staff_command(
+    http: httpx.AsyncClient, auth: TokenFactory, api_settings: Settings, tmp_path: Path
+) -> None:
+    """S6 §三(二); S1 Arts. 7, 31: ``casework alerts import`` routes a death match from a departmental CSV to its
+    case (rows by number, no ID number printed); ``casework case command`` sends the county's review decision."""
+    api = Api(http, auth)
+    members = household("郑大", "王二", "郑小")
+    case_id = await in_payment(api, members)
+    csv_file = tmp_path / "deaths.csv"
+    csv_file.write_text("resident_id,alert,occurred_on\n"
+                        f"{members[2].resident_id},death,2026-11-02\n"
+                        f"{unique_resident_id(1960)},death,2026-11-02\n", encoding="utf-8")
+
+    imported = await _casework(api_settings, tmp_path, "alerts", "import", str(csv_file),
+                               "--source", "殡葬数据比对", "--by", "check-01")
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.splitlines() == [f"row 1: raised case {case_id}", "row 2: no_active_case"]
+    assert members[2].resident_id not in imported.stdout + imported.stderr
+
+    await wait_review_checked(api, case_id)
+    decided = await _casework(api_settings, tmp_path, "case", "command", case_id, "--by", "ca-01",
+                              "--role", "county_approver", "--jurisdiction", COUNTY,
+                              "--json", json.dumps({"type": "decide_review", "reasons": ["成员死亡"]}))
+    assert decided.returncode == 0, decided.stderr
+    assert json.loads(decided.stdout)["stage"] == "in_payment"
+    assert (await api.get(case_id))["household_size"] == 3, "the application's household; the amount is for 2"
+    refused = await _casework(api_settings, tmp_path, "case", "command", case_id, "--by", "w-01",
+                              "--role", "front_office", "--jurisdiction", "532302101",
+                              "--json", json.dumps({"type": "stop_benefit", "reason_code": "other",
+                                                    "reasons": ["x"]}))
+    assert refused.returncode == 1 and "refused" in refused.stderr
