@@ -10,6 +10,7 @@ Nothing skips for want of a server: if one cannot start, the tests using it fail
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from infra.db.pool import create_pool
 from infra.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
@@ -45,6 +47,26 @@ def pg_admin_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def pg_dsn(pg_admin_uri: str) -> str:
     """A fresh, migrated database for this session."""
     return await migrated_database(pg_admin_uri)
+
+
+@pytest_asyncio.fixture
+async def fresh_pool(pg_admin_uri: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a fresh, migrated database of the test's own: for code that reads every case in its database
+    (the review sweep, the projection rebuild), where other tests' cases would change the counts."""
+    pool = await create_pool(await migrated_database(pg_admin_uri, "casework_own"), min_size=1, max_size=10)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest_asyncio.fixture
+async def fresh_dev_worker(dev_env: WorkflowEnvironment, fresh_pool: asyncpg.Pool) -> AsyncIterator[Worker]:
+    """The production worker (every workflow and activity) on the dev server and ``fresh_pool``."""
+    from worker.main import build_worker
+
+    async with build_worker(dev_env.client, fresh_pool, f"tq-own-{uuid.uuid4()}") as worker:
+        yield worker
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-import pytest_asyncio
+import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -26,31 +25,24 @@ from domain import commands as c
 from domain.case import CHINA_TZ
 from domain.ids import workflow_id_for
 from infra.db.cases import PgCaseStore
-from infra.db.pool import create_pool
 from infra.parameters import DEFAULT_BOOK
 from infra.projection import rebuild
 from tests.builders import JINSHAN_VILLAGE, actor, application
-from tests.databases import migrated_database
 from tests.standard_change_cases import in_payment_state, load_book
 from tests.workflows.lifecycle import CASEWORKER, TEAM, WINDOW, Case
-from worker.main import build_worker
 from workflows.case import CaseWorkflow, CaseWorkflowInput
 
 
-@pytest_asyncio.fixture
-async def pool(pg_admin_uri: str) -> AsyncIterator[asyncpg.Pool]:
-    dsn = await migrated_database(pg_admin_uri, "casework_rebuild")
-    p = await create_pool(dsn, min_size=1, max_size=10)
-    try:
-        yield p
-    finally:
-        await p.close()
+@pytest.fixture
+def pool(fresh_pool: asyncpg.Pool) -> asyncpg.Pool:
+    """A fresh, migrated database of this test's own."""
+    return fresh_pool
 
 
-@pytest_asyncio.fixture
-async def worker(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
-    async with build_worker(dev_env.client, pool, f"tq-rebuild-{uuid.uuid4()}") as w:
-        yield w
+@pytest.fixture
+def worker(fresh_dev_worker: Worker) -> Worker:
+    """The production worker (every workflow and activity) on this test's database."""
+    return fresh_dev_worker
 
 
 async def start(client: Client, task_queue: str, **inp: Any) -> Case:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +18,6 @@ from uuid import UUID
 
 import asyncpg
 import pytest
-import pytest_asyncio
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -33,10 +31,8 @@ from domain.state import BenefitPeriod, CaseState, Deadline, OpenReview, ReviewC
 from infra import schedules
 from infra.cli import main as cli_main
 from infra.db.cases import PgCaseStore
-from infra.db.pool import create_pool
 from infra.db.review_sweep import PgReviewSweepQueries
 from tests.builders import JINSHAN, actor, application
-from tests.databases import migrated_database
 from worker.main import build_worker
 from workflows import WORKFLOWS
 from workflows.case import CaseWorkflow, CaseWorkflowInput
@@ -48,22 +44,16 @@ SUBMITTED = datetime(2025, 9, 1, 2, 30, tzinfo=CHINA_TZ)
 # --- fixtures ------------------------------------------------------------------------------------------
 
 
-@pytest_asyncio.fixture
-async def pool(pg_admin_uri: str) -> AsyncIterator[asyncpg.Pool]:
+@pytest.fixture
+def pool(fresh_pool: asyncpg.Pool) -> asyncpg.Pool:
     """A fresh, migrated database of this test's own."""
-    dsn = await migrated_database(pg_admin_uri, "casework_sweep")
-    p = await create_pool(dsn, min_size=1, max_size=10)
-    try:
-        yield p
-    finally:
-        await p.close()
+    return fresh_pool
 
 
-@pytest_asyncio.fixture
-async def worker(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
+@pytest.fixture
+def worker(fresh_dev_worker: Worker) -> Worker:
     """The production worker (every workflow and activity) on this test's database."""
-    async with build_worker(dev_env.client, pool, f"tq-sweep-{uuid.uuid4()}") as w:
-        yield w
+    return fresh_dev_worker
 
 
 # --- cases ---------------------------------------------------------------------------------------------
