@@ -43,6 +43,7 @@ from domain.actors import Role
 from domain.case import CHINA_TZ
 from domain.divisions import LUFENG_COUNTY_CODE, LUFENG_TOWNSHIPS
 from domain.identity import check_character
+from domain.labels import STAGE_LABELS
 from domain.state import Stage
 from domain.verification import RecordSource
 
@@ -239,29 +240,6 @@ TARGETS: tuple[Target, ...] = (
 )
 _TARGET = {t.key: t for t in TARGETS}
 
-STAGE_LABELS: dict[str, str] = {
-    Stage.SUBMITTED: "已提交",
-    Stage.MATERIALS_INCOMPLETE: "材料不全",
-    Stage.ACCEPTED: "已受理",
-    Stage.INVESTIGATING: "调查核实",
-    Stage.INFO_CHECK_NEGATIVE_NOTIFIED: "核对不符已告知",
-    Stage.RECHECK: "复查",
-    Stage.DEMOCRATIC_APPRAISAL: "民主评议",
-    Stage.PRELIM_OPINION_ISSUED: "初审意见",
-    Stage.PUBLICITY: "公示",
-    Stage.OBJECTION_RECEIVED: "公示有异议",
-    Stage.REINVESTIGATION: "重新调查",
-    Stage.SUBMITTED_TO_COUNTY: "已报县级",
-    Stage.COUNTY_REVIEW: "县级审核",
-    Stage.APPROVED: "已确认",
-    Stage.REJECTED: "不予确认",
-    Stage.TERMINATED_NONCOOPERATION: "不配合终止",
-    Stage.WITHDRAWN: "撤回",
-    Stage.IN_PAYMENT: "在保",
-    Stage.UNDER_REVIEW: "复核中",
-    Stage.GRADUAL_EXIT: "渐退期",
-    Stage.EXITED: "停保退出",
-}
 
 
 def target_for(index: int, rng: random.Random) -> Target:

@@ -11,15 +11,14 @@ import csv
 import io
 from datetime import date
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict
 
 from domain.case import CHINA_TZ
 from domain.divisions import KNOWN_TOWNSHIPS, county_of
-from domain.notices import date_label, month_label, yuan
+from domain.notices import month_label, yuan
 from domain.parameters import ParameterBook
 from infra.db.payments import Roll
-from infra.notices.render import TEMPLATE_DIR
+from infra.notices.render import template_environment
 
 #: Excel reads a CSV file as the local code page (GBK on Chinese Windows) unless it starts with a BOM.
 CSV_ENCODING = "utf-8-sig"
@@ -102,15 +101,7 @@ def render_roll_csv(roll: Roll) -> bytes:
     return out.getvalue().encode(CSV_ENCODING)
 
 
-_ENV = Environment(
-    loader=FileSystemLoader(TEMPLATE_DIR),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-_ENV.filters.update(yuan=yuan, date_label=date_label)
+_ENV = template_environment()
 
 
 def render_roll_html(roll: Roll, heading: RollHeading, printed_on: date) -> str:

@@ -41,7 +41,9 @@ _TEMPLATES: dict[type[Notice], str] = {
 }
 
 
-def _environment() -> Environment:
+def template_environment() -> Environment:
+    """The environment of every printed document (notices, payment rolls): autoescaped, strict, with the
+    yuan / month / date filters."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
@@ -56,7 +58,7 @@ def _environment() -> Environment:
 
 
 # Stateless after construction (no settings, no I/O until a template is first loaded), so one per process.
-_ENV = _environment()
+_ENV = template_environment()
 
 
 def render_notice(notice: Notice) -> str:
