@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -144,5 +146,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(args.func(args))
 
 
+def run() -> None:
+    """The ``casework`` console script: ``main``, then exit without the interpreter's finalization.
+
+    A command that made a Temporal client leaves the SDK's Rust threads alive; when they release Python objects
+    while the interpreter finalizes, CPython aborts the process (``PyGILState_Release``, exit −6) — seen on
+    ``casework standard-change apply`` refusing a second start. Every command has stopped what it started (servers,
+    pools, clients) before ``main`` returns, so nothing is lost by skipping finalization: logs and output are
+    flushed first.
+    """
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
