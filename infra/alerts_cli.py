@@ -130,4 +130,4 @@ async def _with_servers(work: Any) -> Any:
     settings = Settings()
     configure_logging(json=settings.log_json, level=settings.log_level)  # logs to stderr; stdout is the answer
     async with cli_pool(settings) as pool:
-        return await work(pool, await connect(settings, one_shot=True))
+        return await work(pool, await connect(settings))

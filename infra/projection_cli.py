@@ -54,7 +54,7 @@ def _cmd_rebuild(args: argparse.Namespace) -> int:
             await migrate(conn)
         finally:
             await conn.close()
-        client = await connect(settings, one_shot=True)
+        client = await connect(settings)
         pool = await create_pool(dsn, min_size=1, max_size=4)
         try:
             return await rebuild(pool, client, query=args.query or CASE_WORKFLOWS, reset=args.reset)

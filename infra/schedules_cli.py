@@ -79,7 +79,7 @@ def _with_client(work: Callable[[Client, Settings], Awaitable[T]]) -> T:
     configure_logging(json=settings.log_json, level=settings.log_level)
 
     async def run() -> T:
-        return await work(await connect(settings, one_shot=True), settings)
+        return await work(await connect(settings), settings)
 
     return asyncio.run(run())
 

@@ -135,7 +135,7 @@ async def _start(settings: Settings, version: str, by: str) -> str:
     book = _book(settings)
     target = check_applicable(book, version, datetime.now(UTC).astimezone(CHINA_TZ).date())
     actor = Actor(id=by, role=Role.COUNTY_APPROVER, jurisdiction=book.county_code)
-    client = await connect(settings, one_shot=True)
+    client = await connect(settings)
     return await start_standard_change(client, settings.temporal_task_queue, target.version, target.effective_from,
                                        actor)
 
@@ -155,7 +155,7 @@ async def _status(settings: Settings, version: str) -> tuple[str, Any]:
         standard_change_workflow_id,
     )
 
-    client = await connect(settings, one_shot=True)
+    client = await connect(settings)
     handle = client.get_workflow_handle_for(StandardChangeWorkflow.run, standard_change_workflow_id(version))
     try:
         desc = await handle.describe()

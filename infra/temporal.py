@@ -44,16 +44,13 @@ def _tls(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings, *, address: str | None = None, lazy: bool = False,
-                  one_shot: bool = False) -> Client:
+async def connect(settings: Settings, *, address: str | None = None, lazy: bool = False) -> Client:
     """Connect a Temporal client with the pydantic converter, TLS and API key from settings.
 
     Args:
         settings: the process settings.
         address: overrides the configured address (tests).
         lazy: connect on first use instead of now (the API starts even while Temporal is down).
-        one_shot: a CLI command that exits right after: use the SDK's default runtime, whose core logs do not
-            call back into Python (a forwarding callback racing interpreter shutdown aborted such processes).
 
     Returns:
         A client; the caller owns it.
@@ -65,7 +62,7 @@ async def connect(settings: Settings, *, address: str | None = None, lazy: bool 
         tls=_tls(settings),
         api_key=settings.temporal_api_key,
         lazy=lazy,
-        runtime=Runtime.default() if one_shot else sdk_runtime(),
+        runtime=sdk_runtime(),
     )
 
 
