@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test venv clean-var
+.PHONY: run test bench venv clean-var
 
 venv: $(STAMP)
 
@@ -21,6 +21,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (issue 8): one JSON line per figure, then docs/benchmarks.md. BENCH_ARGS=--quick for a tiny run.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean-var:
 	rm -rf var

