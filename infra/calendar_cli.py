@@ -12,7 +12,6 @@ until a year is complete, deadlines running into it are refused (and their activ
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -67,17 +66,11 @@ def _year(text: str) -> int:
 
 
 def _with_pool(work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
-    """Open a small pool on the configured database, run ``work``, close the pool."""
-    from infra.runtime import cli_pool
+    """Run ``work`` on a small pool on the configured database."""
+    from infra.runtime import run_with_pool
     from infra.settings import Settings
 
-    settings = Settings()
-
-    async def run() -> T:
-        async with cli_pool(settings) as pool:
-            return await work(pool)
-
-    return asyncio.run(run())
+    return run_with_pool(Settings(), work)
 
 
 def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

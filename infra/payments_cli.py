@@ -12,7 +12,6 @@ printable page. The files hold names and masked numbers only, and are created re
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import os
 import sys
@@ -58,14 +57,9 @@ def _roll_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
-    """Open a small pool on the configured database, run ``work``, close the pool."""
-    from infra.runtime import cli_pool
+    from infra.runtime import run_with_pool
 
-    async def run() -> T:
-        async with cli_pool(settings) as pool:
-            return await work(pool)
-
-    return asyncio.run(run())
+    return run_with_pool(settings, work)
 
 
 def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

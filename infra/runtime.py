@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 
 from infra.db.pool import create_pool, with_database
 from infra.settings import Settings
+
+T = TypeVar("T")
 
 
 class NotConfigured(RuntimeError):
@@ -52,3 +56,13 @@ async def cli_pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
         yield pool
     finally:
         await pool.close()
+
+
+def run_with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+    """Run ``work`` on a :func:`cli_pool` in a fresh event loop (a synchronous CLI command's database work)."""
+
+    async def run() -> T:
+        async with cli_pool(settings) as pool:
+            return await work(pool)
+
+    return asyncio.run(run())
