@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,14 @@ class Settings(BaseSettings):
     jwt_issuer: str = "casework"
     jwt_audience: str = "casework-api"
 
+    # Audit ledger (issue 6). sha256, or sm3 where the commercial-cryptography rules apply. Checkpoints of the
+    # chain head are signed with an Ed25519 key (unset: a development key generated under var_dir/keys) and
+    # written to a directory the database operator cannot write (unset: var_dir/audit/checkpoints).
+    ledger_hash_algorithm: Literal["sha256", "sm3"] = "sha256"
+    ledger_signing_key_file: Path | None = None
+    ledger_verify_key_file: Path | None = None
+    ledger_checkpoint_dir: Path | None = None
+
     # Logging. None: JSON when stderr is not a terminal.
     log_json: bool | None = None
     log_level: str = "INFO"
@@ -90,6 +99,14 @@ class Settings(BaseSettings):
     @property
     def dev_jwt_key_file(self) -> Path:
         return self.var_dir / "keys" / "jwt-dev-hs256.key"
+
+    @property
+    def effective_ledger_signing_key_file(self) -> Path:
+        return self.ledger_signing_key_file or self.var_dir / "keys" / "ledger-dev-ed25519.pem"
+
+    @property
+    def effective_ledger_checkpoint_dir(self) -> Path:
+        return self.ledger_checkpoint_dir or self.var_dir / "audit" / "checkpoints"
 
 
 @lru_cache

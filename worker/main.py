@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import build_activities
+from infra.audit.ledger import Ledger
 from infra.db.cases import PgCaseStore
 from infra.db.economic_records import PgEconomicRecords
 from infra.db.migrate import migrate
@@ -30,14 +31,14 @@ log = structlog.get_logger(__name__)
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str,
-                 parameters: ParameterFile | None = None) -> Worker:
+                 parameters: ParameterFile | None = None, ledger: Ledger | None = None) -> Worker:
     """A worker for every workflow and activity, wired to the given pool (which it does not own)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=build_activities(
-            store=PgCaseStore(pool),
+            store=PgCaseStore(pool, ledger),
             pool=pool,
             records=PgEconomicRecords(pool),
             parameters=parameters or ParameterFile(),
@@ -49,7 +50,8 @@ def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str,
 async def run_worker(client: Client, pool: asyncpg.Pool, settings: Settings, stop: asyncio.Event) -> None:
     """Run a worker until ``stop`` is set, then shut it down gracefully (in-flight tasks finish)."""
     parameters = ParameterFile(settings.parameters_file) if settings.parameters_file else ParameterFile()
-    worker = build_worker(client, pool, settings.temporal_task_queue, parameters)
+    worker = build_worker(client, pool, settings.temporal_task_queue, parameters,
+                          Ledger(settings.ledger_hash_algorithm))
     async with worker:
         log.info("worker.started", task_queue=settings.temporal_task_queue)
         try:

@@ -16,6 +16,7 @@ from domain.case import is_overdue
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
 from domain.state import CaseState, PaidMonth
+from infra.audit.ledger import Ledger
 from infra.db.case_queries import list_columns
 
 _INSERT_EVENT = """
@@ -73,10 +74,15 @@ class CaseStore(Protocol):
 
 
 class PgCaseStore:
-    """PostgreSQL case store. It does not own the pool it is given and never closes it."""
+    """PostgreSQL case store. It does not own the pool it is given and never closes it.
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    Every recorded event is also appended to the audit ledger (keyed by case and sequence), in the same
+    transaction: an event is in ``case_events`` exactly when its decision entry is in the ledger.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, ledger: Ledger | None = None) -> None:
         self._pool = pool
+        self._ledger = ledger or Ledger()
 
     async def record(self, state: CaseState, events: list[CaseEvent]) -> None:
         """Record new events and the case's state after them, in one transaction; a closed case's members
@@ -130,6 +136,7 @@ class PgCaseStore:
                 ])
             if state.is_closed:
                 await conn.execute(_RELEASE_MEMBERS, state.case_id)
+            await self._ledger.append(conn, self._ledger.decisions(events))  # last: it takes the chain's lock
 
     async def paid_months(self, case_id: UUID) -> list[PaidMonth]:
         """Months already on a payment roll for the case, in order."""
