@@ -8,25 +8,29 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 
+from activities.audit import AuditActivities
 from activities.calendar import CalendarActivities
 from activities.cases import CaseStoreActivities
 from activities.parameters import ParameterActivities
 from activities.review_sweep import ReviewSweepActivities
 from activities.standard_change import StandardChangeActivities
 from activities.verification import VerificationActivities
+from infra.audit.ledger import Ledger
 from infra.db.cases import CaseStore
 from infra.db.economic_records import EconomicRecordsPort
 from infra.db.review_sweep import PgReviewSweepQueries
 from infra.parameters import ParameterFile
+from infra.settings import Settings
 
 
 def build_activities(
     *, store: CaseStore, pool: asyncpg.Pool, records: EconomicRecordsPort, parameters: ParameterFile,
-    client: Client,
+    client: Client, ledger: Ledger | None = None, settings: Settings | None = None,
 ) -> list[Callable[..., Any]]:
     """The activity callables a worker registers, wired to their dependencies.
 
-    ``client`` is for activities that talk to other workflows (batch updates of many cases).
+    ``client`` is for activities that talk to other workflows (batch updates of many cases) or read their
+    histories; ``settings`` (when given) name where the daily ledger checkpoint is signed and written.
     """
     calendar = CalendarActivities(pool)
     sweep = ReviewSweepActivities(PgReviewSweepQueries(pool), client)
@@ -42,4 +46,5 @@ def build_activities(
         sweep.overdue_reviews,
         standard_change.list_active_cases,
         standard_change.apply_standard_change_batch,
+        AuditActivities(pool, client, ledger or Ledger(), settings).daily_audit,
     ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
+from uuid import UUID
 
 import asyncpg
 from fastapi import Depends, Request
@@ -14,6 +15,8 @@ from temporalio.client import Client
 from api.policy import POLICY, Permission
 from domain.actors import Actor
 from domain.errors import NotPermitted
+from infra.audit.access import log_refusal
+from infra.audit.ledger import Ledger
 from infra.auth import AuthError, TokenVerifier
 from infra.settings import Settings
 
@@ -30,6 +33,10 @@ def get_temporal(request: Request) -> Client:
 
 def get_pool(request: Request) -> asyncpg.Pool:
     return request.app.state.pool  # type: ignore[no-any-return]
+
+
+def get_ledger(request: Request) -> Ledger:
+    return request.app.state.ledger  # type: ignore[no-any-return]
 
 
 def get_clock() -> Callable[[], datetime]:
@@ -55,15 +62,30 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
-def require(permission: Permission) -> Callable[[Actor], Actor]:
-    """A dependency that lets the call through only for roles the policy table grants ``permission``."""
+def require(permission: Permission) -> Callable[..., Awaitable[Actor]]:
+    """A dependency that lets the call through only for roles the policy table grants ``permission``. A
+    refusal on a case (a ``case_id`` in the path) is written to the audit ledger: who tried what."""
 
-    def check(actor: ActorDep) -> Actor:
+    async def check(request: Request, actor: ActorDep) -> Actor:
         if actor.role not in POLICY[permission]:
-            raise NotPermitted(f"role {actor.role} lacks the right {permission.value}")
+            refused = NotPermitted(f"role {actor.role} lacks the right {permission.value}")
+            case_id = _case_in_path(request)
+            if case_id is not None:
+                await log_refusal(request.app.state.pool, request.app.state.ledger, actor, case_id,
+                                  command=f"{request.method} {permission.value}", error=refused)
+            raise refused
         return actor
 
     return check
+
+
+def _case_in_path(request: Request) -> UUID | None:
+    raw = request.path_params.get("case_id")
+    try:
+        return UUID(str(raw)) if raw is not None else None
+    except ValueError:
+        return None

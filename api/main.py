@@ -11,9 +11,10 @@ from temporalio.client import Client
 from api.console import router as console_router
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
-from api.routes import alerts, cases, health, notices, standard_changes
+from api.routes import alerts, audit, cases, health, notices, standard_changes
 from api.routes import queries as query_routes
 from api.routes import payments as payment_routes
+from infra.audit.ledger import Ledger
 from infra.auth import TokenVerifier
 from infra.db.pool import create_pool
 from infra.runtime import database_dsn
@@ -41,6 +42,7 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
         app.state.pool = pool
         app.state.temporal = client
         app.state.verifier = TokenVerifier(settings)
+        app.state.ledger = Ledger(settings.ledger_hash_algorithm)
         try:
             yield
         finally:
@@ -56,6 +58,7 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(cases.router)
+    app.include_router(audit.router)
     app.include_router(alerts.router)
     app.include_router(notices.router)
     app.include_router(payment_routes.router)

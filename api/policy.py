@@ -24,6 +24,7 @@ class Permission(StrEnum):
     STANDARD_CHANGE_APPLY = "standard_change.apply"
     CASE_LIST = "case.list"
     REPORT_READ = "report.read"
+    AUDIT_READ = "audit.read"
 
 
 _ROLL_MAKERS = frozenset({Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER, Role.TOWNSHIP_APPROVER})
@@ -53,5 +54,9 @@ POLICY: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
         # deciding authorities (S1 Arts. 35-37; S4 Art. 57), not for the front line.
         Permission.REPORT_READ: frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.COUNTY_REVIEWER,
                                            Role.COUNTY_APPROVER, Role.TOWNSHIP_APPROVER}),
+        # Audit (issue 6): the full event histories hold everything the household declared, so exporting and
+        # replaying them, reading the ledger and re-evaluating decisions is for audit and supervision only
+        # (S1 Arts. 35-37; PIPL Art. 28). The trail (no personal data) stays CASE_READ.
+        Permission.AUDIT_READ: frozenset({Role.AUDITOR, Role.SUPERVISOR}),
     }
 )

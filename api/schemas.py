@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -223,9 +223,12 @@ class CommandOutcome(BaseModel):
 
 
 class TrailEntry(BaseModel):
-    """One recorded decision: who, when, why, on what basis, with which parameters and explanation."""
+    """One step of the trail: a recorded decision (who, when, why, on what basis, with which parameters and
+    explanation, and where the ledger holds it), or a refused command (who tried what, and why it was refused:
+    ``type`` is the command, ``details`` the refusal's code and field)."""
 
-    seq: int
+    kind: Literal["decision", "refused"] = "decision"
+    seq: int | None = None
     type: str
     at: datetime
     actor_id: str
@@ -236,6 +239,8 @@ class TrailEntry(BaseModel):
     parameter_set_version: str | None = None
     details: dict[str, Any] = {}
     explanation: list[dict[str, Any]] = []
+    ledger_position: int | None = None
+    ledger_hash: str | None = None
 
 
 class Problem(BaseModel):

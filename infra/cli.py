@@ -122,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--ttl-hours", type=float, default=8.0)
     tok.set_defaults(func=_cmd_token)
     from infra.alerts_cli import register as register_alerts
+    from infra.audit.cli import register as register_audit
     from infra.calendar_cli import register as register_calendar
     from infra.demo_cli import register as register_demo
     from infra.payments_cli import register as register_payments
@@ -131,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     from infra.verification_cli import register as register_verification
 
     register_alerts(sub)
+    register_audit(sub)
     register_calendar(sub)
     register_demo(sub)
     register_payments(sub)

@@ -31,8 +31,12 @@ log = structlog.get_logger(__name__)
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str,
-                 parameters: ParameterFile | None = None, ledger: Ledger | None = None) -> Worker:
-    """A worker for every workflow and activity, wired to the given pool (which it does not own)."""
+                 parameters: ParameterFile | None = None, settings: Settings | None = None) -> Worker:
+    """A worker for every workflow and activity, wired to the given pool (which it does not own).
+
+    ``settings`` pick the ledger's hash algorithm and where checkpoints are signed (None: SHA-256, none).
+    """
+    ledger = Ledger(settings.ledger_hash_algorithm if settings else "sha256")
     return Worker(
         client,
         task_queue=task_queue,
@@ -43,6 +47,8 @@ def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str,
             records=PgEconomicRecords(pool),
             parameters=parameters or ParameterFile(),
             client=client,
+            ledger=ledger,
+            settings=settings,
         ),
     )
 
@@ -50,8 +56,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str,
 async def run_worker(client: Client, pool: asyncpg.Pool, settings: Settings, stop: asyncio.Event) -> None:
     """Run a worker until ``stop`` is set, then shut it down gracefully (in-flight tasks finish)."""
     parameters = ParameterFile(settings.parameters_file) if settings.parameters_file else ParameterFile()
-    worker = build_worker(client, pool, settings.temporal_task_queue, parameters,
-                          Ledger(settings.ledger_hash_algorithm))
+    worker = build_worker(client, pool, settings.temporal_task_queue, parameters, settings)
     async with worker:
         log.info("worker.started", task_queue=settings.temporal_task_queue)
         try:

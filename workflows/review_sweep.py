@@ -17,6 +17,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
+    from activities.audit import AuditActivities, DailyAuditInput
     from activities.review_sweep import (
         DueReview,
         FindDueReviewsInput,
@@ -32,6 +33,8 @@ SCHEDULED_START_TIME = SearchAttributeKey.for_datetime("TemporalScheduledStartTi
 
 #: A batch waits for its slowest case (each one bounded by the activity's own per-case timeout).
 OPEN_BATCH_TIMEOUT = timedelta(minutes=30)
+#: Sealing up to 500 closed cases' histories (each a few history fetches) and signing one checkpoint.
+DAILY_AUDIT_TIMEOUT = timedelta(minutes=30)
 OPEN_BATCH_HEARTBEAT = timedelta(seconds=30)
 #: A batch never raises for one case; an attempt fails only when the worker or the database does.
 OPEN_BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=1),
@@ -66,6 +69,10 @@ class SweepReport(BaseModel):
     batches: int = 0
     #: ``max_batches`` ran out with due cases left (the next sweep, or a manual one, goes on with them).
     truncated: bool = False
+    #: Audit housekeeping (issue 6): closed cases whose history hashes went into the ledger, and the ledger
+    #: position the day's signed checkpoint covers.
+    histories_sealed: int = 0
+    checkpoint_position: int | None = None
 
 
 @workflow.defn(name="ReviewSweepWorkflow")
@@ -113,6 +120,15 @@ class ReviewSweepWorkflow:
         )
         report.overdue_reviews_by_township = overdue.overdue_by_township
         report.due_unopened_by_township = overdue.due_unopened_by_township
+        if workflow.patched("sweep-daily-audit-v1"):  # sweeps recorded before the audit ledger replay unchanged
+            audit = await workflow.execute_activity_method(
+                AuditActivities.daily_audit,
+                DailyAuditInput(),
+                start_to_close_timeout=DAILY_AUDIT_TIMEOUT,
+                retry_policy=STORE_RETRY,
+            )
+            report.histories_sealed = audit.histories_sealed
+            report.checkpoint_position = audit.checkpoint_position
         # workflow.logger is replay-safe; counts and township codes only.
         workflow.logger.info("review_sweep.done", extra={"report": report.model_dump(mode="json")})
         return report

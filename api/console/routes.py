@@ -236,7 +236,7 @@ async def case_page(request: Request, case_id: str, actor: ConsoleActor, tempora
         return _error(request, actor, 404, "没有这个案件。")
     try:
         snap = await readable_snapshot(temporal, cid, actor)
-        trail = await get_trail(cid, actor, pool)
+        trail = await get_trail(cid, actor, pool, request.app.state.ledger)
     except CaseNotFound:
         return _error(request, actor, 404, "没有这个案件。")
     except NotPermitted:

@@ -15,7 +15,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import ClockDep, PoolDep, SettingsDep, TemporalDep, require
+from api.deps import ClockDep, LedgerDep, PoolDep, SettingsDep, TemporalDep, require
 from api.errors import CaseClosed, CaseNotFound, ConflictWithCase
 from api.policy import Permission
 from api.schemas import CaseCreate, CaseDetail, CommandCreate, CommandOutcome, Problem, TrailEntry
@@ -25,6 +25,8 @@ from domain.commands import SubmitApplication
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Member
 from domain.ids import workflow_id_for
+from infra.audit.access import log_access, log_refusal
+from infra.audit.trail import case_trail
 from infra.db.cases import MemberAlreadyInCase, PgCaseMembers, PgCaseStore, RequestMismatch, remember_command
 from workflows.case import CaseSnapshot, CaseWorkflow, CaseWorkflowInput, CommandInput, search_attributes_for
 
@@ -155,6 +157,7 @@ async def run_command(
     actor: Annotated[Actor, Depends(require(Permission.CASE_COMMAND))],
     temporal: TemporalDep,
     pool: PoolDep,
+    ledger: LedgerDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> CommandOutcome:
     """Run one step of the procedure as a Temporal Update. A refused step changes nothing: 403 (role,
@@ -178,7 +181,10 @@ async def run_command(
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in _STATUS_OF_CODE:
             field = tuple(cause.details[0].get("field", [])) if cause.details else ()
-            raise _STATUS_OF_CODE[cause.type](cause.message, field=field) from None
+            refused = _STATUS_OF_CODE[cause.type](cause.message, field=field)
+            await log_refusal(pool, ledger, actor, case_id, command=body.command.type, error=refused,
+                              idempotency_key=idempotency_key, request_sha256=_sha256(body))
+            raise refused from None
         raise
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
@@ -196,50 +202,23 @@ async def run_command(
     )
 
 
-#: Event fields the trail shows. A whitelist: free texts (findings, notes, minutes, complaint and objection
-#: contents, evidence) and anything about members stay out of it; they may carry personal data.
-_TRAIL_DETAILS = frozenset({
-    "program", "area_type", "village_code", "items", "t0", "member_index", "related_to", "investigators", "remote",
-    "evidence_sha256", "eligible", "reasons", "reissued", "starts_on", "ends_on", "unit", "location",
-    "notice_sha256", "objections", "real_name", "feedback_sent", "conclusion", "monthly_amount",
-    "first_payment_month", "notice_due", "ground", "step", "due", "calendar_version",
-    # the in-payment life (issue 4)
-    "review_class", "interval_months", "trigger", "alert", "occurred_on", "source", "outcome", "periodic",
-    "next_review_due", "old_amount", "new_amount", "household_size", "from_month", "months", "ends_month",
-    "stop_effective_month", "override_reason", "reason_code", "effective_month", "decided_seq", "granted_seq",
-    "amount", "per_month", "multiple", "consecutive", "good_reason", "share_cut", "version",
-})
-
-
 @router.get("/{case_id}/trail", response_model=list[TrailEntry], responses={**_ERRORS, 404: {"model": Problem}})
 async def get_trail(
     case_id: UUID,
     actor: Annotated[Actor, Depends(require(Permission.CASE_READ))],
     pool: PoolDep,
+    ledger: LedgerDep,
 ) -> list[TrailEntry]:
-    """The decisions recorded so far, oldest first: actor, time, reason, legal basis, parameter version and,
-    for computed decisions, the explanation (each criterion with inputs, parameters, result and article).
-    Personal data (members, declarations, complaint texts) is not part of the trail."""
+    """The whole trail of the case across all its workflow runs, oldest first: every recorded decision (actor,
+    time, reason, legal basis, parameter version and, for computed decisions, the explanation — each criterion
+    with inputs, parameters, result and article — and its ledger position and hash), and every command that
+    was refused (who tried what, and why). Personal data (members, declarations, complaint texts) is not part
+    of the trail. The read itself is written to the audit ledger."""
     store = PgCaseStore(pool)
     row = await store.get_case(case_id)
     if row is None:
         raise CaseNotFound
     if not actor.covers(row["village_code"]):
         raise NotPermitted("case lies outside the actor's jurisdiction")
-    out: list[TrailEntry] = []
-    for ev in await store.get_events(case_id):
-        p = ev["payload"]
-        details = {k: v for k, v in p.items() if k in _TRAIL_DETAILS}
-        if ev["type"] == "application_submitted":
-            details["household_size"] = len(p.get("members", []))
-        assessment = p.get("assessment") or {}
-        if assessment:
-            details["monthly_amount"] = assessment.get("monthly_amount")
-            details["eligible"] = assessment.get("eligible")
-        out.append(TrailEntry(
-            seq=ev["seq"], type=ev["type"], at=p["at"], actor_id=p["actor"]["id"], actor_role=p["actor"]["role"],
-            actor_jurisdiction=p["actor"]["jurisdiction"], reason=p.get("reason"),
-            legal_basis=list(p.get("legal_basis", [])), parameter_set_version=p.get("parameter_set_version"),
-            details=details, explanation=list(assessment.get("criteria", [])),
-        ))
-    return out
+    await log_access(pool, ledger, actor, case_id, "trail")
+    return [TrailEntry(**step) for step in await case_trail(pool, case_id)]

@@ -44,7 +44,7 @@ def api_settings(pg_dsn: str, dev_env: WorkflowEnvironment, tmp_path_factory: py
 @pytest_asyncio.fixture(scope="session")
 async def api_worker(dev_env: WorkflowEnvironment, pg_pool: asyncpg.Pool, api_settings: Settings) -> AsyncIterator[None]:
     parameters = ParameterFile(api_settings.parameters_file) if api_settings.parameters_file else None
-    async with build_worker(dev_env.client, pg_pool, api_settings.temporal_task_queue, parameters):
+    async with build_worker(dev_env.client, pg_pool, api_settings.temporal_task_queue, parameters, api_settings):
         yield
 
 

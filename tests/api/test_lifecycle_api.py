@@ -458,10 +458,12 @@ async def test_refused_commands_change_nothing(http: httpx.AsyncClient, auth: To
     system = await api.command(case_id, CASEWORKER, "close_publicity")
     await unchanged(system, 422, None, v1)
 
-    # The refusals left no trace in the trail either.
+    # The refusals recorded no decision; the trail lists them as refused (issue 6), nothing else.
     trail = (await api.trail(case_id)).json()
-    assert [d["type"] for d in decisions(trail)] == [
+    assert [d["type"] for d in decisions(trail) if d["kind"] == "decision"] == [
         "application_submitted", "application_accepted", "investigation_started"]
+    assert {d["details"]["code"] for d in trail if d["kind"] == "refused"} <= {
+        "not_permitted", "invalid_transition", "invalid_input"}
 
 
 # --- 5. idempotency and one active case per person --------------------------------------------------------
