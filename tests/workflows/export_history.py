@@ -1,7 +1,15 @@
-"""Export a fresh history for the replay tests: ``python -m tests.workflows.export_history NAME``.
+"""Export golden histories for the replay tests: ``python -m tests.workflows.export_history NAME|ALL``.
 
-Run at release time for each new workflow path (STYLE guideline 14); commit the JSON under ``histories/``.
-Uses the time-skipping test server and a throwaway embedded PostgreSQL.
+Run at release time for each new workflow path (STYLE guideline 14); commit the JSON under ``histories/``
+(``histories/README.md`` says which branch each file covers; ``test_replay.py`` checks that claim).
+
+``ALL`` exports every scenario added since the first deployed histories; the deployed ones (``case_v1_*`` to
+``case_v3_*``) are the record of what ran and are re-exported only when asked for by name. Each scenario gets
+a Temporal server and a migrated database of its own on one throwaway embedded PostgreSQL: the time-skipping
+test server for the case's timers, or the dev server (``temporal server start-dev``, custom search attributes
+registered) for the review sweep and the mass recalculation, which read every case in their database and whose
+cases keep their search attributes as in production. A scenario may write several files: one per workflow run
+(a case continues as new at each review cycle; the recalculation every ``batches_per_run`` batches).
 """
 
 from __future__ import annotations
@@ -9,25 +17,205 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+import time
 import uuid
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
+from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from domain import commands as c
-from domain.state import Stage
+from domain.case import CHINA_TZ
+from domain.household import AreaType, Declaration, IncomeItem, IncomeKind
+from domain.months import add_months
+from domain.state import CaseState, Deadline, OpenReview, Stage
+from domain.verification import RecordSource
+from infra.db.cases import PgCaseStore
+from infra.db.economic_records import PgEconomicRecords
 from infra.db.migrate import migrate
 from infra.db.pool import create_pool, ensure_database
-from infra.embedded import EmbeddedPostgres, temporal_test_server_path
-from tests.builders import application
+from infra.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
+from infra.parameters import DEFAULT_BOOK, ParameterFile
+from infra.search_attributes import dev_server_search_attribute_args
+from tests.builders import JINSHAN_VILLAGE, application
+from tests.params import book_with
+from tests.standard_change_cases import book_with_version, in_payment_state, load_book
 from tests.workflows.helpers import running_worker, start_case, wait_for_case_row
-from tests.workflows.lifecycle import CASEWORKER, COUNTY_APPROVER, WINDOW, Case, income_per_capita, to_payment
+from tests.workflows.lifecycle import (
+    CASEWORKER,
+    COUNTY_APPROVER,
+    COUNTY_REVIEWER,
+    HOME_VISIT,
+    TEAM,
+    TOWNSHIP_APPROVER,
+    WINDOW,
+    Case,
+    income_per_capita,
+    investigate,
+    to_payment,
+    to_publicity,
+)
+from worker.main import build_worker
+from workflows.case import CaseWorkflow, CaseWorkflowInput, search_attributes_for
+from workflows.review_sweep import ReviewSweepWorkflow, SweepInput
+from workflows.standard_change import StandardChangeWorkflow, StandardChangeWorkflowInput
 
 HISTORIES = Path(__file__).parent / "histories"
+
+#: A history above this many bytes is too big to keep in the repository (and to replay quickly).
+MAX_BYTES = 600_000
+
+COUNTY_TEAM = ["cr-01", "cr-02"]
+
+
+# --- the export harness ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exported:
+    """One history to write: ``histories/<stem>.json`` from run ``run_id`` (None: the latest run)."""
+
+    stem: str
+    workflow_id: str
+    run_id: str | None = None
+
+
+@dataclass
+class Export:
+    """What a scenario drives with: a server, a migrated database of its own and the production worker."""
+
+    env: WorkflowEnvironment
+    pool: asyncpg.Pool
+    tmp: Path
+    worker: Worker
+    stack: AsyncExitStack
+    #: The server has the custom search attributes (the dev server): cases keep them as in production.
+    index: bool
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    async def worker_with(self, book: Path, task_queue: str | None = None) -> Worker:
+        """Another production worker, reading ``book``, alive until the export ends (a worker stopped while
+        its cases hold timers would stall the time-skipping server)."""
+        worker = build_worker(self.client, self.pool, task_queue or f"tq-{uuid.uuid4()}", ParameterFile(book))
+        return await self.stack.enter_async_context(worker)
+
+    async def today(self) -> date:
+        """The server's date in China (the time-skipping server's clock moves as time is skipped)."""
+        return (await self.env.get_current_time()).astimezone(CHINA_TZ).date()
+
+    async def skip_to(self, day: date, hour: int = 9) -> None:
+        """Skip the server's clock to ``hour`` o'clock on ``day`` (China time)."""
+        now = await self.env.get_current_time()
+        target = datetime(day.year, day.month, day.day, hour, tzinfo=CHINA_TZ)
+        if target > now:
+            await self.env.sleep(target - now)
+
+    def case(self, workflow_id: str) -> Case:
+        """The case by workflow id alone: messages reach the newest run, across continue-as-new."""
+        return Case(self.client.get_workflow_handle_for(CaseWorkflow.run, workflow_id))
+
+    async def new_case(self, app: c.SubmitApplication | None = None, worker: Worker | None = None) -> Case:
+        """A case just submitted at the window (by default a rural household of two at 100 yuan a head)."""
+        app = app or application(unique=True, declaration=income_per_capita(Decimal("100"), 2))
+        case_id = uuid.uuid4()
+        handle = await start_case(self.client, worker or self.worker, case_id=case_id, app=app)
+        await wait_for_case_row(self.pool, case_id)
+        return self.case(handle.id)
+
+    async def carried(self, state: CaseState, worker: Worker | None = None,
+                      task_queue: str | None = None) -> Case:
+        """A run of a case in payment, started from its state as every run after a continue-as-new starts;
+        the case's row is recorded first, as the run before it left it."""
+        await PgCaseStore(self.pool).record(state, [])
+        app = c.SubmitApplication(program=state.program, village_code=state.village_code,
+                                  area_type=state.area_type, members=list(state.members),
+                                  declaration=state.declaration)
+        handle = await self.client.start_workflow(
+            CaseWorkflow.run,
+            CaseWorkflowInput(case_id=state.case_id, actor=WINDOW, submitted_at=state.opened_at,
+                              application=app, carried=state, index_in_visibility=self.index),
+            id=f"case-{state.case_id}",
+            task_queue=task_queue or (worker or self.worker).task_queue,
+            search_attributes=search_attributes_for(state) if self.index else None,
+        )
+        return self.case(handle.id)
+
+    async def runs(self, workflow_id: str, at_least: int = 1, timeout: float = 30) -> list[str]:
+        """The run ids of a workflow's chain of runs, first to last (following each continue-as-new), once
+        there are ``at_least``."""
+        info = (await self.client.get_workflow_handle(workflow_id).describe()).raw_description
+        first_run_id = info.workflow_execution_info.first_run_id
+        assert first_run_id, "the server does not say which run came first"
+        async with asyncio.timeout(timeout):
+            while True:
+                chain = [first_run_id]
+                while True:
+                    run = self.client.get_workflow_handle(workflow_id, run_id=chain[-1])
+                    last = (await run.fetch_history()).events[-1]
+                    if last.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+                        break
+                    continued = last.workflow_execution_continued_as_new_event_attributes
+                    chain.append(continued.new_execution_run_id)
+                if len(chain) >= at_least:
+                    return chain
+                await asyncio.sleep(0.1)
+
+
+async def review_ready(case: Case, timeout: float = 30) -> None:
+    """Wait until a review is open and its information check is recorded (S1 Art. 31)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            state = (await case.snap()).state
+            if state.stage is Stage.UNDER_REVIEW and state.info_check is not None:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def escalated(case: Case, *steps: str, timeout: float = 30) -> None:
+    """Wait until the case's timers have escalated the deadlines of ``steps``."""
+    async with asyncio.timeout(timeout):
+        while True:
+            deadlines = (await case.snap()).state.deadlines
+            if all(s in deadlines and deadlines[s].escalated for s in steps):
+                return
+            await asyncio.sleep(0.05)
+
+
+async def import_extract(x: Export, source: RecordSource, rows: list[tuple[str, str, str, str]]) -> None:
+    """Load a departmental CSV extract (resident_id, kind, amount, detail) for the information check."""
+    path = x.tmp / f"{source.value}-{uuid.uuid4().hex[:8]}.csv"
+    path.write_text("\n".join(["resident_id,kind,amount,detail", *(",".join(r) for r in rows)]) + "\n",
+                    encoding="utf-8")
+    await PgEconomicRecords(x.pool).import_csv(path, source, "county-check-01")
+
+
+def monthly_income(per_capita: Decimal, n: int) -> Declaration:
+    return Declaration(income=[IncomeItem(kind=IncomeKind.BUSINESS_NET, amount=per_capita * n * 12)])
+
+
+def paying(today: date, *, members: int, per_capita: str, decided_days_ago: int = 60,
+           case_id: uuid.UUID | None = None, decided_on: date | None = None) -> CaseState:
+    """A 金山镇 household taken by the pure domain through the S1 procedure and into payment under the shipped
+    book (able-bodied adults: a review every six months)."""
+    return in_payment_state(load_book(DEFAULT_BOOK), village_code=JINSHAN_VILLAGE,
+                            per_capita_monthly=per_capita, members=members,
+                            decided_on=decided_on or today - timedelta(days=decided_days_ago),
+                            case_id=case_id)
+
+
+# --- the deployed scenarios (re-exported only by name) ---------------------------------------------------
 
 
 async def _review_cycle(env: WorkflowEnvironment, case: Case) -> str | None:
@@ -57,60 +245,420 @@ async def _gradual_exit(env: WorkflowEnvironment, case: Case) -> str | None:
 
 async def _checked(case: Case) -> None:
     async with asyncio.timeout(20):
-        while (await case.snap()).state.info_check is None or (await case.snap()).state.stage is not Stage.UNDER_REVIEW:
+        while (s := (await case.snap()).state).info_check is None or s.stage is not Stage.UNDER_REVIEW:
             await asyncio.sleep(0.05)
 
 
-SCENARIOS = {"case_v1_submitted": None, "case_v2_in_payment": to_payment, "case_v3_review_cycle": _review_cycle,
-             "case_v3_gradual_exit_run": _gradual_exit}
+def _deployed(name: str, drive: Callable[[WorkflowEnvironment, Case], Awaitable[str | None]] | None
+              ) -> Callable[[Export], Awaitable[list[Exported]]]:
+    async def run(x: Export) -> list[Exported]:
+        case_id = uuid.uuid4()
+        app = application(unique=True, declaration=income_per_capita(Decimal("100"), 2))
+        handle = await start_case(x.client, x.worker, case_id=case_id, app=app)
+        await wait_for_case_row(x.pool, case_id)
+        run_id = await drive(x.env, Case(handle)) if drive is not None else None
+        return [Exported(name, handle.id, run_id)]
+
+    return run
 
 
-async def _export(name: str, pg_uri: str) -> Path:
-    dsn = await ensure_database(pg_uri, "export_history")
+# --- the dibao procedure's other branches (S1; SPEC §3) --------------------------------------------------
+
+
+async def objection_reinvestigation_rejected(x: Export) -> list[Exported]:
+    """A villager objects during the 公示 (the limit extended to 45 working days on that ground); after the
+    window the township orders a re-investigation, which finds work income; the re-issued 'ineligible'
+    opinion goes to the county without a second 公示; the county refuses, the notice is served and the case
+    closes (S1 Arts. 19, 21, 22, 38)."""
+    case = await x.new_case()
+    await to_publicity(case)
+    await x.env.sleep(timedelta(days=3))
+    await case.do(CASEWORKER, c.LogObjection(real_name=True, content="村民反映该户申请人常年在县城务工"))
+    await case.do(TOWNSHIP_APPROVER, c.ExtendDeadline(ground=c.ExtensionGround.PUBLICITY_OBJECTION,
+                                                      reason="公示期间有实名异议，需重新调查"))
+    await x.env.sleep(timedelta(days=5))
+    await case.wait_stage(Stage.OBJECTION_RECEIVED)
+    await case.do(TOWNSHIP_APPROVER, c.ResolveObjection(path="reinvestigation", reason="异议涉及收入认定，重新入户调查"))
+    await case.do(CASEWORKER, c.RecordHomeVisit(investigators=TEAM, household_signed=True,
+                                                findings="重新入户：申请人在县城务工，月工资约3000元"))
+    reasons = ["重新调查核实申请人有稳定务工收入，家庭人均收入高于当地低保标准"]
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=False, reasons=reasons))
+    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await case.do(COUNTY_APPROVER, c.Reject(reasons=reasons))
+    await case.do(CASEWORKER, c.ServeRejectionNotice())
+    await case.handle.result()
+    return [Exported("case_v4_objection_reinvestigation_rejected", case.handle.id)]
+
+
+async def materials_appraisal_complaint_approved(x: Export) -> list[Exported]:
+    """补正 then 受理 with a close relative filed; home, neighbour and letter evidence; a disputed case goes to
+    民主评议; a 公示 counted in working days (the calendar activity dates its end); a real-name complaint at the
+    county answered after the county's own home visit; approval and 公布 into payment (S1 Arts. 10, 11, 16,
+    19, 20, 24, 37)."""
+    worker = await x.worker_with(book_with(x.tmp / "working_day.json", publicity_unit="working_day"))
+    case = await x.new_case(worker=worker)
+    await case.do(WINDOW, c.NotifyMissingMaterials(items=[c.Material.PLEDGE, c.Material.CHECK_AUTHORISATION]))
+    await x.env.sleep(timedelta(days=2))
+    await case.do(WINDOW, c.AcceptApplication(close_relatives=[c.CloseRelative(
+        member_index=0, related_to="village_committee_member", note="申请人之弟为村委会委员")]))
+    await case.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
+    await case.do(CASEWORKER, HOME_VISIT)
+    await case.do(CASEWORKER, c.RecordNeighbourVisit(notes="走访邻居两户，反映情况与申报一致"))
+    await case.do(CASEWORKER, c.RecordLetterEvidence(notes="向申请人原工作单位发函，回函证实已离职"))
+    await case.do(CASEWORKER, c.RequestInfoCheck())
+    await case.do(TOWNSHIP_APPROVER, c.DecideVillageReview(disputed=True, reason="村民对该户收入有不同看法"))
+    await case.do(CASEWORKER, c.RecordDemocraticAppraisal(
+        minutes="宣讲政策、介绍情况、现场评议、形成结论、签字确认",
+        attendance=[*(c.Attendee(staff_or_member_id=f"rep-{i:02d}", villager_representative=True)
+                      for i in range(5)),
+                    c.Attendee(staff_or_member_id="staff-01", villager_representative=False)],
+        signed=True, conclusion="eligible"))
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    await x.env.sleep(timedelta(days=14))
+    await case.wait_stage(Stage.SUBMITTED_TO_COUNTY)
+    await case.do(COUNTY_REVIEWER, c.LogComplaint(real_name=True, content="实名举报：该户有亲属在村委会任职"))
+    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await case.do(COUNTY_REVIEWER, c.RecordCountyHomeVisit(investigators=COUNTY_TEAM,
+                                                           findings="县级入户核查：家庭收入与申报一致"))
+    await case.do(COUNTY_REVIEWER, c.ResolveComplaint(feedback_sent=True, finding="经核查，举报不影响认定；已反馈举报人"))
+    await case.do(COUNTY_APPROVER, c.Approve(reason="符合条件"))
+    await case.do(CASEWORKER, c.PostPublication(location="村务公开栏"))
+    return [Exported("case_v4_materials_appraisal_complaint_approved", case.handle.id)]
+
+
+async def _deposit_case(x: Export) -> Case:
+    """A case whose information check finds an undeclared 150,000-yuan deposit of the applicant."""
+    app = application(unique=True, declaration=income_per_capita(Decimal("100"), 2))
+    applicant = app.members[0].resident_id
+    await import_extract(x, RecordSource.DEPOSIT, [(applicant, "deposit", "150000.00", "定期存款")])
+    case = await x.new_case(app)
+    await investigate(case)
+    return case
+
+
+async def check_objection_withdrawn(x: Export) -> list[Exported]:
+    """The check finds an undeclared deposit; the applicant is told and objects with evidence; the recheck
+    resumes the investigation (T0 kept) and the applicant then withdraws (S1 Arts. 17, 18; SPEC §3.2)."""
+    case = await _deposit_case(x)
+    await case.do(CASEWORKER, c.NotifyInfoCheckIneligible(reasons=["信息核对发现存款150000元，超过规定"]))
+    await case.do(WINDOW, c.ObjectToCheckResult(evidence="银行证明：该定期存款属申请人之兄，仅以申请人名义代存"))
+    await case.do(CASEWORKER, c.RecordHomeVisit(investigators=TEAM, household_signed=True, findings="复查入户"))
+    await case.do(CASEWORKER, c.RequestInfoCheck())
+    await case.do(WINDOW, c.WithdrawApplication(reason="申请人外出务工，主动撤回申请"))
+    await case.handle.result()
+    return [Exported("case_v4_check_objection_withdrawn", case.handle.id)]
+
+
+async def check_ineligible_rejected_escalated(x: Export) -> list[Exported]:
+    """The check shows ineligibility and the applicant does not object: an 'ineligible' opinion goes to the
+    county without 公示 (submit_to_county), the county refuses; the 3-working-day limit for the notice
+    passes and the timer escalates (never decides), then the notice is served and the case closes (S1 Arts.
+    18, 21)."""
+    case = await _deposit_case(x)
+    reasons = ["信息核对发现存款150000元，家庭财产超过规定"]
+    await case.do(CASEWORKER, c.NotifyInfoCheckIneligible(reasons=reasons))
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=False, reasons=reasons))
+    await case.do(CASEWORKER, c.SubmitToCounty())
+    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await case.do(COUNTY_APPROVER, c.Reject(reasons=reasons))
+    await x.env.sleep(timedelta(days=10))
+    await escalated(case, "rejection_notice")
+    await case.do(CASEWORKER, c.ServeRejectionNotice())
+    await case.handle.result()
+    return [Exported("case_v4_check_ineligible_rejected_escalated", case.handle.id)]
+
+
+async def escalation_noncooperation(x: Export) -> list[Exported]:
+    """Nobody acts for 60 days after 受理: the timers escalate the 3-wd start and the 30-wd overall limits (the
+    case stays where it was); the investigation starts late, the family twice refuses the home visit, and the
+    procedure is ended for non-cooperation (S1 Arts. 15, 22, 29; SPEC §0.1)."""
+    case = await x.new_case()
+    await case.do(WINDOW, c.AcceptApplication())
+    await x.env.sleep(timedelta(days=60))
+    await escalated(case, "start_investigation", "overall")
+    await case.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
+    await escalated(case, "prelim_opinion")
+    await case.do(CASEWORKER, c.RecordNonCooperation(note="第一次拒绝入户调查，无正当理由"))
+    await case.do(CASEWORKER, c.RecordNonCooperation(note="第二次拒绝入户调查，无正当理由"))
+    await case.do(TOWNSHIP_APPROVER, c.TerminateForNonCooperation(reason="两次无正当理由拒绝入户调查"))
+    await case.handle.result()
+    return [Exported("case_v4_escalation_noncooperation", case.handle.id)]
+
+
+# --- the in-payment life (SPEC §8; S1 Arts. 30-34; S4 Arts. 10, 45, 68; S6 §一(三)) -----------------------
+
+
+async def alert_fraud_stopped(x: Export) -> list[Exported]:
+    """A data comparison finds undeclared wages: the alert opens an ad-hoc review with a fresh check; the
+    county finds fraud — stop, recovery of what was obtained and a fine — and the stop notice is served, which
+    closes the case (S6 §三; S4 Art. 68; S1 Art. 32)."""
+    today = await x.today()
+    case = await x.carried(paying(today, members=3, per_capita="150"))
+    await case.do(CASEWORKER, c.RaiseDataAlert(alert=c.AlertType.DATA_MISMATCH,
+                                               occurred_on=today - timedelta(days=2), source="税务部门工资数据比对"))
+    await review_ready(case)
+    await case.do(COUNTY_APPROVER, c.RecordFraudFinding(amount_obtained=Decimal("3150.00"),
+                                                        fine_multiple=Decimal("1.5"),
+                                                        findings="隐瞒申请人在外务工工资收入，骗取低保金"))
+    await case.do(CASEWORKER, c.ServeStopNotice())
+    await case.handle.result()
+    return [Exported("case_v4_alert_fraud_stopped", case.handle.id)]
+
+
+async def job_refusals_stopped(x: Export) -> list[Exported]:
+    """Three refusals of a suitable job without good reason; the county cuts only that member's share; later
+    the household moves away, the county stops the benefit and the stop notice is served (S1 Arts. 32, 34;
+    S4 Art. 45)."""
+    today = await x.today()
+    case = await x.carried(paying(today, members=3, per_capita="200"))
+    for offer in ("公益性岗位：保洁", "扶贫车间：包装工", "公益性岗位：护林员"):
+        await case.do(CASEWORKER, c.RecordJobRefusal(member_index=1, offer=offer))
+    await case.do(COUNTY_APPROVER, c.ReduceMemberShare(member_index=1, reason="连续三次无正当理由拒绝介绍的工作"))
+    await case.do(COUNTY_APPROVER, c.StopBenefit(reason_code=c.StopReason.MOVED_AWAY,
+                                                 reasons=["全家迁往外省居住，不再在本地生活"]))
+    await case.do(CASEWORKER, c.ServeStopNotice())
+    await case.handle.result()
+    return [Exported("case_v4_job_refusals_stopped", case.handle.id)]
+
+
+async def death_reported_late(x: Export) -> list[Exported]:
+    """A death reported 100 days after it happened: the 3-month limit (from the death) has already passed, so
+    the timer escalates at once; the review still decides, a decrease for the household of one, and the run
+    continues as new (S6 §一(三); S1 Arts. 7, 31, 32)."""
+    today = await x.today()
+    case = await x.carried(paying(today, members=2, per_capita="100", decided_days_ago=150))
+    await case.do(WINDOW, c.ReportChange(members_leaving=[c.MemberLeaving(
+        member_index=1, reason=c.LeaveReason.DEATH, on=today - timedelta(days=100))], note="配偶病故，家属迟报"))
+    await review_ready(case)
+    await escalated(case, "death_resolution")
+    await case.do(COUNTY_APPROVER, c.DecideReview(reasons=["家庭成员死亡，保障人口减为1人"]))
+    [first, *_] = await x.runs(case.handle.id, at_least=2)
+    return [Exported("case_v4_death_reported_late", case.handle.id, first)]
+
+
+async def reviews(x: Export) -> list[Exported]:
+    """Three review cycles of one case, one run each: the periodic review opened by the case's own timer on
+    its due day, and an increase after a reported fall in income; an ad-hoc review opened by the county's
+    reviewer, with a decrease; a reported employment income above the standard and a 渐退期 granted (S1 Arts.
+    31-33)."""
+    today = await x.today()
+    case = await x.carried(paying(today, members=3, per_capita="200",
+                                  decided_on=add_months(today, -6) + timedelta(days=5)))
+    due = (await case.snap()).state.next_review_due
+    assert due is not None
+    assert due > today
+    await x.skip_to(due)
+    await review_ready(case)
+    await case.do(WINDOW, c.ReportChange(declaration=monthly_income(Decimal("120"), 3), note="家庭经营收入下降"))
+    await case.do(COUNTY_APPROVER, c.DecideReview(reasons=["定期复核：家庭收入下降"]))
+    await x.runs(case.handle.id, at_least=2)
+
+    await case.do(COUNTY_REVIEWER, c.OpenAdHocReview(reason="村委会反映该户收入增加"))
+    await review_ready(case)
+    await case.do(WINDOW, c.ReportChange(declaration=monthly_income(Decimal("250"), 3), note="养殖收入增加"))
+    await case.do(COUNTY_APPROVER, c.DecideReview(reasons=["核实家庭收入增加"]))
+    await x.runs(case.handle.id, at_least=3)
+
+    wages = Declaration(income=[IncomeItem(kind=IncomeKind.WAGES, amount=Decimal("24000"), member_index=0)])
+    await case.do(WINDOW, c.ReportChange(declaration=wages, note="申请人进厂务工"))
+    await review_ready(case)
+    await case.do(COUNTY_APPROVER, c.DecideReview(reasons=["务工收入超过低保标准"], gradual_exit_months=3,
+                                                  income_from_employment=True))
+    runs = await x.runs(case.handle.id, at_least=4)
+    stems = ("case_v4_reviews_run1_periodic_increase", "case_v4_reviews_run2_ad_hoc_decrease",
+             "case_v4_reviews_run3_gradual_exit_granted")
+    return [Exported(stem, case.handle.id, run) for stem, run in zip(stems, runs, strict=False)]
+
+
+# --- the other workflows, on the dev server ------------------------------------------------------------
+
+
+async def review_sweep(x: Export) -> list[Exported]:
+    """The daily sweep, as its Schedule starts it (no ``as_of``: the day comes from the clock), in batches of
+    one and at most two: two cases due today whose worker is down get their reviews opened through the
+    case's Update (one at least by the sweep, ahead of the case's own timer), a third due row — whose
+    workflow is gone — is left for the next sweep (truncated), and an overdue review is reported."""
+    today = await x.today()
+    ids = sorted(uuid.uuid4() for _ in range(3))
+    decided = add_months(today, -6)
+    due_a, due_b, gone = (paying(today, members=2, per_capita="150", decided_on=decided, case_id=i)
+                          for i in ids)
+    assert due_a.next_review_due is not None
+    assert due_a.next_review_due <= today
+    await PgCaseStore(x.pool).record(gone, [])
+    await PgCaseStore(x.pool).record(_overdue_review(today), [])
+    cases_queue = f"tq-cases-{uuid.uuid4()}"
+    a = await x.carried(due_a, task_queue=cases_queue)
+    await x.carried(due_b, task_queue=cases_queue)
+    sweep = await x.client.start_workflow(ReviewSweepWorkflow.run, SweepInput(batch_size=1, max_batches=2),
+                                          id=f"review-sweep-{uuid.uuid4()}", task_queue=x.worker.task_queue)
+    await _activity_started(sweep, "open_due_reviews")
+    await asyncio.sleep(1)  # the Update reaches the server while nothing polls the cases' queue
+    await x.stack.enter_async_context(build_worker(x.client, x.pool, cases_queue))
+    report = await sweep.result()
+    assert report.truncated, report
+    assert report.opened >= 1, report
+    await review_ready(a)
+    return [Exported("review_sweep_v1", sweep.id), Exported("case_v4_review_opened_by_sweep", a.handle.id)]
+
+
+def _overdue_review(today: date) -> CaseState:
+    """A case (read model only) whose periodic review opened 40 days ago and whose deadline was escalated."""
+    opened = today - timedelta(days=40)
+    state = paying(today, members=2, per_capita="150", decided_on=add_months(opened, -6))
+    return state.model_copy(update={
+        "stage": Stage.UNDER_REVIEW, "next_review_due": None,
+        "review": OpenReview(trigger="periodic", opened_seq=state.version, opened_on=opened, due=opened),
+        "deadlines": {"review": Deadline(step="review", due=opened + timedelta(days=28),
+                                         calendar_version="golden", escalated=True)},
+    })
+
+
+async def _activity_started(handle: WorkflowHandle[object, object], name: str) -> None:
+    started = PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+    async with asyncio.timeout(20):
+        while True:
+            desc = await handle.describe()
+            if any(a.activity_type.name == name and a.state == started
+                   for a in desc.raw_description.pending_activities):
+                return
+            await asyncio.sleep(0.1)
+
+
+async def standard_change(x: Export) -> list[Exported]:
+    """物价联动: a version from three days ago raises the rural standard to 420 and lowers the urban one to 600;
+    the recalculation runs over four cases in batches of three, continuing as new after each batch; three
+    rural cases are recalculated, the urban single at 620 a head crosses out of eligibility and has a review
+    opened, never a stop (S4 Art. 10; S1 Arts. 23, 31)."""
+    today = await x.today()
+    effective = today - timedelta(days=3)
+    book_path = book_with_version(x.tmp / "standard_change.json", "sc-golden-v1", effective, rural="420.00",
+                                  urban="600.00")
+    worker = await x.worker_with(book_path)
+    book = load_book(book_path)
+    decided = effective - timedelta(days=10)
+    states = [in_payment_state(book, village_code=JINSHAN_VILLAGE, per_capita_monthly=str(100 * i),
+                               members=1 + i, decided_on=decided) for i in range(3)]
+    crossing = in_payment_state(book, village_code=JINSHAN_VILLAGE, per_capita_monthly="620", members=1,
+                                area_type=AreaType.URBAN, decided_on=decided)
+    for state in (*states, crossing):
+        await x.carried(state, worker=worker)
+    handle = await x.client.start_workflow(
+        StandardChangeWorkflow.run,
+        StandardChangeWorkflowInput(version="sc-golden-v1", effective_from=effective, actor=COUNTY_APPROVER,
+                                    batch_size=3, batches_per_run=1),
+        id=f"standard-change-sc-golden-v1-{uuid.uuid4().hex[:8]}", task_queue=worker.task_queue)
+    result = await handle.result()  # follows the continue-as-new
+    assert result.done, result
+    assert (result.totals.applied, result.totals.reviews_opened) == (4, 1), result
+    crossed = x.case(f"case-{crossing.case_id}")
+    await review_ready(crossed)
+    runs = await x.runs(handle.id)
+    assert len(runs) == 2, runs
+    return [Exported("standard_change_v1_run1", handle.id, runs[0]),
+            Exported("standard_change_v1_run2", handle.id, runs[1]),
+            Exported("case_v4_standard_change_crossing_out", crossed.handle.id)]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    drive: Callable[[Export], Awaitable[list[Exported]]]
+    #: Run on the dev server (real clock, custom search attributes) instead of the time-skipping server.
+    dev_server: bool = False
+
+
+#: The histories first deployed: the record of what ran, re-exported only when asked for by name.
+DEPLOYED = {
+    "case_v1_submitted": Scenario(_deployed("case_v1_submitted", None)),
+    "case_v2_in_payment": Scenario(_deployed("case_v2_in_payment", to_payment)),
+    "case_v3_review_cycle": Scenario(_deployed("case_v3_review_cycle", _review_cycle)),
+    "case_v3_gradual_exit_run": Scenario(_deployed("case_v3_gradual_exit_run", _gradual_exit)),
+}
+
+#: Every branch added since; ``ALL`` exports these.
+NEW = {
+    "case_v4_objection_reinvestigation_rejected": Scenario(objection_reinvestigation_rejected),
+    "case_v4_materials_appraisal_complaint_approved": Scenario(materials_appraisal_complaint_approved),
+    "case_v4_check_objection_withdrawn": Scenario(check_objection_withdrawn),
+    "case_v4_check_ineligible_rejected_escalated": Scenario(check_ineligible_rejected_escalated),
+    "case_v4_escalation_noncooperation": Scenario(escalation_noncooperation),
+    "case_v4_alert_fraud_stopped": Scenario(alert_fraud_stopped),
+    "case_v4_job_refusals_stopped": Scenario(job_refusals_stopped),
+    "case_v4_death_reported_late": Scenario(death_reported_late),
+    "case_v4_reviews": Scenario(reviews),
+    "review_sweep_v1": Scenario(review_sweep, dev_server=True),
+    "standard_change_v1": Scenario(standard_change, dev_server=True),
+}
+
+SCENARIOS = {**DEPLOYED, **NEW}
+
+
+async def _quiescent(client: Client, item: Exported) -> str:
+    """The run's history once it has stopped growing: a whole, quiescent history, as JSON."""
+    handle = client.get_workflow_handle(item.workflow_id, run_id=item.run_id)
+    history = await handle.fetch_history()
+    while True:
+        await asyncio.sleep(0.5)
+        again = await handle.fetch_history()
+        if len(again.events) == len(history.events):
+            return history.to_json()
+        history = again
+
+
+async def _export(name: str, pg_uri: str) -> list[Path]:
+    scenario = SCENARIOS[name]
+    dsn = await ensure_database(pg_uri, f"export_{uuid.uuid4().hex[:8]}")
     conn = await asyncpg.connect(dsn)
     await migrate(conn)
     await conn.close()
     pool = await create_pool(dsn)
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=temporal_test_server_path(), data_converter=pydantic_data_converter
-    )
+    if scenario.dev_server:
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_cli_path(), data_converter=pydantic_data_converter,
+            dev_server_extra_args=dev_server_search_attribute_args())
+    else:
+        env = await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=temporal_test_server_path(), data_converter=pydantic_data_converter)
+    out: list[Path] = []
     try:
-        async with running_worker(env.client, pool) as worker:
-            case_id = uuid.uuid4()
-            app = application(unique=True, declaration=income_per_capita(Decimal("100"), 2))
-            handle = await start_case(env.client, worker, case_id=case_id, app=app)
-            await wait_for_case_row(pool, case_id)
-            drive = SCENARIOS[name]
-            run_id = await drive(env, Case(handle)) if drive is not None else None
-            handle = env.client.get_workflow_handle(handle.id, run_id=run_id)
-            # Export once the history has stopped growing: a whole, quiescent history.
-            history = await handle.fetch_history()
-            while True:
-                await asyncio.sleep(0.5)
-                again = await handle.fetch_history()
-                if len(again.events) == len(history.events):
-                    break
-                history = again
+        with tempfile.TemporaryDirectory() as tmp:
+            async with AsyncExitStack() as stack:
+                worker = await stack.enter_async_context(running_worker(env.client, pool))
+                x = Export(env=env, pool=pool, tmp=Path(tmp), worker=worker, stack=stack,
+                           index=scenario.dev_server)
+                items = await scenario.drive(x)
+                texts = [(item.stem, await _quiescent(env.client, item)) for item in items]
+        for stem, text in texts:
+            path = HISTORIES / f"{stem}.json"
+            path.write_text(text)
+            out.append(path)
     finally:
         await env.shutdown()
         await pool.close()
-    out = HISTORIES / f"{name}.json"
-    out.write_text(history.to_json())
     return out
 
 
 def main() -> None:
     name = sys.argv[1] if len(sys.argv) > 1 else "case_v2_in_payment"
-    if name not in SCENARIOS:
-        sys.exit(f"unknown history {name}; one of {', '.join(SCENARIOS)}")
+    if name != "ALL" and name not in SCENARIOS:
+        sys.exit(f"unknown history {name}; ALL or one of {', '.join(SCENARIOS)}")
+    names = list(NEW) if name == "ALL" else [name]
     with tempfile.TemporaryDirectory() as tmp:
         pg = EmbeddedPostgres(Path(tmp) / "data", Path(tmp) / "run", Path(tmp) / "pg.log")
         uri = pg.start()
         try:
-            path = asyncio.run(_export(name, uri))
+            for one in names:
+                started = time.monotonic()
+                paths = asyncio.run(_export(one, uri))
+                for path in paths:
+                    size = path.stat().st_size
+                    warn = f"  (over {MAX_BYTES} bytes!)" if size > MAX_BYTES else ""
+                    sys.stdout.write(f"wrote {path} ({size} bytes){warn}\n")
+                sys.stdout.write(f"{one}: {time.monotonic() - started:.1f} s\n")
+                sys.stdout.flush()
         finally:
             pg.stop()
-    sys.stdout.write(f"wrote {path}\n")
 
 
 if __name__ == "__main__":

@@ -1,32 +1,277 @@
 """Replay every checked-in history with today's workflow code: the versioning gate (STYLE guideline 14).
 
 A change to a deployed workflow's command sequence must go behind ``workflow.patched()``; if it does not,
-the histories below stop replaying and this test fails.
+the histories below stop replaying and this test fails (``test_patching.py`` shows it on a real change).
+
+The histories are only as good as the branches they cover, so the coverage is checked too: ``BRANCHES`` names
+each branch of the lifecycle and of the other workflows, the histories that hold it, and the facts that prove
+it — read from the histories themselves (the domain events in the ``record_case`` activity inputs, the
+Updates, timers, activities and patch markers, how the run ended) — and every domain event type must occur
+somewhere.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
+from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from domain.events import CaseEvent
 from workflows import WORKFLOWS
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HISTORY_DIR = Path(__file__).parent / "histories"
+HISTORIES = sorted(HISTORY_DIR.glob("*.json"))
+
+#: A golden history larger than this is too big to keep in the repository and replay on every run.
+MAX_BYTES = 600_000
+
+#: branch → (histories that hold it, facts that prove it). A fact is one of ``workflow:<type>``,
+#: ``event:<domain event type>``, ``activity:<name>``, ``update:<name>``, ``search_attribute:<name>``,
+#: ``patch:<id>``, ``timer_fired``, ``end:<completed|continued_as_new|running>``, ``result:<truthy field of the
+#: result>``, or an event detail: ``escalated:<step>``, ``review_trigger:<trigger>``,
+#: ``review_outcome:<outcome>``, ``stop_reason:<reason_code>``, ``publicity_unit:<unit>``,
+#: ``opinion:<eligible|ineligible>``. ``not:<fact>`` claims that none of the histories shows the fact.
+BRANCHES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+
+
+def _branch(name: str, stems: str | tuple[str, ...], *shown: str) -> None:
+    BRANCHES[name] = ((stems,) if isinstance(stems, str) else stems, frozenset(shown))
+
+
+# --- the dibao procedure (S1; SPEC §3) ---
+_branch("application submitted, nothing decided yet", "case_v1_submitted",
+        "event:application_submitted", "end:running")
+_branch("a case opened before the parameter preload (patch case-params-preload-v1, old path)",
+        "case_v1_submitted", "activity:record_case", "not:activity:resolve_parameters",
+        "not:patch:case-params-preload-v1")
+_branch("in payment before the in-payment timers (patch case-dynamic-v1, old path)", "case_v2_in_payment",
+        "event:payment_scheduled", "patch:case-params-preload-v1", "not:patch:case-dynamic-v1")
+_branch("undisputed: exemption, 公示 without objection, approval and 公布 into payment", "case_v2_in_payment",
+        "event:village_review_exempted", "event:publicity_window_elapsed", "event:application_approved",
+        "event:publication_posted", "event:payment_scheduled", "publicity_unit:calendar_day")
+_branch("objection in 公示 → re-investigation → refusal → notice served → closed",
+        "case_v4_objection_reinvestigation_rejected",
+        "event:publicity_objection_logged", "event:reinvestigation_ordered", "opinion:ineligible",
+        "event:application_rejected", "event:rejection_notice_served", "end:completed")
+_branch("overall limit extended on a recorded ground (S1 Art. 22)",
+        "case_v4_objection_reinvestigation_rejected", "event:deadline_extended")
+_branch("missing materials notified (补正), then accepted; a close relative filed",
+        "case_v4_materials_appraisal_complaint_approved",
+        "event:materials_deficiency_notified", "event:application_accepted", "event:close_relative_filed")
+_branch("neighbour visit and letter evidence", "case_v4_materials_appraisal_complaint_approved",
+        "event:neighbour_visit_recorded", "event:letter_evidence_recorded")
+_branch("village democratic appraisal (民主评议) instead of the exemption",
+        "case_v4_materials_appraisal_complaint_approved",
+        "event:democratic_appraisal_ordered", "event:democratic_appraisal_held")
+_branch("公示 counted in working days (its end from the calendar activity)",
+        "case_v4_materials_appraisal_complaint_approved",
+        "publicity_unit:working_day", "activity:compute_deadline")
+_branch("complaint logged and resolved in county review; county home visit",
+        "case_v4_materials_appraisal_complaint_approved",
+        "event:complaint_received", "event:county_home_visit_recorded", "event:complaint_resolved",
+        "event:application_approved")
+_branch("information check shows ineligibility; the applicant objects; recheck",
+        "case_v4_check_objection_withdrawn",
+        "event:ineligibility_by_info_check_notified", "event:check_result_objected")
+_branch("withdrawal of the application", "case_v4_check_objection_withdrawn",
+        "event:application_withdrawn", "end:completed")
+_branch("ineligible check, no objection: an 'ineligible' opinion to the county without 公示, refused",
+        "case_v4_check_ineligible_rejected_escalated",
+        "event:ineligibility_by_info_check_notified", "opinion:ineligible", "event:case_submitted_to_county",
+        "event:application_rejected", "end:completed")
+_branch("a deadline passes: the timer raises an escalation, never a decision",
+        ("case_v4_escalation_noncooperation", "case_v4_check_ineligible_rejected_escalated"),
+        "timer_fired", "escalated:start_investigation", "escalated:overall", "escalated:prelim_opinion",
+        "escalated:rejection_notice")
+_branch("termination for non-cooperation", "case_v4_escalation_noncooperation",
+        "event:non_cooperation_recorded", "event:review_terminated_for_non_cooperation", "end:completed")
+# --- the in-payment life (SPEC §8) ---
+_branch("data alert opens an ad-hoc review; fraud finding: stop, recovery, fine; stop notice closes",
+        "case_v4_alert_fraud_stopped",
+        "event:data_alert_raised", "review_trigger:data_alert", "stop_reason:fraud",
+        "event:overpayment_recovery_ordered", "event:fine_imposed", "event:stop_notice_served",
+        "end:completed")
+_branch("job refusals: one member's share cut", "case_v4_job_refusals_stopped",
+        "event:job_refusal_recorded", "event:member_benefit_reduced")
+_branch("stop_benefit and serve_stop_notice", "case_v4_job_refusals_stopped",
+        "stop_reason:moved_away", "activity:paid_months", "event:stop_notice_served", "end:completed")
+_branch("a death reported after its 3-month limit: escalated at once, decided by the review",
+        "case_v4_death_reported_late",
+        "event:change_reported", "escalated:death_resolution", "review_outcome:decreased",
+        "end:continued_as_new")
+_branch("reported change, review without change; one run per review cycle", "case_v3_review_cycle",
+        "review_trigger:change_report", "review_outcome:no_change", "end:continued_as_new")
+_branch("periodic review opened by the case's own timer; increase", "case_v4_reviews_run1_periodic_increase",
+        "timer_fired", "event:periodic_review_due", "review_outcome:increased", "end:continued_as_new")
+_branch("ad-hoc review opened by staff; decrease", "case_v4_reviews_run2_ad_hoc_decrease",
+        "review_trigger:ad_hoc", "review_outcome:decreased", "end:continued_as_new")
+_branch("employment income above the standard: 渐退期 granted", "case_v4_reviews_run3_gradual_exit_granted",
+        "event:gradual_exit_granted", "review_outcome:gradual_exit", "end:continued_as_new")
+_branch("the 渐退期 runs out: the stop decided with it, edge monitoring, stop notice",
+        "case_v3_gradual_exit_run",
+        "event:gradual_exit_ended", "event:benefit_stopped", "event:edge_monitoring_referred",
+        "escalated:stop_notice", "end:completed")
+_branch("standard change through the recalculate Update; crossing out opens a review, never a stop",
+        "case_v4_standard_change_crossing_out",
+        "update:recalculate", "event:benefit_recalculated", "review_trigger:standard_change")
+_branch("periodic review opened by the sweep's open_periodic_review Update", "case_v4_review_opened_by_sweep",
+        "update:open_periodic_review", "event:periodic_review_due", "event:info_check_completed")
+_branch("the case's stage and overdue search attributes kept current (dev server)",
+        ("case_v4_review_opened_by_sweep", "case_v4_standard_change_crossing_out"),
+        "search_attribute:CaseStage", "search_attribute:CaseOverdue")
+# --- the other workflows ---
+_branch("ReviewSweepWorkflow: batches, max_batches truncation, overdue report, the daily audit",
+        "review_sweep_v1",
+        "workflow:ReviewSweepWorkflow", "activity:find_due_reviews", "activity:open_due_reviews",
+        "activity:overdue_reviews", "result:opened", "result:truncated", "result:overdue_reviews_by_township",
+        "patch:sweep-daily-audit-v1", "activity:daily_audit", "end:completed")
+_branch("ReviewSweepWorkflow as deployed before the daily audit (the patch's old path)",
+        "review_sweep_v1_before_daily_audit",
+        "workflow:ReviewSweepWorkflow", "activity:open_due_reviews", "result:truncated", "end:completed",
+        "not:patch:sweep-daily-audit-v1", "not:activity:daily_audit")
+_branch("StandardChangeWorkflow: batches across continue-as-new, to the end",
+        ("standard_change_v1_run1", "standard_change_v1_run2"),
+        "workflow:StandardChangeWorkflow", "activity:list_active_cases",
+        "activity:apply_standard_change_batch", "end:continued_as_new", "end:completed", "result:done")
+
+#: Details of a domain event worth naming as a fact: event type → (payload field, fact prefix).
+_DETAILS = {
+    "escalation_raised": ("step", "escalated"),
+    "ad_hoc_review_opened": ("trigger", "review_trigger"),
+    "review_completed": ("outcome", "review_outcome"),
+    "benefit_stopped": ("reason_code", "stop_reason"),
+    "publicity_started": ("unit", "publicity_unit"),
+}
+
+_ENDINGS = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: "completed",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: "continued_as_new",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: "failed",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: "terminated",
+}
+
+
+def _json(payload: Any) -> Any:
+    encoding = payload.metadata.get("encoding", b"")
+    assert encoding == b"json/plain", f"a {encoding!r} payload: export golden histories without the codec"
+    return json.loads(payload.data)
+
+
+@functools.cache
+def facts(path: Path) -> frozenset[str]:
+    """What a history shows, as facts (see ``BRANCHES``)."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    out: set[str] = set()
+    for ev in history.events:
+        match ev.event_type:
+            case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+                out.add(f"workflow:{ev.workflow_execution_started_event_attributes.workflow_type.name}")
+            case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                attrs = ev.activity_task_scheduled_event_attributes
+                out.add(f"activity:{attrs.activity_type.name}")
+                if attrs.activity_type.name == "record_case":  # activities.models.RecordCaseInput
+                    for event in _json(attrs.input.payloads[0])["events"]:
+                        out.add(f"event:{event['type']}")
+                        if event["type"] in _DETAILS:
+                            field, prefix = _DETAILS[event["type"]]
+                            out.add(f"{prefix}:{event[field]}")
+                        if event["type"] == "prelim_opinion_issued":
+                            out.add(f"opinion:{'eligible' if event['eligible'] else 'ineligible'}")
+            case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+                accepted = ev.workflow_execution_update_accepted_event_attributes.accepted_request
+                out.add(f"update:{accepted.input.name}")
+            case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+                upserted = ev.upsert_workflow_search_attributes_event_attributes.search_attributes
+                out.update(f"search_attribute:{name}" for name in upserted.indexed_fields)
+            case EventType.EVENT_TYPE_TIMER_FIRED:
+                out.add("timer_fired")
+            case EventType.EVENT_TYPE_MARKER_RECORDED:
+                details = ev.marker_recorded_event_attributes.details
+                if "patch-data" in details:
+                    out.add(f"patch:{_json(details['patch-data'].payloads[0])['id']}")
+            case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+                result = ev.workflow_execution_completed_event_attributes.result.payloads
+                if result and isinstance(value := _json(result[0]), dict):
+                    out.update(f"result:{key}" for key, v in value.items() if v)
+    out.add(f"end:{_ENDINGS.get(history.events[-1].event_type, 'running')}")
+    return frozenset(out)
+
+
+def _path(stem: str) -> Path:
+    return HISTORY_DIR / f"{stem}.json"
 
 
 def test_there_are_histories_to_replay() -> None:
+    """STYLE guideline 14: the versioning gate has histories to check."""
     assert HISTORIES, "no checked-in histories: export one with python -m tests.workflows.export_history"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_checked_in_history_replays_deterministically(path: Path) -> None:
+    """STYLE guideline 14: today's workflow code replays the golden history without nondeterminism."""
     history = WorkflowHistory.from_json(f"case-{path.stem}", path.read_text())
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
 
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
 
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+
+
+@pytest.mark.parametrize("branch", BRANCHES)
+def test_a_golden_history_covers_the_branch(branch: str) -> None:
+    """STYLE guideline 14 (histories for every branch): the histories named for the branch exist and, taken
+    together, show every fact the table claims for it."""
+    stems, claimed = BRANCHES[branch]
+    missing_files = [s for s in stems if not _path(s).exists()]
+    assert not missing_files, f"{branch}: no history {missing_files}"
+
+    shown = frozenset().union(*(facts(_path(s)) for s in stems))
+
+    present = {f for f in claimed if not f.startswith("not:")}
+    absent = {f.removeprefix("not:") for f in claimed if f.startswith("not:")}
+    assert present <= shown, f"{branch}: not in {stems}: {sorted(present - shown)}"
+    assert not absent & shown, f"{branch}: shown in {stems}: {sorted(absent & shown)}"
+
+
+def test_every_domain_event_type_is_recorded_in_some_golden_history() -> None:
+    """Every event type of ``domain.events.CaseEvent`` is recorded by the case workflow in at least one golden
+    history, so no decision the domain can take is left out of the versioning gate."""
+    members = typing.get_args(typing.get_args(CaseEvent)[0])
+    types = {m.model_fields["type"].default for m in members}
+
+    recorded = {f.removeprefix("event:") for p in HISTORIES for f in facts(p) if f.startswith("event:")}
+
+    assert types - recorded == set(), f"no golden history records {sorted(types - recorded)}"
+
+
+def test_every_workflow_has_a_golden_history() -> None:
+    """Each workflow the worker registers has at least one history to replay."""
+    names = {defn_name(w) for w in WORKFLOWS}
+
+    replayed = {f.removeprefix("workflow:") for p in HISTORIES for f in facts(p) if f.startswith("workflow:")}
+
+    assert names <= replayed, f"no golden history of {sorted(names - replayed)}"
+
+
+def test_every_golden_history_is_in_the_branch_table_and_small() -> None:
+    """Each checked-in history is named for some branch (none unexplained) and stays under 600 KB."""
+    named = {s for stems, _ in BRANCHES.values() for s in stems}
+
+    assert {p.stem for p in HISTORIES} - named == set()
+    assert {p.stem: p.stat().st_size for p in HISTORIES if p.stat().st_size > MAX_BYTES} == {}
+
+
+def defn_name(cls: type) -> str:
+    """The name a workflow class is registered under (the SDK has no public accessor)."""
+    name = workflow._Definition.must_from_class(cls).name  # noqa: SLF001
+    assert name is not None
+    return name
