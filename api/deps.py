@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
-from uuid import UUID
 
 import asyncpg
 from fastapi import Depends, Request
@@ -15,7 +14,6 @@ from temporalio.client import Client
 from api.policy import POLICY, Permission
 from domain.actors import Actor
 from domain.errors import NotPermitted
-from infra.audit.access import log_refusal
 from infra.audit.ledger import Ledger
 from infra.auth import AuthError, TokenVerifier
 from infra.settings import Settings
@@ -67,25 +65,20 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
 def require(permission: Permission) -> Callable[..., Awaitable[Actor]]:
-    """A dependency that lets the call through only for roles the policy table grants ``permission``. A
-    refusal on a case (a ``case_id`` in the path) is written to the audit ledger: who tried what."""
+    """A dependency that lets the call through only for roles the policy table grants ``permission``.
+
+    The actor is kept on ``request.state.actor``: the ``DomainError`` handler (api/errors.py) writes every 403
+    of the request — this refusal, or a jurisdiction refusal further on — to the audit ledger in its name. The
+    returned dependency carries ``permission`` as an attribute (the authorization-matrix test reads it).
+    """
 
     async def check(request: Request, actor: ActorDep) -> Actor:
+        request.state.actor = actor
         if actor.role not in POLICY[permission]:
             refused = NotPermitted(f"role {actor.role} lacks the right {permission.value}")
-            case_id = _case_in_path(request)
-            if case_id is not None:
-                await log_refusal(request.app.state.pool, request.app.state.ledger, actor, case_id,
-                                  command=f"{request.method} {permission.value}", error=refused)
+            refused.permission = permission  # type: ignore[attr-defined]  # the ledger entry names the right
             raise refused
         return actor
 
+    check.permission = permission  # type: ignore[attr-defined]
     return check
-
-
-def _case_in_path(request: Request) -> UUID | None:
-    raw = request.path_params.get("case_id")
-    try:
-        return UUID(str(raw)) if raw is not None else None
-    except ValueError:
-        return None

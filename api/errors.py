@@ -1,8 +1,12 @@
-"""Exception → HTTP mapping, one handler per family. Bodies never echo input values (privacy)."""
+"""Exception → HTTP mapping, one handler per family. Bodies never echo input values (privacy).
+
+Every 403 (``NotPermitted``) is also written to the audit ledger as a refusal, once (issue 7).
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import structlog
 from fastapi import FastAPI, Request
@@ -10,7 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.actors import Actor
 from domain.errors import DomainError, InvalidInput, InvalidTransition, NotPermitted
+from infra.audit.access import log_refusal
 from infra.auth import AuthError
 
 log = structlog.get_logger(__name__)
@@ -37,6 +43,53 @@ def _validation_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
     return {"detail": [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]}
 
 
+def _case_in_path(request: Request) -> UUID | None:
+    raw = request.path_params.get("case_id")
+    try:
+        return UUID(str(raw)) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _denying_actor(request: Request) -> Actor | None:
+    """Who was refused: the actor the route's guard verified (``require`` keeps it on ``request.state``), else
+    the bearer token verified again (a guard of its own, as the codec's, may not keep it)."""
+    actor = getattr(request.state, "actor", None)
+    if isinstance(actor, Actor):
+        return actor
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        verified: Actor = request.app.state.verifier.verify(token.strip())
+    except AuthError:
+        return None
+    return verified
+
+
+async def _ledger_denial(request: Request, exc: NotPermitted) -> None:
+    """Write a 403 into the audit ledger (who tried what on which case, and why), unless it is there already.
+
+    The command is the route (``GET /v1/cases/{case_id}``), or, for a refusal by the policy table, the method
+    and the missing right (``POST case.command``). A refusal outside any case has no case id. Recording never
+    changes the answer: if it fails, the failure is logged and the 403 still goes out.
+    """
+    if getattr(exc, "ledgered", False):
+        return
+    actor = _denying_actor(request)
+    if actor is None:
+        log.warning("audit.refusal_unattributed", code=exc.code)
+        return
+    permission = getattr(exc, "permission", None)
+    route = request.scope.get("route")
+    what = getattr(permission, "value", None) or getattr(route, "path", None) or request.url.path
+    try:
+        await log_refusal(request.app.state.pool, request.app.state.ledger, actor, _case_in_path(request),
+                          command=f"{request.method} {what}", error=exc)
+    except Exception:  # the refusal stands whether or not it could be written down
+        log.exception("audit.refusal_not_recorded", code=exc.code)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
@@ -51,7 +104,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=401, content={"detail": str(exc)}, headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         if isinstance(exc, InvalidInput):
             located = bool(exc.field) and exc.field[0] in ("header", "path", "query")
             loc = list(exc.field) if located else ["body", *exc.field]
@@ -59,6 +112,8 @@ def install_error_handlers(app: FastAPI) -> None:
                 status_code=422,
                 content={"detail": [{"loc": loc, "msg": exc.message, "type": exc.code}], "code": exc.code},
             )
+        if isinstance(exc, NotPermitted):
+            await _ledger_denial(request, exc)  # every denial is on record (issue 7)
         status = 403 if isinstance(exc, NotPermitted) else 409 if isinstance(exc, InvalidTransition) else 422
         log.info("request.refused", code=exc.code, status=status)
         return JSONResponse(status_code=status, content={"detail": exc.message, "code": exc.code})

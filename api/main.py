@@ -10,10 +10,13 @@ from temporalio.client import Client
 
 from api.console import router as console_router
 from api.errors import install_error_handlers
-from api.middleware import RequestContextMiddleware
-from api.routes import alerts, audit, cases, health, notices, standard_changes
-from api.routes import queries as query_routes
+from api.idempotency import IdempotencyMiddleware
+from api.unavailable import install_unavailability_handlers
+from api.middleware import CodecCORSMiddleware, RequestBodyGuardMiddleware, RequestContextMiddleware
+from api.routes import alerts, audit, cases, codec, health, notices, standard_changes
+from api.routes import household as household_routes
 from api.routes import payments as payment_routes
+from api.routes import queries as query_routes
 from infra.audit.ledger import Ledger
 from infra.auth import TokenVerifier
 from infra.db.pool import create_pool
@@ -54,11 +57,19 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.add_middleware(IdempotencyMiddleware)  # inside the request context: replays are logged like the rest
+    app.add_middleware(RequestBodyGuardMiddleware, max_bytes=settings.api_max_body_bytes,
+                       json_prefixes=("/v1/", "/codec/"))
     app.add_middleware(RequestContextMiddleware)
+    # The Temporal Web UI calls the codec server from the browser (issue 7); nothing else is cross-origin.
+    app.add_middleware(CodecCORSMiddleware, origins=settings.codec_cors_origins)
     install_error_handlers(app)
+    install_unavailability_handlers(app)
     app.include_router(health.router)
     app.include_router(cases.router)
+    app.include_router(household_routes.router)
     app.include_router(audit.router)
+    app.include_router(codec.router)
     app.include_router(alerts.router)
     app.include_router(notices.router)
     app.include_router(payment_routes.router)

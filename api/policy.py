@@ -25,6 +25,9 @@ class Permission(StrEnum):
     CASE_LIST = "case.list"
     REPORT_READ = "report.read"
     AUDIT_READ = "audit.read"
+    PAYLOAD_DECODE = "payload.decode"
+    #: A property-level right: who sees members' resident ID numbers in full (the others see them masked).
+    RESIDENT_ID_FULL = "resident_id.full"
 
 
 _ROLL_MAKERS = frozenset({Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER, Role.TOWNSHIP_APPROVER})
@@ -58,5 +61,18 @@ POLICY: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
         # replaying them, reading the ledger and re-evaluating decisions is for audit and supervision only
         # (S1 Arts. 35-37; PIPL Art. 28). The trail (no personal data) stays CASE_READ.
         Permission.AUDIT_READ: frozenset({Role.AUDITOR, Role.SUPERVISOR}),
+        # The codec server shows the Temporal Web UI decrypted payloads: the same people (issue 7).
+        Permission.PAYLOAD_DECODE: frozenset({Role.AUDITOR, Role.SUPERVISOR}),
+        # Full resident ID numbers (PIPL Art. 28: sensitive personal information; Art. 6 and 35: only what the
+        # task needs; S1 Art. 66: staff keep applicants' information confidential). In full for the roles that
+        # must identify the person or sign a decision on them: the window checks the ID at 受理 (S4 Art. 60),
+        # the township investigates, checks the family's economic records by ID and issues the 初审意见
+        # (S1 Arts. 15-19), the county reviews and decides (S1 Arts. 20-21). The village committee only
+        # assists (S1 Arts. 6, 16); supervision and audit review how cases were handled (S1 Arts. 35-37;
+        # S4 Art. 57): they see ``532302********0029``, the address code and last four (enough to tell
+        # members apart).
+        Permission.RESIDENT_ID_FULL: frozenset({Role.FRONT_OFFICE, Role.TOWNSHIP_CASEWORKER,
+                                                Role.TOWNSHIP_APPROVER, Role.COUNTY_REVIEWER,
+                                                Role.COUNTY_APPROVER}),
     }
 )

@@ -1,16 +1,35 @@
-"""API request and response shapes (``…Create`` in, ``…Public`` out). Requests reject unknown fields."""
+"""API request and response shapes (``…Create`` in, ``…Public`` out).
+
+Every request body is a :class:`RequestBody`: unknown fields are refused at every level (no mass
+assignment: ``status``, ``amount`` or ``version`` smuggled into a body is a 422 naming the field), strings
+carry no control characters, bidirectional overrides or unpaired surrogates, nesting is bounded, and every
+list, string, amount, date and code has a stated limit. A 422 names the field and the reason, never the value
+(api/errors.py).
+"""
 
 from __future__ import annotations
 
+import re
+import typing
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from domain import commands as c
 from domain.case import is_overdue
-from domain.commands import HumanCommand
 from domain.divisions import validate_village_code
 from domain.errors import InvalidInput
 from domain.household import (
@@ -18,54 +37,212 @@ from domain.household import (
     AreaType,
     Declaration,
     IncomeItem,
-    LabourCapacity,
+    Member,
     Program,
     PropertyItem,
-    Relation,
 )
 from domain.identity import parse_resident_id
 from domain.state import CaseState, PendingStep, Stage
 
+# --- limits every request shares --------------------------------------------------------------------------
 
-class MemberCreate(BaseModel):
+#: The largest amount of money accepted anywhere, in yuan (income over the reference period, a property's
+#: value, an amount obtained by fraud): far above any household the programme concerns, far below anything
+#: that strains arithmetic or storage.
+MAX_AMOUNT = Decimal("1000000000")
+#: Dates of events (a death, a member leaving, report filters) lie in this range; birth dates are checked as
+#: part of the ID number (GB 11643) and against today by the domain.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+#: Objects and arrays nested deeper than this are refused (the deepest valid body has 5 levels).
+MAX_DEPTH = 10
+#: At most this many problems are reported for one body.
+_MAX_ERRORS = 20
+
+# C0 controls except TAB, LF and CR; DEL and the C1 controls; the Unicode Bidi_Control characters (ALM, LRM,
+# RLM, the embeddings and overrides U+202A-U+202E, the isolates U+2066-U+2069) that make text display other
+# than it reads; unpaired surrogates; the non-characters U+FFFE and U+FFFF.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                     "\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAK = re.compile("[\t\n\r\u2028\u2029]")
+_UNSAFE_MESSAGE = ("must not contain control characters (such as NUL), bidirectional overrides or isolates "
+                   "(U+202A-U+202E, U+2066-U+2069) or unpaired surrogates")
+
+
+def _walk(data: Any) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
+    """``(loc, type, message)`` of every unsafe string and of nesting past ``MAX_DEPTH`` (iterative: a deep
+    body cannot exhaust the stack)."""
+    stack: list[tuple[tuple[str | int, ...], Any, int]] = [((), data, 1)]
+    while stack:
+        loc, value, depth = stack.pop()
+        if isinstance(value, str):
+            if _UNSAFE.search(value):
+                yield loc, "unsafe_text", _UNSAFE_MESSAGE
+        elif isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                yield loc, "too_deep", f"objects and arrays may be nested at most {MAX_DEPTH} levels deep"
+                continue
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            children = []
+            for key, child in items:
+                if isinstance(key, str) and _UNSAFE.search(key):
+                    yield loc, "unsafe_text", f"a field name {_UNSAFE_MESSAGE}"
+                    continue
+                children.append(((*loc, key), child, depth + 1))
+            stack.extend(reversed(children))
+
+
+def check_safe_json(data: Any, title: str = "body") -> None:
+    """Refuse unsafe strings and deep nesting anywhere in a parsed JSON value.
+
+    Raises:
+        ValidationError: one error per problem (at most 20), each located, none echoing the value.
+    """
+    errors: list[InitErrorDetails] = []
+    for loc, kind, message in _walk(data):
+        errors.append(InitErrorDetails(type=PydanticCustomError(kind, message), loc=loc, input=None))
+        if len(errors) >= _MAX_ERRORS:
+            break
+    if errors:
+        raise ValidationError.from_exception_data(title, errors)
+
+
+def _single_line(value: str) -> str:
+    if _LINE_BREAK.search(value):
+        raise ValueError("must be a single line (no tabs or line breaks)")
+    return value
+
+
+def safe_line(value: str) -> str:
+    """A path or query text: one line, nothing :data:`_UNSAFE` (bodies are checked as a whole instead)."""
+    if _UNSAFE.search(value):
+        raise ValueError(_UNSAFE_MESSAGE)
+    return _single_line(value)
+
+
+def _gb11643(value: str) -> str:
+    try:
+        return parse_resident_id(value).value
+    except InvalidInput as err:
+        raise ValueError(err.message) from None
+
+
+def _village(value: str) -> str:
+    try:
+        return validate_village_code(value)
+    except InvalidInput as err:
+        raise ValueError(err.message) from None
+
+
+#: Marks a one-line text (a name, a bank, a source): no tabs or line breaks. After the length constraints:
+#: ``Annotated[str, Field(max_length=...), SingleLine]``.
+SingleLine = AfterValidator(_single_line)
+#: An 18-character resident ID number, checked (shape, birth date, ISO 7064 check character) and normalised.
+ResidentIdNumber = Annotated[
+    str,
+    Field(min_length=18, max_length=18, json_schema_extra={"pattern": "^[0-9]{17}[0-9Xx]$"},
+          description="18-character resident ID number (GB 11643-1999)"),
+    AfterValidator(_gb11643),
+]
+#: A division code: county (6 digits), township (9) or village (12).
+DivisionCode = Annotated[str, Field(pattern=r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$")]
+#: A 12-digit village (村/社区) code of a known township. The shape is documented in the schema and checked by
+#: the validator, whose messages are clearer than a pattern's.
+VillageCode = Annotated[
+    str,
+    Field(max_length=12, json_schema_extra={"pattern": "^[0-9]{12}$", "minLength": 12},
+          description="12-digit village (村/社区) code, 统计用区划代码"),
+    AfterValidator(_village),
+]
+#: The shapes of a township code and of a payment month, in a body or a path.
+TOWNSHIP_PATTERN = "^[0-9]{9}$"
+MONTH_PATTERN = "^(?:19[0-9]{2}|20[0-9]{2}|2100)-(?:0[1-9]|1[0-2])$"
+
+
+def township_shape(value: str) -> str:
+    """A 9-digit township code (whether the county has that township is the route's question)."""
+    if not re.fullmatch(TOWNSHIP_PATTERN, value):
+        raise ValueError("must be a 9-digit township code (统计用区划代码)")
+    return value
+
+
+def month_shape(value: str) -> str:
+    """A month written ``YYYY-MM``, 1900-01 to 2100-12."""
+    if not re.fullmatch(MONTH_PATTERN, value):
+        raise ValueError("must be a month written YYYY-MM (month 01-12, year 1900-2100)")
+    return value
+
+
+#: A 9-digit township (乡镇/街道) code.
+TownshipCode = Annotated[
+    str,
+    Field(max_length=9, json_schema_extra={"pattern": TOWNSHIP_PATTERN, "minLength": 9},
+          description="9-digit township code", examples=["532302101"]),
+    AfterValidator(township_shape),
+]
+#: A payment month, ``YYYY-MM``, 1900-2100.
+Month = Annotated[
+    str,
+    Field(max_length=7, json_schema_extra={"pattern": MONTH_PATTERN, "minLength": 7},
+          description="month, YYYY-MM", examples=["2027-03"]),
+    AfterValidator(month_shape),
+]
+#: A date of an event in a case.
+EventDate = Annotated[date, Field(ge=MIN_DATE, le=MAX_DATE)]
+#: An amount of money in yuan: not negative, at most two decimal places, at most ``MAX_AMOUNT``.
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, max_digits=12, decimal_places=2)]
+#: Which member of the household (its position in the member list).
+MemberIndex = Annotated[int, Field(ge=0, lt=MAX_MEMBERS)]
+
+
+class RequestBody(BaseModel):
+    """Base of every request body: unknown fields refused, and no unsafe string or deep nesting anywhere."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _safe(cls, data: Any) -> Any:
+        check_safe_json(data, cls.__name__)
+        return data
+
+
+class MemberCreate(Member):
     """A household member as the window enters it."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    name: Annotated[str, Field(min_length=1, max_length=50)]
-    resident_id: Annotated[
-        str, Field(min_length=18, max_length=18, description="18-character resident ID number (GB 11643-1999)")
-    ]
-    relation: Relation
-    labour_capacity: LabourCapacity = LabourCapacity.FULL
+    name: Annotated[str, Field(min_length=1, max_length=50), SingleLine]
+    resident_id: ResidentIdNumber
     disability_grade: Annotated[int, Field(ge=1, le=4)] | None = None
-    serious_illness: bool = False
-    hukou_code: Annotated[str | None, Field(pattern=r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$",
-                                            description="division code of the hukou registration")] = None
-    residence_code: Annotated[str | None, Field(pattern=r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$",
-                                                description="division code of the habitual residence")] = None
-
-    @field_validator("resident_id")
-    @classmethod
-    def _gb11643(cls, value: str) -> str:
-        try:
-            return parse_resident_id(value).value
-        except InvalidInput as err:
-            raise ValueError(err.message) from None
+    hukou_code: Annotated[DivisionCode | None,
+                          Field(description="division code of the hukou registration")] = None
+    residence_code: Annotated[DivisionCode | None,
+                              Field(description="division code of the habitual residence")] = None
 
 
 class IncomeItemCreate(IncomeItem):
+    """One declared income item: its total over the reference period."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount: Amount
+    member_index: MemberIndex | None = None
 
 
 class PropertyItemCreate(PropertyItem):
+    """One declared property item."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    value: Amount = Decimal("0")
+    exempt_reason: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
-class DeclarationCreate(BaseModel):
+
+class DeclarationCreate(Declaration):
     """The written declaration of income (totals over the reference period) and property (S1 Art. 9)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     income: Annotated[list[IncomeItemCreate], Field(max_length=200)] = []
     property: Annotated[list[PropertyItemCreate], Field(max_length=200)] = []
@@ -77,24 +254,79 @@ class DeclarationCreate(BaseModel):
         )
 
 
-class CaseCreate(BaseModel):
+class CaseCreate(RequestBody):
     """An application handed in at the township window (or by the village committee as agent)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     program: Program = Program.DIBAO
-    village_code: Annotated[str, Field(description="12-digit village (村/社区) code, 统计用区划代码")]
+    village_code: VillageCode
     area_type: AreaType
     members: Annotated[list[MemberCreate], Field(min_length=1, max_length=MAX_MEMBERS)]
     declaration: DeclarationCreate = DeclarationCreate()
 
-    @field_validator("village_code")
+
+# --- commands: the domain's, with the API's limits where the domain leaves them open ----------------------
+
+
+class CloseRelative(c.CloseRelative):
+    member_index: MemberIndex
+
+
+class AcceptApplication(c.AcceptApplication):
+    close_relatives: Annotated[list[CloseRelative], Field(max_length=MAX_MEMBERS)] = []
+
+
+class MemberLeaving(c.MemberLeaving):
+    on: EventDate | None = None
+
+
+class ReportChange(c.ReportChange):
+    members_joining: Annotated[list[MemberCreate], Field(max_length=10)] = []
+    members_leaving: Annotated[list[MemberLeaving], Field(max_length=MAX_MEMBERS)] = []
+    declaration: DeclarationCreate | None = None
+
+
+class RaiseDataAlert(c.RaiseDataAlert):
+    occurred_on: EventDate
+    source: Annotated[str, Field(min_length=1, max_length=100), SingleLine]
+
+
+class RecordFraudFinding(c.RecordFraudFinding):
+    amount_obtained: Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, max_digits=12, decimal_places=2)]
+
+
+_STRICTER: dict[type[BaseModel], type[BaseModel]] = {
+    c.AcceptApplication: AcceptApplication,
+    c.ReportChange: ReportChange,
+    c.RaiseDataAlert: RaiseDataAlert,
+    c.RecordFraudFinding: RecordFraudFinding,
+}
+_DOMAIN_COMMANDS: tuple[type[BaseModel], ...] = typing.get_args(typing.get_args(c.HumanCommand)[0])
+#: The command ``type`` values the API accepts: the human steps (never the engine's own commands).
+COMMAND_TYPES: tuple[str, ...] = tuple(m.model_fields["type"].default for m in _DOMAIN_COMMANDS)
+
+#: ``c.HumanCommand`` with the stricter models above in place of the domain's (each a subclass, so the
+#: workflow receives exactly what it would have; the JSON is the same).
+ApiCommand = Annotated[  # type: ignore[valid-type]
+    typing.Union[tuple(_STRICTER.get(m, m) for m in _DOMAIN_COMMANDS)],  # noqa: UP007
+    Field(discriminator="type"),
+]
+
+
+class CommandCreate(RequestBody):
+    """One step of the procedure: ``{"command": {"type": "...", ...}}``."""
+
+    command: ApiCommand
+
+    @field_validator("command", mode="before")
     @classmethod
-    def _village(cls, value: str) -> str:
-        try:
-            return validate_village_code(value)
-        except InvalidInput as err:
-            raise ValueError(err.message) from None
+    def _known_type(cls, value: Any) -> Any:
+        # Refuse an unknown type here: pydantic's own message would repeat the value sent.
+        if isinstance(value, dict) and "type" in value and value["type"] not in COMMAND_TYPES:
+            raise ValidationError.from_exception_data(cls.__name__, [InitErrorDetails(
+                type=PydanticCustomError("union_tag_invalid", "unknown command type; one of: {types}",
+                                         {"types": ", ".join(COMMAND_TYPES)}),
+                loc=("type",), input=None)])
+        return value
 
 
 class CasePublic(BaseModel):
@@ -208,14 +440,6 @@ class CaseDetail(CasePublic):
         )
 
 
-class CommandCreate(BaseModel):
-    """One step of the procedure: ``{"command": {"type": "...", ...}}``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    command: HumanCommand
-
-
 class CommandOutcome(BaseModel):
     case: CaseDetail
     events: list[str]
@@ -252,3 +476,11 @@ class Problem(BaseModel):
 class DependencyStatus(BaseModel):
     status: str
     failing: list[str] = []
+
+
+def json_error_responses(responses: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
+    """The error answers of a route whose own answer is not JSON (a printable page): FastAPI would declare a
+    ``model`` under the route's media type (text/html), but errors are JSON ``Problem`` bodies."""
+    ref = {"$ref": "#/components/schemas/Problem"}
+    return {code: {"description": r["description"], "content": {"application/json": {"schema": ref}}}
+            for code, r in responses.items()}

@@ -51,7 +51,31 @@ class ResidentId:
 
     def masked(self) -> str:
         """First 6 and last 4 characters, the middle masked (SPEC §9: ``532302********0029``)."""
-        return f"{self.value[:6]}{'*' * 8}{self.value[14:]}"
+        return mask_resident_id(self.value)
+
+
+#: Characters kept in clear at each end of a masked number: the address code and the last four.
+_KEEP_HEAD, _KEEP_TAIL = 6, 4
+
+
+def mask_resident_id(raw: str) -> str:
+    """A resident ID number as roles that need not identify the person see it (SPEC §9; PIPL Art. 28):
+    the 6-digit address code and the last 4 characters, the rest — birth date and sequence — as ``*``.
+
+    ``532302202103150029`` → ``532302********0029``. Total on any string: surrounding whitespace is dropped,
+    a lower-case ``x`` upper-cased and the length kept; a value too short to keep both ends in clear while
+    masking anything (10 characters or fewer) is masked whole, so no input ever comes back unmasked.
+
+    Args:
+        raw: the number as stored (normally the 18 characters of a validated number).
+
+    Returns:
+        The masked number.
+    """
+    value = raw.strip().upper()
+    if len(value) <= _KEEP_HEAD + _KEEP_TAIL:
+        return "*" * len(value)
+    return value[:_KEEP_HEAD] + "*" * (len(value) - _KEEP_HEAD - _KEEP_TAIL) + value[-_KEEP_TAIL:]
 
 
 def parse_resident_id(raw: str) -> ResidentId:

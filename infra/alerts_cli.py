@@ -91,8 +91,14 @@ def _cmd_command(args: argparse.Namespace) -> int:
     from domain.ids import workflow_id_for
     from workflows.case import CaseWorkflow, CommandInput
 
+    from api.schemas import ApiCommand
+
     try:
-        command = TypeAdapter(HumanCommand).validate_python(json.loads(args.payload))
+        payload = json.loads(args.payload)
+        # The API's input rules (no unknown fields, no control characters, bounds) bind the operator tool too;
+        # the workflow then gets the domain command, as from the API.
+        TypeAdapter(ApiCommand).validate_python(payload)
+        command = TypeAdapter(HumanCommand).validate_python(payload)
         case_id = UUID(args.case_id)
         actor = _actor(args)
     except (ValueError, ValidationError) as err:

@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     from infra.alerts_cli import register as register_alerts
     from infra.audit.cli import register as register_audit
     from infra.calendar_cli import register as register_calendar
+    from infra.keys_cli import register as register_keys
     from infra.demo_cli import register as register_demo
     from infra.payments_cli import register as register_payments
     from infra.projection_cli import register as register_projection
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_alerts(sub)
     register_audit(sub)
     register_calendar(sub)
+    register_keys(sub)
     register_demo(sub)
     register_payments(sub)
     register_projection(sub)

@@ -202,10 +202,13 @@ class EmbeddedTemporal:
         run_dir: where the pid file goes.
         log_file: server log.
         port: gRPC port (UI on ``ui_port``), both bound to 127.0.0.1.
+        codec_endpoint: the codec server the Web UI decrypts payloads with (the API's ``/codec``).
     """
 
-    def __init__(self, db_file: Path, run_dir: Path, log_file: Path, *, port: int, ui_port: int) -> None:
+    def __init__(self, db_file: Path, run_dir: Path, log_file: Path, *, port: int, ui_port: int,
+                 codec_endpoint: str | None = None) -> None:
         self.db_file = db_file.resolve()
+        self.codec_endpoint = codec_endpoint
         self.pid_file = run_dir / "temporal.pid"
         self.log_file = log_file
         self.port = port
@@ -240,6 +243,7 @@ class EmbeddedTemporal:
             "--port", str(self.port),
             "--ui-port", str(self.ui_port),
             "--ui-disable-news-fetch",
+            *(["--ui-codec-endpoint", self.codec_endpoint] if self.codec_endpoint else []),
             "--log-format", "json",
             "--log-level", "warn",
             *dev_server_search_attribute_args(),

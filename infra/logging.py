@@ -44,7 +44,8 @@ def configure_logging(*, json: bool | None = None, level: str = "INFO") -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        # plain tracebacks: rich's would print every frame's local variables (commands, declarations)
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback)
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -56,7 +57,10 @@ def configure_logging(*, json: bool | None = None, level: str = "INFO") -> None:
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            *([structlog.processors.dict_tracebacks] if use_json else []),
+            # Tracebacks as data, but never the frames' local variables: a failed update's locals hold the whole
+            # command (names, ID numbers, findings), and the SDK logs such failures (issue 7, the canary test).
+            *([structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False))] if use_json else []),
             renderer,
         ],
     )

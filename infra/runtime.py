@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -66,3 +67,29 @@ def run_with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T
             return await work(pool)
 
     return asyncio.run(run())
+
+
+CliHandler = Callable[[Any], int]
+
+
+def guarded(prog: str, *operator_errors: type[BaseException]) -> Callable[[CliHandler], CliHandler]:
+    """Wrap a CLI command: a refusal by the domain prints ``prog: message (code)`` and exits 2; no server
+    configured, or one of ``operator_errors``, prints ``prog: error`` and exits 1 — never a traceback for what
+    an operator can act on."""
+
+    def wrap(handler: CliHandler) -> CliHandler:
+        def run(args: Any) -> int:
+            from domain.errors import DomainError
+
+            try:
+                return int(handler(args))
+            except DomainError as err:
+                sys.stderr.write(f"{prog}: {err.message} ({err.code})\n")
+                return 2
+            except (NotConfigured, *operator_errors) as err:
+                sys.stderr.write(f"{prog}: {err}\n")
+                return 1
+
+        return run
+
+    return wrap

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # HTTP API.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    #: Largest request body accepted (bytes); a larger one is answered 413 before it is read.
+    api_max_body_bytes: int = Field(1_048_576, ge=1024)
 
     # Authentication. Unset secret and key: the development HS256 key generated under var_dir/keys.
     jwt_secret: str | None = Field(default=None, repr=False)
@@ -55,6 +57,13 @@ class Settings(BaseSettings):
     jwt_algorithms: list[str] = ["HS256"]
     jwt_issuer: str = "casework"
     jwt_audience: str = "casework-api"
+
+    # Payload encryption (issue 7): every payload sent to Temporal is encrypted with the active key of this JSON
+    # key file (unset: a development file generated under var_dir/keys). Off only for tests of the off state.
+    payload_encryption: bool = True
+    payload_keys_file: Path | None = None
+    # Origins allowed to call the codec endpoint from a browser (the Temporal Web UI).
+    codec_cors_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
 
     # Audit ledger (issue 6). sha256, or sm3 where the commercial-cryptography rules apply. Checkpoints of the
     # chain head are signed with an Ed25519 key (unset: a development key generated under var_dir/keys) and
@@ -68,7 +77,8 @@ class Settings(BaseSettings):
     log_json: bool | None = None
     log_level: str = "INFO"
 
-    @field_validator("temporal_address", "database_url", "jwt_secret", "jwt_jwks_url", mode="before")
+    @field_validator("temporal_address", "database_url", "jwt_secret", "jwt_jwks_url", "payload_keys_file",
+                     "ledger_signing_key_file", "ledger_verify_key_file", "ledger_checkpoint_dir", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -99,6 +109,10 @@ class Settings(BaseSettings):
     @property
     def dev_jwt_key_file(self) -> Path:
         return self.var_dir / "keys" / "jwt-dev-hs256.key"
+
+    @property
+    def effective_payload_keys_file(self) -> Path:
+        return self.payload_keys_file or self.var_dir / "keys" / "payload-keys.json"
 
     @property
     def effective_ledger_signing_key_file(self) -> Path:

@@ -51,20 +51,9 @@ def register(subparsers: Any) -> None:
 
 
 def _guarded(handler: Any) -> Any:
-    def run(args: argparse.Namespace) -> int:
-        from domain.errors import DomainError
-        from infra.runtime import NotConfigured
+    from infra.runtime import guarded
 
-        try:
-            return int(handler(args))
-        except DomainError as err:
-            sys.stderr.write(f"{_PROG}: {err.message} ({err.code})\n")
-            return 2
-        except NotConfigured as err:
-            sys.stderr.write(f"{_PROG}: {err}\n")
-            return 1
-
-    return run
+    return guarded(_PROG)(handler)
 
 
 def _settings() -> Settings:

@@ -179,6 +179,7 @@ def up(settings: Settings) -> int:
             settings.var_dir / "log" / "temporal.log",
             port=settings.embedded_temporal_port,
             ui_port=settings.embedded_temporal_ui_port,
+            codec_endpoint=f"http://{settings.api_host}:{settings.api_port}/codec",
         )
         if settings.embedded_temporal
         else None

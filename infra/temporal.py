@@ -1,6 +1,7 @@
 """Temporal client factory and the project's custom search attributes.
 
-Every client (worker, API, CLI, tests) uses the pydantic data converter so payloads round-trip as models.
+Every client (worker, API, CLI) uses the pydantic data converter so payloads round-trip as models, with the
+payload codec of infra/codec.py so nothing leaves the process unencrypted.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from functools import lru_cache
 
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import TLSConfig
 
+from infra.codec import EncryptionCodec, data_converter, load_or_create_key_file
 from infra.search_attributes import SEARCH_ATTRIBUTES
 from infra.settings import Settings
 
@@ -58,12 +60,26 @@ async def connect(settings: Settings, *, address: str | None = None, lazy: bool 
     return await Client.connect(
         address or settings.effective_temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=converter_for(settings),
         tls=_tls(settings),
         api_key=settings.temporal_api_key,
         lazy=lazy,
         runtime=sdk_runtime(),
     )
+
+
+def codec_for(settings: Settings) -> EncryptionCodec | None:
+    """The payload codec the settings ask for (None: encryption off). A configured key file must exist; the
+    development one is created on first use."""
+    if not settings.payload_encryption:
+        return None
+    ring = load_or_create_key_file(settings.effective_payload_keys_file, create=settings.payload_keys_file is None)
+    return EncryptionCodec(ring, settings.temporal_namespace)
+
+
+def converter_for(settings: Settings) -> DataConverter:
+    """Every client's converter: pydantic payloads, encrypted unless encryption is off."""
+    return data_converter(codec_for(settings))
 
 
 async def ensure_search_attributes(client: Client) -> list[str]:

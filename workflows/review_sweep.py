@@ -120,7 +120,8 @@ class ReviewSweepWorkflow:
         )
         report.overdue_reviews_by_township = overdue.overdue_by_township
         report.due_unopened_by_township = overdue.due_unopened_by_township
-        if workflow.patched("sweep-daily-audit-v1"):  # sweeps recorded before the audit ledger replay unchanged
+        # Sweeps recorded before the audit ledger replay unchanged.
+        if workflow.patched("sweep-daily-audit-v1"):
             audit = await workflow.execute_activity_method(
                 AuditActivities.daily_audit,
                 DailyAuditInput(),

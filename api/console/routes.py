@@ -45,6 +45,7 @@ from domain.divisions import LUFENG_TOWNSHIPS, covers
 from domain.errors import DomainError, NotPermitted
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
+from infra.audit.access import log_refusal
 from infra.auth import AuthError, TokenVerifier
 from infra.db import case_queries
 from infra.db.cases import PgCaseStore
@@ -105,6 +106,21 @@ def _error(request: Request, actor: Actor | None, status_code: int, message: str
     return _page(request, "error.html", actor, status_code=status_code, message=message)
 
 
+async def _refused(request: Request, actor: Actor, err: NotPermitted, case_id: UUID | None = None) -> HTMLResponse:
+    """A 403 page, written to the audit ledger like every API refusal (who tried to see what)."""
+    await log_refusal(request.app.state.pool, request.app.state.ledger, actor, case_id,
+                      command=f"GET {request.url.path}", error=err)
+    message = ("该案件不在您的管辖范围内，无权查看。" if case_id is not None else "您的角色无权查看此页面。")
+    return _error(request, actor, 403, message)
+
+
+def _lacks(actor: Actor, permission: Permission) -> NotPermitted | None:
+    """The same right the API asks for the same data (api/policy.py): the console shows nothing more."""
+    if actor.role in POLICY[permission]:
+        return None
+    return NotPermitted(f"role {actor.role} lacks the right {permission.value}")
+
+
 # --- login ------------------------------------------------------------------------------------------------
 
 
@@ -130,7 +146,7 @@ async def login(request: Request) -> Response:
     if actor.role not in HUMAN_ROLES:
         return _page(request, "login.html", None, status_code=401, error="该令牌无权使用控制台。")
     response = RedirectResponse("/console", status_code=status.HTTP_303_SEE_OTHER)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/console",
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/",
                         secure=request.url.scheme == "https")
     log.info("console.login", actor_id=actor.id, role=actor.role.value)
     return response
@@ -139,7 +155,7 @@ async def login(request: Request) -> Response:
 @router.api_route("/logout", methods=["GET", "POST"])
 async def logout() -> Response:
     response = RedirectResponse("/console/login", status_code=status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict")
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
 
@@ -154,7 +170,12 @@ def _townships_of(actor: Actor) -> dict[str, str]:
 
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
-    """Stage funnel, overdue cases per township and the monthly caseload of the last 12 months."""
+    """Stage funnel, overdue cases per township and the monthly caseload of the last 12 months (the reports'
+    right, REPORT_READ; the front line lands on its case list instead)."""
+    if (refused := _lacks(actor, Permission.REPORT_READ)) is not None:
+        if _lacks(actor, Permission.CASE_LIST) is None:
+            return RedirectResponse("/console/cases", status_code=303)  # type: ignore[return-value]
+        return await _refused(request, actor, refused)
     counts = await case_queries.stage_counts(pool, actor.jurisdiction)
     overdue = await case_queries.overdue_by_township(pool, actor.jurisdiction)
     monthly = await case_queries.monthly_caseload(pool, actor.jurisdiction, months=12,
@@ -179,6 +200,8 @@ _FILTERS = ("township_code", "village_code", "program", "overdue", "pending_role
 @router.get("/cases", response_class=HTMLResponse)
 async def case_list(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
     """The cases in the actor's jurisdiction, filtered by a GET form, 50 a page (keyset: 下一页)."""
+    if (refused := _lacks(actor, Permission.CASE_LIST)) is not None:
+        return await _refused(request, actor, refused)
     params = request.query_params
     raw: dict[str, Any] = {k: params[k].strip() for k in _FILTERS if params.get(k, "").strip()}
     stages = [s for s in params.getlist("stage") if s]
@@ -239,8 +262,8 @@ async def case_page(request: Request, case_id: str, actor: ConsoleActor, tempora
         trail = await get_trail(cid, actor, pool, request.app.state.ledger)
     except CaseNotFound:
         return _error(request, actor, 404, "没有这个案件。")
-    except NotPermitted:
-        return _error(request, actor, 403, "该案件不在您的管辖范围内，无权查看。")
+    except NotPermitted as err:
+        return await _refused(request, actor, err, cid)
     events = _EVENTS.validate_python([row["payload"] for row in await PgCaseStore(pool).get_events(cid)])
     # The timeline is the fold of the recorded events: the stage after each event, and when it was entered.
     after: list[tuple[Any, datetime]] = []
@@ -269,7 +292,7 @@ async def case_notice(request: Request, case_id: str, kind: str, actor: ConsoleA
         return await get_notice(cid, kind, actor, temporal, pool)  # type: ignore[arg-type]
     except CaseNotFound:
         return _error(request, actor, 404, "没有这个案件。")
-    except NotPermitted:
-        return _error(request, actor, 403, "该案件不在您的管辖范围内，无权查看。")
+    except NotPermitted as err:
+        return await _refused(request, actor, err, cid)
     except DomainError:
         return _error(request, actor, 409, "案件尚未办理到出具该通知书的环节。")

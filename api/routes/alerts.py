@@ -5,20 +5,37 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from pydantic import ConfigDict, Field
 
 from api.deps import PoolDep, TemporalDep, require
 from api.policy import Permission
-from api.schemas import Problem
+from api.schemas import EventDate, Problem, RequestBody, ResidentIdNumber, SingleLine
 from domain.actors import Actor
-from infra.data_alerts import AlertBatch, AlertOutcome, raise_alerts
+from infra.data_alerts import MAX_ROWS, AlertBatch, AlertOutcome, AlertRow, raise_alerts
 
 router = APIRouter(prefix="/v1/data-alerts", tags=["in payment"])
 
 
+class AlertRowCreate(AlertRow):
+    """One match: whose (a checked resident ID number), what, when (1900-2100; not in the future)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    resident_id: ResidentIdNumber
+    occurred_on: EventDate
+
+
+class AlertBatchCreate(RequestBody, AlertBatch):
+    """A file of matches from one source (e.g. ``民政殡葬数据比对 2027-03``), at most 1,000 rows."""
+
+    source: Annotated[str, Field(min_length=1, max_length=100), SingleLine]
+    alerts: Annotated[list[AlertRowCreate], Field(min_length=1, max_length=MAX_ROWS)]
+
+
 @router.post("", response_model=list[AlertOutcome],
-             responses={401: {"model": Problem}, 403: {"model": Problem}, 422: {"model": Problem}})
+             responses={401: {"model": Problem}, 403: {"model": Problem}})
 async def post_alerts(
-    body: AlertBatch,
+    body: AlertBatchCreate,
     actor: Annotated[Actor, Depends(require(Permission.DATA_ALERT_RAISE))],
     temporal: TemporalDep,
     pool: PoolDep,

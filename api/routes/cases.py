@@ -192,6 +192,10 @@ async def run_command(
                 desc = await handle.describe()
             except RPCError:
                 raise CaseNotFound from None
+            row = await PgCaseStore(pool).get_case(case_id)
+            if row is not None and not actor.covers(row["village_code"]):
+                # Outside the jurisdiction, a closed case is refused like an open one: nothing about it leaks.
+                raise NotPermitted("case lies outside the actor's jurisdiction") from None
             raise CaseClosed(str(desc.status.name if desc.status else "closed")) from None
         raise
     log.info("case.command", events=result.events)

@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 from api.deps import PoolDep, TemporalDep, require
 from api.policy import Permission
 from api.routes.cases import readable_snapshot
+from api.schemas import json_error_responses
 from domain.actors import Actor
 from domain.case_notices import EVENT_NOTICE_KINDS, notice_for
 from domain.events import CaseEvent
@@ -26,7 +27,12 @@ NoticeKind = Literal["deficiency", "acceptance", "publicity", "rejection", "appr
 _EVENTS = TypeAdapter(list[CaseEvent])
 
 
-@router.get("/{case_id}/notices/{kind}", response_class=HTMLResponse)
+@router.get("/{case_id}/notices/{kind}", response_class=HTMLResponse, responses=json_error_responses({
+    401: {"description": "missing or invalid token"},
+    403: {"description": "role or jurisdiction does not allow it"},
+    404: {"description": "no such case"},
+    409: {"description": "the case has not reached the step that issues this notice"},
+}))
 async def get_notice(
     case_id: UUID,
     kind: NoticeKind,

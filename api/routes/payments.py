@@ -15,13 +15,25 @@ from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.deps import ClockDep, PoolDep, SettingsDep, require
 from api.errors import CaseNotFound
 from api.policy import Permission
-from api.schemas import Problem
+from api.schemas import (
+    MONTH_PATTERN,
+    json_error_responses,
+    TOWNSHIP_PATTERN,
+    Month,
+    Problem,
+    RequestBody,
+    SingleLine,
+    TownshipCode,
+    month_shape,
+    township_shape,
+)
 from domain.actors import Actor
 from domain.case import CHINA_TZ
 from domain.errors import NotPermitted
@@ -54,22 +66,28 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "descript
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-class RollCreate(BaseModel):
+class RollCreate(RequestBody):
     """Generate a township's roll for a month."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    township_code: str = Field(description="9-digit township code", examples=["532302101"])
-    month: str = Field(description="payment month, YYYY-MM", examples=["2027-03"])
+    township_code: TownshipCode
+    month: Month
 
 
-class PayeeUpdate(BaseModel):
+class PayeeUpdate(RequestBody):
     """The account a case's benefit is paid into (开户银行 and account number)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    bank_name: str = Field(min_length=1, max_length=100, examples=["禄丰农村商业银行"])
-    account_number: str = Field(min_length=1, max_length=40, description="8 to 30 digits")
+    bank_name: Annotated[str, Field(min_length=1, max_length=100, examples=["禄丰农村商业银行"]), SingleLine]
+    account_number: str = Field(min_length=1, max_length=40, description="8 to 30 digits (spaces allowed)",
+                                json_schema_extra={"pattern": "^[0-9 ]+$"})
+
+
+#: The township and month of a roll in its URL: the same shapes as in the body, reported against the path.
+TownshipPath = Annotated[str, PathParam(max_length=9, json_schema_extra={"pattern": TOWNSHIP_PATTERN},
+                                        description="9-digit township code"), AfterValidator(township_shape)]
+MonthPath = Annotated[str, PathParam(max_length=7, json_schema_extra={"pattern": MONTH_PATTERN},
+                                     description="month, YYYY-MM"), AfterValidator(month_shape)]
 
 
 class PayeePublic(BaseModel):
@@ -132,8 +150,8 @@ async def create_roll(
 @router.get("/v1/payment-rolls/{township_code}/{month}.csv", response_class=Response,
             responses={**_ERRORS, **_NOT_FOUND, 200: {"content": {"text/csv": {}}}})
 async def get_roll_csv(
-    township_code: str,
-    month: str,
+    township_code: TownshipPath,
+    month: MonthPath,
     actor: Annotated[Actor, Depends(require(Permission.PAYMENT_ROLL_READ))],
     pool: PoolDep,
 ) -> Response:
@@ -145,10 +163,10 @@ async def get_roll_csv(
 
 
 @router.get("/v1/payment-rolls/{township_code}/{month}.html", response_class=HTMLResponse,
-            responses={**_ERRORS, **_NOT_FOUND})
+            responses=json_error_responses({**_ERRORS, **_NOT_FOUND}))
 async def get_roll_html(
-    township_code: str,
-    month: str,
+    township_code: TownshipPath,
+    month: MonthPath,
     actor: Annotated[Actor, Depends(require(Permission.PAYMENT_ROLL_READ))],
     pool: PoolDep,
     settings: SettingsDep,
@@ -164,8 +182,8 @@ async def get_roll_html(
 @router.get("/v1/payment-rolls/{township_code}/{month}", response_model=Roll,
             responses={**_ERRORS, **_NOT_FOUND})
 async def read_roll(
-    township_code: str,
-    month: str,
+    township_code: TownshipPath,
+    month: MonthPath,
     actor: Annotated[Actor, Depends(require(Permission.PAYMENT_ROLL_READ))],
     pool: PoolDep,
     response: Response,

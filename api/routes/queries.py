@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from api.deps import ClockDep, PoolDep, require
 from api.policy import Permission
-from api.schemas import Problem
+from api.schemas import EventDate, Problem
 from domain.actors import Actor
 from domain.case import CHINA_TZ
+from domain.state import Stage
 from infra.db.case_queries import (
     CasePage,
     CaseQuery,
@@ -38,11 +39,22 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 ListActor = Annotated[Actor, Depends(require(Permission.CASE_LIST))]
+
+
+class CaseListQuery(CaseQuery):
+    """The list's filters, with the API's limits: at most one of each stage, dates from 1900 to 2100."""
+
+    stage: list[str] = Field([], max_length=len(Stage),
+                             description="stages (any of them); repeat the parameter for several")
+    opened_from: EventDate | None = Field(None, description="opened on or after this day (China time)")
+    opened_to: EventDate | None = Field(None, description="opened on or before this day (China time)")
+
+
 ReportActor = Annotated[Actor, Depends(require(Permission.REPORT_READ))]
 
 
 @router.get("/v1/cases", response_model=CasePage, responses=_ERRORS)
-async def get_cases(actor: ListActor, pool: PoolDep, q: Annotated[CaseQuery, Query()]) -> CasePage:
+async def get_cases(actor: ListActor, pool: PoolDep, q: Annotated[CaseListQuery, Query()]) -> CasePage:
     """The cases inside the caller's jurisdiction, newest first, filtered (township, village, programme,
     stages, overdue, pending role, opening dates) and paged with the opaque ``next_cursor``.
 
@@ -83,8 +95,10 @@ async def report_monthly(
 
 @router.get("/v1/reports/waiting-on/{role}", response_model=CasePage, responses=_ERRORS)
 async def report_waiting_on(
-    role: str, actor: ReportActor, pool: PoolDep,
-    limit: Annotated[int, Query()] = 50, cursor: Annotated[str | None, Query()] = None,
+    role: Annotated[str, Path(min_length=1, max_length=64, description="a role, e.g. county_reviewer")],
+    actor: ReportActor, pool: PoolDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="rows per page")] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of a previous page")] = None,
 ) -> CasePage:
     """The cases inside the caller's jurisdiction whose pending step waits on ``role``, newest first."""
     try:

@@ -10,15 +10,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Path, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ClockDep, PoolDep, SettingsDep, TemporalDep, require
 from api.policy import Permission
-from api.schemas import Problem
+from api.schemas import Problem, RequestBody, SingleLine, safe_line
 from domain.actors import Actor
 from domain.case import CHINA_TZ
 from domain.standard_change import (
@@ -43,16 +43,17 @@ log = structlog.get_logger(__name__)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "missing or invalid token"},
     403: {"model": Problem, "description": "role does not allow it"},
-    422: {"description": "unknown parameter version"},
 }
 
+#: A version of the parameter book named in the URL: as in a body, one line of at most 100 characters.
+VersionPath = Annotated[str, Path(min_length=1, max_length=100, description="a parameter book version"),
+                        AfterValidator(safe_line)]
 
-class StandardChangeRequest(BaseModel):
-    """A version of the parameter book, by its name."""
 
-    model_config = ConfigDict(extra="forbid")
+class StandardChangeRequest(RequestBody):
+    """A version of the parameter book, by its name (422 ``unknown_version`` when the book has none such)."""
 
-    version: str = Field(min_length=1, max_length=100)
+    version: Annotated[str, Field(min_length=1, max_length=100), SingleLine]
 
 
 class StandardChangeStarted(BaseModel):
@@ -129,7 +130,7 @@ async def apply(
 
 @router.get("/{version}", response_model=StandardChangeStatus, responses={**_ERRORS, 404: {"model": Problem}})
 async def get_status(
-    version: str,
+    version: VersionPath,
     _: Annotated[Actor, Depends(require(Permission.STANDARD_CHANGE_PREVIEW))],
     temporal: TemporalDep,
 ) -> StandardChangeStatus | JSONResponse:

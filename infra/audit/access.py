@@ -18,16 +18,18 @@ log = structlog.get_logger(__name__)
 _STATUS = {"not_permitted": 403, "invalid_transition": 409, "invalid_input": 422}
 
 
-async def log_refusal(pool: asyncpg.Pool, ledger: Ledger, actor: Actor, case_id: UUID, *, command: str,
+async def log_refusal(pool: asyncpg.Pool, ledger: Ledger, actor: Actor, case_id: UUID | None, *, command: str,
                       error: DomainError, idempotency_key: str | None = None,
                       request_sha256: str | None = None) -> None:
     """A command refused on a case: by the policy table (403), the workflow's validator or the domain (403,
-    409, 422). The same request resent with its Idempotency-Key is recorded once."""
+    409, 422), or a 403 outside any case (``case_id`` None: a list, a report, a payment roll). The same
+    request resent with its Idempotency-Key is recorded once."""
     key = (f"refusal:{case_id}:{actor.id}:{idempotency_key}" if idempotency_key
            else f"refusal:{uuid.uuid4()}")
     content = {"command": command, "code": error.code, "message": error.message, "field": list(error.field),
                "status": _STATUS.get(error.code, 422), "request_sha256": request_sha256}
     await ledger.append_now(pool, [actor_entry(EntryKind.REFUSAL, key, actor, content, case_id)])
+    error.ledgered = True  # type: ignore[attr-defined]  # an error handler further up must not record it again
     log.info("audit.refusal", command=command, code=error.code)
 
 

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import AwareDatetime, BaseModel
 
 from infra.audit.chain import canonical_json, digest
+from infra.keyfiles import create_once
 from infra.settings import Settings
 
 CHECKPOINT_FILE = "checkpoints.jsonl"
@@ -60,12 +61,8 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
     if not path.exists():
         if settings.ledger_signing_key_file is not None:
             raise FileNotFoundError(f"ledger signing key {path} not found")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption())
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
+        create_once(path, Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 private key")

@@ -79,21 +79,10 @@ def _by(p: argparse.ArgumentParser) -> None:
 
 
 def _guarded(handler: Any) -> Any:
-    def run(args: argparse.Namespace) -> int:
-        from domain.errors import DomainError
-        from infra.audit.history import ExportProblem
-        from infra.runtime import NotConfigured
+    from infra.audit.history import ExportProblem
+    from infra.runtime import guarded
 
-        try:
-            return int(handler(args))
-        except DomainError as err:
-            sys.stderr.write(f"{_PROG}: {err.message} ({err.code})\n")
-            return 2
-        except (NotConfigured, ExportProblem, FileNotFoundError) as err:
-            sys.stderr.write(f"{_PROG}: {err}\n")
-            return 1
-
-    return run
+    return guarded(_PROG, ExportProblem, FileNotFoundError)(handler)
 
 
 def _settings() -> Settings:
@@ -242,7 +231,9 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             runs = await case_histories(await connect(settings), case_id)
             histories = [(r.run_id, r.history) for r in runs]
             hashes = {r.run_id: r.sha256 for r in runs}
-        results, events = await replay_runs(histories)
+        from infra.temporal import converter_for
+
+        results, events = await replay_runs(histories, data_converter=converter_for(settings))
         report = ReplayReport(case_id=str(case_id) if case_id else None, runs=results)
         if args.no_ledger or case_id is None:
             return report

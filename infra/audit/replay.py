@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import (
     ExecuteWorkflowInput,
     Interceptor,
@@ -99,15 +100,18 @@ class ReplayReport(BaseModel):
                 and self.sealed_hashes_match is not False)
 
 
-async def replay_runs(histories: Sequence[tuple[str, WorkflowHistory]],
+async def replay_runs(histories: Sequence[tuple[str, WorkflowHistory]], *,
+                      data_converter: DataConverter = pydantic_data_converter,
                       workflows: Sequence[type] | None = None) -> tuple[list[RunReplay], list[dict[str, Any]]]:
-    """Replay each history; the per-run results and every event the replays re-derived, in order."""
+    """Replay each history; the per-run results and every event the replays re-derived, in order.
+
+    ``data_converter`` must hold the payload codec with the keys the histories were encrypted with (payloads
+    recorded unencrypted pass through it)."""
     if workflows is None:
         from workflows import WORKFLOWS
 
         workflows = WORKFLOWS
-    replayer = Replayer(workflows=workflows, data_converter=pydantic_data_converter,
-                        interceptors=[_CaptureDecisions()])
+    replayer = Replayer(workflows=workflows, data_converter=data_converter, interceptors=[_CaptureDecisions()])
     runs: list[RunReplay] = []
     events: list[dict[str, Any]] = []
     for run_id, history in histories:

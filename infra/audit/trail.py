@@ -31,6 +31,11 @@ _TRAIL_DETAILS = frozenset({
 
 
 
+#: Events whose ``reason`` is a note about the household (a close relative filed, a change the household
+#: reported), not the reason for a decision: free text that may name people, so the trail withholds it.
+_NOTE_AS_REASON = frozenset({"close_relative_filed", "change_reported"})
+
+
 async def case_trail(pool: asyncpg.Pool, case_id: UUID) -> list[dict[str, Any]]:
     """The trail's steps as dicts (the fields of ``api.schemas.TrailEntry``), oldest first."""
     entries = await case_entries(pool, case_id)
@@ -49,7 +54,8 @@ async def case_trail(pool: asyncpg.Pool, case_id: UUID) -> list[dict[str, Any]]:
         out.append({
             "kind": "decision", "seq": ev["seq"], "type": ev["type"], "at": datetime.fromisoformat(p["at"]), "actor_id": p["actor"]["id"],
             "actor_role": p["actor"]["role"], "actor_jurisdiction": p["actor"]["jurisdiction"],
-            "reason": p.get("reason"), "legal_basis": list(p.get("legal_basis", [])),
+            "reason": None if ev["type"] in _NOTE_AS_REASON else p.get("reason"),
+            "legal_basis": list(p.get("legal_basis", [])),
             "parameter_set_version": p.get("parameter_set_version"), "details": details,
             "explanation": list(assessment.get("criteria", [])),
             "ledger_position": entry.position if entry else None, "ledger_hash": entry.entry_hash if entry else None,

@@ -121,8 +121,10 @@ class CaseQuery(BaseModel):
     overdue: bool | None = Field(None, description="only overdue (true) or only not overdue (false) cases")
     pending_role: str | None = Field(None, description="cases waiting on this role",
                                      examples=["county_reviewer"])
-    opened_from: date | None = Field(None, description="opened on or after this day (China time)")
-    opened_to: date | None = Field(None, description="opened on or before this day (China time)")
+    opened_from: date | None = Field(None, ge=date(1900, 1, 1), le=date(2100, 12, 31),
+                                     description="opened on or after this day (China time)")
+    opened_to: date | None = Field(None, ge=date(1900, 1, 1), le=date(2100, 12, 31),
+                                   description="opened on or before this day (China time)")
     limit: int = Field(50, ge=1, le=200, description="rows per page")
     cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -38,6 +37,7 @@ from tests.api.test_lifecycle_api import (
     household,
 )
 from tests.builders import application_body
+from tests.env import subprocess_env
 from tests.workflows.lifecycle import TEAM, income_per_capita
 from workflows.review_sweep import ReviewSweepWorkflow, SweepInput
 
@@ -183,7 +183,7 @@ async def test_an_auditor_exports_replays_and_re_evaluates_a_closed_case_and_eac
     assert "window-01" in {r["actor_id"] for r in denials}, "the front office's denied export is on record"
 
     # The CLI: export to files, then replay them with no Temporal server reachable at all.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEWORK_")} | {
+    env = subprocess_env() | {
         "CASEWORK_DATABASE_URL": api_settings.database_url or "", "CASEWORK_VAR_DIR": str(tmp_path / "var"),
         "CASEWORK_TEMPORAL_ADDRESS": api_settings.temporal_address or "", "CASEWORK_LOG_JSON": "true",
         "CASEWORK_PARAMETERS_FILE": str(api_settings.parameters_file)}

@@ -82,7 +82,7 @@ async def test_login_keeps_the_token_in_an_httponly_strict_cookie_and_logout_cle
         assert response.status_code == 303
         cookie = response.headers["set-cookie"].lower()
         assert cookie.startswith(f"{COOKIE}=")
-        assert "httponly" in cookie and "samesite=strict" in cookie and "path=/console" in cookie
+        assert "httponly" in cookie and "samesite=strict" in cookie and "path=/;" in cookie + ";"
         assert (await client.get("/console")).status_code == 200
 
         out = await client.post("/console/logout")

@@ -483,8 +483,8 @@ async def _workflow_count(dev_env: WorkflowEnvironment, settings: Settings, work
 async def test_the_same_idempotency_key_gives_the_same_case(
     http: httpx.AsyncClient, auth: TokenFactory, dev_env: WorkflowEnvironment, api_settings: Settings
 ) -> None:
-    """Idempotent submission (S1 Art. 9; engineering rule): the same request with the same Idempotency-Key
-    answers 201 once and then 200 with the same case; only one workflow runs."""
+    """Idempotent submission (S1 Art. 9; engineering rule; issue 7): the same request with the same
+    Idempotency-Key gets the first answer again, byte for byte (201, marked replayed); only one workflow runs."""
     api = Api(http, auth)
     body = application_body()
     key = f"window-form-{uuid.uuid4()}"
@@ -493,8 +493,8 @@ async def test_the_same_idempotency_key_gives_the_same_case(
     second = await api.create(body, key=key)
 
     assert first.status_code == 201, first.text
-    assert second.status_code == 200, second.text
-    assert first.json()["case_id"] == second.json()["case_id"]
+    assert second.status_code == 201, second.text
+    assert second.content == first.content and second.headers["idempotent-replayed"] == "true"
     assert second.headers["location"] == f"/v1/cases/{first.json()['case_id']}"
     assert await _workflow_count(dev_env, api_settings, first.json()["workflow_id"]) == 1
 
@@ -564,8 +564,9 @@ async def test_the_same_command_with_the_same_idempotency_key_records_once(
 async def test_replaying_a_submission_after_its_case_closed_returns_that_case(
     http: httpx.AsyncClient, auth: TokenFactory
 ) -> None:
-    """Idempotent submission: a retry with the same Idempotency-Key answers with the case it created, even after
-    that case was withdrawn (SPEC §3.2 WITHDRAWN); it neither re-opens it nor names a phantom case."""
+    """Idempotent submission: a retry with the same Idempotency-Key answers as it did the first time, naming the
+    case it created, even after that case was withdrawn (SPEC §3.2 WITHDRAWN); it neither re-opens it nor
+    names a phantom case (the case's state today is a GET away)."""
     api = Api(http, auth)
     body = application_body()
     key = f"window-form-{uuid.uuid4()}"
@@ -576,9 +577,9 @@ async def test_replaying_a_submission_after_its_case_closed_returns_that_case(
 
     replay = await api.create(body, key=key)
 
-    assert replay.status_code == 200, replay.text
-    assert replay.json()["case_id"] == case_id
-    assert replay.json()["stage"] == "withdrawn"
+    assert replay.status_code == 201, replay.text
+    assert replay.content == first.content
+    assert (await api.get(case_id))["stage"] == "withdrawn"
 
 
 async def test_a_reused_idempotency_key_with_other_members_claims_nobody(

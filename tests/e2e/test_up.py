@@ -6,7 +6,6 @@ touches a developer's running instance.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -25,6 +24,7 @@ from domain.actors import Role
 from infra.auth import issue_token
 from infra.settings import Settings
 from tests.builders import application_body
+from tests.env import subprocess_env
 
 REPO = Path(__file__).resolve().parents[2]
 CASEWORK = str(Path(sys.executable).parent / "casework")
@@ -48,7 +48,7 @@ class Engine:
 
     @property
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CASEWORK_")}
+        env = subprocess_env()
         env |= {
             "CASEWORK_VAR_DIR": str(self.var_dir),
             "CASEWORK_API_PORT": str(self.api_port),

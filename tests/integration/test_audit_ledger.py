@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from infra.db.pool import create_pool
 from infra.settings import Settings
 from tests.builders import application, ctx
 from tests.databases import migrated_database
+from tests.env import subprocess_env
 
 REPO = Path(__file__).resolve().parents[2]
 CASEWORK = str(Path(sys.executable).with_name("casework"))
@@ -287,7 +287,7 @@ async def test_casework_audit_verify_names_the_tampered_row_and_exits_non_zero(
 ) -> None:
     dsn, pool = ledger_db
     await _populate(pool, cases=6)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEWORK_")} | {
+    env = subprocess_env() | {
         "CASEWORK_DATABASE_URL": dsn, "CASEWORK_VAR_DIR": str(tmp_path / "var"), "CASEWORK_LOG_JSON": "true"}
 
     def audit(*args: str) -> subprocess.CompletedProcess[str]:

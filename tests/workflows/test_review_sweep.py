@@ -20,7 +20,6 @@ import asyncpg
 import pytest
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
@@ -327,7 +326,7 @@ async def test_the_schedule_is_created_once_paused_unpaused_and_backfilled_day_b
         desc = await client.get_schedule_handle(sid).describe()
         status = await schedules.describe(client, schedule_id=sid)
         history = await client.get_workflow_handle(status.recent_runs[0].workflow_id).fetch_history()
-        await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(history)
+        await Replayer(workflows=WORKFLOWS, data_converter=client.data_converter).replay_workflow(history)
     finally:
         await schedules.delete(client, schedule_id=sid)
 

@@ -44,6 +44,7 @@ from infra.db.active_cases import PgActiveCases
 from infra.db.pool import create_pool
 from infra.parameters import ParameterFile
 from tests.builders import BICHENG_VILLAGE, JINSHAN_VILLAGE
+from tests.env import subprocess_env
 from tests.standard_change_cases import (
     book_with_version,
     cover_next_year,
@@ -250,7 +251,7 @@ async def test_the_recalculation_survives_its_worker_being_killed_mid_run(
     book_path, version, effective = new_book(tmp_path)
     task_queue = f"sc-crash-{uuid.uuid4()}"
     client = dev_env.client
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEWORK_")} | {
+    env = subprocess_env() | {
         "CASEWORK_TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "CASEWORK_DATABASE_URL": dsn,
         "CASEWORK_TEMPORAL_TASK_QUEUE": task_queue,
@@ -326,7 +327,7 @@ async def test_the_cli_previews_applies_and_reports_the_run(
     book_path, version, effective = new_book(tmp_path)
     task_queue = f"sc-cli-{uuid.uuid4()}"
     client = dev_env.client
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEWORK_")} | {
+    env = subprocess_env() | {
         "CASEWORK_TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "CASEWORK_DATABASE_URL": dsn,
         "CASEWORK_TEMPORAL_TASK_QUEUE": task_queue,

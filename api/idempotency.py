@@ -1,0 +1,199 @@
+"""``Idempotency-Key`` on every mutating request (issue 7 item 5), as ASGI middleware.
+
+The first ``POST``/``PUT``/``PATCH``/``DELETE`` under ``/v1/`` with a key (per authenticated caller) claims a row
+in ``idempotent_requests``, runs, and stores its answer (status, body and the headers a client acts on). The
+same request again — sent concurrently, retried after a timeout, or days later after the case's workflow has
+continued as new — waits for the first to finish and gets the stored answer byte for byte, with
+``Idempotent-Replayed: true``; it changes nothing. The same key with a different method, path or body answers
+422. A 5xx (or a crash) releases the key, so the request can be retried. Requests without a key, or from a
+caller whose token does not verify (the route answers 401), pass straight through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from typing import Any
+
+import asyncpg
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.unavailable import RETRY_AFTER_SECONDS, UNAVAILABLE
+
+log = structlog.get_logger(__name__)
+
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_KEEP_HEADERS = frozenset({"content-type", "location", "retry-after"})
+#: Answers larger than this are not stored (the key still guards against a different request).
+MAX_STORED_BODY = 1 << 20
+#: How long a resend waits for the first request to finish before answering 409.
+WAIT_SECONDS = 60.0
+
+_CLAIM = """
+INSERT INTO idempotent_requests (actor_id, idempotency_key, method, path, request_sha256)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT DO NOTHING
+RETURNING 1
+"""
+_READ = "SELECT method, path, request_sha256, status, headers, body FROM idempotent_requests " \
+        "WHERE actor_id = $1 AND idempotency_key = $2"
+_STORE = "UPDATE idempotent_requests SET status = $3, headers = $4, body = $5, completed_at = now() " \
+         "WHERE actor_id = $1 AND idempotency_key = $2"
+_RELEASE = "DELETE FROM idempotent_requests WHERE actor_id = $1 AND idempotency_key = $2 AND status IS NULL"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _MUTATING or not scope["path"].startswith("/v1/"):
+            await self._app(scope, receive, send)
+            return
+        key = _header(scope, b"idempotency-key")
+        actor_id = self._actor_id(scope) if key else None
+        if key is None or actor_id is None or len(key) > 128:
+            await self._app(scope, receive, send)  # no key, or no valid caller: the route decides (422 / 401)
+            return
+        body, more = await _read_body(receive)
+        request_sha256 = hashlib.sha256(
+            f"{scope['method']}\x1f{scope['path']}\x1f{scope.get('query_string', b'').decode('latin-1')}\x1f".encode()
+            + _canonical(body)).hexdigest()
+        pool: asyncpg.Pool = scope["app"].state.pool
+        try:
+            claimed = await pool.fetchval(_CLAIM, actor_id, key, scope["method"], scope["path"], request_sha256)
+        except UNAVAILABLE:
+            await _answer(send, 503, {"detail": "database unavailable, retry later", "code": "database_unavailable"},
+                          {"retry-after": str(RETRY_AFTER_SECONDS)})
+            return
+        if claimed:
+            await self._run_and_store(scope, body, more, receive, send, pool, actor_id, key)
+            return
+        await self._replay(scope, send, pool, actor_id, key, request_sha256, body, more, receive)
+
+    @staticmethod
+    def _actor_id(scope: Scope) -> str | None:
+        auth = _header(scope, b"authorization")
+        if not auth or not auth.lower().startswith("bearer "):
+            return None
+        try:
+            return str(scope["app"].state.verifier.verify(auth[7:].strip()).id)
+        except Exception:  # noqa: BLE001 - any bad token: the route answers 401 itself
+            return None
+
+    async def _run_and_store(self, scope: Scope, body: bytes, more: bool, receive: Receive, send: Send,
+                             pool: asyncpg.Pool, actor_id: str, key: str) -> None:
+        status = 500
+        headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self._app(scope, _replayed_receive(body, more, receive), capture)
+        except BaseException:
+            await _release(pool, actor_id, key)
+            raise
+        answer = b"".join(chunks)
+        if status >= 500 or len(answer) > MAX_STORED_BODY:
+            await _release(pool, actor_id, key)
+            return
+        kept = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers
+                if k.decode("latin-1").lower() in _KEEP_HEADERS}
+        await pool.execute(_STORE, actor_id, key, status, kept, answer)
+
+    async def _replay(self, scope: Scope, send: Send, pool: asyncpg.Pool, actor_id: str, key: str,
+                      request_sha256: str, body: bytes, more: bool, receive: Receive) -> None:
+        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+        while True:
+            row = await pool.fetchrow(_READ, actor_id, key)
+            if row is None:  # the first request failed and released the key: this one runs instead
+                if await pool.fetchval(_CLAIM, actor_id, key, scope["method"], scope["path"], request_sha256):
+                    await self._run_and_store(scope, body, more, receive, send, pool, actor_id, key)
+                    return
+                continue
+            if row["request_sha256"] != request_sha256:
+                await _answer(send, 422, {"detail": [{"loc": ["header", "idempotency-key"], "type": "invalid_input",
+                                                      "msg": "this Idempotency-Key was already used for a different "
+                                                             "request"}], "code": "invalid_input"})
+                return
+            if row["status"] is not None:
+                headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in (row["headers"] or {}).items()]
+                headers += [(b"idempotent-replayed", b"true"), (b"content-length", str(len(row["body"])).encode())]
+                await send({"type": "http.response.start", "status": row["status"], "headers": headers})
+                await send({"type": "http.response.body", "body": bytes(row["body"])})
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                await _answer(send, 409, {"detail": "the first request with this Idempotency-Key is still running",
+                                          "code": "request_in_progress"}, {"retry-after": "5"})
+                return
+            await asyncio.sleep(0.05)
+
+
+async def _release(pool: asyncpg.Pool, actor_id: str, key: str) -> None:
+    try:
+        await pool.execute(_RELEASE, actor_id, key)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+        log.warning("idempotency.release_failed", error=type(err).__name__)
+
+
+def _canonical(body: bytes) -> bytes:
+    """The same JSON sent with other spacing or key order is the same request."""
+    try:
+        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except (ValueError, UnicodeDecodeError):
+        return body
+
+
+async def _read_body(receive: Receive, limit: int = 8 << 20) -> tuple[bytes, bool]:
+    """The request body (up to ``limit`` bytes; ``more`` says whether it went on beyond)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), False
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), False
+        if size > limit:
+            return b"".join(chunks), True
+
+
+def _replayed_receive(body: bytes, more: bool, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": more}
+        return await receive()
+
+    return replay
+
+
+async def _answer(send: Send, status: int, content: Any, headers: dict[str, str] | None = None) -> None:
+    data = json.dumps(content, ensure_ascii=False).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": data})
