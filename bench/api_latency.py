@@ -107,3 +107,48 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+
+async def command_pass(stack: Stack, n: int, concurrency: int, temporal: str, profile: bool = False
+                       ) -> list[dict[str, Any]]:
+    """``accept_application`` on ``n`` fresh cases at ``concurrency`` clients: throughput and the CPU this
+    process and the servers (Temporal dev server, PostgreSQL) spend per command; with ``profile``, a py-spy
+    profile of this process during the pass (bench/profile.py)."""
+    from contextlib import nullcontext
+
+    from bench.common import CpuMeter
+    from bench.profile import Profile
+
+    case_ids = [await create_case(stack) for _ in range(n)]
+    await asyncio.sleep(1)  # the new cases' first tasks (record, parameters) are done
+    meter = CpuMeter()
+    name = f"api_command_accept_application_{concurrency}_clients"
+    profiler: Any = Profile(name) if profile else nullcontext()
+    async with profiler:
+        times, _, wall = await _timed_pool(
+            case_ids, concurrency, lambda case_id: command(stack, case_id, WINDOW, "accept_application"))
+    cpu = meter.read()
+    figure = {"figure": "api_command_path", "temporal": temporal, "concurrency": concurrency, "requests": n,
+              "requests_per_s": round(n / wall, 2), **percentiles(times),
+              "bench_cpu_ms_per_command": round(cpu["bench_process_cpu_s"] / n * 1000),
+              "servers_cpu_ms_per_command": round(cpu["servers_cpu_s"] / n * 1000),
+              "bench_cpu_percent": round(100 * cpu["bench_process_cpu_s"] / wall, 1),
+              "servers_cpu_percent": round(100 * cpu["servers_cpu_s"] / wall, 1)}
+    out = [figure]
+    if profile:
+        out.append({**profiler.figure(), "temporal": temporal, "concurrency": concurrency})
+    return out
+
+
+async def command_path(stack: Stack, n: int, profile: bool = True) -> list[dict[str, Any]]:
+    """Where a command's time goes: a profiled pass at 16 clients on the stack (the dev server on its SQLite
+    file), then passes at 1 and 16 clients with the dev server in memory (``bench.common.in_memory_variant``)."""
+    from bench.common import in_memory_variant
+
+    out = await command_pass(stack, n, 16, "sqlite_file", profile=profile)
+    async with in_memory_variant(stack) as memory:
+        await command(memory, await create_case(memory), WINDOW, "accept_application")  # warm-up
+        out += await command_pass(memory, max(8, n // 3), 1, "in_memory")
+        out += await command_pass(memory, n, 16, "in_memory")
+    return out

@@ -109,3 +109,34 @@ class BareCaseWorkflow:
     @workflow.query
     def timers_fired(self) -> int:
         return self._timers_fired
+
+
+#: How many ``BareUpdateWorkflow`` runs have started (their first workflow task ran ``bare_started``), in this
+#: process: the mass-recalculation benchmark waits for every one before it times the updates.
+STARTED = {"count": 0}
+
+
+@activity.defn(name="bare_started")
+async def bare_started() -> None:
+    """Counts a started bare workflow (a local activity: no extra round trip through the server)."""
+    STARTED["count"] += 1
+
+
+@workflow.defn(name="BareUpdateWorkflow")
+class BareUpdateWorkflow:
+    """The mass recalculation's baseline: an open workflow that answers a no-op ``touch`` Update (no activity,
+    no validator), as many as there are cases, and otherwise waits as a case in payment does."""
+
+    @workflow.init
+    def __init__(self) -> None:
+        self._touched = 0
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.execute_local_activity(bare_started, start_to_close_timeout=_NOOP_TIMEOUT)
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.update
+    async def touch(self) -> int:
+        self._touched += 1
+        return self._touched

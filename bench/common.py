@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import random
 import math
 import os
 import platform
+import random
 import statistics
 import sys
 import tempfile
@@ -41,6 +41,7 @@ from infra.logging import configure_logging
 from infra.parameters import ParameterFile
 from infra.search_attributes import dev_server_search_attribute_args
 from infra.settings import Settings
+from infra.temporal import sdk_runtime
 from tests.databases import migrated_database
 from tests.params import fast_publicity_book
 from worker.main import build_worker
@@ -77,9 +78,30 @@ class Stack:
         return self._tokens[who]
 
 
+async def start_dev_server(database: Path | None) -> WorkflowEnvironment:
+    """The Temporal dev server with the project's search attributes, persisted to ``database`` (SQLite, as
+    ``make run`` runs it) or in memory (None). The caller shuts it down."""
+    saved_stdout = os.dup(1)
+    os.dup2(2, 1)  # the dev server's banner goes to stderr: stdout carries only the JSON figures
+    try:
+        return await WorkflowEnvironment.start_local(
+            runtime=sdk_runtime(),  # the SDK core's log lines go through logging (stderr), never to stdout
+            dev_server_existing_path=temporal_cli_path(),
+            data_converter=pydantic_data_converter,
+            dev_server_database_filename=str(database) if database is not None else None,
+            dev_server_log_level="error",
+            dev_server_extra_args=dev_server_search_attribute_args(),
+        )
+    finally:
+        os.dup2(saved_stdout, 1)
+        os.close(saved_stdout)
+
+
 @asynccontextmanager
-async def bench_stack(publicity_seconds: int = 1, pool_max: int = 20, quiet_logs: bool = True) -> AsyncIterator[Stack]:
-    """The stack; ``quiet_logs`` routes logs to stderr at WARNING (stdout carries only the figures)."""
+async def bench_stack(publicity_seconds: int = 1, pool_max: int = 20, quiet_logs: bool = True,
+                      temporal_in_memory: bool = False) -> AsyncIterator[Stack]:
+    """The stack; ``quiet_logs`` routes logs to stderr at WARNING (stdout carries only the figures);
+    ``temporal_in_memory`` runs the dev server without its SQLite file (an experiment: ``make run`` persists)."""
     if quiet_logs:
         configure_logging(json=True, level="WARNING")
     external = os.environ.get("CASEWORK_TEST_DATABASE_URL")
@@ -89,19 +111,7 @@ async def bench_stack(publicity_seconds: int = 1, pool_max: int = 20, quiet_logs
         admin_uri = external or server.start()  # type: ignore[union-attr]
         try:
             dsn = await migrated_database(admin_uri, "casework_bench")
-            saved_stdout = os.dup(1)
-            os.dup2(2, 1)  # the dev server's banner goes to stderr: stdout carries only the JSON figures
-            try:
-                env = await WorkflowEnvironment.start_local(
-                    dev_server_existing_path=temporal_cli_path(),
-                    data_converter=pydantic_data_converter,
-                    dev_server_database_filename=str(tmp / "temporal.db"),
-                    dev_server_log_level="error",
-                    dev_server_extra_args=dev_server_search_attribute_args(),
-                )
-            finally:
-                os.dup2(saved_stdout, 1)
-                os.close(saved_stdout)
+            env = await start_dev_server(None if temporal_in_memory else tmp / "temporal.db")
             try:
                 pool = await create_pool(dsn, min_size=2, max_size=pool_max)
                 try:
@@ -192,3 +202,83 @@ def machine() -> dict[str, Any]:
 def emit(figure: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps({**figure, **machine()}, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+class CpuMeter:
+    """CPU seconds of this process and of its child processes (the Temporal dev server, PostgreSQL) between
+    :meth:`mark` and :meth:`read`, to say which side of a benchmark was busy. ``exclude``: pids whose trees
+    are not counted (worker processes, measured on their own)."""
+
+    def __init__(self, exclude: Iterable[int] = ()) -> None:
+        self.exclude = set(exclude)
+        self._mark = self._now()
+
+    def _now(self) -> tuple[float, float]:
+        import psutil
+
+        own = psutil.Process()
+        t = own.cpu_times()
+        children = 0.0
+        for p in own.children(recursive=True):
+            try:
+                if p.pid in self.exclude or any(a.pid in self.exclude for a in p.parents()):
+                    continue
+                c = p.cpu_times()
+                children += c.user + c.system
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return t.user + t.system, children
+
+    def mark(self) -> None:
+        self._mark = self._now()
+
+    def read(self) -> dict[str, float]:
+        own, children = self._now()
+        return {"bench_process_cpu_s": round(own - self._mark[0], 1),
+                "servers_cpu_s": round(children - self._mark[1], 1)}
+
+
+def enable_bytecode_cache() -> str | None:
+    """Let this process (and the worker processes it starts) cache compiled bytecode in a temporary directory
+    when the environment forbids it (``PYTHONDONTWRITEBYTECODE``, as on this project's machines): Temporal's
+    sandbox re-imports the workflow modules for every new workflow instance, and without a bytecode cache it
+    also recompiles them from source each time — a cost no deployment pays. Returns the directory (None: the
+    environment already allowed caching; nothing changed). Called by the benchmark's entry points only."""
+    if not sys.dont_write_bytecode:
+        return None
+    import atexit
+    import shutil
+
+    directory = tempfile.mkdtemp(prefix="casework-bench-pycache-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    sys.pycache_prefix = directory
+    sys.dont_write_bytecode = False
+    return directory
+
+
+def subprocess_bytecode_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a child Python process with this process's bytecode-cache setting."""
+    if sys.dont_write_bytecode or not sys.pycache_prefix:
+        return env
+    kept = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return kept | {"PYTHONPYCACHEPREFIX": sys.pycache_prefix}
+
+
+@asynccontextmanager
+async def in_memory_variant(stack: Stack) -> AsyncIterator[Stack]:
+    """The stack's API, worker and database with a second Temporal dev server that keeps everything in memory
+    (no SQLite file): what the dev server's persistence costs, measured against the same engine."""
+    env = await start_dev_server(None)
+    try:
+        settings = stack.settings.model_copy(update={
+            "temporal_address": env.client.service_client.config.target_host,
+            "temporal_task_queue": f"bench-mem-{uuid.uuid4()}"})
+        parameters = ParameterFile(settings.parameters_file)
+        async with build_worker(env.client, stack.pool, settings.temporal_task_queue, parameters):
+            app = create_app(settings, temporal=env.client)
+            transport = httpx.ASGITransport(app=app)
+            async with app.router.lifespan_context(app), httpx.AsyncClient(
+                    transport=transport, base_url="http://casework.bench", timeout=120) as http:
+                yield Stack(settings, env.client, stack.pool, app, http, stack.admin_uri)
+    finally:
+        await env.shutdown()
