@@ -39,11 +39,10 @@ from typing import Any, TypeVar
 
 import asyncpg
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from bench.common import bench_stack, emit, enable_bytecode_cache, percentiles
+from bench.common import bench_converter, bench_stack, emit, enable_bytecode_cache, percentiles
 from bench.profile import Profile
 from infra.audit.chain import GENESIS, Algorithm, EntryKind, canonical_json, decision_content, seal
 from infra.audit.history import case_histories
@@ -95,7 +94,7 @@ async def _replay_with_one_worker(histories: list[tuple[str, WorkflowHistory]]) 
         for _, history in histories:
             yield history
 
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=bench_converter())
     ok = 0
     async with replayer.workflow_replay_iterator(each()) as results:
         async for result in results:
@@ -182,7 +181,7 @@ async def ten_year_case(admin_uri: str, runs: int, years: int) -> tuple[dict[str
     pool = await create_pool(dsn, min_size=1, max_size=10)
     try:
         env = await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=temporal_test_server_path(), data_converter=pydantic_data_converter,
+            test_server_existing_path=temporal_test_server_path(), data_converter=bench_converter(),
             runtime=sdk_runtime())
         try:
             async with build_worker(env.client, pool, f"bench-audit-{uuid.uuid4()}") as worker:
@@ -195,7 +194,8 @@ async def ten_year_case(admin_uri: str, runs: int, years: int) -> tuple[dict[str
                 t0 = time.perf_counter()
                 histories = await case_histories(env.client, case_id)
                 t1 = time.perf_counter()
-                results, rederived = await replay_runs([(h.run_id, h.history) for h in histories])
+                results, rederived = await replay_runs([(h.run_id, h.history) for h in histories],
+                                                       data_converter=bench_converter())
                 t2 = time.perf_counter()
                 comparison = await compare_with_ledger(pool, case_id, rederived)
                 t3 = time.perf_counter()

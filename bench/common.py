@@ -29,13 +29,14 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from domain.actors import Role
 from infra.auth import issue_token
 from infra.db.pool import create_pool
+from infra.codec import EncryptionCodec, data_converter, load_or_create_key_file
 from infra.embedded import EmbeddedPostgres, temporal_cli_path
 from infra.logging import configure_logging
 from infra.parameters import ParameterFile
@@ -78,16 +79,25 @@ class Stack:
         return self._tokens[who]
 
 
+#: Every benchmark client encrypts its payloads with this key file, as production does (infra/codec.py); the
+#: worker processes of the scale-out and memory figures are pointed at the same file.
+BENCH_KEYS_FILE = Path(tempfile.mkdtemp(prefix="casework-bench-keys-")) / "payload-keys.json"
+
+
+def bench_converter() -> DataConverter:
+    return data_converter(EncryptionCodec(load_or_create_key_file(BENCH_KEYS_FILE, create=True), "default"))
+
+
 async def start_dev_server(database: Path | None) -> WorkflowEnvironment:
     """The Temporal dev server with the project's search attributes, persisted to ``database`` (SQLite, as
-    ``make run`` runs it) or in memory (None). The caller shuts it down."""
+    ``make run`` runs it) or in memory (None); the client encrypts payloads. The caller shuts it down."""
     saved_stdout = os.dup(1)
     os.dup2(2, 1)  # the dev server's banner goes to stderr: stdout carries only the JSON figures
     try:
         return await WorkflowEnvironment.start_local(
             runtime=sdk_runtime(),  # the SDK core's log lines go through logging (stderr), never to stdout
             dev_server_existing_path=temporal_cli_path(),
-            data_converter=pydantic_data_converter,
+            data_converter=bench_converter(),
             dev_server_database_filename=str(database) if database is not None else None,
             dev_server_log_level="error",
             dev_server_extra_args=dev_server_search_attribute_args(),
@@ -125,6 +135,7 @@ async def bench_stack(publicity_seconds: int = 1, pool_max: int = 20, quiet_logs
                         temporal_task_queue=f"bench-{uuid.uuid4()}",
                         jwt_secret="bench-secret-" + uuid.uuid4().hex,
                         log_level="WARNING",
+                        payload_keys_file=BENCH_KEYS_FILE,
                     )
                     parameters = ParameterFile(settings.parameters_file)
                     async with build_worker(env.client, pool, settings.temporal_task_queue, parameters):

@@ -37,7 +37,7 @@ def worker_env(stack: Stack, task_queue: str, var_dir: Path) -> dict[str, str]:
         "CASEWORK_TEMPORAL_TASK_QUEUE": task_queue,
         "CASEWORK_PARAMETERS_FILE": str(settings.parameters_file),
         "CASEWORK_VAR_DIR": str(var_dir),
-        "CASEWORK_PAYLOAD_ENCRYPTION": "false",
+        "CASEWORK_PAYLOAD_KEYS_FILE": str(settings.effective_payload_keys_file),
         "CASEWORK_DB_POOL_MAX": str(settings.db_pool_max),
         "CASEWORK_LOG_JSON": "true",
         "CASEWORK_LOG_LEVEL": "WARNING",
