@@ -944,7 +944,8 @@ class Demo:
         if created.status_code not in (200, 201):
             raise _StepFailed.of("submit_application", created)
         outcome.case_id = case_id = created.json()["case_id"]
-        outcome.created = created.status_code == 201
+        # A resend of the same application is answered with the first answer (201), marked as replayed.
+        outcome.created = created.status_code == 201 and created.headers.get("idempotent-replayed") != "true"
         # What is on record already (a re-run): each step's event, counted, in plan order.
         done: Counter[str] = (
             Counter() if outcome.created else Counter(e["type"] for e in await self.trail(case_id))
