@@ -21,7 +21,6 @@ from uuid import UUID
 import asyncpg
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 
-from domain.actors import Actor
 from domain.ids import workflow_id_for
 from infra.audit.chain import EntryKind, canonical_json, digest
 from infra.audit.ledger import Ledger, NewEntry
@@ -161,6 +160,3 @@ def history_entry(case_id: UUID, runs: list[RunHistory]) -> NewEntry:
                     actor_role="system", case_id=case_id,
                     content={"workflow_id": workflow_id_for(case_id), "format": FORMAT, "runs": sealed_runs(runs)})
 
-
-def export_actor_label(actor: Actor) -> str:
-    return f"{actor.id} ({actor.role.value}, {actor.jurisdiction})"

@@ -24,7 +24,6 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.worker import (
-    ExecuteWorkflowInput,
     Interceptor,
     Replayer,
     StartActivityInput,
@@ -52,9 +51,6 @@ class _Outbound(WorkflowOutboundInterceptor):
 class _Inbound(WorkflowInboundInterceptor):
     def init(self, outbound: WorkflowOutboundInterceptor) -> None:
         super().init(_Outbound(outbound))
-
-    async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
-        return await super().execute_workflow(input)
 
 
 class _CaptureDecisions(Interceptor):
