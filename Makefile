@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test bench venv clean-var
+.PHONY: run test bench chaos fuzz venv clean-var
 
 venv: $(STAMP)
 
@@ -24,7 +24,21 @@ test: $(STAMP)
 
 # Benchmarks (issue 8): one JSON line per figure, then docs/benchmarks.md. BENCH_ARGS=--quick for a tiny run.
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Faults (issue 7 item 6): >= 200 cases through the API while workers are killed -9 (>= 400 times), Temporal is
+# restarted and PostgreSQL taken away; one JSON line of figures. CHAOS_ARGS="--cases 40 --min-kills 0" for a small run.
+chaos: $(STAMP)
+	$(BIN)/python -m tests.faults.chaos $(CHAOS_ARGS)
+
+# Hostile input (issue 7 item 4): Schemathesis over the OpenAPI spec, FUZZ_EXAMPLES per operation (40: >= 1,000
+# requests; `make test` runs 4), a fresh seed each run unless FUZZ_SEED is given (the seed is printed).
+FUZZ_EXAMPLES ?= 40
+fuzz: $(STAMP)
+	CASEWORK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	CASEWORK_FUZZ_SEED=$${FUZZ_SEED:-$$($(BIN)/python -c 'import random; print(random.randrange(2**32))')} \
+	$(BIN)/python -m pytest tests/api/test_schemathesis.py $(PYTEST_ARGS)
 
 clean-var:
 	rm -rf var

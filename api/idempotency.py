@@ -30,6 +30,11 @@ _KEEP_HEADERS = frozenset({"content-type", "location", "retry-after"})
 MAX_STORED_BODY = 1 << 20
 #: How long a resend waits for the first request to finish before answering 409.
 WAIT_SECONDS = 60.0
+#: A claim still unanswered after this long is taken over by a resend: its request died without storing an
+#: answer or releasing the key (PostgreSQL went away under it, the process was killed). A request that is in
+#: fact still running is harmless to repeat — case steps are deduplicated by Temporal (update and workflow
+#: ids), the other writes are keyed (payee per case, roll lines per case and month).
+LEASE_SECONDS = 30
 
 _CLAIM = """
 INSERT INTO idempotent_requests (actor_id, idempotency_key, method, path, request_sha256)
@@ -39,6 +44,12 @@ RETURNING 1
 """
 _READ = "SELECT method, path, request_sha256, status, headers, body FROM idempotent_requests " \
         "WHERE actor_id = $1 AND idempotency_key = $2"
+_TAKE_OVER = f"""
+UPDATE idempotent_requests SET created_at = now()
+WHERE actor_id = $1 AND idempotency_key = $2 AND request_sha256 = $3 AND status IS NULL
+  AND created_at < now() - interval '{LEASE_SECONDS} seconds'
+RETURNING 1
+"""
 _STORE = "UPDATE idempotent_requests SET status = $3, headers = $4, body = $5, completed_at = now() " \
          "WHERE actor_id = $1 AND idempotency_key = $2"
 _RELEASE = "DELETE FROM idempotent_requests WHERE actor_id = $1 AND idempotency_key = $2 AND status IS NULL"
@@ -78,7 +89,11 @@ class IdempotencyMiddleware:
         if claimed:
             await self._run_and_store(scope, body, more, receive, send, pool, actor_id, key)
             return
-        await self._replay(scope, send, pool, actor_id, key, request_sha256, body, more, receive)
+        try:
+            await self._replay(scope, send, pool, actor_id, key, request_sha256, body, more, receive)
+        except UNAVAILABLE:  # raised while waiting for, or reading, the first answer: nothing was sent yet
+            await _answer(send, 503, {"detail": "database unavailable, retry later", "code": "database_unavailable"},
+                          {"retry-after": str(RETRY_AFTER_SECONDS)})
 
     @staticmethod
     def _actor_id(scope: Scope) -> str | None:
@@ -116,7 +131,11 @@ class IdempotencyMiddleware:
             return
         kept = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers
                 if k.decode("latin-1").lower() in _KEEP_HEADERS}
-        await pool.execute(_STORE, actor_id, key, status, kept, answer)
+        try:
+            await pool.execute(_STORE, actor_id, key, status, kept, answer)
+        except UNAVAILABLE as err:  # the answer is out: store it once PostgreSQL is back
+            log.warning("idempotency.store_deferred", error=type(err).__name__)
+            _retry_later(pool, _STORE, actor_id, key, status, kept, answer)
 
     async def _replay(self, scope: Scope, send: Send, pool: asyncpg.Pool, actor_id: str, key: str,
                       request_sha256: str, body: bytes, more: bool, receive: Receive) -> None:
@@ -139,6 +158,9 @@ class IdempotencyMiddleware:
                 await send({"type": "http.response.start", "status": row["status"], "headers": headers})
                 await send({"type": "http.response.body", "body": bytes(row["body"])})
                 return
+            if await pool.fetchval(_TAKE_OVER, actor_id, key, request_sha256):
+                await self._run_and_store(scope, body, more, receive, send, pool, actor_id, key)
+                return
             if asyncio.get_running_loop().time() > deadline:
                 await _answer(send, 409, {"detail": "the first request with this Idempotency-Key is still running",
                                           "code": "request_in_progress"}, {"retry-after": "5"})
@@ -146,11 +168,37 @@ class IdempotencyMiddleware:
             await asyncio.sleep(0.05)
 
 
+#: Writes that failed because PostgreSQL was away, retried in the background until it is back.
+_PENDING: set[asyncio.Task[None]] = set()
+
+
 async def _release(pool: asyncpg.Pool, actor_id: str, key: str) -> None:
     try:
         await pool.execute(_RELEASE, actor_id, key)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
-        log.warning("idempotency.release_failed", error=type(err).__name__)
+    except UNAVAILABLE as err:
+        log.warning("idempotency.release_deferred", error=type(err).__name__)
+        _retry_later(pool, _RELEASE, actor_id, key)
+
+
+def _retry_later(pool: asyncpg.Pool, sql: str, *args: Any) -> None:
+    task = asyncio.get_running_loop().create_task(_execute_later(pool, sql, *args))
+    _PENDING.add(task)
+    task.add_done_callback(_PENDING.discard)
+
+
+async def _execute_later(pool: asyncpg.Pool, sql: str, *args: Any, attempts: int = 120) -> None:
+    """Run ``sql`` once PostgreSQL answers again (every second, for two minutes; a claim left after that lapses
+    after LEASE_SECONDS when its request is resent)."""
+    for _ in range(attempts):
+        await asyncio.sleep(1)
+        try:
+            await pool.execute(sql, *args)
+            return
+        except UNAVAILABLE:
+            continue
+        except Exception as err:  # noqa: BLE001 - the pool closing at shutdown: the lease covers it
+            log.warning("idempotency.deferred_write_abandoned", error=type(err).__name__)
+            return
 
 
 def _canonical(body: bytes) -> bytes:
