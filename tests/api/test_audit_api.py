@@ -249,7 +249,10 @@ async def test_audit_reads_are_for_auditors_and_supervisors_only(
     case_id = created.json()["case_id"]
     for who in (WINDOW, CASEWORKER, TOWNSHIP_APPROVER, COUNTY_REVIEWER, COUNTY_APPROVER):
         assert (await http.get(f"/v1/cases/{case_id}/{path}", headers=api.headers(who))).status_code == 403
-    assert (await http.get(f"/v1/cases/{case_id}/{path}", headers=api.headers(AUDITOR))).status_code == 200
+    async with asyncio.timeout(20):  # the case row is written by the workflow shortly after the answer
+        while (read := await http.get(f"/v1/cases/{case_id}/{path}", headers=api.headers(AUDITOR))).status_code == 404:
+            await asyncio.sleep(0.1)
+    assert read.status_code == 200, read.text
     missing = await http.get(f"/v1/cases/{uuid.uuid4()}/{path}", headers=api.headers(AUDITOR))
     assert missing.status_code == 404
 
