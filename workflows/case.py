@@ -175,14 +175,23 @@ class CaseWorkflow:
             "case.opened", extra={"case_id": str(self._state.case_id), "stage": self._state.stage.value}
         )
         while not self._state.is_closed:
-            wake = self._next_wake()
+            wake_at = self._next_wake_at()
+            wake = None if wake_at is None else max(wake_at - workflow.now(), timedelta(milliseconds=100))
             # A timeout is the timer firing (公示 window end or a deadline); either way, look at what is due.
-            with contextlib.suppress(TimeoutError):
+            fired = False
+            try:
                 await workflow.wait_condition(lambda: self._dirty or self._state.is_closed, timeout=wake)
+            except TimeoutError:
+                fired = True
             self._dirty = False
             if not self._state.is_closed:
                 async with self._lock:
-                    await self._fire_due()
+                    # When the timer fired, what is due is decided at the instant it was set for, not by
+                    # workflow.now(): a worker that takes a task over from a killed sticky worker can be handed
+                    # an earlier task's time (it then started a second timer where a replay closes the window:
+                    # TMPRL1100). The instant comes from the state alone, so live and replay agree.
+                    at = wake_at if fired and workflow.patched("case-timer-instant-v1") else None
+                    await self._fire_due(at)
             if self._cycle_done():
                 # One run per review cycle keeps every history bounded (issue 4). Updates in flight finish
                 # first; an update that arrives after this point is delivered to the new run.
@@ -350,8 +359,8 @@ class CaseWorkflow:
         ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
         return decide(requested, c.CompleteInfoCheck(report=report), ctx)
 
-    async def _system(self, command: Any) -> None:
-        ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
+    async def _system(self, command: Any, now: datetime | None = None) -> None:
+        ctx = DecisionContext(now=now or workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
         await self._commit(decide(self._state, command, ctx))
 
     async def _commit(self, events: list[CaseEvent]) -> None:
@@ -394,7 +403,9 @@ class CaseWorkflow:
         # histories must replay unchanged (tests/workflows/histories), so the new timers sit behind a patch.
         return self._state.stage in ACTIVE_STAGES and workflow.patched("case-dynamic-v1")
 
-    def _next_wake(self) -> timedelta | None:
+    def _next_wake_at(self) -> datetime | None:
+        """The earliest instant something falls due: the 公示 window's end, a review, the 渐退期's end, a
+        deadline (end of its day)."""
         instants: list[datetime] = []
         if self._state.stage is Stage.PUBLICITY:
             instants.append(publicity_closes_at(self._state))
@@ -403,28 +414,27 @@ class CaseWorkflow:
         for d in self._state.deadlines.values():
             if not d.escalated and deadline_open(self._state, d.step):
                 instants.append(end_of_day(d.due))
-        if not instants:
-            return None
-        return max(min(instants) - workflow.now(), timedelta(milliseconds=100))
+        return min(instants, default=None)
 
-    async def _fire_due(self) -> None:
-        now = workflow.now()
+    async def _fire_due(self, at: datetime | None = None) -> None:
+        """Decide what is due at ``at`` (the instant a timer was set for), or now after a message."""
+        now = workflow.now() if at is None else at
         state = self._state
         if state.stage is Stage.PUBLICITY and now >= publicity_closes_at(state):
-            await self._system(c.ClosePublicity())
+            await self._system(c.ClosePublicity(), at)
         if self._in_payment_timers():
             review_at, exit_at = _review_opens_at(state), _gradual_exit_ends_at(state)
             if exit_at is not None and now >= exit_at:
-                await self._system(c.EndGradualExit())
+                await self._system(c.EndGradualExit(), at)
             elif review_at is not None and now >= review_at and state.next_review_due is not None:
                 workflow.logger.info("case.review_due", extra={"case_id": str(state.case_id)})
-                await self._system(c.OpenPeriodicReview(due=state.next_review_due))
+                await self._system(c.OpenPeriodicReview(due=state.next_review_due), at)
                 await self._review_check()
         for d in list(self._state.deadlines.values()):
             if not d.escalated and deadline_open(self._state, d.step) and now >= end_of_day(d.due):
                 workflow.logger.warning("case.escalated", extra={"case_id": str(self._state.case_id),
                                                                  "step": d.step})
-                await self._system(c.RaiseEscalation(step=d.step))
+                await self._system(c.RaiseEscalation(step=d.step), at)
 
 
 #: Commands whose decision may reach back over months already on a payment roll.

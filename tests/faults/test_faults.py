@@ -18,6 +18,7 @@ process), each scenario with its own cases.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import shutil
 import sys
@@ -90,10 +91,6 @@ def scenario(name: str, faults: Faults, seed: int) -> Scenario:
 
 
 @pytest.mark.timeout(420)
-@pytest.mark.xfail(strict=False, reason=(
-    "open engine defect (issue 7 note): when a kill lands while a case's 公示 timer fires, the history can stop "
-    "replaying (TMPRL1100, reproduced by test_a_timer_that_fires_while_its_worker_is_dead_still_replays); "
-    "every other check of this test holds in the runs where it does not"))
 async def test_worker_kill_9_loses_nothing_and_does_nothing_twice(stack: Stack) -> None:
     """(a) A worker that is polling is SIGKILLed every 1–2.5 s (4 times), and comes back after 0.2–1 s:
     workflow tasks and activities it held are retried elsewhere; every case completes, nothing is recorded
@@ -134,16 +131,13 @@ async def test_postgres_away_answers_503_with_retry_after_and_the_projection_cat
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.xfail(strict=True, reason=(
-    "engine defect: CaseWorkflow._fire_due decides with workflow.now() when the 公示 timer fires; the worker "
-    "that takes the task over from a killed sticky worker is handed the previous task's time, starts a "
-    "second timer instead of closing the window, and the history no longer replays (TMPRL1100): the case "
-    "stops at its next replay"))
 async def test_a_timer_that_fires_while_its_worker_is_dead_still_replays(stack: Stack) -> None:
     """The cause of the cases lost in the large run, reproduced: with one worker running, a case enters 公示
     (2 s window) and the worker is SIGKILLed and restarted at once, so the window's timer fires while its
     workflow task waits on the dead worker's sticky queue (10 s schedule-to-start). The new worker carries the
-    case on to the county — but the history it wrote must still replay with the deployed code."""
+    case on to the county — but the history it wrote must still replay with the deployed code. (That worker
+    is handed the previous task's time; the case decides at the instant its timer was set for — patch
+    ``case-timer-instant-v1`` in workflows/case.py.)"""
     spare = stack.workers[1:]
     for worker in spare:  # one worker only (with two it did not happen here)
         worker.paused_until = float("inf")
@@ -178,3 +172,7 @@ async def test_a_timer_that_fires_while_its_worker_is_dead_still_replays(stack: 
     await stack.workers_polling()
     replay = await replay_histories(stack, [case_id])
     assert replay["nondeterministic"] == [], replay
+    # And what the replay asks to record is what the ledger holds: the decisions taken when the timer fired
+    # carry the instant the timer was set for, not the worker's (stale) clock.
+    audit = await asyncio.to_thread(stack.casework_cli, "audit", "replay", case_id, "--by", "faults-test")
+    assert audit.returncode == 0, audit.stdout + audit.stderr

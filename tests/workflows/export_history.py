@@ -386,6 +386,26 @@ async def escalation_noncooperation(x: Export) -> list[Exported]:
     return [Exported("case_v4_escalation_noncooperation", case.handle.id)]
 
 
+async def timers_decide_at_their_instant(x: Export) -> list[Exported]:
+    """Every timer of a case decided at the instant it was set for (patch ``case-timer-instant-v1``): the 公示
+    window closes on its own, the county's decision limit passes and escalates (never decides), the county
+    approves, and a year on the periodic review opens on its due day (S1 Arts. 18-19, 31; SPEC §0.1)."""
+    case = await x.new_case()
+    await to_publicity(case)
+    await x.env.sleep(timedelta(days=8))
+    await case.wait_stage(Stage.SUBMITTED_TO_COUNTY)
+    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await x.env.sleep(timedelta(days=30))
+    await escalated(case, "county_decision")
+    await case.do(COUNTY_APPROVER, c.Approve(reason="符合条件"))
+    await case.do(CASEWORKER, c.PostPublication(location="村务公开栏"))
+    due = (await case.snap()).state.next_review_due
+    assert due is not None
+    await x.skip_to(due)
+    await review_ready(case)
+    return [Exported("case_v5_timers_decide_at_their_instant", case.handle.id)]
+
+
 # --- the in-payment life (SPEC §8; S1 Arts. 30-34; S4 Arts. 10, 45, 68; S6 §一(三)) -----------------------
 
 
@@ -587,6 +607,7 @@ NEW = {
     "case_v4_job_refusals_stopped": Scenario(job_refusals_stopped),
     "case_v4_death_reported_late": Scenario(death_reported_late),
     "case_v4_reviews": Scenario(reviews),
+    "case_v5_timers_decide_at_their_instant": Scenario(timers_decide_at_their_instant),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
 }

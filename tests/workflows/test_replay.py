@@ -92,6 +92,13 @@ _branch("a deadline passes: the timer raises an escalation, never a decision",
         ("case_v4_escalation_noncooperation", "case_v4_check_ineligible_rejected_escalated"),
         "timer_fired", "escalated:start_investigation", "escalated:overall", "escalated:prelim_opinion",
         "escalated:rejection_notice")
+_branch("timers decide at the instant they were set for (patch case-timer-instant-v1): 公示 closes, a county "
+        "limit escalates, a periodic review opens", "case_v5_timers_decide_at_their_instant",
+        "patch:case-timer-instant-v1", "timer_fired", "event:publicity_window_elapsed", "escalated:county_decision",
+        "event:periodic_review_due", "end:running")
+_branch("timers as deployed before case-timer-instant-v1 (the patch's old path)",
+        ("case_v4_escalation_noncooperation", "case_v2_in_payment"), "timer_fired",
+        "not:patch:case-timer-instant-v1")
 _branch("termination for non-cooperation", "case_v4_escalation_noncooperation",
         "event:non_cooperation_recorded", "event:review_terminated_for_non_cooperation", "end:completed")
 # --- the in-payment life (SPEC §8) ---
