@@ -8,8 +8,9 @@ The stack (:class:`Stack`), every piece in a process of its own, all with the sa
   later;
 - Temporal: :class:`infra.embedded.EmbeddedTemporal`, the real ``temporal server start-dev`` persisted to a
   SQLite file on free ports; a *restart* is SIGTERM, then a new server on the same file and ports;
-- ``casework worker`` × N: SIGKILLed at random moments (seeded) and started again after a short random pause;
-  one that exits by itself is restarted too (as systemd would) and counted;
+- ``casework worker`` × N (forked from tests/faults/zygote.py, or from the console script with
+  ``fork_workers=False``): a worker Temporal sees polling is SIGKILLed at random moments (seeded) and started
+  again after a short random pause; one that exits by itself is restarted too (as systemd would) and counted;
 - ``casework api`` on a free port.
 
 The front office (:class:`FrontOffice`) drives each case through the whole dibao procedure (SPEC §3.3) with a
@@ -19,7 +20,8 @@ same key, after ``Retry-After`` (capped) or a short pause. Every answer is recor
 came while PostgreSQL was away, whether a 503 carried ``Retry-After``).
 
 After the batch: a payment roll per township and month (``POST /v1/payment-rolls``), ``casework audit
-verify``, and :func:`check` — per case, every decision exactly once and nothing else, one ledger entry per
+verify``, every request whose key is still claimed sent again (:func:`resend_left_claimed`), and
+:func:`check` — per case, every decision exactly once and nothing else, one ledger entry per
 recorded event, one notice served where one is due, one payment line per case and month, the read model equal
 to the live workflow, every history replayable by the deployed code — summed into the figures ``make chaos``
 prints.
@@ -695,6 +697,8 @@ class Outcome:
     first_payment_month: str | None = None
     error: str | None = None
     seconds: float = 0.0
+    #: Why the case was given up while the faults went on (it was then driven again).
+    given_up: str | None = None
 
 
 class Procedure:
@@ -827,8 +831,12 @@ class Scenario:
     townships: int = 4
     reject_every: int = 5
     seed: int = 1
-    #: Seconds a request may take, retries included, before its case counts as lost.
+    #: Seconds a request may take, retries included, before its case is given up while the faults go on.
     request_budget: float = 900
+    #: Once the faults have stopped, each case given up is driven again from the start with the same keys (the
+    #: steps it did answer from the idempotency store) with this budget per request: a case that still does
+    #: not complete then is lost.
+    recovery_budget: float = 180
 
 
 async def _injector(stack: Stack, faults: Faults, rng: random.Random, progress: Callable[[], float],
@@ -933,9 +941,16 @@ async def run_scenario(stack: Stack, scenario: Scenario, *, log: Callable[[str],
             await injector
             reporter.cancel()
         batch_seconds = time.monotonic() - started
-        # The faults are over: every worker back, then the month's rolls and the audit.
+        # The faults are over: every worker back; the cases given up meanwhile driven again; then the month's
+        # rolls and the audit.
         await stack.workers_polling()
         await stack.wait_ready(timeout=120)
+        given_up = [i for i, o in enumerate(outcomes) if o.error is not None]
+        office.budget = procedure.publicity_timeout = scenario.recovery_budget
+        retried = await asyncio.gather(*(procedure.run(outcomes[i].plan) for i in given_up))
+        for i, again in zip(given_up, retried, strict=True):
+            again.given_up = outcomes[i].error
+            outcomes[i] = again
         rolls = await draw_up_rolls(office, outcomes)
         claimed = await resend_left_claimed(stack, office)
         resent = claimed.pop("resent_claimed_keys")
@@ -955,6 +970,8 @@ async def run_scenario(stack: Stack, scenario: Scenario, *, log: Callable[[str],
         "pg_outage_seconds": [o["down_s"] for o in stack.events.pg_outages[pg0:]],
         "rolls": rolls,
         "audit_verify_exit": verify.returncode,
+        "given_up_during_faults": len(given_up),
+        "completed_after_faults_stopped": sum(1 for i in given_up if outcomes[i].error is None),
         "batch_seconds": round(batch_seconds, 1),
         "seconds": round(time.monotonic() - started, 1),
     }
@@ -1184,12 +1201,3 @@ def new_base(prefix: str = "casework-faults-") -> Path:
 
 def dumps(figures: dict[str, Any]) -> str:
     return json.dumps(figures, ensure_ascii=False, default=str)
-
-
-async def with_stack(base: Path, workers: int, body: Callable[[Stack], Awaitable[T]]) -> T:
-    stack = Stack(base, workers=workers)
-    try:
-        await stack.start()
-        return await body(stack)
-    finally:
-        await stack.close()
