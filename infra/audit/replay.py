@@ -23,6 +23,7 @@ from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 from temporalio.worker import (
     Interceptor,
     Replayer,
@@ -98,16 +99,18 @@ class ReplayReport(BaseModel):
 
 async def replay_runs(histories: Sequence[tuple[str, WorkflowHistory]], *,
                       data_converter: DataConverter = pydantic_data_converter,
-                      workflows: Sequence[type] | None = None) -> tuple[list[RunReplay], list[dict[str, Any]]]:
+                      workflows: Sequence[type] | None = None,
+                      runtime: Runtime | None = None) -> tuple[list[RunReplay], list[dict[str, Any]]]:
     """Replay each history; the per-run results and every event the replays re-derived, in order.
 
     ``data_converter`` must hold the payload codec with the keys the histories were encrypted with (payloads
-    recorded unencrypted pass through it)."""
+    recorded unencrypted pass through it); ``runtime`` e.g. one whose core does not log failing replays."""
     if workflows is None:
         from workflows import WORKFLOWS
 
         workflows = WORKFLOWS
-    replayer = Replayer(workflows=workflows, data_converter=data_converter, interceptors=[_CaptureDecisions()])
+    replayer = Replayer(workflows=workflows, data_converter=data_converter, interceptors=[_CaptureDecisions()],
+                        runtime=runtime)
     runs: list[RunReplay] = []
     events: list[dict[str, Any]] = []
     for run_id, history in histories:

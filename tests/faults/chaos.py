@@ -11,7 +11,8 @@ PostgreSQL taken away at fractions of the batch. Kills go on until the batch is 
 stdout.
 
 Exit status 0 only when every case completed, nothing was duplicated, every ledger entry matches its event,
-the read model agrees with the workflows, every history still replays with the deployed code, ``casework
+the read model agrees with the workflows, every history still replays with the deployed code and re-derives
+exactly the decisions the ledger holds, ``casework
 audit verify`` passed, no idempotency key stayed stuck, no 5xx other than 503 was seen and at least
 ``--min-kills`` kills happened.
 """
@@ -65,6 +66,7 @@ def ok(figures: dict[str, Any], min_kills: int) -> bool:
             and figures["unexpected_event_sequences"] == 0 and figures["missing_payment_lines"] == 0
             and figures["audit_verify_exit"] == 0 and figures["http_5xx_other_than_503"] == 0
             and figures["idempotency_keys_stuck"] == 0 and figures["histories_nondeterministic"] == 0
+            and figures["replayed_decisions_differing_from_ledger"] == 0
             and figures["kills"] >= min_kills)
 
 

@@ -1147,6 +1147,7 @@ async def check(stack: Stack, office: FrontOffice, outcomes: list[Outcome]) -> d
         "histories_replayed": replay["replayed"],
         "histories_nondeterministic": len(replay["nondeterministic"]),
         "workflows_stuck_on_nondeterminism": len(replay["stuck"]),
+        "replayed_decisions_differing_from_ledger": len(replay["ledger_mismatch"]),
         "details": {"by_route": {f"{r} {s}": n for (r, s), n in sorted(answers.by_route.items())},
                     "lost": lost[:10], "unexpected_events": unexpected_events[:5],
                     "ledger_mismatch": ledger_mismatch[:5], "read_model_mismatch": read_model_mismatch[:5],
@@ -1154,44 +1155,57 @@ async def check(stack: Stack, office: FrontOffice, outcomes: list[Outcome]) -> d
                     "unexpected_answers": answers.unexpected[:10],
                     "long_in_progress": answers.long_in_progress[:10],
                     "nondeterministic": replay["nondeterministic"][:5],
-                    "stuck_workflows": replay["stuck"][:5]},
+                    "stuck_workflows": replay["stuck"][:5],
+                    "replay_vs_ledger": replay["ledger_mismatch"][:5]},
     }
 
 
 async def replay_histories(stack: Stack, case_ids: list[str]) -> dict[str, Any]:
-    """Replay every case's history with the deployed workflow code (as a worker does after a restart, and as
-    ``casework audit replay`` does): a history the code cannot reproduce is a case that any later worker
-    restart will stop. Also names the workflows whose last workflow task already failed on it."""
+    """Replay every run of every case with the deployed workflow code, as ``casework audit replay`` does (and
+    as a worker does after a restart): a history the code cannot reproduce is a case that any later worker
+    restart will stop; a decision the replay computes differently from its ledger entry (an event recorded
+    with a worker's stale clock, say) is one an auditor cannot prove. Also names the workflows whose last
+    workflow task already failed on nondeterminism."""
     from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
     from temporalio.runtime import Runtime, TelemetryConfig
-    from temporalio.worker import Replayer
 
-    from domain.ids import workflow_id_for
+    from infra.audit.history import case_histories
+    from infra.audit.replay import compare_with_ledger, replay_runs
     from infra.codec import data_converter
     from tests.env import test_codec
-    from workflows import WORKFLOWS
 
     converter = data_converter(test_codec())
     client = await Client.connect(stack.temporal.address, data_converter=converter)
     # The SDK's core would print every failing replay to stdout (where chaos prints its figures).
     quiet = Runtime(telemetry=TelemetryConfig(logging=None))
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=converter, runtime=quiet)
     nondeterministic: list[dict[str, str]] = []
     stuck: list[dict[str, str]] = []
-    for case_id in case_ids:
-        history = await client.get_workflow_handle(workflow_id_for(uuid.UUID(case_id))).fetch_history()
-        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-        if result.replay_failure is not None:
-            nondeterministic.append({"case_id": case_id, "failure": str(result.replay_failure)[:300]})
-        failed = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-                  and e.workflow_task_failed_event_attributes.cause
-                  == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR]
-        completed_after = failed and any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
-                                         and e.event_id > failed[-1].event_id for e in history.events)
-        if failed and not completed_after:
-            stuck.append({"case_id": case_id,
-                          "failure": failed[-1].workflow_task_failed_event_attributes.failure.message[:300]})
-    return {"replayed": len(case_ids), "nondeterministic": nondeterministic, "stuck": stuck}
+    ledger: list[dict[str, Any]] = []
+    pool = await asyncpg.create_pool(stack.dsn, min_size=1, max_size=2)
+    try:
+        for case_id in case_ids:
+            runs = await case_histories(client, uuid.UUID(case_id))
+            results, events = await replay_runs([(r.run_id, r.history) for r in runs], data_converter=converter,
+                                                runtime=quiet)
+            nondeterministic += [{"case_id": case_id, "run_id": r.run_id, "failure": (r.divergence or "")[:300]}
+                                 for r in results if not r.deterministic]
+            comparison = await compare_with_ledger(pool, uuid.UUID(case_id), events, complete=True)
+            if comparison.mismatches:
+                ledger.append({"case_id": case_id,
+                               "mismatches": [m.model_dump() for m in comparison.mismatches[:5]]})
+            history = runs[-1].history
+            failed = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+                      and e.workflow_task_failed_event_attributes.cause
+                      == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR]
+            completed_after = failed and any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+                                             and e.event_id > failed[-1].event_id for e in history.events)
+            if failed and not completed_after:
+                stuck.append({"case_id": case_id,
+                              "failure": failed[-1].workflow_task_failed_event_attributes.failure.message[:300]})
+    finally:
+        await pool.close()
+    return {"replayed": len(case_ids), "nondeterministic": nondeterministic, "stuck": stuck,
+            "ledger_mismatch": ledger}
 
 
 def new_base(prefix: str = "casework-faults-") -> Path:

@@ -83,6 +83,8 @@ def assert_nothing_lost_or_doubled(figures: dict[str, Any]) -> None:
     assert figures["idempotency_keys_stuck"] == 0, context
     # Every history still replays with the deployed code (a worker restart would otherwise stop the case).
     assert figures["histories_nondeterministic"] == 0, context
+    # ... and what the replay re-derives is what the ledger holds (an auditor can prove every decision).
+    assert figures["replayed_decisions_differing_from_ledger"] == 0, context
 
 
 def scenario(name: str, faults: Faults, seed: int) -> Scenario:
@@ -172,6 +174,7 @@ async def test_a_timer_that_fires_while_its_worker_is_dead_still_replays(stack: 
     await stack.workers_polling()
     replay = await replay_histories(stack, [case_id])
     assert replay["nondeterministic"] == [], replay
+    assert replay["ledger_mismatch"] == [], replay
     # And what the replay asks to record is what the ledger holds: the decisions taken when the timer fired
     # carry the instant the timer was set for, not the worker's (stale) clock.
     audit = await asyncio.to_thread(stack.casework_cli, "audit", "replay", case_id, "--by", "faults-test")
