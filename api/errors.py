@@ -15,10 +15,10 @@ from fastapi.responses import JSONResponse
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.unavailable import RETRY_AFTER_SECONDS
 from domain.actors import Actor
 from domain.errors import DomainError, InvalidInput, InvalidTransition, NotPermitted
 from infra.audit.access import log_refusal
-from api.unavailable import RETRY_AFTER_SECONDS
 from infra.auth import AuthError
 
 log = structlog.get_logger(__name__)
