@@ -5,8 +5,9 @@ passed through (the experiment behind the fix proposed in docs/benchmarks.md).
 
 A worker builds a workflow instance for every new workflow and for every workflow that is not in its cache
 (then it replays the history into it). Temporal's Python sandbox builds each instance by re-importing the
-workflow's modules — here ``workflows/__init__.py`` and so ``workflows/case.py``, ``review_sweep.py`` and
-``standard_change.py``, with every pydantic model they define — in a fresh module namespace. This times it
+workflow's module — ``workflows/__init__.py`` (which imports nothing eagerly) and ``workflows/case.py``; their
+pydantic models live in ``workflows/models.py``, passed through, so they are built once per process, not once
+per instance — in a fresh module namespace. This times it
 without a server: one ``Replayer`` replays N copies of the smallest golden history (a case just submitted:
 ``case_v1_submitted``, 10 events), so nearly all of each replay is building the instance. Wall and CPU
 milliseconds per instance, with the production configuration (``default``) and with

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
@@ -22,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.parameters import ParameterActivities, ResolveParametersInput
     from activities.verification import InfoCheckInput, VerificationActivities
     from domain import commands as c
-    from domain.actors import Actor
     from domain.case import (
         CHINA_TZ,
         NEEDS_PARAMS,
@@ -41,74 +36,19 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import CaseEvent
     from domain.months import first_day
     from domain.parameters import PublicityUnit, ResolvedParameters
-    from domain.state import ACTIVE_STAGES, CaseState, PaidMonth, PendingStep, Stage
+    from domain.state import ACTIVE_STAGES, CaseState, PaidMonth, Stage
     from infra.search_attributes import SA_OVERDUE, SA_PROGRAM, SA_STAGE, SA_TOWNSHIP
     from workflows._policies import STORE_RETRY, STORE_TIMEOUT
-
-
-class CaseWorkflowInput(BaseModel):
-    """How a case starts: its random id, who submitted it, when, and the application.
-
-    ``submitted_at`` is the API's clock at the moment the window received the application: the legal time
-    of submission. It is part of the input, so it is recorded in history and replays identically.
-    """
-
-    case_id: UUID
-    actor: Actor
-    submitted_at: AwareDatetime
-    application: c.SubmitApplication
-    #: The state carried over a continue-as-new (one run per review cycle); None for a new case.
-    carried: CaseState | None = None
-    #: Keep the stage and overdue search attributes current. Off only where the server has no custom search
-    #: attributes (Temporal's time-skipping test server implements no operator service to register them).
-    index_in_visibility: bool = True
-
-
-class CommandInput(BaseModel):
-    """One human step: who acts, and the typed command."""
-
-    actor: Actor
-    command: c.HumanCommand
-
-
-class StandardChangeInput(BaseModel):
-    """物价联动 for one case: the county approver who applied the change, and the version and its date."""
-
-    actor: Actor
-    version: str
-    effective_from: date
-
-
-class StandardChangeResult(BaseModel):
-    applied: bool
-    reason: str | None = None  # why nothing was applied: already_applied | not_active
-    old_amount: Decimal | None = None
-    new_amount: Decimal | None = None
-    events: list[str] = []
-
-
-class PeriodicReviewInput(BaseModel):
-    due: date
-
-
-class PeriodicReviewResult(BaseModel):
-    opened: bool
-    reason: str | None = None  # why not: already_open | not_due | not_in_payment
-
-
-class CaseSnapshot(BaseModel):
-    """The case as queries and updates answer it: the state and who must act next, by when."""
-
-    state: CaseState
-    pending: PendingStep | None = None
-
-
-class CommandResult(BaseModel):
-    """What an accepted command recorded."""
-
-    snapshot: CaseSnapshot
-    events: list[str]
-    first_seq: int
+    from workflows.models import (
+        CaseSnapshot,
+        CaseWorkflowInput,
+        CommandInput,
+        CommandResult,
+        PeriodicReviewInput,
+        PeriodicReviewResult,
+        StandardChangeInput,
+        StandardChangeResult,
+    )
 
 
 def search_attributes_for(state: CaseState) -> TypedSearchAttributes:

@@ -9,10 +9,8 @@ case's idempotent ``open_periodic_review`` Update; then it reports overdue revie
 from __future__ import annotations
 
 from datetime import UTC, date, timedelta
-from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 
@@ -27,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.case import CHINA_TZ
     from workflows._policies import STORE_RETRY, STORE_TIMEOUT
+    from workflows.models import SweepInput, SweepReport
 
 #: Set by the server on every workflow a Schedule starts (a backfilled run gets the time it stands in for).
 SCHEDULED_START_TIME = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
@@ -39,40 +38,6 @@ OPEN_BATCH_HEARTBEAT = timedelta(seconds=30)
 #: A batch never raises for one case; an attempt fails only when the worker or the database does.
 OPEN_BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=1),
                                maximum_attempts=5)
-
-
-class SweepInput(BaseModel):
-    """One sweep. ``as_of`` None: the day the Schedule started the run for (China date), else today."""
-
-    as_of: date | None = None
-    batch_size: Annotated[int, Field(ge=1, le=1000)] = 100
-    max_batches: Annotated[int, Field(ge=1)] = 50
-
-
-class SweepReport(BaseModel):
-    """What a sweep found and did: case counts and township codes only, nothing personal."""
-
-    as_of: date
-    #: Due-but-unopened reviews found in the read model (over all batches).
-    due_found: int = 0
-    opened: int = 0
-    #: Opened meanwhile by the case's own timer (or another sweep): nothing was changed.
-    already_open: int = 0
-    not_due: int = 0
-    #: The case had left payment (stopped or suspended) since the read model was written.
-    not_in_payment: int = 0
-    failed: int = 0
-    #: Open reviews with an escalated deadline still open, per township code.
-    overdue_reviews_by_township: dict[str, int] = {}
-    #: Reviews due on or before ``as_of`` still unopened after the sweep (failed or left over), per township.
-    due_unopened_by_township: dict[str, int] = {}
-    batches: int = 0
-    #: ``max_batches`` ran out with due cases left (the next sweep, or a manual one, goes on with them).
-    truncated: bool = False
-    #: Audit housekeeping (issue 6): closed cases whose history hashes went into the ledger, and the ledger
-    #: position the day's signed checkpoint covers.
-    histories_sealed: int = 0
-    checkpoint_position: int | None = None
 
 
 @workflow.defn(name="ReviewSweepWorkflow")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import UUID
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.common import RetryPolicy, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -16,11 +15,11 @@ with workflow.unsafe.imports_passed_through():
         ApplyStandardChangeBatchInput,
         ListActiveCasesInput,
         StandardChangeActivities,
-        StandardChangeCounts,
     )
     from domain.actors import Actor
     from domain.standard_change import StandardChangeAlreadyStarted
     from workflows._policies import STORE_RETRY, STORE_TIMEOUT
+    from workflows.models import StandardChangeProgress, StandardChangeWorkflowInput
 
 WORKFLOW_ID_PREFIX = "standard-change-"
 
@@ -58,39 +57,6 @@ async def start_standard_change(client: Client, task_queue: str, version: str, e
     except WorkflowAlreadyStartedError:
         raise StandardChangeAlreadyStarted(version, workflow_id) from None
     return workflow_id
-
-
-class StandardChangeWorkflowInput(BaseModel):
-    """What to apply, by whom, how; and, across continue-as-new, how far it got.
-
-    ``actor`` is the county approver who applied the change; cases outside the actor's jurisdiction are not
-    touched. ``cursor``, ``totals`` and ``batches`` are carried from one run to the next.
-    """
-
-    version: str
-    effective_from: date
-    actor: Actor
-    batch_size: int = Field(default=50, ge=1, le=1000)
-    concurrency: int = Field(default=16, ge=1, le=100)
-    batches_per_run: int = Field(default=20, ge=1)
-    #: A worker that dies mid-batch is noticed this fast; the retry resumes from the last heartbeat details,
-    #: which reach the server at most 0.8 × this late.
-    heartbeat_timeout_seconds: int = Field(default=10, ge=1, le=300)
-    cursor: UUID | None = None
-    totals: StandardChangeCounts = StandardChangeCounts()
-    batches: int = 0
-
-
-class StandardChangeProgress(BaseModel):
-    """Where the recalculation stands: the last case id reached, the counts so far, and whether it is done."""
-
-    version: str
-    effective_from: date
-    cursor: UUID | None
-    batches: int
-    totals: StandardChangeCounts
-    done: bool
-    cases: int = 0
 
 
 @workflow.defn(name="StandardChangeWorkflow")

@@ -1,0 +1,162 @@
+"""The workflows' inputs, outputs and messages: pydantic models, in a module of their own so that the workflow
+sandbox passes it through (each workflow module imports it under ``workflow.unsafe.imports_passed_through()``).
+
+The sandbox builds every new workflow instance by re-executing the workflow modules; a model defined there
+would have its pydantic schema rebuilt for every instance (tens of ms of CPU and about half a MB per cached
+case: docs/benchmarks.md, "New workflow instances"). Defined here, each model is built once per process. They
+are plain data, like the domain models the workflows already pass through.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from activities.standard_change import StandardChangeCounts
+from domain import commands as c
+from domain.actors import Actor
+from domain.state import CaseState, PendingStep
+
+# --- CaseWorkflow ---------------------------------------------------------------------------------------
+
+
+class CaseWorkflowInput(BaseModel):
+    """How a case starts: its random id, who submitted it, when, and the application.
+
+    ``submitted_at`` is the API's clock at the moment the window received the application: the legal time
+    of submission. It is part of the input, so it is recorded in history and replays identically.
+    """
+
+    case_id: UUID
+    actor: Actor
+    submitted_at: AwareDatetime
+    application: c.SubmitApplication
+    #: The state carried over a continue-as-new (one run per review cycle); None for a new case.
+    carried: CaseState | None = None
+    #: Keep the stage and overdue search attributes current. Off only where the server has no custom search
+    #: attributes (Temporal's time-skipping test server implements no operator service to register them).
+    index_in_visibility: bool = True
+
+
+class CommandInput(BaseModel):
+    """One human step: who acts, and the typed command."""
+
+    actor: Actor
+    command: c.HumanCommand
+
+
+class StandardChangeInput(BaseModel):
+    """物价联动 for one case: the county approver who applied the change, and the version and its date."""
+
+    actor: Actor
+    version: str
+    effective_from: date
+
+
+class StandardChangeResult(BaseModel):
+    applied: bool
+    reason: str | None = None  # why nothing was applied: already_applied | not_active
+    old_amount: Decimal | None = None
+    new_amount: Decimal | None = None
+    events: list[str] = []
+
+
+class PeriodicReviewInput(BaseModel):
+    due: date
+
+
+class PeriodicReviewResult(BaseModel):
+    opened: bool
+    reason: str | None = None  # why not: already_open | not_due | not_in_payment
+
+
+class CaseSnapshot(BaseModel):
+    """The case as queries and updates answer it: the state and who must act next, by when."""
+
+    state: CaseState
+    pending: PendingStep | None = None
+
+
+class CommandResult(BaseModel):
+    """What an accepted command recorded."""
+
+    snapshot: CaseSnapshot
+    events: list[str]
+    first_seq: int
+
+
+# --- ReviewSweepWorkflow -------------------------------------------------------------------------------
+
+
+class SweepInput(BaseModel):
+    """One sweep. ``as_of`` None: the day the Schedule started the run for (China date), else today."""
+
+    as_of: date | None = None
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 100
+    max_batches: Annotated[int, Field(ge=1)] = 50
+
+
+class SweepReport(BaseModel):
+    """What a sweep found and did: case counts and township codes only, nothing personal."""
+
+    as_of: date
+    #: Due-but-unopened reviews found in the read model (over all batches).
+    due_found: int = 0
+    opened: int = 0
+    #: Opened meanwhile by the case's own timer (or another sweep): nothing was changed.
+    already_open: int = 0
+    not_due: int = 0
+    #: The case had left payment (stopped or suspended) since the read model was written.
+    not_in_payment: int = 0
+    failed: int = 0
+    #: Open reviews with an escalated deadline still open, per township code.
+    overdue_reviews_by_township: dict[str, int] = {}
+    #: Reviews due on or before ``as_of`` still unopened after the sweep (failed or left over), per township.
+    due_unopened_by_township: dict[str, int] = {}
+    batches: int = 0
+    #: ``max_batches`` ran out with due cases left (the next sweep, or a manual one, goes on with them).
+    truncated: bool = False
+    #: Audit housekeeping (issue 6): closed cases whose history hashes went into the ledger, and the ledger
+    #: position the day's signed checkpoint covers.
+    histories_sealed: int = 0
+    checkpoint_position: int | None = None
+
+
+# --- StandardChangeWorkflow ----------------------------------------------------------------------------
+
+
+class StandardChangeWorkflowInput(BaseModel):
+    """What to apply, by whom, how; and, across continue-as-new, how far it got.
+
+    ``actor`` is the county approver who applied the change; cases outside the actor's jurisdiction are not
+    touched. ``cursor``, ``totals`` and ``batches`` are carried from one run to the next.
+    """
+
+    version: str
+    effective_from: date
+    actor: Actor
+    batch_size: int = Field(default=50, ge=1, le=1000)
+    concurrency: int = Field(default=16, ge=1, le=100)
+    batches_per_run: int = Field(default=20, ge=1)
+    #: A worker that dies mid-batch is noticed this fast; the retry resumes from the last heartbeat details,
+    #: which reach the server at most 0.8 × this late.
+    heartbeat_timeout_seconds: int = Field(default=10, ge=1, le=300)
+    cursor: UUID | None = None
+    totals: StandardChangeCounts = StandardChangeCounts()
+    batches: int = 0
+
+
+class StandardChangeProgress(BaseModel):
+    """Where the recalculation stands: the last case id reached, the counts so far, and whether it is done."""
+
+    version: str
+    effective_from: date
+    cursor: UUID | None
+    batches: int
+    totals: StandardChangeCounts
+    done: bool
+    cases: int = 0
