@@ -149,7 +149,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _temporal(_: Request, exc: RPCError) -> JSONResponse:
         # CANCELLED: the call's own deadline passed in the client ("Timeout expired"), e.g. a query queued
         # behind a workflow task that keeps failing.
-        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+        # UNKNOWN "transport error": the connection broke mid-call (the server stopped or restarted).
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or (
+                exc.status == RPCStatusCode.UNKNOWN and "transport error" in exc.message):
             log.warning("temporal.unavailable", status=exc.status.name)
             return _retry_later("workflow service unavailable, retry later", "workflow_service_unavailable")
         if exc.status == RPCStatusCode.FAILED_PRECONDITION and _TASK_FAILED in exc.message.lower():

@@ -55,6 +55,7 @@ import httpx
 from temporalio.client import Client
 
 from domain.actors import Role
+from domain.state import Stage
 from domain.identity import check_character
 from infra.auth import issue_token
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal
@@ -788,12 +789,14 @@ class Procedure:
         return outcome
 
     async def wait_stage(self, case_id: str, who: tuple[Role, str, str], stage: str) -> None:
-        """Poll ``GET /v1/cases/{id}`` until the 公示 window has closed and the case went to the county."""
+        """Poll ``GET /v1/cases/{id}`` until the case has reached ``stage`` (or gone beyond it): after 公示,
+        until the window has closed and the case went to the county."""
         deadline = time.monotonic() + self.publicity_timeout
         while True:
             response = await self.office.send("GET", f"/v1/cases/{case_id}", who, route="GET /v1/cases/{id}",
                                               key=None, ok=frozenset({200}))
-            if response.json()["stage"] == stage:
+            # A stage further on counts too: a case driven again after it was given up may be past it already.
+            if _STAGE_ORDER.index(response.json()["stage"]) >= _STAGE_ORDER.index(stage):
                 return
             if time.monotonic() > deadline:
                 raise GaveUp(f"case {case_id} not {stage} within {self.publicity_timeout:.0f}s")
@@ -801,6 +804,10 @@ class Procedure:
 
 
 # --- a scenario: the batch under faults ---------------------------------------------------------------------
+
+
+#: The stages in their legal order (domain.state.Stage is declared in it).
+_STAGE_ORDER = [s.value for s in Stage]
 
 
 @dataclass
