@@ -85,9 +85,9 @@ def golden_histories() -> list[tuple[str, WorkflowHistory]]:
 
 
 async def _replay_with_one_worker(histories: list[tuple[str, WorkflowHistory]]) -> int:
-    """The experiment behind the fix: the same histories through one replay worker
-    (``Replayer.workflow_replay_iterator``) instead of one per history (``replay_workflow``, as
-    ``replay_runs`` does); no decision capture. Returns how many replayed deterministically."""
+    """The same histories through one replay worker (``Replayer.workflow_replay_iterator``, as ``replay_runs``
+    does) without the decision capture: the floor under ``replay_runs``. Returns how many replayed
+    deterministically."""
     from workflows import WORKFLOWS
 
     async def each() -> AsyncIterator[WorkflowHistory]:

@@ -28,7 +28,7 @@ RATE = 50
 #: (bucket, substrings of a frame): a sample goes to the first bucket one of whose substrings is in any of its
 #: frames.
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
-    ("sandbox: new workflow instance (re-executes workflows/*.py, rebuilds their pydantic models)",
+    ("sandbox: new workflow instance (re-executes workflows/case.py)",
      ("_Instance._create_instance", "SandboxedWorkflowRunner.prepare_workflow")),
     ("workflow code in the sandbox (activations)", ("_WorkflowWorker._handle_activation",)),
     ("activities (record_case, ledger, parameters, ...)", ("temporalio/worker/_activity.py",)),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -37,7 +37,7 @@ from infra.audit.chain import event_digest
 from infra.audit.ledger import case_entries
 
 #: Events the replay re-derived, per workflow run id (the interceptor runs inside the workflow sandbox but
-#: this module is imported outside it, so the dict is the process's). Replays run one at a time.
+#: this module is imported outside it, so the dict is the process's), popped by the call that replayed the run.
 _CAPTURED: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
 
@@ -111,13 +111,19 @@ async def replay_runs(histories: Sequence[tuple[str, WorkflowHistory]], *,
         workflows = WORKFLOWS
     replayer = Replayer(workflows=workflows, data_converter=data_converter, interceptors=[_CaptureDecisions()],
                         runtime=runtime)
+
+    async def each() -> AsyncIterator[WorkflowHistory]:
+        for _, history in histories:
+            _CAPTURED.pop(history.run_id, None)  # what a replay of this run captures belongs to this call
+            yield history
+
     runs: list[RunReplay] = []
     events: list[dict[str, Any]] = []
-    for run_id, history in histories:
-        _CAPTURED.clear()  # replays run one after another: what is captured now belongs to this history
-        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-        captured = [ev for evs in _CAPTURED.values() for ev in evs]
-        _CAPTURED.clear()
+    # One replay worker for all the histories (a worker per history would set up the sandbox every time).
+    async with replayer.workflow_replay_iterator(each()) as results:
+        replayed = [result async for result in results]
+    for (run_id, history), result in zip(histories, replayed, strict=True):
+        captured = _CAPTURED.pop(history.run_id, [])
         failure = result.replay_failure
         runs.append(RunReplay(run_id=run_id, events=len(history.events), deterministic=failure is None,
                               divergence=_first_line(failure) if failure is not None else None,
