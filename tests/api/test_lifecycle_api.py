@@ -30,8 +30,9 @@ from tests.builders import BICHENG, JINSHAN, application, application_body, ctx,
 from tests.workflows.lifecycle import TEAM, income_per_capita
 
 COUNTY = "532302"
-#: A full resident ID number (GB 11643-1999) anywhere in a text.
-RESIDENT_ID = re.compile(r"\d{17}[\dX]")
+#: A full resident ID number (GB 11643-1999) as a token of its own in a text (not 18 digits inside a ledger
+#: entry's hexadecimal hash).
+RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dX](?![0-9A-Za-z])")
 
 # (role, jurisdiction, sub) of the people who act on a 金山镇 case. The township approver is not an
 # investigator (maker ≠ checker); the investigators are tests.workflows.lifecycle.TEAM.
