@@ -13,7 +13,7 @@ standard 375 → 420, urban 640 → 600 yuan per person per month).
   recorded by ``PgCaseStore.record`` as the worker records a case, then copied under fresh ids in SQL) — the
   preview reads the read model and computes with the pure domain; no workflow is involved. ``Previewer``
   over ``PgActiveCases.all``, as ``casework standard-change preview`` and the API compute it, R times, median.
-- **Apply** to N cases (default 500; see below) in a second fresh database: each case's row, and an open
+- **Apply** to N cases (default 10,000) in a second fresh database: each case's row, and an open
   ``CaseWorkflow`` started from its state (``carried``, as after a continue-as-new:
   ``tests/standard_change_cases.start_in_payment``) on the stack's dev server, served by the production
   worker (``build_worker``, in this process) with the new book. Seeding is reported, not a figure; it goes in
@@ -27,13 +27,11 @@ standard 375 → 420, urban 640 → 600 yuan per person per month).
 
 ``recalc_apply_vs_bare_ratio`` = apply seconds per case ÷ bare seconds per case (1.0: no overhead).
 
-Why N is not 10,000 by default: every open case costs the worker a new sandboxed workflow instance and the dev
-server (SQLite) a start, two workflow tasks and an activity before the recalculation even starts — about a
-quarter of a second of CPU per case here, with its bare counterpart — so 10,000 seeded cases take longer
-than the whole ``make bench`` budget. ``--apply-cases 10000`` runs it (in ``make bench``:
-``BENCH_ARGS="--only recalc --recalc-apply-cases 10000"``). Past the worker's cache (1,000 workflows by
-default) an Update first rebuilds the case's instance and replays its history; bench/sandbox.py measures
-that cost.
+Seeding 10,000 open cases costs every case a new sandboxed workflow instance and the dev server (SQLite) a
+start, two workflow tasks and an activity before the recalculation even starts — about 17 min here, and half
+that again for the bare counterparts — so the apply dominates ``make bench``'s time; ``--recalc-apply-cases``
+makes it smaller. Past the worker's cache (1,000 workflows by default) an Update first rebuilds the case's
+instance and replays its history; bench/sandbox.py measures that cost.
 """
 
 from __future__ import annotations
