@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.unavailable import RETRY_AFTER_SECONDS
+from api.unavailable import retry_later
 from domain.actors import Actor
 from domain.errors import DomainError, InvalidInput, InvalidTransition, NotPermitted
 from infra.audit.access import log_refusal
@@ -26,11 +26,6 @@ log = structlog.get_logger(__name__)
 #: How Temporal words a refusal while a workflow's last task failed ("Unable to query workflow due to Workflow
 #: Task in failed state.", "Unable to perform workflow execution update due to Workflow Task in failed state.").
 _TASK_FAILED = "workflow task in failed state"
-
-
-def _retry_later(detail: str, code: str) -> JSONResponse:
-    return JSONResponse(status_code=503, content={"detail": detail, "code": code},
-                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 class CaseNotFound(Exception):
@@ -153,13 +148,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or (
                 exc.status == RPCStatusCode.UNKNOWN and "transport error" in exc.message):
             log.warning("temporal.unavailable", status=exc.status.name)
-            return _retry_later("workflow service unavailable, retry later", "workflow_service_unavailable")
+            return retry_later("workflow service unavailable, retry later", "workflow_service_unavailable")
         if exc.status == RPCStatusCode.FAILED_PRECONDITION and _TASK_FAILED in exc.message.lower():
             # The case's last workflow task failed and the server has scheduled another (a task that raced a
             # new message, or a worker that could not complete it): the server refuses queries and Updates
             # until a worker completes one. Nothing was changed; the same request, sent again, will be.
             log.warning("temporal.workflow_task_failed", status=exc.status.name)
-            return _retry_later("the case is not ready, retry later", "case_not_ready")
+            return retry_later("the case is not ready, retry later", "case_not_ready")
         raise exc
 
     @app.exception_handler(RPCTimeoutOrCancelledError)
@@ -167,4 +162,4 @@ def install_error_handlers(app: FastAPI) -> None:
         # An Update not completed within the call's deadline: it may still complete; sent again with its
         # Idempotency-Key it is answered once, by the same Update id.
         log.warning("temporal.call_timed_out", error=type(exc).__name__)
-        return _retry_later("the workflow service did not answer in time, retry later", "workflow_timeout")
+        return retry_later("the workflow service did not answer in time, retry later", "workflow_timeout")

@@ -28,10 +28,14 @@ UNAVAILABLE = (
 )
 
 
-def database_unavailable() -> JSONResponse:
-    return JSONResponse(status_code=503, content={"detail": "database unavailable, retry later",
-                                                  "code": "database_unavailable"},
+def retry_later(detail: str, code: str) -> JSONResponse:
+    """503 with ``Retry-After``: nothing was changed, the same request may be sent again."""
+    return JSONResponse(status_code=503, content={"detail": detail, "code": code},
                         headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def database_unavailable() -> JSONResponse:
+    return retry_later("database unavailable, retry later", "database_unavailable")
 
 
 def install_unavailability_handlers(app: FastAPI) -> None:
