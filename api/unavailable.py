@@ -25,6 +25,10 @@ UNAVAILABLE = (
     asyncpg.exceptions.OperatorInterventionError,  # admin/crash shutdown, cannot connect now (starting up)
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.InterfaceError,  # "connection is closed" / pool closing
+    # "cannot switch to state 15; another operation (2) is in progress": the server ended the connection while
+    # a query was in flight and the pool's reset on release tripped over the half-finished protocol state
+    # (MagicStack/asyncpg#784, #1069). The pool terminates that connection; the next acquire opens a new one.
+    asyncpg.exceptions.InternalClientError,
 )
 
 

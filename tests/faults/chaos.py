@@ -65,6 +65,7 @@ def ok(figures: dict[str, Any], min_kills: int) -> bool:
             and figures["ledger_mismatches"] == 0 and figures["read_model_mismatches"] == 0
             and figures["unexpected_event_sequences"] == 0 and figures["missing_payment_lines"] == 0
             and figures["audit_verify_exit"] == 0 and figures["http_5xx_other_than_503"] == 0
+            and figures["api_exceptions_logged"] == 0
             and figures["idempotency_keys_stuck"] == 0 and figures["histories_nondeterministic"] == 0
             and figures["replayed_decisions_differing_from_ledger"] == 0
             and figures["kills"] >= min_kills)

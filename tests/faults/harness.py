@@ -55,8 +55,8 @@ import httpx
 from temporalio.client import Client
 
 from domain.actors import Role
-from domain.state import Stage
 from domain.identity import check_character
+from domain.state import Stage
 from infra.auth import issue_token
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal
 from infra.processes import set_parent_death_signal
@@ -904,6 +904,8 @@ async def run_scenario(stack: Stack, scenario: Scenario, *, log: Callable[[str],
     kills0, restarts0 = stack.events.kills, stack.events.worker_restarts
     tr0, pg0 = len(stack.events.temporal_restarts), len(stack.events.pg_outages)
     ue0 = len(stack.events.unplanned_exits)
+    api_log = stack.base / "log" / "api.log"
+    api_log0 = api_log.stat().st_size if api_log.exists() else 0
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=httpx.Timeout(120, connect=5),
                                  limits=httpx.Limits(max_connections=scenario.concurrency * 2 + 8)) as http:
         office = FrontOffice(stack, http, random.Random(scenario.seed + 1), budget=scenario.request_budget)
@@ -963,6 +965,9 @@ async def run_scenario(stack: Stack, scenario: Scenario, *, log: Callable[[str],
         resent = claimed.pop("resent_claimed_keys")
         figures = await check(stack, office, outcomes) | claimed
         figures["details"]["resent_claimed_keys"] = resent
+    logged = api_exceptions(api_log, start=api_log0)
+    figures["api_exceptions_logged"] = len(logged)
+    figures["details"]["api_exceptions"] = logged[:10]
     verify = await asyncio.to_thread(stack.casework_cli, "audit", "verify", "--json")
     figures |= {
         "scenario": scenario.name,
@@ -1167,6 +1172,39 @@ async def check(stack: Stack, office: FrontOffice, outcomes: list[Outcome]) -> d
     }
 
 
+def api_exceptions(log: Path, start: int = 0) -> list[dict[str, Any]]:
+    """The exceptions the API logged from byte ``start`` on (type, message, our frames and innermost ones).
+    One is a 500, or a failure after the answer went out (an answer not stored for its key); a CI run keeps
+    no files, so its cause must travel in the figures."""
+    ours = tuple(f"{REPO}/{package}/" for package in ("api", "infra", "domain", "activities", "workflows"))
+
+    def where(frame: dict[str, Any]) -> str:
+        path = str(frame.get("filename", "")).removeprefix(f"{REPO}/")
+        return f"{path}:{frame.get('lineno')} {frame.get('name')}"
+
+    found: list[dict[str, Any]] = []
+    if not log.exists():
+        return found
+    with log.open("rb") as f:
+        f.seek(start)
+        text = f.read().decode(errors="replace")
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        for exc in record.get("exception") or []:
+            if isinstance(exc, dict):
+                frames = exc.get("frames", [])
+                mine = [f for f in frames if str(f.get("filename", "")).startswith(ours)]
+                found.append({"at": record.get("timestamp"), "type": exc.get("exc_type"),
+                              "message": str(exc.get("exc_value"))[:300],
+                              "frames": [where(f) for f in [*mine[-3:], *frames[-3:]]]})
+    return found
+
+
 async def replay_histories(stack: Stack, case_ids: list[str]) -> dict[str, Any]:
     """Replay every run of every case with the deployed workflow code, as ``casework audit replay`` does (and
     as a worker does after a restart): a history the code cannot reproduce is a case that any later worker
@@ -1192,9 +1230,10 @@ async def replay_histories(stack: Stack, case_ids: list[str]) -> dict[str, Any]:
     try:
         for case_id in case_ids:
             runs = await case_histories(client, uuid.UUID(case_id))
-            results, events = await replay_runs([(r.run_id, r.history) for r in runs], data_converter=converter,
-                                                runtime=quiet)
-            nondeterministic += [{"case_id": case_id, "run_id": r.run_id, "failure": (r.divergence or "")[:300]}
+            results, events = await replay_runs([(r.run_id, r.history) for r in runs],
+                                                data_converter=converter, runtime=quiet)
+            nondeterministic += [{"case_id": case_id, "run_id": r.run_id,
+                                  "failure": (r.divergence or "")[:300]}
                                  for r in results if not r.deterministic]
             comparison = await compare_with_ledger(pool, uuid.UUID(case_id), events, complete=True)
             if comparison.mismatches:
@@ -1207,8 +1246,8 @@ async def replay_histories(stack: Stack, case_ids: list[str]) -> dict[str, Any]:
             completed_after = failed and any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
                                              and e.event_id > failed[-1].event_id for e in history.events)
             if failed and not completed_after:
-                stuck.append({"case_id": case_id,
-                              "failure": failed[-1].workflow_task_failed_event_attributes.failure.message[:300]})
+                failure = failed[-1].workflow_task_failed_event_attributes.failure
+                stuck.append({"case_id": case_id, "failure": failure.message[:300]})
     finally:
         await pool.close()
     return {"replayed": len(case_ids), "nondeterministic": nondeterministic, "stuck": stuck,

@@ -78,6 +78,8 @@ def assert_nothing_lost_or_doubled(figures: dict[str, Any]) -> None:
     assert figures["payment_lines"] == figures["approved"], context
     assert figures["read_model_mismatches"] == 0, context
     assert figures["http_unexpected_answers"] == 0, context
+    # Nothing in the API failed unhandled, not even after its answer went out (that answer goes unstored).
+    assert figures["api_exceptions_logged"] == 0, context
     # A key claimed and then neither completed nor released (PostgreSQL went away between the two) must not
     # answer 409 request_in_progress for ever to a resend (api/idempotency.py).
     assert figures["idempotency_keys_stuck"] == 0, context
@@ -124,7 +126,7 @@ async def test_postgres_away_answers_503_with_retry_after_and_the_projection_cat
     completed and the read model agrees with the workflows."""
     faults = Faults(pg_outages_at=(0.4,), pg_down=(3.0, 5.0))
     figures = await run_scenario(stack, scenario("postgres", faults, seed=13))
-    context = dumps(figures)  # with the details: every 5xx but 503 by route (the API log has the traceback)
+    context = dumps(figures)  # with the details: every 5xx but 503 by route, and the API's logged exceptions
     assert figures["pg_outages"] == 1, context
     during = figures["http_during_pg_outage"]
     assert during.get("503", 0) >= 1, f"the outage was not seen by any request: {context}"
