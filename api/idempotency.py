@@ -20,7 +20,7 @@ import asyncpg
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.unavailable import RETRY_AFTER_SECONDS, UNAVAILABLE
+from api.unavailable import UNAVAILABLE, database_unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -83,8 +83,7 @@ class IdempotencyMiddleware:
         try:
             claimed = await pool.fetchval(_CLAIM, actor_id, key, scope["method"], scope["path"], request_sha256)
         except UNAVAILABLE:
-            await _answer(send, 503, {"detail": "database unavailable, retry later", "code": "database_unavailable"},
-                          {"retry-after": str(RETRY_AFTER_SECONDS)})
+            await database_unavailable()(scope, receive, send)
             return
         if claimed:
             await self._run_and_store(scope, body, more, receive, send, pool, actor_id, key)
@@ -92,8 +91,7 @@ class IdempotencyMiddleware:
         try:
             await self._replay(scope, send, pool, actor_id, key, request_sha256, body, more, receive)
         except UNAVAILABLE:  # raised while waiting for, or reading, the first answer: nothing was sent yet
-            await _answer(send, 503, {"detail": "database unavailable, retry later", "code": "database_unavailable"},
-                          {"retry-after": str(RETRY_AFTER_SECONDS)})
+            await database_unavailable()(scope, receive, send)
 
     @staticmethod
     def _actor_id(scope: Scope) -> str | None:
