@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Sequence
 
 import asyncpg
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities import build_activities
 from infra.audit.ledger import Ledger
@@ -31,10 +32,12 @@ log = structlog.get_logger(__name__)
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str,
-                 parameters: ParameterFile | None = None, settings: Settings | None = None) -> Worker:
+                 parameters: ParameterFile | None = None, settings: Settings | None = None,
+                 interceptors: Sequence[Interceptor] = ()) -> Worker:
     """A worker for every workflow and activity, wired to the given pool (which it does not own).
 
-    ``settings`` pick the ledger's hash algorithm and where checkpoints are signed (None: SHA-256, none).
+    ``settings`` pick the ledger's hash algorithm and where checkpoints are signed (None: SHA-256, none);
+    ``interceptors`` wrap its tasks (tests use one to hold an activity at a chosen moment).
     """
     ledger = Ledger(settings.ledger_hash_algorithm if settings else "sha256")
     return Worker(
@@ -50,6 +53,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str,
             ledger=ledger,
             settings=settings,
         ),
+        interceptors=interceptors,
     )
 
 

@@ -212,6 +212,11 @@ class CaseWorkflow:
 
     @execute.validator
     def _validate(self, inp: CommandInput) -> None:
+        # Another decision is being taken (a timer's, another command's: its record may already be in PostgreSQL
+        # and on the trail): the state is about to change, so the command is decided by the handler once it has
+        # the lock, on the state that decision leaves — not refused here against the state before it.
+        if self._lock.locked():
+            return
         # Validators cannot run activities, so this uses the parameters last loaded; the handler decides
         # again, authoritatively, with the parameters in force today.
         # A working-day 公示 end comes from the calendar activity in the handler; any date will do to validate.
