@@ -19,11 +19,15 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import structlog
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.ids import workflow_id_for
 from infra.audit.chain import EntryKind, canonical_json, digest
 from infra.audit.ledger import Ledger, NewEntry
+
+log = structlog.get_logger(__name__)
 
 FORMAT = "temporal-history-json/canonical"
 MANIFEST = "manifest.json"
@@ -144,10 +148,22 @@ LIMIT $1
 
 async def seal_closed_histories(client: Client, pool: asyncpg.Pool, ledger: Ledger, *, limit: int = 500) -> int:
     """Write the history hashes of closed cases whose workflows have completed into the ledger (once per case).
-    Returns how many cases were sealed; a case whose workflow is still finishing is left for the next time."""
+    Returns how many cases were sealed; a case whose workflow is still finishing is left for the next time.
+
+    A case Temporal holds no run of (its history deleted by retention before a sweep could seal it — the
+    sweep did not run for longer than the namespace's retention — or recorded by another cluster) cannot be
+    sealed: it is logged and passed over, so that it does not stop the sealing of the others and the day's
+    checkpoint. Its events and decisions remain in the ledger; only the history's hash is missing.
+    """
     sealed = 0
     for row in await pool.fetch(_UNSEALED_CLOSED, limit):
-        runs = await case_histories(client, row["case_id"])
+        try:
+            runs = await case_histories(client, row["case_id"])
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.warning("audit.history_unavailable", case_id=str(row["case_id"]))
+            continue
         if not runs or runs[-1].status != "completed":
             continue
         await ledger.append_now(pool, [history_entry(row["case_id"], runs)])
