@@ -156,7 +156,7 @@ class Casework:
             self.killed_by_us = True
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)  # type: ignore[arg-type]
-            await self._exited(10)
+            await self._exited(30)  # a loaded machine can hold a dying process (in disk I/O) for seconds
 
     async def stop(self) -> None:
         if self.alive:
@@ -172,7 +172,8 @@ class Casework:
         deadline = time.monotonic() + timeout
         while self.alive:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name} (pid {self.pid}) did not exit")
+                state = process_state(self.pid)
+                raise TimeoutError(f"{self.name} (pid {self.pid}) did not exit (process state {state})")
             await asyncio.sleep(0.02)
 
     def tail(self, chars: int = 3000) -> str:
@@ -257,6 +258,23 @@ class ForkedWorker(Casework):
         if self._pid is None:
             return None
         return self.zygote.exits.get(self._pid)
+
+    @property
+    def alive(self) -> bool:
+        """Running: not reported ended by the zygote, and not dead by the kernel's account either (a zombie
+        the zygote has yet to reap, or reaped with its report still on the way: CI once waited 10 s for one)."""
+        return super().alive and process_state(self._pid) not in (None, "Z", "X")
+
+
+def process_state(pid: int | None) -> str | None:
+    """The state letter in ``/proc/<pid>/stat`` (R, S, D, Z, ...), None when there is no such process."""
+    if pid is None:
+        return None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[0]  # the command name may hold spaces and parentheses
 
 
 @dataclass
