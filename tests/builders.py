@@ -36,19 +36,31 @@ def actor(role: Role = Role.FRONT_OFFICE, jurisdiction: str = JINSHAN, sub: str 
 
 
 _rng = random.Random()
+#: Every number handed out in this test process, and the fixed ones of :func:`application`: 365,000 numbers
+#: a birth year drawn at random repeat within a session (the birthday paradox: one member in two cases made a
+#: create answer 409 member_in_case in CI), so a draw that was handed out before is drawn again.
+_issued: set[str] = set()
 
 
 def unique_resident_id(birth_year: int = 1980) -> str:
-    """A valid, random resident ID number: cases in a shared test database must not share members."""
-    day = date(birth_year, 1, 1) + timedelta(days=_rng.randrange(365))
-    return resident_id(birth=day.strftime("%Y%m%d"), seq=f"{_rng.randrange(1000):03d}")
+    """A valid resident ID number not handed out before in this process: cases in a shared test database must
+    not share members."""
+    while True:
+        day = date(birth_year, 1, 1) + timedelta(days=_rng.randrange(365))
+        rid = resident_id(birth=day.strftime("%Y%m%d"), seq=f"{_rng.randrange(1000):03d}")
+        if rid not in _issued:
+            _issued.add(rid)
+            return rid
+
+
+_FIXED_IDS = (resident_id(birth="19800101", seq="123"), resident_id(birth="20100315", seq="002"))
+_issued.update(_FIXED_IDS)
 
 
 def application(village_code: str = JINSHAN_VILLAGE, members: list[Member] | None = None,
                 declaration: Declaration | None = None, unique: bool = False) -> SubmitApplication:
     """A rural two-person household. ``unique`` draws fresh ID numbers (needed wherever cases are stored)."""
-    ids = (unique_resident_id(1980), unique_resident_id(2010)) if unique else (
-        resident_id(birth="19800101", seq="123"), resident_id(birth="20100315", seq="002"))
+    ids = (unique_resident_id(1980), unique_resident_id(2010)) if unique else _FIXED_IDS
     return SubmitApplication(
         program=Program.DIBAO,
         village_code=village_code,
