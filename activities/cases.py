@@ -6,7 +6,7 @@ import structlog
 from temporalio import activity
 
 from activities.models import PaidMonthsInput, RecordCaseInput, RecordCaseResult
-from domain.state import PaidMonth
+from domain.kernel.state import PaidMonth
 from infra.db.cases import CaseStore
 
 log = structlog.get_logger(__name__)

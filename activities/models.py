@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from domain.events import CaseEvent
-from domain.state import CaseState
+from domain.programmes import CaseState
 
 
 class RecordCaseInput(BaseModel):

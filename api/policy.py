@@ -9,7 +9,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from domain.actors import HUMAN_ROLES, Role
-from domain.case import SUBMIT_ROLES
+from domain.programmes.dibao.procedure import SUBMIT_ROLES
 
 
 class Permission(StrEnum):

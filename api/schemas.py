@@ -29,7 +29,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain import commands as c
-from domain.case import is_overdue
+from domain.programmes import is_overdue
 from domain.divisions import validate_village_code
 from domain.errors import InvalidInput
 from domain.household import (
@@ -42,7 +42,9 @@ from domain.household import (
     PropertyItem,
 )
 from domain.identity import parse_resident_id
-from domain.state import CaseState, PendingStep, Stage
+from domain.programmes import CaseState
+from domain.kernel.state import PendingStep
+from domain.programmes.dibao.stages import Stage
 
 # --- limits every request shares --------------------------------------------------------------------------
 

@@ -56,10 +56,10 @@ from bench import bare
 from bench.common import CpuMeter, Stack, bench_stack, emit, enable_bytecode_cache, start_dev_server
 from bench.profile import Profile
 from domain.actors import Actor, Role
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from domain.household import AreaType
 from domain.standard_change import Previewer, StandardChangePreview
-from domain.state import CaseState
+from domain.programmes import CaseState
 from infra.db.active_cases import PgActiveCases
 from infra.db.cases import PgCaseStore
 from infra.db.pool import create_pool

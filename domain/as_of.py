@@ -8,12 +8,12 @@ the state it was taken on, and running the very computation the handler ran on t
 =================================== =======================================================================
 event                               recomputed with (the handler's own functions)
 =================================== =======================================================================
-``prelim_opinion_issued``           :func:`domain.case.assessment_for` (S1 Art. 19; S1 Arts. 12-14)
-``application_approved``            :func:`domain.case.assessment_for`; the amount granted is the 补差
+``prelim_opinion_issued``           :func:`domain.programmes.dibao.rules.assessment_for` (S1 Art. 19; S1 Arts. 12-14)
+``application_approved``            :func:`domain.programmes.dibao.rules.assessment_for`; the amount granted is the 补差
                                     ``max(0, S − I) × N`` (S1 Arts. 20-21, 23; S4 Art. 12)
-``application_rejected``            :func:`domain.case.assessment_for` (S1 Art. 21)
-``review_completed``                :func:`domain.dynamic.household_assessment` and
-                                    :func:`domain.dynamic.payable_amount` (S1 Arts. 31-33; S1 Art. 34)
+``application_rejected``            :func:`domain.programmes.dibao.rules.assessment_for` (S1 Art. 21)
+``review_completed``                :func:`domain.programmes.dibao.rules.household_assessment` and
+                                    :func:`domain.programmes.dibao.rules.payable_amount` (S1 Arts. 31-33; S1 Art. 34)
 ``gradual_exit_granted``            the same (S1 Art. 33; S6 §一(三))
 ``benefit_stopped`` (by a review)   the same (S1 Art. 32)
 ``benefit_recalculated``            the same, under the new version (物价联动, S4 Art. 10; S1 Art. 23)
@@ -42,11 +42,13 @@ from pydantic import BaseModel, ConfigDict
 
 from domain import events as e
 from domain.benefit import Assessment, Criterion
-from domain.case import CHINA_TZ, assessment_for, project
-from domain.dynamic import household_assessment, payable_amount
+from domain.kernel.clock import CHINA_TZ
+from domain.programmes.dibao.rules import assessment_for
+from domain.programmes import project
+from domain.programmes.dibao.rules import household_assessment, payable_amount
 from domain.errors import InvalidInput
 from domain.parameters import ResolvedParameters
-from domain.state import CaseState
+from domain.programmes import CaseState
 
 #: Machine notes an :class:`AsOfReport` may carry.
 ELIGIBILITY_NOT_REPRODUCED = "eligibility_not_reproduced"
@@ -274,7 +276,7 @@ def reevaluate(events: Sequence[e.CaseEvent], seq: int, at_decision: ResolvedPar
     """Re-evaluate the computed decision at ``seq`` with the parameters in force on its decision date and with
     today's, next to what it recorded.
 
-    The state the decision was taken on is the fold (:func:`domain.case.project`) of the events recorded
+    The state the decision was taken on is the fold (:func:`domain.programmes.project`) of the events recorded
     before it; for a review decision (S1 Art. 31), of the events before the batch it belongs to (the
     increase, decrease, 渐退期 or stop recorded with it, none of which changes what is assessed). The
     recomputation is the handler's own (see the module's table). ``reproduced`` says whether the decision can

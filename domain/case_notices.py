@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from domain import events as e
 from domain.actors import Actor, Role
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from domain.commands import Material
 from domain.divisions import LUFENG_TOWNSHIPS
 from domain.errors import InvalidTransition
@@ -29,7 +29,8 @@ from domain.notices import (
     RejectionNotice,
     StopNotice,
 )
-from domain.state import CaseState, Stage
+from domain.programmes import CaseState
+from domain.programmes.dibao.stages import Stage
 
 NOTICE_KINDS = ("deficiency", "acceptance", "publicity", "rejection", "approval", "publication",
                 "benefit_change", "stop")

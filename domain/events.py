@@ -18,7 +18,7 @@ from domain.actors import Actor
 from domain.benefit import Assessment
 from domain.commands import AlertType, Attendee, ExtensionGround, Material, MemberLeaving, StopReason
 from domain.household import AreaType, Declaration, Member, Program
-from domain.state import ReviewClass
+from domain.procedure.records import ReviewClass
 from domain.verification import InfoCheckReport
 
 

@@ -83,7 +83,7 @@ def parse_resident_id(raw: str) -> ResidentId:
 
     Checks the shape, that positions 7-14 are a real calendar date, and the check character.
     Whether the birth date lies in the future depends on today's date and is checked by the caller
-    that knows the clock (see :func:`domain.case.decide`).
+    that knows the clock (see :func:`domain.programmes.decide`).
 
     Args:
         raw: the number as entered; a lower-case ``x`` is accepted and normalised.

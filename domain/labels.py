@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.state import Stage
+from domain.programmes.dibao.stages import Stage
 
 STAGE_LABELS: dict[str, str] = {
     Stage.SUBMITTED: "已提交申请",

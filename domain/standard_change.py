@@ -2,7 +2,7 @@
 is applied.
 
 The preview recomputes every active case under the new version exactly as the mass recalculation will
-(:func:`domain.dynamic._standard_change`): the household is assessed with the members who still count and the
+(:func:`domain.programmes.dibao.in_payment._standard_change`): the household is assessed with the members who still count and the
 declaration as corrected by the last information check, the 补差 amount less any shares cut for job refusals
 is the recalculated amount, and
 
@@ -25,7 +25,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.dynamic import household_assessment, payable_amount
+from domain.programmes.dibao.rules import household_assessment, payable_amount
 from domain.errors import InvalidInput, InvalidTransition
 from domain.parameters import (
     ParameterBook,
@@ -34,7 +34,8 @@ from domain.parameters import (
     ResolvedParameters,
     resolve,
 )
-from domain.state import ACTIVE_STAGES, CaseState, Stage
+from domain.programmes.dibao.stages import ACTIVE_STAGES, Stage
+from domain.programmes import CaseState
 
 ZERO = Decimal("0.00")
 

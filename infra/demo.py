@@ -40,11 +40,11 @@ from typing import Any, Protocol
 import httpx
 
 from domain.actors import Role
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from domain.divisions import LUFENG_COUNTY_CODE, LUFENG_TOWNSHIPS
 from domain.identity import check_character
 from domain.labels import STAGE_LABELS
-from domain.state import Stage
+from domain.programmes.dibao.stages import Stage
 from domain.verification import RecordSource
 
 #: Birth dates are computed from this fixed day, not from today, so the same seed gives the same people (and

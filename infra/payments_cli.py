@@ -88,7 +88,7 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def _output(settings: Settings, roll: Roll, args: argparse.Namespace) -> None:
-    from domain.case import CHINA_TZ
+    from domain.kernel.clock import CHINA_TZ
     from domain.notices import yuan
     from infra.parameters import DEFAULT_BOOK, ParameterFile
     from infra.payments_render import render_roll_csv, render_roll_html, roll_heading
@@ -121,7 +121,7 @@ def _settings() -> Settings:
 def _cmd_roll(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from domain.case import CHINA_TZ
+    from domain.kernel.clock import CHINA_TZ
     from infra.db.payments import check_month, check_not_ahead, check_township, generate_roll
 
     check_township(args.township, field=("township",))

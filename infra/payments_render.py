@@ -13,7 +13,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from domain.divisions import KNOWN_TOWNSHIPS, county_of
 from domain.notices import month_label, yuan
 from domain.parameters import ParameterBook

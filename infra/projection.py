@@ -6,7 +6,7 @@ Sources, for each case:
 2. a completed workflow: its result (the final ``CaseSnapshot``; no worker needed);
 3. anything else (a failed or terminated workflow, a query that did not answer, or a closed case that
    Temporal's retention period removed from visibility but whose events are in ``case_events``): the case's
-   recorded events folded with ``domain.case.project``.
+   recorded events folded with ``domain.programmes.project``.
 
 Every state is written through ``PgCaseStore.record(state, [])``, the record activity's own write, so the
 rows are exactly what the workflows would have written.
@@ -40,10 +40,10 @@ import structlog
 from pydantic import TypeAdapter
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
-from domain.case import project
+from domain.programmes import project
 from domain.events import CaseEvent
 from domain.ids import WORKFLOW_ID_PREFIX
-from domain.state import CaseState
+from domain.programmes import CaseState
 from infra.db.cases import PgCaseStore
 from workflows.case import CaseSnapshot, CaseWorkflow
 

@@ -30,7 +30,7 @@ from temporalio.client import (
     ScheduleState,
 )
 
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from workflows.review_sweep import ReviewSweepWorkflow, SweepInput
 
 SCHEDULE_ID = "casework-review-sweep"

@@ -116,7 +116,7 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 
 async def _start(settings: Settings, version: str, by: str) -> str:
     from domain.actors import Actor, Role
-    from domain.case import CHINA_TZ
+    from domain.kernel.clock import CHINA_TZ
     from domain.standard_change import check_applicable
     from infra.temporal import connect
     from workflows.standard_change import start_standard_change

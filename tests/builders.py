@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
 from domain.actors import Actor, Role
-from domain.case import DecisionContext
+from domain.kernel.context import DecisionContext
 from domain.commands import SubmitApplication
 from domain.household import AreaType, Declaration, Member, Program, Relation
 from domain.identity import check_character

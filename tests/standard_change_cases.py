@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from domain import commands as c
 from domain.actors import Actor, Role
-from domain.case import CHINA_TZ, SYSTEM_ACTOR, DecisionContext, decide, project
+from domain.kernel.clock import CHINA_TZ
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
+from domain.programmes import decide, project
 from domain.divisions import county_of, township_of
 from domain.household import AreaType, Declaration, IncomeItem, IncomeKind, Member, Program, Relation
 from domain.parameters import ParameterBook, resolve
-from domain.state import CaseState, Stage
+from domain.programmes import CaseState
+from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
 from infra.parameters import DEFAULT_BOOK
 from tests.builders import unique_resident_id

@@ -11,32 +11,20 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    import domain.dynamic  # noqa: F401 - the in-payment rules domain.case dispatches to
     from activities.calendar import CalendarActivities, DeadlineInput
     from activities.cases import CaseStoreActivities
     from activities.models import PaidMonthsInput, RecordCaseInput
     from activities.parameters import ParameterActivities, ResolveParametersInput
     from activities.verification import InfoCheckInput, VerificationActivities
     from domain import commands as c
-    from domain.case import (
-        CHINA_TZ,
-        NEEDS_PARAMS,
-        SYSTEM_ACTOR,
-        DecisionContext,
-        deadline_open,
-        deadlines_to_set,
-        decide,
-        end_of_day,
-        is_overdue,
-        pending_step,
-        project,
-        publicity_closes_at,
-    )
     from domain.errors import DomainError
     from domain.events import CaseEvent
-    from domain.months import first_day
+    from domain.kernel.clock import CHINA_TZ, end_of_day
+    from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
+    from domain.kernel.programme import Programme
+    from domain.kernel.state import PaidMonth
     from domain.parameters import PublicityUnit, ResolvedParameters
-    from domain.state import ACTIVE_STAGES, CaseState, PaidMonth, Stage
+    from domain.programmes import CaseState, decide, programme_of, project
     from infra.search_attributes import SA_OVERDUE, SA_PROGRAM, SA_STAGE, SA_TOWNSHIP
     from workflows._policies import STORE_RETRY, STORE_TIMEOUT
     from workflows.models import (
@@ -55,8 +43,8 @@ def search_attributes_for(state: CaseState) -> TypedSearchAttributes:
     """The case's search attributes: stage, programme and township code. Nothing personal."""
     return TypedSearchAttributes(
         [
-            SearchAttributePair(SA_STAGE, state.stage.value),
-            SearchAttributePair(SA_PROGRAM, state.program.value),
+            SearchAttributePair(SA_STAGE, str(state.stage)),
+            SearchAttributePair(SA_PROGRAM, str(state.program)),
             SearchAttributePair(SA_TOWNSHIP, state.township_code),
         ]
     )
@@ -69,7 +57,10 @@ def _domain_failure(err: DomainError) -> ApplicationError:
 
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflow:
-    """One social-assistance case, from submission to a decision and into payment (S1; SPEC §3).
+    """One social-assistance case of any programme, from submission to a decision and into payment.
+
+    The workflow knows no programme: it asks the case's :class:`~domain.kernel.programme.Programme` what a
+    command needs, what falls due when and which system command to run then, and what follows a decision.
 
     Updates:
         execute: one human step (a :data:`domain.commands.HumanCommand`); its validator runs ``decide`` so a
@@ -96,7 +87,8 @@ class CaseWorkflow:
             state = project(self._pending)
             assert state is not None
             self._state = state
-        self._reviews_at_start = self._state.reviews_completed
+        self._programme: Programme = programme_of(self._state.program)
+        self._cycles_at_start = self._programme.cycles(self._state)
         self._lock = asyncio.Lock()
         self._params: ResolvedParameters | None = None
         self._params_day: date | None = None
@@ -112,7 +104,7 @@ class CaseWorkflow:
             await self._params_today()
         # workflow.logger is replay-safe (silent during replay); ids go to extra, never personal data.
         workflow.logger.info(
-            "case.opened", extra={"case_id": str(self._state.case_id), "stage": self._state.stage.value}
+            "case.opened", extra={"case_id": str(self._state.case_id), "stage": str(self._state.stage)}
         )
         while not self._state.is_closed:
             wake_at = self._next_wake_at()
@@ -151,20 +143,21 @@ class CaseWorkflow:
     async def execute(self, inp: CommandInput) -> CommandResult:
         async with self._lock:
             cmd = inp.command
-            params = await self._params_today() if type(cmd) in NEEDS_PARAMS else self._params
-            ends_on = await self._publicity_end(params) if isinstance(cmd, c.StartPublicity) else None
-            payments = await self._paid_months() if isinstance(cmd, NEEDS_PAYMENTS) else ()
+            needs = self._programme.needs(cmd)
+            params = await self._params_today() if needs.params else self._params
+            ends_on = await self._publicity_end(params) if needs.publicity_end else None
+            payments = await self._paid_months() if needs.payments else ()
             ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=self._state.case_id, params=params,
                                   publicity_ends_on=ends_on, payments=payments)
             try:
                 events = decide(self._state, cmd, ctx)
             except DomainError as err:
                 raise _domain_failure(err) from None
-            if isinstance(cmd, c.RequestInfoCheck):
+            if needs.info_check:
                 events += await self._run_info_check(events)
             first_seq = self._state.version + 1
             await self._commit(events)
-            await self._review_check()
+            await self._follow_up()
             self._dirty = True
             return CommandResult(snapshot=self._snapshot(), events=[ev.type for ev in events], first_seq=first_seq)
 
@@ -173,40 +166,39 @@ class CaseWorkflow:
         """物价联动: recalculate under a new parameter version (once per version: a repeat changes nothing)."""
         async with self._lock:
             state = self._state
-            if inp.version in state.standard_versions_applied:
-                return StandardChangeResult(applied=False, reason="already_applied")
-            if state.stage not in ACTIVE_STAGES:
-                return StandardChangeResult(applied=False, reason="not_active")
+            hooks = self._programme.in_payment
+            refused = "not_active" if hooks is None else hooks.recalculation_refused(state, inp.version)
+            if hooks is None or refused is not None:
+                return StandardChangeResult(applied=False, reason=refused)
             params = await self._resolve(inp.effective_from)
             # The book has changed since the parameters were last loaded: the next decision reloads them, so it
             # never computes with a superseded version later the same day.
             self._params_day = None
             ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=state.case_id, params=params)
-            cmd = c.ApplyStandardChange(version=inp.version, effective_from=inp.effective_from)
+            cmd = hooks.recalculate_command(inp.version, inp.effective_from)
             try:
                 events = decide(state, cmd, ctx)
             except DomainError as err:
                 raise _domain_failure(err) from None
             await self._commit(events)
-            await self._review_check()
+            await self._follow_up()
             self._dirty = True
-            return StandardChangeResult(applied=True, old_amount=state.monthly_amount,
-                                        new_amount=self._state.monthly_amount, events=[ev.type for ev in events])
+            return StandardChangeResult(applied=True, old_amount=hooks.monthly_amount(state),
+                                        new_amount=hooks.monthly_amount(self._state),
+                                        events=[ev.type for ev in events])
 
     @workflow.update
     async def open_periodic_review(self, inp: PeriodicReviewInput) -> PeriodicReviewResult:
         """The daily sweep's catch-up: open the periodic review due on ``inp.due`` unless it is open already
         (the case's own timer opens it on the day; whichever comes first wins, the other changes nothing)."""
         async with self._lock:
-            state = self._state
-            if state.stage is not Stage.IN_PAYMENT:
-                return PeriodicReviewResult(opened=False, reason="already_open" if state.review else "not_in_payment")
-            if state.next_review_due != inp.due:
-                return PeriodicReviewResult(opened=False, reason="already_open")
-            if self._today() < inp.due:
-                return PeriodicReviewResult(opened=False, reason="not_due")
-            await self._system(c.OpenPeriodicReview(due=inp.due))
-            await self._review_check()
+            hooks = self._programme.in_payment
+            refused = "not_in_payment" if hooks is None else hooks.periodic_review_refused(self._state, inp.due,
+                                                                                          self._today())
+            if hooks is None or refused is not None:
+                return PeriodicReviewResult(opened=False, reason=refused)
+            await self._system(hooks.periodic_command(inp.due))
+            await self._follow_up()
             self._dirty = True
             return PeriodicReviewResult(opened=True)
 
@@ -232,7 +224,7 @@ class CaseWorkflow:
     # --- internals -----------------------------------------------------------------------------------
 
     def _snapshot(self) -> CaseSnapshot:
-        return CaseSnapshot(state=self._state, pending=pending_step(self._state))
+        return CaseSnapshot(state=self._state, pending=self._programme.pending(self._state))
 
     def _today(self) -> date:
         return workflow.now().astimezone(CHINA_TZ).date()
@@ -264,20 +256,25 @@ class CaseWorkflow:
         )
         return tuple(paid)
 
-    async def _review_check(self) -> None:
-        """A review just opened: re-run the information check (S1 Art. 31) before anyone decides it."""
-        if self._state.stage is not Stage.UNDER_REVIEW or self._state.info_check_requested:
+    async def _follow_up(self) -> None:
+        """What the programme runs after every decision (dibao: a review just opened re-runs the information
+        check, S1 Art. 31, before anyone decides it)."""
+        cmd = self._programme.follow_up(self._state)
+        if cmd is None:
             return
         ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
-        requested = decide(self._state, c.RequestReviewCheck(), ctx)
-        await self._commit(requested + await self._run_info_check(requested))
+        events = decide(self._state, cmd, ctx)
+        if self._programme.needs(cmd).info_check:
+            events += await self._run_info_check(events)
+        await self._commit(events)
 
     def _cycle_done(self) -> bool:
         """A review cycle finished in this run and the case is back in payment: time for a new run."""
         state = self._state
-        if state.is_closed or state.stage not in {Stage.IN_PAYMENT, Stage.GRADUAL_EXIT}:
+        if not self._programme.at_rest(state):
             return False
-        return state.reviews_completed > self._reviews_at_start or workflow.info().is_continue_as_new_suggested()
+        return (self._programme.cycles(state) > self._cycles_at_start
+                or workflow.info().is_continue_as_new_suggested())
 
     async def _publicity_end(self, params: ResolvedParameters | None) -> date | None:
         if params is None or params.values.publicity_unit is not PublicityUnit.WORKING_DAY:
@@ -302,7 +299,8 @@ class CaseWorkflow:
         requested = project(events, self._state)
         assert requested is not None
         ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
-        return decide(requested, c.CompleteInfoCheck(report=report), ctx)
+        assert self._programme.info_check_command is not None
+        return decide(requested, self._programme.info_check_command(report), ctx)
 
     async def _system(self, command: Any, now: datetime | None = None) -> None:
         ctx = DecisionContext(now=now or workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
@@ -314,7 +312,7 @@ class CaseWorkflow:
         assert after is not None
         # Parameters are preloaded when the case starts; a case started before that (no preload) loads them here.
         params = self._params or await self._params_today()
-        for step, start, days in deadlines_to_set(after, events, params):
+        for step, start, days in self._programme.deadlines.to_set(after, events, params):
             result = await workflow.execute_activity_method(
                 CalendarActivities.compute_deadline,
                 DeadlineInput(start=start, amount=days, unit="working_day"),
@@ -329,10 +327,9 @@ class CaseWorkflow:
         await self._record(after, events)
         before = self._state
         self._state = after
-        if self._index and (before.stage is not after.stage or is_overdue(before) != is_overdue(after)):
-            workflow.upsert_search_attributes(
-                [SA_STAGE.value_set(after.stage.value), SA_OVERDUE.value_set(is_overdue(after))]
-            )
+        overdue = self._programme.deadlines.overdue
+        if self._index and (before.stage is not after.stage or overdue(before) != overdue(after)):
+            workflow.upsert_search_attributes([SA_STAGE.value_set(str(after.stage)), SA_OVERDUE.value_set(overdue(after))])
 
     async def _record(self, state: CaseState, events: list[CaseEvent]) -> None:
         """Write the events and the state after them to PostgreSQL (idempotent per case and seq)."""
@@ -343,62 +340,28 @@ class CaseWorkflow:
             retry_policy=STORE_RETRY,
         )
 
-    def _in_payment_timers(self) -> bool:
-        # Cases recorded before the in-payment life existed waited without timers once in payment; their
-        # histories must replay unchanged (tests/workflows/histories), so the new timers sit behind a patch.
-        return self._state.stage in ACTIVE_STAGES and workflow.patched("case-dynamic-v1")
-
     def _next_wake_at(self) -> datetime | None:
-        """The earliest instant something falls due: the 公示 window's end, a review, the 渐退期's end, a
-        deadline (end of its day)."""
-        instants: list[datetime] = []
-        if self._state.stage is Stage.PUBLICITY:
-            instants.append(publicity_closes_at(self._state))
-        if self._in_payment_timers():
-            instants += [t for t in (_review_opens_at(self._state), _gradual_exit_ends_at(self._state)) if t]
-        for d in self._state.deadlines.values():
-            if not d.escalated and deadline_open(self._state, d.step):
+        """The earliest instant something falls due: a programme's timer (the 公示 window's end, a review, the
+        渐退期's end) or an open deadline (the end of its day)."""
+        state, deadlines = self._state, self._programme.deadlines
+        instants = [t.at for t in self._programme.timers(state, workflow.patched)]
+        for d in state.deadlines.values():
+            if not d.escalated and deadlines.is_open(state, d.step):
                 instants.append(end_of_day(d.due))
         return min(instants, default=None)
 
     async def _fire_due(self, at: datetime | None = None) -> None:
         """Decide what is due at ``at`` (the instant a timer was set for), or now after a message."""
         now = workflow.now() if at is None else at
-        state = self._state
-        if state.stage is Stage.PUBLICITY and now >= publicity_closes_at(state):
-            await self._system(c.ClosePublicity(), at)
-        if self._in_payment_timers():
-            review_at, exit_at = _review_opens_at(state), _gradual_exit_ends_at(state)
-            if exit_at is not None and now >= exit_at:
-                await self._system(c.EndGradualExit(), at)
-            elif review_at is not None and now >= review_at and state.next_review_due is not None:
-                workflow.logger.info("case.review_due", extra={"case_id": str(state.case_id)})
-                await self._system(c.OpenPeriodicReview(due=state.next_review_due), at)
-                await self._review_check()
+        for timer in self._programme.due(self._state, now, workflow.patched):
+            workflow.logger.info("case.timer_due", extra={"case_id": str(self._state.case_id),
+                                                         "command": timer.command.type})
+            await self._system(timer.command, at)
+            if timer.then_follow_up:
+                await self._follow_up()
+        deadlines = self._programme.deadlines
         for d in list(self._state.deadlines.values()):
-            if not d.escalated and deadline_open(self._state, d.step) and now >= end_of_day(d.due):
+            if not d.escalated and deadlines.is_open(self._state, d.step) and now >= end_of_day(d.due):
                 workflow.logger.warning("case.escalated", extra={"case_id": str(self._state.case_id),
                                                                  "step": d.step})
                 await self._system(c.RaiseEscalation(step=d.step), at)
-
-
-#: Commands whose decision may reach back over months already on a payment roll.
-NEEDS_PAYMENTS = (c.DecideReview, c.StopBenefit)
-
-
-def _start_of(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ)
-
-
-def _review_opens_at(state: CaseState) -> datetime | None:
-    """The periodic review opens at the start of its due day (S1 Art. 31)."""
-    if state.stage is Stage.IN_PAYMENT and state.next_review_due is not None:
-        return _start_of(state.next_review_due)
-    return None
-
-
-def _gradual_exit_ends_at(state: CaseState) -> datetime | None:
-    """The 渐退期 runs out at the start of the stop month decided with it (S1 Art. 33)."""
-    if state.gradual_exit_ends_month is not None and state.stop_effective_month is not None:
-        return _start_of(first_day(state.stop_effective_month))
-    return None

@@ -19,7 +19,8 @@ from pydantic import AwareDatetime, BaseModel, Field
 from activities.standard_change import StandardChangeCounts
 from domain import commands as c
 from domain.actors import Actor
-from domain.state import CaseState, PendingStep
+from domain.programmes import CaseState
+from domain.kernel.state import PendingStep
 
 # --- CaseWorkflow ---------------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
         OverdueReviewsInput,
         ReviewSweepActivities,
     )
-    from domain.case import CHINA_TZ
+    from domain.kernel.clock import CHINA_TZ
     from workflows._policies import STORE_RETRY, STORE_TIMEOUT
     from workflows.models import SweepInput, SweepReport
 

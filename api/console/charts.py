@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from api.console.labels import END_BRANCHES, MAIN_PATH, PROCEDURE_ORDER, STAGE_LABELS
-from domain.case import CHINA_TZ
-from domain.state import Stage
+from domain.kernel.clock import CHINA_TZ
+from domain.programmes.dibao.stages import Stage
 
 #: Width of the bar area of the horizontal bar charts, in SVG units.
 BAR_AREA = 420

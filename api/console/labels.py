@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.actors import Role
 from domain.labels import STAGE_LABELS as STAGE_LABELS  # one set of zh-CN stage names (console, demo)
-from domain.state import Stage
+from domain.programmes.dibao.stages import Stage
 
 #: The stages of the funnel and of every timeline, in the procedure's order (RECHECK is folded into
 #: investigating: it is only part of the vocabulary).

@@ -39,7 +39,8 @@ from api.routes.cases import get_trail, readable_snapshot
 from api.routes.notices import get_notice
 from api.schemas import CaseDetail
 from domain.actors import HUMAN_ROLES, Actor
-from domain.case import CHINA_TZ, evolve, is_overdue
+from domain.kernel.clock import CHINA_TZ
+from domain.programmes import evolve, is_overdue
 from domain.case_notices import NOTICE_KINDS, notice_for
 from domain.divisions import LUFENG_TOWNSHIPS, covers
 from domain.errors import DomainError, NotPermitted

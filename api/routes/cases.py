@@ -20,7 +20,8 @@ from api.errors import CaseClosed, CaseNotFound, ConflictWithCase
 from api.policy import Permission
 from api.schemas import CaseCreate, CaseDetail, CommandCreate, CommandOutcome, Problem, TrailEntry
 from domain.actors import Actor
-from domain.case import DecisionContext, decide, pending_step, project
+from domain.kernel.context import DecisionContext
+from domain.programmes import decide, pending_step, project
 from domain.commands import SubmitApplication
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Member

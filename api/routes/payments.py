@@ -35,7 +35,7 @@ from api.schemas import (
     township_shape,
 )
 from domain.actors import Actor
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from domain.errors import NotPermitted
 from infra.db.cases import PgCaseStore
 from infra.db.payments import (

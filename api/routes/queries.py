@@ -16,8 +16,8 @@ from api.deps import ClockDep, PoolDep, require
 from api.policy import Permission
 from api.schemas import EventDate, Problem
 from domain.actors import Actor
-from domain.case import CHINA_TZ
-from domain.state import Stage
+from domain.kernel.clock import CHINA_TZ
+from domain.programmes.dibao.stages import Stage
 from infra.db.case_queries import (
     CasePage,
     CaseQuery,

@@ -20,7 +20,7 @@ from api.deps import ClockDep, PoolDep, SettingsDep, TemporalDep, require
 from api.policy import Permission
 from api.schemas import Problem, RequestBody, SingleLine, safe_line
 from domain.actors import Actor
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from domain.standard_change import (
     Previewer,
     PreviewRow,

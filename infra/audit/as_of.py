@@ -10,7 +10,7 @@ import asyncpg
 from pydantic import TypeAdapter
 
 from domain.as_of import AsOfReport, decision_date, reevaluate
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from domain.errors import InvalidInput
 from domain.events import CaseEvent
 from domain.parameters import resolve

@@ -14,7 +14,8 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
-from domain.state import ACTIVE_STAGES, CaseState
+from domain.programmes.dibao.stages import ACTIVE_STAGES
+from domain.programmes import CaseState
 
 #: Before any case id (a random case id is never the nil UUID).
 START = UUID(int=0)
@@ -23,7 +24,7 @@ START = UUID(int=0)
 # (migration 0007), whose predicate names exactly these stages.
 _ACTIVE_SQL_STAGES = frozenset({"in_payment", "under_review", "gradual_exit"})
 if {s.value for s in ACTIVE_STAGES} != _ACTIVE_SQL_STAGES:  # pragma: no cover - guards a domain change
-    raise RuntimeError("infra/db/active_cases.py lists other stages than domain.state.ACTIVE_STAGES")
+    raise RuntimeError("infra/db/active_cases.py lists other stages than domain.programmes.dibao.stages.ACTIVE_STAGES")
 
 _PAGE_IDS = """
 SELECT case_id FROM cases

@@ -9,7 +9,7 @@ Definitions used by the reports:
 - **open case**: something is still outstanding on it: a pending step (any stage before the decision, the
   公布 of an approval, the refusal notice, an open review, the stop notice) or an overdue escalation. A case
   in payment without an open review, and a closed case, are not open.
-- **overdue**: a deadline escalated and its step still pending (``domain.case.is_overdue``).
+- **overdue**: a deadline escalated and its step still pending (``domain.programmes.is_overdue``).
 - **approved / rejected in a month**: by the month (China time) of the decision (``decided_at``); a case
   approved and later exited counts as approved in its decision month.
 - **active in a month**: the case's benefit period in force that month has an amount above zero and the month
@@ -33,10 +33,12 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from domain.actors import HUMAN_ROLES
-from domain.case import CHINA_TZ, pending_step
+from domain.kernel.clock import CHINA_TZ
+from domain.programmes import pending_step
 from domain.divisions import is_jurisdiction_code
 from domain.household import Program
-from domain.state import ACTIVE_STAGES, CaseState, Stage
+from domain.programmes.dibao.stages import ACTIVE_STAGES, Stage
+from domain.programmes import CaseState
 
 _STAGES = frozenset(s.value for s in Stage)
 _ROLES = frozenset(r.value for r in HUMAN_ROLES)

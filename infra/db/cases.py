@@ -12,10 +12,11 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.case import is_overdue
+from domain.programmes import is_overdue
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
-from domain.state import CaseState, PaidMonth
+from domain.programmes import CaseState
+from domain.kernel.state import PaidMonth
 from infra.audit.ledger import Ledger
 from infra.db.case_queries import list_columns
 

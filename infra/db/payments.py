@@ -33,7 +33,7 @@ from domain.divisions import KNOWN_TOWNSHIPS, county_of
 from domain.errors import InvalidInput
 from domain.identity import ResidentId
 from domain.months import month_after
-from domain.state import ACTIVE_STAGES, Stage
+from domain.programmes.dibao.stages import ACTIVE_STAGES, Stage
 
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 _TOWNSHIP = re.compile(r"^[0-9]{9}$")

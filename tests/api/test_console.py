@@ -162,7 +162,7 @@ def test_every_event_type_stage_and_role_has_a_chinese_label() -> None:
 
     from api.console.labels import EVENT_LABELS, ROLE_LABELS, STAGE_LABELS
     from domain.events import CaseEvent
-    from domain.state import Stage
+    from domain.programmes.dibao.stages import Stage
 
     union, *_ = get_args(CaseEvent)  # Annotated[A | B | …, discriminator]
     types = {m.model_fields["type"].default for m in get_args(union)}

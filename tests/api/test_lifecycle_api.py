@@ -19,10 +19,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actors import Role
-from domain.case import CHINA_TZ, decide, project
+from domain.kernel.clock import CHINA_TZ
+from domain.programmes import decide, project
 from domain.case_notices import notice_for
 from domain.household import Declaration, Member, PropertyItem, PropertyKind, Relation
-from domain.state import Stage
+from domain.programmes.dibao.stages import Stage
 from infra.notices import render_notice
 from infra.settings import Settings
 from tests.api.conftest import PUBLICITY_SECONDS, TokenFactory

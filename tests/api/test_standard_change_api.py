@@ -26,9 +26,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from domain.actors import Role
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from domain.household import AreaType
-from domain.state import CaseState
+from domain.programmes import CaseState
 from infra.db.pool import create_pool
 from infra.parameters import ParameterFile
 from infra.settings import Settings

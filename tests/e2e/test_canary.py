@@ -50,7 +50,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
 from domain.actors import Role
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from infra.auth import issue_token
 from infra.codec import data_converter
 from infra.db.pool import with_database

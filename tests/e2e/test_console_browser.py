@@ -26,7 +26,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from domain.actors import Role
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from infra.auth import issue_token
 from infra.settings import Settings
 from tests.api.conftest import TokenFactory, api_settings, api_worker, app, auth  # noqa: F401 (fixtures)

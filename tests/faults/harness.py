@@ -56,7 +56,7 @@ from temporalio.client import Client
 
 from domain.actors import Role
 from domain.identity import check_character
-from domain.state import Stage
+from domain.programmes.dibao.stages import Stage
 from infra.auth import issue_token
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal
 from infra.processes import set_parent_death_signal
@@ -824,7 +824,7 @@ class Procedure:
 # --- a scenario: the batch under faults ---------------------------------------------------------------------
 
 
-#: The stages in their legal order (domain.state.Stage is declared in it).
+#: The stages in their legal order (domain.programmes.dibao.stages.Stage is declared in it).
 _STAGE_ORDER = [s.value for s in Stage]
 
 

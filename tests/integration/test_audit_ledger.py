@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 
 from domain.actors import Actor, Role
-from domain.case import decide, project
+from domain.programmes import decide, project
 from infra.audit.chain import Algorithm, EntryKind, digest
 from infra.audit.checkpoints import check_checkpoints, read_checkpoints, take_checkpoint, verify_key
 from infra.audit.ledger import Ledger, actor_entry, verify_ledger

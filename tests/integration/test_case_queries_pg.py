@@ -20,8 +20,12 @@ from pydantic import ValidationError
 
 from domain import commands as c
 from domain.actors import Role
-from domain.case import CHINA_TZ, DecisionContext, decide, project
-from domain.state import CaseState, Deadline, Stage
+from domain.kernel.clock import CHINA_TZ
+from domain.kernel.context import DecisionContext
+from domain.programmes import decide, project
+from domain.programmes import CaseState
+from domain.kernel.state import Deadline
+from domain.programmes.dibao.stages import Stage
 from infra.db.case_queries import (
     CaseQuery,
     InvalidCursor,

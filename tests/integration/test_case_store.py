@@ -7,8 +7,8 @@ from uuid import uuid4
 
 import asyncpg
 
-from domain.case import decide, project
-from domain.state import Stage
+from domain.programmes import decide, project
+from domain.programmes.dibao.stages import Stage
 from infra.db.cases import PgCaseStore
 from tests.builders import application, ctx
 

@@ -15,8 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain import commands as c
-from domain.case import decide, project
-from domain.state import Stage
+from domain.programmes import decide, project
+from domain.programmes.dibao.stages import Stage
 from infra.audit.history import seal_closed_histories
 from infra.audit.ledger import Ledger
 from infra.db.cases import PgCaseStore

@@ -19,10 +19,12 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from domain.case import decide, project
+from domain.programmes import decide, project
 from domain.errors import InvalidInput
 from domain.identity import parse_resident_id
-from domain.state import BenefitPeriod, CaseState, Stage
+from domain.procedure.records import BenefitPeriod
+from domain.programmes import CaseState
+from domain.programmes.dibao.stages import Stage
 from infra.db.cases import PgCaseStore
 from infra.db.payments import Roll, RollLine, UnknownCase, generate_roll, get_roll, set_payee
 from infra.payments_render import CSV_HEADER, render_roll_csv

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from api.routes.notices import NoticeKind
 from domain import commands as c
-from domain.case import SYSTEM_ACTOR
+from domain.kernel.context import SYSTEM_ACTOR
 from domain.case_notices import NOTICE_KINDS, notice_for
 from domain.errors import InvalidTransition
 from domain.household import Declaration, IncomeKind, LabourCapacity, Relation

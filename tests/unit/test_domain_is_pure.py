@@ -61,8 +61,39 @@ def test_the_checker_accepts_pure_code() -> None:
 def test_domain_modules_import_no_io_and_read_no_clock() -> None:
     """STYLE guideline 1: decide/evolve are pure; the clock is injected through DecisionContext."""
     files = sorted(DOMAIN.rglob("*.py"))
-    assert {"case.py", "identity.py", "divisions.py"} <= {p.name for p in files}
+    names = {str(p.relative_to(DOMAIN)) for p in files}
+    assert {"kernel/programme.py", "programmes/dibao/procedure.py", "identity.py", "divisions.py"} <= names
 
-    found = {p.name: impurities(p.read_text(encoding="utf-8")) for p in files}
+    found = {str(p.relative_to(DOMAIN)): impurities(p.read_text(encoding="utf-8")) for p in files}
 
     assert {name: what for name, what in found.items() if what} == {}
+
+
+#: The layers that use the domain: the domain imports none of them (issue 14).
+CLIENTS = {"api", "worker", "workflows", "activities", "infra", "adapters", "services", "cli", "devstack", "bench",
+           "tests"}
+
+
+def _imported_modules(source: str) -> list[str]:
+    out: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            out.append(node.module)
+    return out
+
+
+def test_the_domain_imports_none_of_its_clients() -> None:
+    found = {str(p.relative_to(DOMAIN)): [m for m in _imported_modules(p.read_text(encoding="utf-8"))
+                                          if m.split(".")[0] in CLIENTS]
+             for p in DOMAIN.rglob("*.py")}
+    assert {name: mods for name, mods in found.items() if mods} == {}
+
+
+def test_the_kernel_imports_no_programme() -> None:
+    """The kernel is programme-independent: programmes build on it, never the other way round."""
+    found = {str(p.relative_to(DOMAIN)): [m for m in _imported_modules(p.read_text(encoding="utf-8"))
+                                          if m.startswith("domain.programmes")]
+             for p in (DOMAIN / "kernel").rglob("*.py")}
+    assert {name: mods for name, mods in found.items() if mods} == {}

@@ -34,10 +34,13 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain import commands as c
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from domain.household import AreaType, Declaration, IncomeItem, IncomeKind
 from domain.months import add_months
-from domain.state import CaseState, Deadline, OpenReview, Stage
+from domain.programmes import CaseState
+from domain.kernel.state import Deadline
+from domain.procedure.records import OpenReview
+from domain.programmes.dibao.stages import Stage
 from domain.verification import RecordSource
 from infra.db.cases import PgCaseStore
 from infra.db.economic_records import PgEconomicRecords

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain import commands as c
 from domain.actors import Actor, Role
 from domain.household import Declaration, IncomeItem, IncomeKind
-from domain.state import Stage
+from domain.programmes.dibao.stages import Stage
 from workflows.case import CaseSnapshot, CaseWorkflow, CommandInput, CommandResult
 
 WINDOW = Actor(id="window-01", role=Role.FRONT_OFFICE, jurisdiction="532302101")

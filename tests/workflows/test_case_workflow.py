@@ -9,7 +9,7 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.state import Stage
+from domain.programmes.dibao.stages import Stage
 from infra.db.cases import PgCaseStore
 from tests.builders import FIXED_NOW
 from tests.workflows.helpers import start_case, wait_for_case_row

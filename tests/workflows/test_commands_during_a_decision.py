@@ -31,7 +31,7 @@ from temporalio.worker import (
 
 from domain import commands as c
 from domain.actors import Actor
-from domain.state import Stage
+from domain.programmes.dibao.stages import Stage
 from infra.parameters import ParameterFile
 from tests.params import fast_publicity_book
 from tests.workflows.helpers import start_case

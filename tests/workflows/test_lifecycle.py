@@ -14,7 +14,7 @@ from temporalio.worker import Worker
 from activities.calendar import CalendarActivities, DeadlineInput
 from domain import commands as c
 from domain.household import Member, Relation
-from domain.state import Stage
+from domain.programmes.dibao.stages import Stage
 from infra.db.cases import PgCaseStore
 from tests.builders import application, unique_resident_id
 from tests.workflows.helpers import start_case
@@ -55,7 +55,7 @@ async def test_scenario_1_happy_path_no_dispute(ts_env: WorkflowEnvironment, ts_
     assert state.monthly_amount == Decimal("525.00")
     decided = state.decided_at
     assert decided is not None
-    local = decided.astimezone(__import__("domain.case", fromlist=["CHINA_TZ"]).CHINA_TZ).date()
+    local = decided.astimezone(__import__("domain.kernel.clock", fromlist=["CHINA_TZ"]).CHINA_TZ).date()
     expected_month = f"{local.year + 1}-01" if local.month == 12 else f"{local.year}-{local.month + 1:02d}"
     assert state.first_payment_month == expected_month
     assert approved.events == ["application_approved", "review_scheduled"]

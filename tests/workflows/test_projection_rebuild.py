@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain import commands as c
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from domain.ids import workflow_id_for
 from infra.db.cases import PgCaseStore
 from infra.parameters import DEFAULT_BOOK

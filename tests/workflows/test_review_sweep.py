@@ -23,10 +23,15 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
-from domain.case import CHINA_TZ, DecisionContext, decide, project
+from domain.kernel.clock import CHINA_TZ
+from domain.kernel.context import DecisionContext
+from domain.programmes import decide, project
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
-from domain.state import BenefitPeriod, CaseState, Deadline, OpenReview, ReviewClass, Stage
+from domain.procedure.records import BenefitPeriod, OpenReview, ReviewClass
+from domain.programmes import CaseState
+from domain.kernel.state import Deadline
+from domain.programmes.dibao.stages import Stage
 from infra import schedules
 from infra.cli import main as cli_main
 from infra.db.cases import PgCaseStore

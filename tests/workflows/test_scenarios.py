@@ -29,14 +29,17 @@ from temporalio.worker import Worker
 from activities.calendar import CalendarActivities, DeadlineInput
 from domain import commands as c
 from domain.actors import Actor, Role
-from domain.case import CHINA_TZ, assessment_for, decide
+from domain.kernel.clock import CHINA_TZ
+from domain.programmes.dibao.rules import assessment_for
+from domain.programmes import decide
 from domain.case_notices import MATERIAL_LABELS, notice_for
 from domain.errors import InvalidInput, InvalidTransition
 from domain.events import ApplicationSubmitted
 from domain.household import Declaration, Member, PropertyItem, PropertyKind, Relation
 from domain.notices import ApprovalNotice, DeficiencyNotice, RejectionNotice
 from domain.parameters import resolve
-from domain.state import CaseState, Stage
+from domain.programmes import CaseState
+from domain.programmes.dibao.stages import Stage
 from domain.verification import DiscrepancyNote, RecordSource
 from infra.db.cases import PgCaseStore
 from infra.db.economic_records import PgEconomicRecords

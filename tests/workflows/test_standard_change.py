@@ -35,11 +35,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actors import Actor, Role
-from domain.case import CHINA_TZ
+from domain.kernel.clock import CHINA_TZ
 from domain.household import AreaType
 from domain.ids import workflow_id_for
 from domain.standard_change import Previewer, StandardChangePreview
-from domain.state import CaseState
+from domain.programmes import CaseState
 from infra.db.active_cases import PgActiveCases
 from infra.db.pool import create_pool
 from infra.parameters import ParameterFile

@@ -17,7 +17,10 @@ from uuid import UUID
 from domain import commands as c
 from domain import events as e
 from domain.actors import Actor, Role
-from domain.case import CHINA_TZ, SYSTEM_ACTOR, DecisionContext, decide, project, publicity_closes_at
+from domain.kernel.clock import CHINA_TZ
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
+from domain.programmes import decide, project
+from domain.programmes.dibao.rules import publicity_closes_at
 from domain.household import (
     AreaType,
     Declaration,
@@ -30,7 +33,9 @@ from domain.household import (
 )
 from domain.months import add_months_to_month
 from domain.parameters import DynamicManagement, ParameterBook, ParameterValues, ResolvedParameters, resolve
-from domain.state import CaseState, PaidMonth, Stage
+from domain.programmes import CaseState
+from domain.kernel.state import PaidMonth
+from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
 from infra.parameters import DEFAULT_BOOK
 from tests.builders import JINSHAN, JINSHAN_VILLAGE, resident_id

@@ -32,7 +32,8 @@ from domain.as_of import (
     recorded_version,
     reevaluate,
 )
-from domain.case import SYSTEM_ACTOR, DecisionContext, decide, project
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
+from domain.programmes import decide, project
 from domain.errors import InvalidInput
 from domain.household import AreaType, Declaration, IncomeKind, Program, Relation
 from domain.parameters import ParameterBook, resolve

@@ -11,10 +11,13 @@ import pytest
 
 from domain import commands as c
 from domain.actors import Actor, Role
-from domain.case import SYSTEM_ACTOR, DecisionContext, deadlines_to_set, decide, project
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
+from domain.programmes.dibao.deadlines import DEADLINES
+from domain.programmes import decide, project
 from domain.errors import NotPermitted
 from domain.parameters import ParameterBook, ResolvedParameters, resolve
-from domain.state import CaseState, Stage
+from domain.programmes import CaseState
+from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
 from infra.parameters import DEFAULT_BOOK
 from tests.builders import FIXED_NOW, application
@@ -80,8 +83,8 @@ def test_the_overall_limit_is_twenty_working_days_where_devolved() -> None:
     after = project(events, submitted)
     assert after is not None
 
-    limits = {step: days for step, _, days in deadlines_to_set(after, events, DEVOLVED)}
-    county = {step: days for step, _, days in deadlines_to_set(after, events, _params(False))}
+    limits = {step: days for step, _, days in DEADLINES.to_set(after, events, DEVOLVED)}
+    county = {step: days for step, _, days in DEADLINES.to_set(after, events, _params(False))}
 
     assert limits["overall"] == 20
     assert county["overall"] == 30

@@ -15,11 +15,13 @@ from pydantic import ValidationError
 
 from domain import commands as c
 from domain import events as e
-from domain.case import SYSTEM_ACTOR, deadline_open, pending_step
+from domain.kernel.context import SYSTEM_ACTOR
+from domain.programmes.dibao.deadlines import DEADLINES
+from domain.programmes import pending_step
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Declaration, IncomeKind, LabourCapacity, Relation
 from domain.months import add_months_to_month
-from domain.state import Stage
+from domain.programmes.dibao.stages import Stage
 from tests.unit.domain.dynamic_support import (
     CASEWORKER,
     COUNTY_APPROVER,
@@ -260,7 +262,7 @@ def test_a_death_alert_opens_a_review_with_a_three_month_deadline() -> None:
     assert opened.trigger == "data_alert"
     assert case.state.stage is Stage.UNDER_REVIEW
     assert case.state.counted_members == ()
-    assert deadline_open(case.state, "death_resolution")
+    assert DEADLINES.is_open(case.state, "death_resolution")
 
 
 def test_the_review_stops_a_sole_members_benefit_from_the_month_after_death_and_recovers_the_rest() -> None:
@@ -285,7 +287,7 @@ def test_the_review_stops_a_sole_members_benefit_from_the_month_after_death_and_
     assert state.amount_for("2027-03") == Decimal("275.00")
     assert [state.amount_for(m) for m in ("2027-04", "2027-05", "2027-06", "2030-01")] == [None] * 4
     assert state.overpayment_ordered == Decimal("550.00")
-    assert not deadline_open(state, "death_resolution")
+    assert not DEADLINES.is_open(state, "death_resolution")
     assert stopped.at.date() <= date(2027, 6, 10)
 
 

@@ -15,11 +15,12 @@ import pytest
 
 from domain import commands as c
 from domain import events as e
-from domain.case import SYSTEM_ACTOR
+from domain.kernel.context import SYSTEM_ACTOR
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Declaration, IncomeKind, LabourCapacity, Member, Relation
 from domain.parameters import ResolvedParameters
-from domain.state import ReviewClass, Stage
+from domain.procedure.records import ReviewClass
+from domain.programmes.dibao.stages import Stage
 from tests.builders import resident_id, with_bad_check_digit
 from tests.unit.domain.dynamic_support import (
     CASEWORKER,

@@ -10,10 +10,12 @@ import pytest
 
 from domain import commands as c
 from domain.actors import Actor, Role
-from domain.case import SYSTEM_ACTOR, DecisionContext, decide, project
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
+from domain.programmes import decide, project
 from domain.errors import InvalidTransition
 from domain.parameters import ParameterBook, resolve
-from domain.state import CaseState, Stage
+from domain.programmes import CaseState
+from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
 from infra.parameters import DEFAULT_BOOK
 from tests.builders import FIXED_NOW, application

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.case import decide
+from domain.programmes import decide
 from domain.errors import InvalidInput
 from domain.household import Member, Relation
 from domain.place import competent_place

@@ -8,11 +8,11 @@ import pydantic
 import pytest
 
 from domain.actors import Role
-from domain.case import decide, evolve, project
+from domain.programmes import decide, evolve, project
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.events import ApplicationSubmitted
 from domain.household import Member, Relation
-from domain.state import Stage
+from domain.programmes.dibao.stages import Stage
 from tests.builders import (
     BICHENG_VILLAGE,
     FIXED_NOW,

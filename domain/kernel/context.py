@@ -1,0 +1,48 @@
+"""What a decision needs from outside the domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from domain.actors import Actor, Role
+from domain.kernel.clock import CHINA_TZ
+from domain.kernel.state import PaidMonth
+from domain.parameters import ResolvedParameters
+
+#: The engine's own actor for natural transitions, deadlines and escalations.
+SYSTEM_ACTOR = Actor(id="casework-engine", role=Role.SYSTEM, jurisdiction="000000")
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionContext:
+    """What a decision needs from outside the domain.
+
+    Attributes:
+        now: timezone-aware current time (``workflow.now()`` in workflows, an injected clock in the API).
+        actor: the authenticated actor.
+        case_id: the case the command is for.
+        params: the parameters in force for the case's village today (decisions that compute need them).
+        publicity_ends_on: the last day of a working-day 公示 being started (from the calendar activity).
+        payments: months already on a payment roll for the case (for stops and decreases that reach back).
+    """
+
+    now: datetime
+    actor: Actor
+    case_id: UUID
+    params: ResolvedParameters | None = None
+    publicity_ends_on: date | None = None
+    payments: tuple[PaidMonth, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None:
+            raise ValueError("DecisionContext.now must be timezone-aware")
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(CHINA_TZ)
+
+    @property
+    def today(self) -> date:
+        return self.local_now.date()

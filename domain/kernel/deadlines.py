@@ -1,0 +1,97 @@
+"""Deadline rules as data: one :class:`DeadlineRule` per step a time limit governs.
+
+A rule says which article sets the limit, which events start it (and from which day, for how many working
+days — read from the parameters in force), and while which states the step stays open, so that passing the
+due date raises an escalation (never a decision: SPEC §0.1). A programme lists its rules; the kernel derives
+from them what the workflow asks: the deadlines a batch of events starts, whether a deadline is still open,
+and the legal basis recorded with ``deadline_set`` and ``escalation_raised``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from domain.events import CaseEvent
+from domain.kernel.state import CaseCore
+from domain.parameters import ResolvedParameters
+
+#: How a rule starts: given the state after the batch, the starting event and the parameters, the day the
+#: count starts from and the number of working days.
+Start = Callable[[Any, Any, ResolvedParameters], tuple[date, int]]
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """One step's time limit.
+
+    Attributes:
+        step: the step's name (the key of ``state.deadlines``; stable, it is in recorded events).
+        basis: the articles that set the limit, recorded with the deadline and its escalation.
+        open_while: whether the step is still pending in a state (a passed deadline then escalates).
+        starts: per event type, how that event starts (or restarts) the count in working days. Empty for a
+            limit the programme's handler sets itself (one counted in calendar months, say).
+    """
+
+    step: str
+    basis: tuple[str, ...]
+    open_while: Callable[[Any], bool]
+    starts: Mapping[type, Start] = field(default_factory=dict)
+
+
+class DeadlineBook:
+    """A programme's deadline rules, looked up by step."""
+
+    def __init__(self, rules: Sequence[DeadlineRule]) -> None:
+        self.rules = tuple(rules)
+        self._by_step = {r.step: r for r in self.rules}
+        if len(self._by_step) != len(self.rules):
+            raise ValueError("two deadline rules for one step")
+
+    def basis(self, step: str) -> tuple[str, ...]:
+        rule = self._by_step.get(step)
+        return rule.basis if rule else ()
+
+    def is_open(self, state: CaseCore, step: str) -> bool:
+        """Whether the step a deadline governs is still pending (so passing it raises an escalation)."""
+        rule = self._by_step.get(step)
+        return rule is not None and rule.open_while(state)
+
+    def to_set(self, state: CaseCore, new_events: Iterable[CaseEvent],
+               params: ResolvedParameters) -> list[tuple[str, date, int]]:
+        """Deadlines a batch of events starts: (step, start date, working days) for the calendar to compute,
+        in the order of the events (and of the rules, for one event that starts several)."""
+        out: list[tuple[str, date, int]] = []
+        for ev in new_events:
+            for rule in self.rules:
+                start = rule.starts.get(type(ev))
+                if start is not None:
+                    day, amount = start(state, ev, params)
+                    out.append((rule.step, day, amount))
+        return out
+
+    def overdue(self, state: CaseCore) -> bool:
+        """Whether an escalated deadline's step is still pending (the case is overdue)."""
+        return any(d.escalated and self.is_open(state, d.step) for d in state.deadlines.values())
+
+
+def deadline_handlers(book: DeadlineBook, set_command: type, escalate_command: type,
+                      set_event: type, escalation_event: type) -> dict[type, Callable[..., list[Any]]]:
+    """The two system commands every programme takes for its deadlines: record a computed deadline, and raise
+    the escalation when one has passed with its step still open (an escalation, never a decision)."""
+    from domain.errors import InvalidTransition
+    from domain.kernel.drafts import draft
+
+    def set_deadline(state: CaseCore, cmd: Any, ctx: Any) -> list[Any]:
+        return [draft(set_event, *book.basis(cmd.step), step=cmd.step, due=cmd.due,
+                      calendar_version=cmd.calendar_version)]
+
+    def raise_escalation(state: CaseCore, cmd: Any, ctx: Any) -> list[Any]:
+        deadline = state.deadlines.get(cmd.step)
+        if deadline is None or deadline.escalated:
+            raise InvalidTransition("nothing to escalate")
+        return [draft(escalation_event, *book.basis(cmd.step), step=cmd.step, due=deadline.due)]
+
+    return {set_command: set_deadline, escalate_command: raise_escalation}

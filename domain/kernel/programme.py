@@ -1,0 +1,213 @@
+"""The programme a module fills in, and the kernel's generic decide / evolve / pending / timers over it.
+
+A programme (dibao, 特困 …) is one static :class:`Programme` value registered in :mod:`domain.programmes`
+(no plugin discovery: the workflow sandbox imports exactly what is registered). Everything the engine does
+with a case goes through it: the workflow asks it what a command needs, what falls due when and which system
+command to run then, what to do after a decision; the read model, payment rolls, console and notices ask it
+for the outcome, the payable amount and the labels.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from domain.actors import Role
+from domain.errors import DomainError, InvalidInput, InvalidTransition, NotPermitted
+from domain.events import CaseEvent
+from domain.household import Program
+from domain.kernel.context import DecisionContext
+from domain.kernel.deadlines import DeadlineBook
+from domain.kernel.drafts import Draft, number
+from domain.kernel.guards import need_jurisdiction
+from domain.kernel.mutators import Mutators
+from domain.kernel.state import CaseCore, PendingStep
+
+#: A command handler: the state, the command and the context in; the drafted events out.
+Handler = Callable[[Any, Any, DecisionContext], list[Draft]]
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """What deciding a command needs from outside, fetched by the workflow (activities) before it decides.
+
+    Attributes:
+        params: the parameters in force today.
+        publicity_end: the last day of a working-day 公示 (the calendar).
+        payments: the months already on a payment roll.
+        info_check: the decision requests the information check: the workflow runs it and records its result
+            (a system command) in the same decision.
+    """
+
+    params: bool = False
+    publicity_end: bool = False
+    payments: bool = False
+    info_check: bool = False
+
+
+NOTHING = Needs()
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """Something that falls due at an instant, and the system command the engine then runs.
+
+    Attributes:
+        at: the instant (timers decide at the instant they were set for, never at a worker's clock).
+        command: a system command of the programme.
+        group: of the due timers in one group only the first listed fires (the others are moot after it).
+        then_follow_up: after the command, run the programme's follow-up (e.g. a review's information check).
+    """
+
+    at: datetime
+    command: Any
+    group: str | None = None
+    then_follow_up: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InPayment:
+    """What the workflow's in-payment Updates ask a programme that pays a benefit month by month.
+
+    Attributes:
+        recalculation_refused: why a standard change does not apply to a case (``already_applied``,
+            ``not_active``), or None when it does; the recalculation then decides ``recalculate_command``.
+        recalculate_command: the command a recalculation under a parameter version decides.
+        periodic_review_refused: why the daily sweep's catch-up opens no periodic review due on a day
+            (``already_open``, ``not_in_payment``, ``not_due``), or None; it then decides ``periodic_command``.
+        periodic_command: the system command that opens the periodic review due on a day.
+        monthly_amount: the amount in payment now.
+    """
+
+    recalculation_refused: Callable[[Any, str], str | None]
+    recalculate_command: Callable[[str, Any], Any]
+    periodic_review_refused: Callable[[Any, Any, Any], str | None]
+    periodic_command: Callable[[Any], Any]
+    monthly_amount: Callable[[Any], Decimal | None]
+
+
+@dataclass(frozen=True)
+class Programme:
+    """One assistance programme on the kernel.
+
+    Attributes:
+        code: the programme code (``program`` on every case and application).
+        title: the programme's name for staff and citizens (zh-CN).
+        state_type: the programme's case state (a :class:`CaseCore`).
+        stages: the programme's stage enum; ``stage_labels`` names each in zh-CN.
+        submit: the command that opens a case; ``open`` decides it (no state yet).
+        handlers: command type → handler for every other command.
+        system_commands: the command types only the engine issues.
+        first_event: the event type that opens a case; ``initial`` folds it into a new state.
+        mutators: event type → evolve function for every other event.
+        deadlines: the programme's deadline rules.
+        pending: who must act next, and by when (None: nobody, for now).
+        needs: what deciding a command needs from outside.
+        timers: what falls due when; takes the state and ``patched`` (the workflow's
+            ``workflow.patched``, for timers added after cases were running).
+        follow_up: a system command to decide after every decision (None: nothing), e.g. a review's check.
+        at_rest: whether the case waits only for time (a new workflow run may start here).
+        cycles: a count that grows when the case finishes a cycle (one workflow run per cycle).
+        outcome: the read model's outcome column (None: not decided yet).
+        amount_for: the monthly amount payable for a month (YYYY-MM), or None.
+        payable_stages: the stages in which a case is on the payment rolls.
+        in_payment: the in-payment Updates' hooks (None: the programme pays no monthly benefit).
+        info_check_command: the system command that records the information check's report.
+    """
+
+    code: Program
+    title: str
+    state_type: type[CaseCore]
+    stages: type[StrEnum]
+    stage_labels: Mapping[str, str]
+    submit: type
+    open: Handler
+    handlers: Mapping[type, Handler]
+    system_commands: frozenset[type]
+    first_event: type
+    initial: Callable[[Any], Any]
+    mutators: Mutators
+    deadlines: DeadlineBook
+    pending: Callable[[Any], PendingStep | None]
+    needs: Callable[[Any], Needs]
+    timers: Callable[[Any, Callable[[str], bool]], list[Timer]]
+    follow_up: Callable[[Any], Any | None]
+    at_rest: Callable[[Any], bool]
+    cycles: Callable[[Any], int]
+    outcome: Callable[[Any], str | None]
+    amount_for: Callable[[Any, str], Decimal | None]
+    payable_stages: frozenset[StrEnum]
+    info_check_command: Callable[[Any], Any] | None = None
+    in_payment: InPayment | None = None
+
+    @property
+    def commands(self) -> frozenset[type]:
+        return frozenset({self.submit, *self.handlers})
+
+    @property
+    def event_types(self) -> frozenset[type]:
+        return frozenset({self.first_event, *self.mutators.event_types})
+
+    # --- decide ----------------------------------------------------------------------------------------
+
+    def decide(self, state: Any | None, command: Any, ctx: DecisionContext) -> list[CaseEvent]:
+        """Decide what a command does to a case (see :func:`domain.programmes.decide`)."""
+        if isinstance(command, self.submit):
+            if state is not None:
+                raise InvalidTransition(f"case already exists in stage {state.stage}")
+            return number(self.open(None, command, ctx), None, ctx)
+        if state is None:
+            raise InvalidTransition("the case does not exist")
+        system = type(command) in self.system_commands
+        if ctx.actor.role is Role.SYSTEM:
+            if not system:
+                raise NotPermitted("the engine issues only system commands")
+        else:
+            if system:
+                raise NotPermitted("system commands are issued by the engine only")
+            need_jurisdiction(state, ctx)
+        handler = self.handlers.get(type(command))
+        if handler is None:
+            raise InvalidInput(f"unknown command {type(command).__name__}")
+        return number(handler(state, command, ctx), state, ctx)
+
+    # --- evolve ----------------------------------------------------------------------------------------
+
+    def evolve(self, state: Any | None, event: CaseEvent) -> Any:
+        """Apply one event to the state.
+
+        Raises:
+            DomainError: the event does not follow from the state (a corrupted stream).
+        """
+        if isinstance(event, self.first_event):
+            if state is not None:
+                raise DomainError(f"{event.type} on an existing case")
+            return self.initial(event)
+        if state is None:
+            raise DomainError(f"{event.type} before the application")
+        if event.seq != state.version + 1:
+            raise DomainError(f"event seq {event.seq} does not follow version {state.version}")
+        return self.mutators.apply(state, event)
+
+    def project(self, events: Iterable[CaseEvent], state: Any | None = None) -> Any | None:
+        """Fold events into a state, starting from ``state``."""
+        return functools.reduce(self.evolve, events, state)
+
+    # --- time ------------------------------------------------------------------------------------------
+
+    def due(self, state: Any, now: datetime, patched: Callable[[str], bool]) -> list[Timer]:
+        """The timers due at ``now``, in the order they fire (one per group)."""
+        out: list[Timer] = []
+        groups: set[str] = set()
+        for timer in self.timers(state, patched):
+            if now < timer.at or (timer.group is not None and timer.group in groups):
+                continue
+            if timer.group is not None:
+                groups.add(timer.group)
+            out.append(timer)
+        return out

@@ -1,0 +1,71 @@
+"""The case core every programme's state extends, and the small records the kernel keeps on it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.actors import Role
+from domain.household import Member, Program
+
+
+class Deadline(BaseModel):
+    """A step's time limit as computed when it started (the calendar version says which calendar counted)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: str
+    due: date
+    calendar_version: str
+    escalated: bool = False
+
+
+class PaidMonth(BaseModel):
+    """A month already on a payment roll for the case, and the amount paid (from the roll, via an activity)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    month: str
+    amount: Decimal
+
+
+class PendingStep(BaseModel):
+    """Who must act next, and by when."""
+
+    step: str
+    roles: tuple[Role, ...]
+    due: date | None = None
+    overdue_escalated: bool = False
+
+
+class CaseCore(BaseModel):
+    """What every programme's case has: identity, programme, division, members, the programme's own stage,
+    deadlines and escalations, the version (the last event's ``seq``) and when things happened.
+
+    A programme's state subclasses this, narrows ``stage`` to its own stage enum and adds its fields; it is
+    rebuilt by folding the case's events (:mod:`domain.kernel.mutators`). Temporal stores it (a continued
+    run's input, a snapshot): no ``extra="forbid"``, so a field dropped later still decodes.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: UUID
+    program: Program
+    stage: str
+    village_code: str
+    township_code: str
+    county_code: str
+    members: tuple[Member, ...]
+    version: int
+    opened_at: datetime
+    stage_since: datetime
+    updated_at: datetime
+    deadlines: dict[str, Deadline] = {}
+
+    @property
+    def is_closed(self) -> bool:
+        """Finished: nothing more will happen on the case (the workflow may complete)."""
+        raise NotImplementedError

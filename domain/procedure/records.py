@@ -1,0 +1,71 @@
+"""Records of the procedure steps every programme shares: 公示 objections, complaints, reviews in payment,
+benefit periods and members who left. Leaf models: events and states of every programme import them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ReviewClass(StrEnum):
+    """How often a household in payment is reviewed (S1 Art. 31; S5 item 7; SPEC §8.1)."""
+
+    ANNUAL = "annual"  # economic situation stable in the short term
+    SEMI_ANNUAL = "semi_annual"  # irregular income or able-bodied members
+
+
+class BenefitPeriod(BaseModel):
+    """The monthly amount from a month on (YYYY-MM), until the next period or the stop month."""
+
+    model_config = ConfigDict(frozen=True)
+
+    from_month: str
+    monthly_amount: Decimal
+    household_size: int
+    parameter_set_version: str | None
+    seq: int
+
+
+class OpenReview(BaseModel):
+    """A review in progress: why it was opened, when, and (for a periodic review) the due date it serves."""
+
+    model_config = ConfigDict(frozen=True)
+
+    trigger: str  # periodic | change_report | data_alert | standard_change | ad_hoc
+    opened_seq: int
+    opened_on: date
+    due: date | None = None
+
+
+class Departure(BaseModel):
+    """A member who no longer counts in the household (death, prison, move ... S1 Art. 7)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    member_index: int
+    reason: str
+    on: date | None = None
+
+
+class Objection(BaseModel):
+    """An objection logged during a 公示 window."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    real_name: bool
+    resolved: bool = False
+
+
+class Complaint(BaseModel):
+    """A complaint (举报) logged during the confirming authority's review."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    real_name: bool
+    resolved: bool = False
+    feedback_sent: bool = False

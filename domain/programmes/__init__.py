@@ -1,0 +1,96 @@
+"""The programmes the bureau runs, each a module on the kernel, and the static registry of them.
+
+Everything outside ``domain`` that needs to know what a programme does asks it here — decide, evolve,
+project, what is pending, whether a case is overdue, its outcome, its payable amount, its stage labels —
+and never tests the programme code itself. A new programme is a new module and one line in
+:data:`REGISTRY` (docs/programmes.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from domain.errors import DomainError, InvalidInput
+from domain.events import CaseEvent
+from domain.household import Program
+from domain.kernel.context import DecisionContext
+from domain.kernel.programme import Programme
+from domain.kernel.state import PendingStep
+from domain.programmes.dibao.programme import DIBAO
+from domain.programmes.dibao.state import DibaoState
+
+#: Every programme on the kernel, by code. Static: the workflow sandbox imports exactly these.
+REGISTRY: Mapping[Program, Programme] = {p.code: p for p in (DIBAO,)}
+
+#: A case's state, whichever its programme (a union discriminated on ``program`` once there are two).
+CaseState = DibaoState
+
+
+def programme_of(code: Program | str) -> Programme:
+    """The programme registered for ``code``.
+
+    Raises:
+        InvalidInput: no programme has that code (a code the enumeration knows but nothing implements yet).
+    """
+    programme = REGISTRY.get(Program(code))
+    if programme is None:
+        raise InvalidInput(f"programme {code} has no lifecycle yet", field=("program",))
+    return programme
+
+
+def decide(state: Any | None, command: Any, ctx: DecisionContext) -> list[CaseEvent]:
+    """Decide what a command does to a case: the events it produces, in order, numbered by the kernel.
+
+    Args:
+        state: the current state, or None for a case that does not exist yet (then ``command`` opens it).
+        command: a command of the case's programme.
+        ctx: clock, actor, case id and (for computed decisions) the parameters in force.
+
+    Raises:
+        NotPermitted: the actor's role or jurisdiction does not allow it (or maker ≠ checker).
+        InvalidTransition: the command does not fit the current stage.
+        InvalidInput: the command's content breaks a rule; ``field`` names the input.
+    """
+    if state is None:
+        code = getattr(command, "program", None)
+        if code is None:
+            return DIBAO.decide(None, command, ctx)  # "the case does not exist"
+        return programme_of(code).decide(None, command, ctx)
+    return programme_of(state.program).decide(state, command, ctx)
+
+
+def evolve(state: Any | None, event: CaseEvent) -> Any:
+    """Apply one event to a case's state (the programme's registered mutator)."""
+    code = state.program if state is not None else getattr(event, "program", None)
+    if code is None:
+        raise DomainError(f"{event.type} before the application")
+    return programme_of(code).evolve(state, event)
+
+
+def project(events: Iterable[CaseEvent], state: Any | None = None) -> Any | None:
+    """Fold events into a state, starting from ``state``."""
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+def pending_step(state: Any) -> PendingStep | None:
+    """Who must act next on a case, and by when (None: nobody, for now)."""
+    return programme_of(state.program).pending(state)
+
+
+def is_overdue(state: Any) -> bool:
+    """Whether an escalated deadline's step is still pending (the case is overdue)."""
+    return programme_of(state.program).deadlines.overdue(state)
+
+
+def stage_label(program: Program | str, stage: str) -> str:
+    """The zh-CN name of a programme's stage (the stage code where none is given)."""
+    programme = REGISTRY.get(Program(program))
+    return programme.stage_labels.get(stage, stage) if programme else stage
+
+
+def all_stages() -> frozenset[str]:
+    """Every stage code of every programme (for filters that take a stage)."""
+    return frozenset(s.value for p in REGISTRY.values() for s in p.stages)

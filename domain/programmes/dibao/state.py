@@ -1,0 +1,110 @@
+"""The state of a dibao case: the kernel's case core and everything S1 and the in-payment life add."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from domain.benefit import Assessment
+from domain.commands import ExtensionGround, Material
+from domain.household import AreaType, Declaration
+from domain.kernel.state import CaseCore
+from domain.procedure.records import BenefitPeriod, Complaint, Departure, Objection, OpenReview, ReviewClass
+from domain.programmes.dibao.stages import Stage
+from domain.verification import InfoCheckReport
+
+
+class DibaoState(CaseCore):
+    """Everything the engine knows about a dibao case, rebuilt by folding its events (:mod:`.evolve`).
+
+    Field names are a contract: the state travels in Temporal payloads (a continued run's input).
+    """
+
+    stage: Stage
+    area_type: AreaType
+    declaration: Declaration = Declaration()
+    t0: date | None = None
+    materials_missing: tuple[Material, ...] = ()
+    deficiency_notified: bool = False
+    close_relatives: tuple[int, ...] = ()
+    investigation_team: tuple[str, ...] = ()
+    investigators: tuple[str, ...] = ()  # everyone who investigated (township and county): maker side
+    home_visits: int = 0
+    info_check_requested: bool = False
+    info_check: InfoCheckReport | None = None
+    info_check_negative: bool = False
+    rechecks: int = 0
+    village_review: str | None = None  # "exempted" | "appraisal_ordered" | "appraisal_held"
+    appraisal_conclusion: str | None = None
+    prelim_eligible: bool | None = None
+    prelim_assessment: Assessment | None = None
+    publicity_starts_on: date | None = None
+    publicity_ends_on: date | None = None
+    publicity_ends_at: datetime | None = None
+    publicity_rounds: int = 0
+    objections: tuple[Objection, ...] = ()
+    county_home_visit: bool = False
+    complaints: tuple[Complaint, ...] = ()
+    monthly_amount: Decimal | None = None
+    first_payment_month: str | None = None
+    decision_assessment: Assessment | None = None
+    rejection_reasons: tuple[str, ...] = ()
+    rejection_notice_due: date | None = None
+    rejection_notice_served: bool = False
+    non_cooperation_count: int = 0
+    extension_ground: ExtensionGround | None = None
+    decided_at: datetime | None = None
+    published_at: datetime | None = None
+    # --- the in-payment life (SPEC §8) ---
+    review_class: ReviewClass | None = None
+    next_review_due: date | None = None
+    review: OpenReview | None = None
+    reviews_completed: int = 0
+    benefit_periods: tuple[BenefitPeriod, ...] = ()
+    departed: tuple[Departure, ...] = ()
+    unresolved_deaths: tuple[date, ...] = ()
+    job_refusals: dict[int, int] = {}
+    share_cuts: tuple[int, ...] = ()
+    gradual_exit_ends_month: str | None = None
+    gradual_exit_seq: int | None = None
+    exit_reasons: tuple[str, ...] = ()
+    exit_assessment: Assessment | None = None
+    stop_effective_month: str | None = None
+    stop_reason: str | None = None
+    stop_notice_served: bool = False
+    standard_versions_applied: tuple[str, ...] = ()
+    overpayment_ordered: Decimal = Decimal("0")
+    recovered: dict[str, Decimal] = {}  # per payment month, what was ordered back already
+
+    @property
+    def is_closed(self) -> bool:
+        """Finished: nothing more will happen on the application (the workflow may complete)."""
+        if self.stage is Stage.REJECTED:
+            return self.rejection_notice_served
+        if self.stage is Stage.EXITED:
+            return self.stop_notice_served
+        return self.stage in {Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN}
+
+    @property
+    def counted_members(self) -> tuple[int, ...]:
+        """Indexes of the members who still count in the household (S1 Art. 7)."""
+        gone = {d.member_index for d in self.departed}
+        return tuple(i for i in range(len(self.members)) if i not in gone)
+
+    def amount_for(self, month: str) -> Decimal | None:
+        """The monthly amount payable for ``month`` (YYYY-MM), or None when nothing is payable."""
+        if self.stop_effective_month is not None and month >= self.stop_effective_month:
+            return None
+        current = None
+        for period in self.benefit_periods:
+            if period.from_month <= month:
+                current = period
+        return current.monthly_amount if current else None
+
+    @property
+    def open_objections(self) -> int:
+        return sum(1 for o in self.objections if not o.resolved)
+
+    @property
+    def open_complaints(self) -> int:
+        return sum(1 for c in self.complaints if not c.resolved)
