@@ -118,6 +118,10 @@ class Programme:
         payable_stages: the stages in which a case is on the payment rolls.
         in_payment: the in-payment Updates' hooks (None: the programme pays no monthly benefit).
         info_check_command: the system command that records the information check's report.
+        command_vocabulary: every command type the programme accepts (from the API, the engine, its Updates):
+            the contract test checks each has a handler.
+        event_vocabulary: every event type a case of the programme records: each has a mutator.
+        vocabulary_only_stages: stages kept in the enumeration that no event enters (old codes).
     """
 
     code: Program
@@ -144,6 +148,9 @@ class Programme:
     payable_stages: frozenset[StrEnum]
     info_check_command: Callable[[Any], Any] | None = None
     in_payment: InPayment | None = None
+    command_vocabulary: tuple[type, ...] = ()
+    event_vocabulary: tuple[type, ...] = ()
+    vocabulary_only_stages: frozenset[StrEnum] = frozenset()
 
     @property
     def commands(self) -> frozenset[type]:

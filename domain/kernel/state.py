@@ -64,6 +64,7 @@ class CaseCore(BaseModel):
     stage_since: datetime
     updated_at: datetime
     deadlines: dict[str, Deadline] = {}
+    decided_at: datetime | None = None
 
     @property
     def is_closed(self) -> bool:

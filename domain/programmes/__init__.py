@@ -91,6 +91,6 @@ def stage_label(program: Program | str, stage: str) -> str:
     return programme.stage_labels.get(stage, stage) if programme else stage
 
 
-def all_stages() -> frozenset[str]:
-    """Every stage code of every programme (for filters that take a stage)."""
-    return frozenset(s.value for p in REGISTRY.values() for s in p.stages)
+def all_stages() -> tuple[str, ...]:
+    """Every stage code of every programme, each once, in each programme's legal order."""
+    return tuple(dict.fromkeys(s.value for p in REGISTRY.values() for s in p.stages))

@@ -34,13 +34,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from domain.actors import HUMAN_ROLES
 from domain.kernel.clock import CHINA_TZ
-from domain.programmes import pending_step
+from domain.programmes import all_stages, pending_step, programme_of
 from domain.divisions import is_jurisdiction_code
 from domain.household import Program
-from domain.programmes.dibao.stages import ACTIVE_STAGES, Stage
 from domain.programmes import CaseState
 
-_STAGES = frozenset(s.value for s in Stage)
+_STAGES = frozenset(all_stages())
 _ROLES = frozenset(r.value for r in HUMAN_ROLES)
 _PROGRAMS = frozenset(p.value for p in Program)
 
@@ -49,15 +48,9 @@ _PROGRAMS = frozenset(p.value for p in Program)
 
 
 def outcome_of(state: CaseState) -> str | None:
-    """The outcome of the application: approved / rejected / terminated / withdrawn / exited, or None."""
-    if state.stage is Stage.APPROVED or state.stage in ACTIVE_STAGES:
-        return "approved"
-    return {
-        Stage.REJECTED: "rejected",
-        Stage.TERMINATED_NONCOOPERATION: "terminated",
-        Stage.WITHDRAWN: "withdrawn",
-        Stage.EXITED: "exited",
-    }.get(state.stage)
+    """The outcome of the application, as its programme tells it (dibao: approved / rejected / terminated /
+    withdrawn / exited), or None."""
+    return programme_of(state.program).outcome(state)
 
 
 def list_columns(state: CaseState) -> tuple[str | None, list[str], date | None, datetime | None, str | None]:
@@ -71,13 +64,14 @@ def list_columns(state: CaseState) -> tuple[str | None, list[str], date | None, 
         parameters ``$20``-``$24`` in ``infra.db.cases``.
     """
     pending = pending_step(state)
-    decided_at = state.stage_since if state.stage is Stage.WITHDRAWN else state.decided_at
+    outcome = outcome_of(state)
+    decided_at = state.stage_since if outcome == "withdrawn" else getattr(state, "decided_at", None)
     return (
         pending.step if pending else None,
         [r.value for r in pending.roles] if pending else [],
         pending.due if pending else None,
         decided_at,
-        outcome_of(state),
+        outcome,
     )
 
 
@@ -346,7 +340,7 @@ async def stage_counts(pool: asyncpg.Pool, jurisdiction: str) -> dict[str, int]:
     """Cases per stage inside ``jurisdiction``; every stage is present (0 when none)."""
     code = _narrowest(jurisdiction)
     assert code is not None
-    counts = {s.value: 0 for s in Stage}
+    counts = dict.fromkeys(all_stages(), 0)
     for r in await pool.fetch(_STAGE_COUNTS.format(scope=_scope(code)), code):
         counts[r["stage"]] = r["n"]
     return counts

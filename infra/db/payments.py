@@ -33,14 +33,15 @@ from domain.divisions import KNOWN_TOWNSHIPS, county_of
 from domain.errors import InvalidInput
 from domain.identity import ResidentId
 from domain.months import month_after
-from domain.programmes.dibao.stages import ACTIVE_STAGES, Stage
+from domain.programmes import REGISTRY
 
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 _TOWNSHIP = re.compile(r"^[0-9]{9}$")
 _ACCOUNT_NUMBER = re.compile(r"^[0-9]{8,30}$")
 
-#: Stages whose cases can be on a roll (an exited case for the months before its stop).
-PAYABLE_STAGES: tuple[str, ...] = tuple(sorted(s.value for s in (*ACTIVE_STAGES, Stage.EXITED)))
+#: Stages whose cases can be on a roll, of every programme (its programme says which: dibao's in payment, and
+#: an exited case for the months before its stop).
+PAYABLE_STAGES: tuple[str, ...] = tuple(sorted({s.value for p in REGISTRY.values() for s in p.payable_stages}))
 
 FieldPath = tuple[str | int, ...]
 

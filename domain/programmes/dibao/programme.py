@@ -192,4 +192,8 @@ DIBAO = Programme(
     payable_stages=frozenset({*ACTIVE_STAGES, Stage.EXITED}),
     info_check_command=lambda report: c.CompleteInfoCheck(report=report),
     in_payment=IN_PAYMENT,
+    command_vocabulary=(c.SubmitApplication, *typing.get_args(typing.get_args(c.HumanCommand)[0]),
+                        *typing.get_args(c.SystemCommand), c.ApplyStandardChange),
+    event_vocabulary=typing.get_args(typing.get_args(e.CaseEvent)[0]),
+    vocabulary_only_stages=frozenset({Stage.RECHECK}),  # folded into INVESTIGATING (S1 Art. 18)
 )

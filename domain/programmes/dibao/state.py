@@ -53,7 +53,6 @@ class DibaoState(CaseCore):
     rejection_notice_served: bool = False
     non_cooperation_count: int = 0
     extension_ground: ExtensionGround | None = None
-    decided_at: datetime | None = None
     published_at: datetime | None = None
     # --- the in-payment life (SPEC §8) ---
     review_class: ReviewClass | None = None
