@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test bench chaos fuzz venv clean-var
+.PHONY: run test lint bench chaos fuzz venv clean-var
 
 venv: $(STAMP)
 
@@ -21,6 +21,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint (issue 14): ruff, configured in pyproject.toml, over the code (tests/ not yet: see README). CI runs it
+# before the tests.
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
+	$(BIN)/python -m ruff check --extend-exclude tests .
 
 # Benchmarks (issue 8): one JSON line per figure, then docs/benchmarks.md. BENCH_ARGS=--quick for a tiny run.
 bench: $(STAMP)

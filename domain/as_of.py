@@ -42,13 +42,11 @@ from pydantic import BaseModel, ConfigDict
 
 from domain import events as e
 from domain.benefit import Assessment, Criterion
-from domain.kernel.clock import CHINA_TZ
-from domain.programmes.dibao.rules import assessment_for
-from domain.programmes import project
-from domain.programmes.dibao.rules import household_assessment, payable_amount
 from domain.errors import InvalidInput
+from domain.kernel.clock import CHINA_TZ
 from domain.parameters import ResolvedParameters
-from domain.programmes import CaseState
+from domain.programmes import CaseState, project
+from domain.programmes.dibao.rules import assessment_for, household_assessment, payable_amount
 
 #: Machine notes an :class:`AsOfReport` may carry.
 ELIGIBILITY_NOT_REPRODUCED = "eligibility_not_reproduced"

@@ -11,11 +11,11 @@ from datetime import date, datetime
 
 from domain import events as e
 from domain.actors import Actor, Role
-from domain.kernel.clock import CHINA_TZ
 from domain.commands import Material
 from domain.divisions import LUFENG_TOWNSHIPS
 from domain.errors import InvalidTransition
 from domain.household import Relation
+from domain.kernel.clock import CHINA_TZ
 from domain.notices import (
     DEFAULT_REMEDY_TEXT,
     AcceptanceNotice,

@@ -25,7 +25,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.programmes.dibao.rules import household_assessment, payable_amount
 from domain.errors import InvalidInput, InvalidTransition
 from domain.parameters import (
     ParameterBook,
@@ -34,8 +33,9 @@ from domain.parameters import (
     ResolvedParameters,
     resolve,
 )
-from domain.programmes.dibao.stages import ACTIVE_STAGES, Stage
 from domain.programmes import CaseState
+from domain.programmes.dibao.rules import household_assessment, payable_amount
+from domain.programmes.dibao.stages import ACTIVE_STAGES, Stage
 
 ZERO = Decimal("0.00")
 

@@ -329,7 +329,9 @@ class CaseWorkflow:
         self._state = after
         overdue = self._programme.deadlines.overdue
         if self._index and (before.stage is not after.stage or overdue(before) != overdue(after)):
-            workflow.upsert_search_attributes([SA_STAGE.value_set(str(after.stage)), SA_OVERDUE.value_set(overdue(after))])
+            workflow.upsert_search_attributes(
+                [SA_STAGE.value_set(str(after.stage)), SA_OVERDUE.value_set(overdue(after))]
+            )
 
     async def _record(self, state: CaseState, events: list[CaseEvent]) -> None:
         """Write the events and the state after them to PostgreSQL (idempotent per case and seq)."""

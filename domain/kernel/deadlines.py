@@ -59,8 +59,9 @@ class DeadlineBook:
         rule = self._by_step.get(step)
         return rule is not None and rule.open_while(state)
 
-    def to_set(self, state: CaseCore, new_events: Iterable[CaseEvent],
-               params: ResolvedParameters) -> list[tuple[str, date, int]]:
+    def to_set(
+        self, state: CaseCore, new_events: Iterable[CaseEvent], params: ResolvedParameters
+    ) -> list[tuple[str, date, int]]:
         """Deadlines a batch of events starts: (step, start date, working days) for the calendar to compute,
         in the order of the events (and of the rules, for one event that starts several)."""
         out: list[tuple[str, date, int]] = []
@@ -77,18 +78,20 @@ class DeadlineBook:
         return any(d.escalated and self.is_open(state, d.step) for d in state.deadlines.values())
 
 
-def deadline_handlers(book: DeadlineBook, set_command: type, escalate_command: type,
-                      set_event: type, escalation_event: type) -> dict[type, Callable[..., list[Any]]]:
+def deadline_handlers(
+    book: DeadlineBook, set_command: type, escalate_command: type, set_event: type, escalation_event: type
+) -> dict[type, Callable[..., list[Any]]]:
     """The two system commands every programme takes for its deadlines: record a computed deadline, and raise
     the escalation when one has passed with its step still open (an escalation, never a decision)."""
     from domain.errors import InvalidTransition
     from domain.kernel.drafts import draft
 
-    def set_deadline(state: CaseCore, cmd: Any, ctx: Any) -> list[Any]:
-        return [draft(set_event, *book.basis(cmd.step), step=cmd.step, due=cmd.due,
-                      calendar_version=cmd.calendar_version)]
+    def set_deadline(_state: CaseCore, cmd: Any, _ctx: Any) -> list[Any]:
+        return [
+            draft(set_event, *book.basis(cmd.step), step=cmd.step, due=cmd.due, calendar_version=cmd.calendar_version)
+        ]
 
-    def raise_escalation(state: CaseCore, cmd: Any, ctx: Any) -> list[Any]:
+    def raise_escalation(state: CaseCore, cmd: Any, _ctx: Any) -> list[Any]:
         deadline = state.deadlines.get(cmd.step)
         if deadline is None or deadline.escalated:
             raise InvalidTransition("nothing to escalate")

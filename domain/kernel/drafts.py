@@ -40,8 +40,13 @@ class Draft:
         return self.fields[name]
 
 
-def draft(event_type: type[EventBase], *basis: str, reason: str | None = None, params_version: str | None = None,
-          **fields: Any) -> Draft:
+def draft(
+    event_type: type[EventBase],
+    *basis: str,
+    reason: str | None = None,
+    params_version: str | None = None,
+    **fields: Any,
+) -> Draft:
     """Draft one event: ``draft(e.ApplicationAccepted, "S1 Art. 10", t0=today)``."""
     return Draft(type=event_type, basis=basis, reason=reason, params_version=params_version, fields=fields)
 
@@ -52,8 +57,15 @@ def number(drafts: Iterable[Draft], state: CaseCore | None, ctx: DecisionContext
     case_id = ctx.case_id if state is None else state.case_id
     default_version = ctx.params.version if ctx.params else None
     return [
-        d.type(case_id=case_id, seq=base + i, at=ctx.now, actor=ctx.actor, legal_basis=d.basis, reason=d.reason,
-               parameter_set_version=d.params_version or default_version, **d.fields)
+        d.type(
+            case_id=case_id,
+            seq=base + i,
+            at=ctx.now,
+            actor=ctx.actor,
+            legal_basis=d.basis,
+            reason=d.reason,
+            parameter_set_version=d.params_version or default_version,
+            **d.fields,
+        )
         for i, d in enumerate(drafts, start=1)
     ]
-

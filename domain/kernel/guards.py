@@ -27,8 +27,7 @@ def need_stage(state: CaseCore, allowed: Iterable[StrEnum], what: str) -> None:
     allowed = frozenset(allowed)
     if state.stage not in allowed:
         raise InvalidTransition(
-            f"{what} is not possible in stage {state.stage}; allowed in: "
-            + ", ".join(sorted(s.value for s in allowed))
+            f"{what} is not possible in stage {state.stage}; allowed in: " + ", ".join(sorted(s.value for s in allowed))
         )
 
 

@@ -117,7 +117,8 @@ def test_every_deadline_step_has_a_rule_with_an_article(programme: Programme) ->
     rules = programme.deadlines.rules
     assert rules
     for rule in rules:
-        assert rule.basis and all(ARTICLE.match(b) for b in rule.basis), f"{rule.step}: basis {rule.basis}"
+        assert rule.basis, f"{rule.step}: no legal basis"
+        assert all(ARTICLE.match(b) for b in rule.basis), f"{rule.step}: basis {rule.basis}"
     steps = {r.step for r in rules}
     recorded = _stage_graph(programme).deadline_steps
     assert recorded, "no golden history records a deadline"

@@ -30,57 +30,70 @@ def _overall_wd(params):
     return d.total_devolved_wd if params.values.confirmation_devolved_to_township else d.total_wd
 
 
-DEADLINES = DeadlineBook([
-    DeadlineRule(
-        step="acceptance", basis=("S1 Art. 10",),
-        open_while=lambda s: s.stage is Stage.MATERIALS_INCOMPLETE,
-        starts={e.MaterialsDeficiencyNotified: _on_event_day(lambda p: p.values.deadlines.deficiency_overdue_wd)},
-    ),
-    DeadlineRule(
-        step="start_investigation", basis=("S1 Art. 15",),
-        open_while=lambda s: s.stage is Stage.ACCEPTED,
-        starts={e.ApplicationAccepted: lambda _s, ev, p: (ev.t0, p.values.deadlines.investigation_start_wd)},
-    ),
-    DeadlineRule(
-        step="prelim_opinion", basis=("S6 §四(一)",),
-        open_while=lambda s: s.stage in {Stage.INVESTIGATING, Stage.INFO_CHECK_NEGATIVE_NOTIFIED,
-                                         Stage.DEMOCRATIC_APPRAISAL} and s.prelim_eligible is None,
-        starts={e.InvestigationStarted: _from_t0(lambda p: p.values.deadlines.prelim_opinion_wd)},
-    ),
-    DeadlineRule(
-        step="county_decision", basis=("S1 Art. 20",),
-        open_while=lambda s: s.stage in {Stage.SUBMITTED_TO_COUNTY, Stage.COUNTY_REVIEW},
-        starts={e.CaseSubmittedToCounty: _on_event_day(lambda p: p.values.deadlines.county_decision_wd)},
-    ),
-    DeadlineRule(
-        step="rejection_notice", basis=("S1 Art. 21",),
-        open_while=lambda s: s.stage is Stage.REJECTED and not s.rejection_notice_served,
-        starts={e.ApplicationRejected: _on_event_day(lambda p: p.values.deadlines.rejection_notice_wd)},
-    ),
-    DeadlineRule(
-        step="overall", basis=("S1 Art. 22",),
-        open_while=lambda s: s.stage in PRE_DECISION,
-        starts={
-            e.ApplicationAccepted: lambda _s, ev, p: (ev.t0, _overall_wd(p)),
-            e.DeadlineExtended: _from_t0(lambda p: p.values.deadlines.total_extended_wd),
-        },
-    ),
-    DeadlineRule(
-        step="review", basis=("S1 Art. 31",),
-        open_while=lambda s: s.stage is Stage.UNDER_REVIEW,
-        starts={
-            e.PeriodicReviewDue: _on_event_day(lambda p: p.values.dynamic.review_completion_wd),
-            e.AdHocReviewOpened: _on_event_day(lambda p: p.values.dynamic.review_completion_wd),
-        },
-    ),
-    # Counted in calendar months from the earliest unresolved death, set by the handler that records it.
-    DeadlineRule(
-        step="death_resolution", basis=("S6 §一(三)",),
-        open_while=lambda s: bool(s.unresolved_deaths) and s.stage in ACTIVE_STAGES,
-    ),
-    DeadlineRule(
-        step="stop_notice", basis=("S1 Art. 32",),
-        open_while=lambda s: s.stage is Stage.EXITED and not s.stop_notice_served,
-        starts={e.BenefitStopped: _on_event_day(lambda p: p.values.dynamic.stop_notice_wd)},
-    ),
-])
+DEADLINES = DeadlineBook(
+    [
+        DeadlineRule(
+            step="acceptance",
+            basis=("S1 Art. 10",),
+            open_while=lambda s: s.stage is Stage.MATERIALS_INCOMPLETE,
+            starts={e.MaterialsDeficiencyNotified: _on_event_day(lambda p: p.values.deadlines.deficiency_overdue_wd)},
+        ),
+        DeadlineRule(
+            step="start_investigation",
+            basis=("S1 Art. 15",),
+            open_while=lambda s: s.stage is Stage.ACCEPTED,
+            starts={e.ApplicationAccepted: lambda _s, ev, p: (ev.t0, p.values.deadlines.investigation_start_wd)},
+        ),
+        DeadlineRule(
+            step="prelim_opinion",
+            basis=("S6 §四(一)",),
+            open_while=lambda s: (
+                s.stage in {Stage.INVESTIGATING, Stage.INFO_CHECK_NEGATIVE_NOTIFIED, Stage.DEMOCRATIC_APPRAISAL}
+                and s.prelim_eligible is None
+            ),
+            starts={e.InvestigationStarted: _from_t0(lambda p: p.values.deadlines.prelim_opinion_wd)},
+        ),
+        DeadlineRule(
+            step="county_decision",
+            basis=("S1 Art. 20",),
+            open_while=lambda s: s.stage in {Stage.SUBMITTED_TO_COUNTY, Stage.COUNTY_REVIEW},
+            starts={e.CaseSubmittedToCounty: _on_event_day(lambda p: p.values.deadlines.county_decision_wd)},
+        ),
+        DeadlineRule(
+            step="rejection_notice",
+            basis=("S1 Art. 21",),
+            open_while=lambda s: s.stage is Stage.REJECTED and not s.rejection_notice_served,
+            starts={e.ApplicationRejected: _on_event_day(lambda p: p.values.deadlines.rejection_notice_wd)},
+        ),
+        DeadlineRule(
+            step="overall",
+            basis=("S1 Art. 22",),
+            open_while=lambda s: s.stage in PRE_DECISION,
+            starts={
+                e.ApplicationAccepted: lambda _s, ev, p: (ev.t0, _overall_wd(p)),
+                e.DeadlineExtended: _from_t0(lambda p: p.values.deadlines.total_extended_wd),
+            },
+        ),
+        DeadlineRule(
+            step="review",
+            basis=("S1 Art. 31",),
+            open_while=lambda s: s.stage is Stage.UNDER_REVIEW,
+            starts={
+                e.PeriodicReviewDue: _on_event_day(lambda p: p.values.dynamic.review_completion_wd),
+                e.AdHocReviewOpened: _on_event_day(lambda p: p.values.dynamic.review_completion_wd),
+            },
+        ),
+        # Counted in calendar months from the earliest unresolved death, set by the handler that records it.
+        DeadlineRule(
+            step="death_resolution",
+            basis=("S6 §一(三)",),
+            open_while=lambda s: bool(s.unresolved_deaths) and s.stage in ACTIVE_STAGES,
+        ),
+        DeadlineRule(
+            step="stop_notice",
+            basis=("S1 Art. 32",),
+            open_while=lambda s: s.stage is Stage.EXITED and not s.stop_notice_served,
+            starts={e.BenefitStopped: _on_event_day(lambda p: p.values.dynamic.stop_notice_wd)},
+        ),
+    ]
+)

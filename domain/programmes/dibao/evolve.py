@@ -27,17 +27,31 @@ MUTATORS = Mutators()
 def initial(event: e.ApplicationSubmitted) -> DibaoState:
     """The state a dibao case starts in: the application as handed in."""
     return DibaoState(
-        case_id=event.case_id, program=event.program, stage=Stage.SUBMITTED, village_code=event.village_code,
-        township_code=township_of(event.village_code), county_code=county_of(event.village_code),
-        area_type=event.area_type, members=event.members, declaration=event.declaration, version=event.seq,
-        opened_at=event.at, stage_since=event.at, updated_at=event.at,
+        case_id=event.case_id,
+        program=event.program,
+        stage=Stage.SUBMITTED,
+        village_code=event.village_code,
+        township_code=township_of(event.village_code),
+        county_code=county_of(event.village_code),
+        area_type=event.area_type,
+        members=event.members,
+        declaration=event.declaration,
+        version=event.seq,
+        opened_at=event.at,
+        stage_since=event.at,
+        updated_at=event.at,
     )
 
 
 def _with_period(state: DibaoState, event: e.EventBase, from_month: str, amount: Decimal, size: int) -> dict[str, Any]:
     periods = tuple(p for p in state.benefit_periods if p.from_month < from_month)
-    period = BenefitPeriod(from_month=from_month, monthly_amount=amount, household_size=size,
-                           parameter_set_version=event.parameter_set_version, seq=event.seq)
+    period = BenefitPeriod(
+        from_month=from_month,
+        monthly_amount=amount,
+        household_size=size,
+        parameter_set_version=event.parameter_set_version,
+        seq=event.seq,
+    )
     return {"benefit_periods": (*periods, period), "monthly_amount": amount}
 
 
@@ -48,8 +62,7 @@ def _opened(state: DibaoState, event: e.EventBase, trigger: str, due: date | Non
 
 @MUTATORS.on(e.MaterialsDeficiencyNotified)
 def _materials_deficiency_notified(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, Stage.MATERIALS_INCOMPLETE, materials_missing=event.items,
-               deficiency_notified=True)
+    return moved(state, event, Stage.MATERIALS_INCOMPLETE, materials_missing=event.items, deficiency_notified=True)
 
 
 @MUTATORS.on(e.ApplicationAccepted)
@@ -64,14 +77,23 @@ def _close_relative_filed(state: DibaoState, event: Any) -> DibaoState:
 
 @MUTATORS.on(e.InvestigationStarted)
 def _investigation_started(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, Stage.INVESTIGATING, investigation_team=event.investigators,
-               investigators=tuple(dict.fromkeys((*state.investigators, *event.investigators))))
+    return moved(
+        state,
+        event,
+        Stage.INVESTIGATING,
+        investigation_team=event.investigators,
+        investigators=tuple(dict.fromkeys((*state.investigators, *event.investigators))),
+    )
 
 
 @MUTATORS.on(e.HomeVisitRecorded)
 def _home_visit_recorded(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, home_visits=state.home_visits + 1,
-               investigators=tuple(dict.fromkeys((*state.investigators, *event.investigators))))
+    return moved(
+        state,
+        event,
+        home_visits=state.home_visits + 1,
+        investigators=tuple(dict.fromkeys((*state.investigators, *event.investigators))),
+    )
 
 
 @MUTATORS.on(e.NeighbourVisitRecorded, e.LetterEvidenceRecorded)
@@ -97,8 +119,15 @@ def _ineligibility_by_info_check_notified(state: DibaoState, event: Any) -> Diba
 @MUTATORS.on(e.CheckResultObjected)
 def _check_result_objected(state: DibaoState, event: Any) -> DibaoState:
     # The recheck (复查) resumes the investigation; T0 and the 30-wd clock are not reset (S1 Art. 18).
-    return moved(state, event, Stage.INVESTIGATING, rechecks=state.rechecks + 1, info_check_negative=False,
-               info_check_requested=False, info_check=None)
+    return moved(
+        state,
+        event,
+        Stage.INVESTIGATING,
+        rechecks=state.rechecks + 1,
+        info_check_negative=False,
+        info_check_requested=False,
+        info_check=None,
+    )
 
 
 @MUTATORS.on(e.VillageReviewExempted)
@@ -108,8 +137,13 @@ def _village_review_exempted(state: DibaoState, event: Any) -> DibaoState:
 
 @MUTATORS.on(e.DemocraticAppraisalOrdered)
 def _democratic_appraisal_ordered(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, Stage.DEMOCRATIC_APPRAISAL, village_review="appraisal_ordered",
-               objections=tuple(o.model_copy(update={"resolved": True}) for o in state.objections))
+    return moved(
+        state,
+        event,
+        Stage.DEMOCRATIC_APPRAISAL,
+        village_review="appraisal_ordered",
+        objections=tuple(o.model_copy(update={"resolved": True}) for o in state.objections),
+    )
 
 
 @MUTATORS.on(e.DemocraticAppraisalHeld)
@@ -119,20 +153,26 @@ def _democratic_appraisal_held(state: DibaoState, event: Any) -> DibaoState:
 
 @MUTATORS.on(e.PrelimOpinionIssued)
 def _prelim_opinion_issued(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, Stage.PRELIM_OPINION_ISSUED, prelim_eligible=event.eligible,
-               prelim_assessment=event.assessment)
+    return moved(
+        state, event, Stage.PRELIM_OPINION_ISSUED, prelim_eligible=event.eligible, prelim_assessment=event.assessment
+    )
 
 
 @MUTATORS.on(e.PublicityStarted)
 def _publicity_started(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, Stage.PUBLICITY, publicity_starts_on=event.starts_on,
-               publicity_ends_on=event.ends_on, publicity_ends_at=event.ends_at or end_of_day(event.ends_on))
+    return moved(
+        state,
+        event,
+        Stage.PUBLICITY,
+        publicity_starts_on=event.starts_on,
+        publicity_ends_on=event.ends_on,
+        publicity_ends_at=event.ends_at or end_of_day(event.ends_on),
+    )
 
 
 @MUTATORS.on(e.PublicityObjectionLogged)
 def _publicity_objection_logged(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, objections=(*state.objections, Objection(seq=event.seq,
-                                                                      real_name=event.real_name)))
+    return moved(state, event, objections=(*state.objections, Objection(seq=event.seq, real_name=event.real_name)))
 
 
 @MUTATORS.on(e.PublicityWindowElapsed)
@@ -143,8 +183,12 @@ def _publicity_window_elapsed(state: DibaoState, event: Any) -> DibaoState:
 
 @MUTATORS.on(e.ReinvestigationOrdered)
 def _reinvestigation_ordered(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, Stage.REINVESTIGATION,
-               objections=tuple(o.model_copy(update={"resolved": True}) for o in state.objections))
+    return moved(
+        state,
+        event,
+        Stage.REINVESTIGATION,
+        objections=tuple(o.model_copy(update={"resolved": True}) for o in state.objections),
+    )
 
 
 @MUTATORS.on(e.CaseSubmittedToCounty)
@@ -159,14 +203,22 @@ def _county_review_started(state: DibaoState, event: Any) -> DibaoState:
 
 @MUTATORS.on(e.CountyHomeVisitRecorded)
 def _county_home_visit_recorded(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, county_home_visit=True,
-               investigators=tuple(dict.fromkeys((*state.investigators, *event.investigators))))
+    return moved(
+        state,
+        event,
+        county_home_visit=True,
+        investigators=tuple(dict.fromkeys((*state.investigators, *event.investigators))),
+    )
 
 
 @MUTATORS.on(e.ComplaintReceived)
 def _complaint_received(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, county_home_visit=False,
-               complaints=(*state.complaints, Complaint(seq=event.seq, real_name=event.real_name)))
+    return moved(
+        state,
+        event,
+        county_home_visit=False,
+        complaints=(*state.complaints, Complaint(seq=event.seq, real_name=event.real_name)),
+    )
 
 
 @MUTATORS.on(e.ComplaintResolved)
@@ -174,24 +226,42 @@ def _complaint_resolved(state: DibaoState, event: Any) -> DibaoState:
     first_open = next(i for i, x in enumerate(state.complaints) if not x.resolved)
     complaints = list(state.complaints)
     complaints[first_open] = complaints[first_open].model_copy(
-        update={"resolved": True, "feedback_sent": event.feedback_sent})
+        update={"resolved": True, "feedback_sent": event.feedback_sent}
+    )
     return moved(state, event, complaints=tuple(complaints))
 
 
 @MUTATORS.on(e.ApplicationApproved)
 def _application_approved(state: DibaoState, event: Any) -> DibaoState:
-    period = BenefitPeriod(from_month=event.first_payment_month, monthly_amount=event.monthly_amount,
-                           household_size=event.assessment.household_size,
-                           parameter_set_version=event.parameter_set_version, seq=event.seq)
-    return moved(state, event, Stage.APPROVED, monthly_amount=event.monthly_amount,
-               first_payment_month=event.first_payment_month, decision_assessment=event.assessment,
-               decided_at=event.at, benefit_periods=(period,))
+    period = BenefitPeriod(
+        from_month=event.first_payment_month,
+        monthly_amount=event.monthly_amount,
+        household_size=event.assessment.household_size,
+        parameter_set_version=event.parameter_set_version,
+        seq=event.seq,
+    )
+    return moved(
+        state,
+        event,
+        Stage.APPROVED,
+        monthly_amount=event.monthly_amount,
+        first_payment_month=event.first_payment_month,
+        decision_assessment=event.assessment,
+        decided_at=event.at,
+        benefit_periods=(period,),
+    )
 
 
 @MUTATORS.on(e.ApplicationRejected)
 def _application_rejected(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, Stage.REJECTED, rejection_reasons=event.reasons,
-               decision_assessment=event.assessment, decided_at=event.at)
+    return moved(
+        state,
+        event,
+        Stage.REJECTED,
+        rejection_reasons=event.reasons,
+        decision_assessment=event.assessment,
+        decided_at=event.at,
+    )
 
 
 @MUTATORS.on(e.RejectionNoticeServed)
@@ -260,13 +330,19 @@ def _ad_hoc_review_opened(state: DibaoState, event: Any) -> DibaoState:
 
 @MUTATORS.on(e.ChangeReported)
 def _change_reported(state: DibaoState, event: Any) -> DibaoState:
-    departed = state.departed + tuple(Departure(member_index=m.member_index, reason=m.reason.value, on=m.on)
-                                      for m in event.members_leaving)
+    departed = state.departed + tuple(
+        Departure(member_index=m.member_index, reason=m.reason.value, on=m.on) for m in event.members_leaving
+    )
     reported_on = event.at.astimezone(CHINA_TZ).date()
     deaths = tuple(m.on or reported_on for m in event.members_leaving if m.reason is c.LeaveReason.DEATH)
-    return moved(state, event, members=(*state.members, *event.members_joining), departed=departed,
-               declaration=event.declaration or state.declaration,
-               unresolved_deaths=state.unresolved_deaths + deaths)
+    return moved(
+        state,
+        event,
+        members=(*state.members, *event.members_joining),
+        departed=departed,
+        declaration=event.declaration or state.declaration,
+        unresolved_deaths=state.unresolved_deaths + deaths,
+    )
 
 
 @MUTATORS.on(e.DataAlertRaised)
@@ -275,20 +351,34 @@ def _data_alert_raised(state: DibaoState, event: Any) -> DibaoState:
     if reason is None or event.member_index is None:
         return moved(state, event)
     deaths = (event.occurred_on,) if event.alert is c.AlertType.DEATH else ()
-    return moved(state, event,
-               departed=(*state.departed, Departure(member_index=event.member_index, reason=reason.value,
-                                                    on=event.occurred_on)),
-               unresolved_deaths=state.unresolved_deaths + deaths)
+    return moved(
+        state,
+        event,
+        departed=(
+            *state.departed,
+            Departure(member_index=event.member_index, reason=reason.value, on=event.occurred_on),
+        ),
+        unresolved_deaths=state.unresolved_deaths + deaths,
+    )
 
 
 @MUTATORS.on(e.ReviewCompleted)
 def _review_completed(state: DibaoState, event: Any) -> DibaoState:
-    changes: dict[str, Any] = {"review": None, "reviews_completed": state.reviews_completed + 1,
-                               "unresolved_deaths": (), "next_review_due": event.next_review_due,
-                               "review_class": event.review_class or state.review_class}
+    changes: dict[str, Any] = {
+        "review": None,
+        "reviews_completed": state.reviews_completed + 1,
+        "unresolved_deaths": (),
+        "next_review_due": event.next_review_due,
+        "review_class": event.review_class or state.review_class,
+    }
     if event.outcome == "resumed":
-        changes |= {"gradual_exit_ends_month": None, "stop_effective_month": None, "gradual_exit_seq": None,
-                    "exit_reasons": (), "exit_assessment": None}
+        changes |= {
+            "gradual_exit_ends_month": None,
+            "stop_effective_month": None,
+            "gradual_exit_seq": None,
+            "exit_reasons": (),
+            "exit_assessment": None,
+        }
     if state.stage is Stage.EXITED:
         stage = Stage.EXITED
     elif changes.get("gradual_exit_ends_month", state.gradual_exit_ends_month) is not None:
@@ -302,17 +392,23 @@ def _review_completed(state: DibaoState, event: Any) -> DibaoState:
 
 @MUTATORS.on(e.BenefitIncreased, e.BenefitDecreased)
 def _benefit_increased(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, **_with_period(state, event, event.from_month, event.new_amount,
-                                            event.household_size))
+    return moved(state, event, **_with_period(state, event, event.from_month, event.new_amount, event.household_size))
 
 
 @MUTATORS.on(e.GradualExitGranted)
 def _gradual_exit_granted(state: DibaoState, event: Any) -> DibaoState:
     size = current_size(state)
-    return moved(state, event, **_with_period(state, event, event.from_month, event.monthly_amount, size),
-               gradual_exit_ends_month=event.ends_month, stop_effective_month=event.stop_effective_month,
-               gradual_exit_seq=event.seq, exit_reasons=event.reasons, exit_assessment=event.assessment,
-               next_review_due=None)
+    return moved(
+        state,
+        event,
+        **_with_period(state, event, event.from_month, event.monthly_amount, size),
+        gradual_exit_ends_month=event.ends_month,
+        stop_effective_month=event.stop_effective_month,
+        gradual_exit_seq=event.seq,
+        exit_reasons=event.reasons,
+        exit_assessment=event.assessment,
+        next_review_due=None,
+    )
 
 
 @MUTATORS.on(e.GradualExitEnded)
@@ -323,8 +419,17 @@ def _gradual_exit_ended(state: DibaoState, event: Any) -> DibaoState:
 @MUTATORS.on(e.BenefitStopped)
 def _benefit_stopped(state: DibaoState, event: Any) -> DibaoState:
     effective = min(event.effective_month, state.stop_effective_month or event.effective_month)
-    return moved(state, event, Stage.EXITED, stop_effective_month=effective, stop_reason=event.reason_code.value,
-               review=None, unresolved_deaths=(), next_review_due=None, gradual_exit_ends_month=None)
+    return moved(
+        state,
+        event,
+        Stage.EXITED,
+        stop_effective_month=effective,
+        stop_reason=event.reason_code.value,
+        review=None,
+        unresolved_deaths=(),
+        next_review_due=None,
+        gradual_exit_ends_month=None,
+    )
 
 
 @MUTATORS.on(e.StopNoticeServed)
@@ -337,8 +442,7 @@ def _overpayment_recovery_ordered(state: DibaoState, event: Any) -> DibaoState:
     recovered = dict(state.recovered)
     for month, amount in event.per_month.items():
         recovered[month] = recovered.get(month, Decimal("0")) + amount
-    return moved(state, event, overpayment_ordered=state.overpayment_ordered + event.amount,
-               recovered=recovered)
+    return moved(state, event, overpayment_ordered=state.overpayment_ordered + event.amount, recovered=recovered)
 
 
 @MUTATORS.on(e.FineImposed, e.EdgeMonitoringReferred)
@@ -353,8 +457,12 @@ def _job_refusal_recorded(state: DibaoState, event: Any) -> DibaoState:
 
 @MUTATORS.on(e.MemberBenefitReduced)
 def _member_benefit_reduced(state: DibaoState, event: Any) -> DibaoState:
-    return moved(state, event, share_cuts=(*state.share_cuts, event.member_index),
-               **_with_period(state, event, event.from_month, event.new_amount, current_size(state)))
+    return moved(
+        state,
+        event,
+        share_cuts=(*state.share_cuts, event.member_index),
+        **_with_period(state, event, event.from_month, event.new_amount, current_size(state)),
+    )
 
 
 @MUTATORS.on(e.BenefitRecalculated)
@@ -362,6 +470,9 @@ def _benefit_recalculated(state: DibaoState, event: Any) -> DibaoState:
     applied = (*state.standard_versions_applied, event.version)
     if event.new_amount == event.old_amount:
         return moved(state, event, standard_versions_applied=applied)
-    return moved(state, event, standard_versions_applied=applied,
-               **_with_period(state, event, event.from_month, event.new_amount,
-                              event.assessment.household_size))
+    return moved(
+        state,
+        event,
+        standard_versions_applied=applied,
+        **_with_period(state, event, event.from_month, event.new_amount, event.assessment.household_size),
+    )

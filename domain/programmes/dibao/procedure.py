@@ -19,7 +19,6 @@ from domain.errors import DomainError, InvalidInput, InvalidTransition, NotPermi
 from domain.kernel.clock import CHINA_TZ, end_of_day
 from domain.kernel.context import DecisionContext
 from domain.kernel.drafts import Draft, draft
-from domain.kernel.programme import Handler
 from domain.kernel.guards import (
     CASEWORKER,
     COUNTY_APPROVER,
@@ -34,6 +33,7 @@ from domain.kernel.guards import (
     not_maker,
     team,
 )
+from domain.kernel.programme import Handler
 from domain.months import month_after
 from domain.parameters import ProcedureProfile, PublicityUnit, ResolvedParameters
 from domain.place import competent_place
@@ -82,12 +82,17 @@ def submit_application(_: None, cmd: c.SubmitApplication, ctx: DecisionContext) 
     for i, item in enumerate(cmd.declaration.income):
         if item.member_index is not None and item.member_index >= n:
             raise InvalidInput("member_index names no member", field=("declaration", "income", i, "member_index"))
-    basis = ("S1 Art. 4", "S1 Art. 6", "S1 Art. 9") if ctx.actor.role == Role.VILLAGE_COMMITTEE else (
-        "S1 Art. 4", "S1 Art. 9")
+    basis = (
+        ("S1 Art. 4", "S1 Art. 6", "S1 Art. 9")
+        if ctx.actor.role == Role.VILLAGE_COMMITTEE
+        else ("S1 Art. 4", "S1 Art. 9")
+    )
     if competence is not None and "S1 Art. 5" in competence.legal_basis[0]:
         basis = (*basis, *competence.legal_basis)
     return [
-        draft(e.ApplicationSubmitted, *basis,
+        draft(
+            e.ApplicationSubmitted,
+            *basis,
             program=cmd.program,
             village_code=cmd.village_code,
             area_type=cmd.area_type,
@@ -127,8 +132,13 @@ def _accept(state: DibaoState, cmd: c.AcceptApplication, ctx: DecisionContext) -
                 field=("close_relatives", i, "related_to"),
             )
         out.append(
-            draft(e.CloseRelativeFiled, "S1 Art. 11", reason=rel.note,
-                                 member_index=rel.member_index, related_to=rel.related_to)
+            draft(
+                e.CloseRelativeFiled,
+                "S1 Art. 11",
+                reason=rel.note,
+                member_index=rel.member_index,
+                related_to=rel.related_to,
+            )
         )
     return out
 
@@ -145,10 +155,19 @@ def _home_visit(state: DibaoState, cmd: c.RecordHomeVisit, ctx: DecisionContext)
     need_stage(state, INVESTIGATION_STAGES, "recording a home visit")
     investigators = team(cmd.investigators, "investigators", "S1 Art. 16")
     if not cmd.household_signed:
-        raise InvalidInput("the household members present must sign the home-visit record (S1 Art. 16(1))",
-                           field=("household_signed",))
-    return [draft(e.HomeVisitRecorded, "S1 Art. 16", investigators=investigators, remote=cmd.remote,
-                                findings=cmd.findings, evidence_sha256=tuple(cmd.evidence_sha256))]
+        raise InvalidInput(
+            "the household members present must sign the home-visit record (S1 Art. 16(1))", field=("household_signed",)
+        )
+    return [
+        draft(
+            e.HomeVisitRecorded,
+            "S1 Art. 16",
+            investigators=investigators,
+            remote=cmd.remote,
+            findings=cmd.findings,
+            evidence_sha256=tuple(cmd.evidence_sha256),
+        )
+    ]
 
 
 def _neighbour_visit(state: DibaoState, cmd: c.RecordNeighbourVisit, ctx: DecisionContext) -> list[Draft]:
@@ -171,14 +190,13 @@ def _request_info_check(state: DibaoState, _: c.RequestInfoCheck, ctx: DecisionC
     return [draft(e.InfoCheckRequested, "S1 Art. 17")]
 
 
-def _complete_info_check(state: DibaoState, cmd: c.CompleteInfoCheck, ctx: DecisionContext) -> list[Draft]:
+def _complete_info_check(state: DibaoState, cmd: c.CompleteInfoCheck, _ctx: DecisionContext) -> list[Draft]:
     if not state.info_check_requested:
         raise InvalidTransition("no information check was requested")
     return [draft(e.InfoCheckCompleted, "S1 Art. 17", report=cmd.report)]
 
 
-def _notify_check_negative(state: DibaoState, cmd: c.NotifyInfoCheckIneligible,
-                           ctx: DecisionContext) -> list[Draft]:
+def _notify_check_negative(state: DibaoState, cmd: c.NotifyInfoCheckIneligible, ctx: DecisionContext) -> list[Draft]:
     need_role(ctx, CASEWORKER, "notify an ineligible check result")
     need_stage(state, INVESTIGATION_STAGES, "notifying the check result")
     if state.info_check is None:
@@ -207,7 +225,15 @@ def _village_review(state: DibaoState, cmd: c.DecideVillageReview, ctx: Decision
     if state.village_review is not None:
         raise InvalidTransition("the village-review decision was already taken")
     if cmd.disputed:
-        return [draft(e.DemocraticAppraisalOrdered, "S1 Art. 19", "S5 item 24", reason=cmd.reason, params_version=params.version)]
+        return [
+            draft(
+                e.DemocraticAppraisalOrdered,
+                "S1 Art. 19",
+                "S5 item 24",
+                reason=cmd.reason,
+                params_version=params.version,
+            )
+        ]
     if params.values.procedure_profile is ProcedureProfile.P2012:
         raise InvalidInput("the 2012 procedure profile makes 民主评议 mandatory (S2 Art. 21)", field=("disputed",))
     return [draft(e.VillageReviewExempted, "S5 item 24", reason=cmd.reason, params_version=params.version)]
@@ -224,11 +250,21 @@ def _appraisal(state: DibaoState, cmd: c.RecordDemocraticAppraisal, ctx: Decisio
         reps = sum(1 for a in cmd.attendance if a.villager_representative)
         num, den = (int(x) for x in params.values.appraisal_villager_share_min.split("/"))
         if reps * den < num * len(cmd.attendance):
-            raise InvalidInput("villager representatives must be at least two thirds of participants (S2 Art. 22)",
-                               field=("attendance",))
+            raise InvalidInput(
+                "villager representatives must be at least two thirds of participants (S2 Art. 22)",
+                field=("attendance",),
+            )
         basis = ("S1 Art. 19", "S2 Arts. 22-23")
-    return [draft(e.DemocraticAppraisalHeld, *basis, params_version=params.version, minutes=cmd.minutes,
-                                      attendance=tuple(cmd.attendance), conclusion=cmd.conclusion)]
+    return [
+        draft(
+            e.DemocraticAppraisalHeld,
+            *basis,
+            params_version=params.version,
+            minutes=cmd.minutes,
+            attendance=tuple(cmd.attendance),
+            conclusion=cmd.conclusion,
+        )
+    ]
 
 
 def _prelim_opinion(state: DibaoState, cmd: c.IssuePrelimOpinion, ctx: DecisionContext) -> list[Draft]:
@@ -248,11 +284,21 @@ def _prelim_opinion(state: DibaoState, cmd: c.IssuePrelimOpinion, ctx: DecisionC
     elif state.stage is Stage.INFO_CHECK_NEGATIVE_NOTIFIED:
         # No objection from the applicant: the township may conclude 'not eligible' (SPEC §3.3 row 8).
         if cmd.eligible:
-            raise InvalidTransition("after a negative check only an 'ineligible' opinion is possible, or a "
-                                    "recheck on the applicant's objection (S1 Art. 18)")
+            raise InvalidTransition(
+                "after a negative check only an 'ineligible' opinion is possible, or a "
+                "recheck on the applicant's objection (S1 Art. 18)"
+            )
     else:
-        need_stage(state, {Stage.INVESTIGATING, Stage.DEMOCRATIC_APPRAISAL, Stage.REINVESTIGATION,
-                            Stage.INFO_CHECK_NEGATIVE_NOTIFIED}, "the 初审意见")
+        need_stage(
+            state,
+            {
+                Stage.INVESTIGATING,
+                Stage.DEMOCRATIC_APPRAISAL,
+                Stage.REINVESTIGATION,
+                Stage.INFO_CHECK_NEGATIVE_NOTIFIED,
+            },
+            "the 初审意见",
+        )
     not_maker(state.investigators, ctx)
     assessment = assessment_for(state, params)
     if cmd.eligible and not assessment.eligible:
@@ -260,8 +306,15 @@ def _prelim_opinion(state: DibaoState, cmd: c.IssuePrelimOpinion, ctx: DecisionC
     if not cmd.eligible and not cmd.reasons:
         raise InvalidInput("an 'ineligible' opinion needs reasons", field=("reasons",))
     out: list[Draft] = [
-        draft(e.PrelimOpinionIssued, "S1 Art. 19", params_version=params.version, eligible=cmd.eligible,
-                              reasons=tuple(cmd.reasons), reissued=reissue, assessment=assessment)
+        draft(
+            e.PrelimOpinionIssued,
+            "S1 Art. 19",
+            params_version=params.version,
+            eligible=cmd.eligible,
+            reasons=tuple(cmd.reasons),
+            reissued=reissue,
+            assessment=assessment,
+        )
     ]
     if reissue and not params.values.republish_after_objection:
         # S1 requires no second 公示 for dibao (SPEC §3.3 row 15): the package goes to the county.
@@ -288,9 +341,20 @@ def _start_publicity(state: DibaoState, cmd: c.StartPublicity, ctx: DecisionCont
         else:
             raise DomainError("a working-day 公示 needs its end date from the calendar")
         ends_at = end_of_day(ends_on)
-    return [draft(e.PublicityStarted, "S1 Art. 19", "S6 §四(二)", params_version=params.version,
-                               location=cmd.location, starts_on=ctx.today, ends_on=ends_on, ends_at=ends_at,
-                               unit=unit.value, notice_sha256=cmd.notice_sha256)]
+    return [
+        draft(
+            e.PublicityStarted,
+            "S1 Art. 19",
+            "S6 §四(二)",
+            params_version=params.version,
+            location=cmd.location,
+            starts_on=ctx.today,
+            ends_on=ends_on,
+            ends_at=ends_at,
+            unit=unit.value,
+            notice_sha256=cmd.notice_sha256,
+        )
+    ]
 
 
 def _log_objection(state: DibaoState, cmd: c.LogObjection, ctx: DecisionContext) -> list[Draft]:
@@ -298,15 +362,12 @@ def _log_objection(state: DibaoState, cmd: c.LogObjection, ctx: DecisionContext)
     need_stage(state, {Stage.PUBLICITY}, "logging a 公示 objection")
     if ctx.now >= publicity_closes_at(state):
         raise InvalidTransition("the 公示 window has closed")
-    return [draft(e.PublicityObjectionLogged, "S1 Art. 19", "S1 Art. 37", real_name=cmd.real_name,
-                                       content=cmd.content)]
+    return [draft(e.PublicityObjectionLogged, "S1 Art. 19", "S1 Art. 37", real_name=cmd.real_name, content=cmd.content)]
 
 
-def _close_publicity(state: DibaoState, _: c.ClosePublicity, ctx: DecisionContext) -> list[Draft]:
+def _close_publicity(state: DibaoState, _: c.ClosePublicity, _ctx: DecisionContext) -> list[Draft]:
     need_stage(state, {Stage.PUBLICITY}, "closing the 公示")
-    out: list[Draft] = [
-        draft(e.PublicityWindowElapsed, "S1 Art. 19", objections=state.open_objections)
-    ]
+    out: list[Draft] = [draft(e.PublicityWindowElapsed, "S1 Art. 19", objections=state.open_objections)]
     if state.open_objections == 0:
         out.append(draft(e.CaseSubmittedToCounty, "S1 Art. 19"))
     return out
@@ -345,15 +406,13 @@ def _county_home_visit(state: DibaoState, cmd: c.RecordCountyHomeVisit, ctx: Dec
     need_role(ctx, reviewers, "record the review home visit")
     need_stage(state, {Stage.COUNTY_REVIEW}, "recording the review home visit")
     investigators = team(cmd.investigators, "investigators", "S1 Art. 16")
-    return [draft(e.CountyHomeVisitRecorded, "S1 Art. 20", investigators=investigators,
-                                      findings=cmd.findings)]
+    return [draft(e.CountyHomeVisitRecorded, "S1 Art. 20", investigators=investigators, findings=cmd.findings)]
 
 
 def _log_complaint(state: DibaoState, cmd: c.LogComplaint, ctx: DecisionContext) -> list[Draft]:
     need_role(ctx, WINDOW | CASEWORKER | COUNTY_REVIEWER | SUPERVISOR, "log a complaint")
     need_stage(state, {Stage.SUBMITTED_TO_COUNTY, Stage.COUNTY_REVIEW}, "logging a complaint")
-    return [draft(e.ComplaintReceived, "S1 Art. 20", "S1 Art. 36", real_name=cmd.real_name,
-                                content=cmd.content)]
+    return [draft(e.ComplaintReceived, "S1 Art. 20", "S1 Art. 36", real_name=cmd.real_name, content=cmd.content)]
 
 
 def _resolve_complaint(state: DibaoState, cmd: c.ResolveComplaint, ctx: DecisionContext) -> list[Draft]:
@@ -365,8 +424,7 @@ def _resolve_complaint(state: DibaoState, cmd: c.ResolveComplaint, ctx: Decision
         raise InvalidTransition("no open complaint")
     if open_[0].real_name and not cmd.feedback_sent:
         raise InvalidInput("a real-name reporter must get feedback (S1 Art. 37)", field=("feedback_sent",))
-    return [draft(e.ComplaintResolved, "S1 Art. 37", feedback_sent=cmd.feedback_sent,
-                                finding=cmd.finding)]
+    return [draft(e.ComplaintResolved, "S1 Art. 37", feedback_sent=cmd.feedback_sent, finding=cmd.finding)]
 
 
 def _decision_preconditions(state: DibaoState, ctx: DecisionContext, what: str) -> ResolvedParameters:
@@ -383,8 +441,10 @@ def _decision_preconditions(state: DibaoState, ctx: DecisionContext, what: str) 
 def _approve(state: DibaoState, cmd: c.Approve, ctx: DecisionContext) -> list[Draft]:
     params = _decision_preconditions(state, ctx, "approve")
     if (state.close_relatives or state.complaints) and not state.county_home_visit:
-        raise InvalidTransition("a county home visit is mandatory for close-relative and complained cases "
-                                "(S1 Art. 20 para 2) and is not on record")
+        raise InvalidTransition(
+            "a county home visit is mandatory for close-relative and complained cases "
+            "(S1 Art. 20 para 2) and is not on record"
+        )
     if state.prelim_eligible is not True:
         raise InvalidTransition("the 初审意见 on record is not 'eligible'")
     if state.publicity_rounds == 0:
@@ -393,20 +453,39 @@ def _approve(state: DibaoState, cmd: c.Approve, ctx: DecisionContext) -> list[Dr
         raise InvalidTransition("an objection from the 公示 is still open (S1 Art. 19)")
     assessment = assessment_for(state, params)
     if not assessment.eligible:
-        raise InvalidInput("the household is not eligible under the parameters in force; see the assessment",
-                           field=("reason",))
+        raise InvalidInput(
+            "the household is not eligible under the parameters in force; see the assessment", field=("reason",)
+        )
     basis = ("S1 Art. 2", "S1 Art. 21", "S6 §四(一)") if devolved(ctx) else ("S1 Art. 20", "S1 Art. 21")
-    return [draft(e.ApplicationApproved, *basis, "S1 Art. 23", reason=cmd.reason, params_version=params.version,
-                                  monthly_amount=assessment.monthly_amount,
-                                  first_payment_month=month_after(ctx.today), assessment=assessment),
-            review_schedule(state, ctx)]
+    return [
+        draft(
+            e.ApplicationApproved,
+            *basis,
+            "S1 Art. 23",
+            reason=cmd.reason,
+            params_version=params.version,
+            monthly_amount=assessment.monthly_amount,
+            first_payment_month=month_after(ctx.today),
+            assessment=assessment,
+        ),
+        review_schedule(state, ctx),
+    ]
 
 
 def _reject(state: DibaoState, cmd: c.Reject, ctx: DecisionContext) -> list[Draft]:
     params = _decision_preconditions(state, ctx, "reject")
     assessment = assessment_for(state, params)
-    return [draft(e.ApplicationRejected, "S1 Art. 21", "S1 Art. 38", reason="; ".join(cmd.reasons), params_version=params.version,
-                                  reasons=tuple(cmd.reasons), assessment=assessment)]
+    return [
+        draft(
+            e.ApplicationRejected,
+            "S1 Art. 21",
+            "S1 Art. 38",
+            reason="; ".join(cmd.reasons),
+            params_version=params.version,
+            reasons=tuple(cmd.reasons),
+            assessment=assessment,
+        )
+    ]
 
 
 def _serve_rejection(state: DibaoState, _: c.ServeRejectionNotice, ctx: DecisionContext) -> list[Draft]:
@@ -420,11 +499,17 @@ def _serve_rejection(state: DibaoState, _: c.ServeRejectionNotice, ctx: Decision
 def _post_publication(state: DibaoState, cmd: c.PostPublication, ctx: DecisionContext) -> list[Draft]:
     need_role(ctx, CASEWORKER | VILLAGE_COMMITTEE, "post the 公布")
     need_stage(state, {Stage.APPROVED}, "posting the 公布")
-    assert state.first_payment_month is not None and state.monthly_amount is not None
+    assert state.first_payment_month is not None
+    assert state.monthly_amount is not None
     return [
         draft(e.PublicationPosted, "S1 Art. 24", location=cmd.location),
-        draft(e.PaymentScheduled, "S1 Art. 21", "S1 Art. 25",
-                           first_payment_month=state.first_payment_month, monthly_amount=state.monthly_amount),
+        draft(
+            e.PaymentScheduled,
+            "S1 Art. 21",
+            "S1 Art. 25",
+            first_payment_month=state.first_payment_month,
+            monthly_amount=state.monthly_amount,
+        ),
     ]
 
 
@@ -454,8 +539,7 @@ def _extend(state: DibaoState, cmd: c.ExtendDeadline, ctx: DecisionContext) -> l
         raise InvalidTransition("no extension is provided where confirmation is devolved (S6 §四(一): 20 wd)")
     if cmd.ground is c.ExtensionGround.PUBLICITY_OBJECTION and not state.objections:
         raise InvalidInput("no 公示 objection is on record", field=("ground",))
-    return [draft(e.DeadlineExtended, "S1 Art. 22", "S6 §四(一)", reason=cmd.reason,
-                               ground=cmd.ground)]
+    return [draft(e.DeadlineExtended, "S1 Art. 22", "S6 §四(一)", reason=cmd.reason, ground=cmd.ground)]
 
 
 def _withdraw(state: DibaoState, cmd: c.WithdrawApplication, ctx: DecisionContext) -> list[Draft]:

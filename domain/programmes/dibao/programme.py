@@ -55,16 +55,36 @@ def pending_step(state: DibaoState) -> PendingStep | None:
     deadline = state.deadlines.get(deadline_key) if deadline_key else None
     if state.stage is Stage.PUBLICITY:
         return PendingStep(step=step, roles=(), due=state.publicity_ends_on)
-    return PendingStep(step=step, roles=tuple(sorted(roles)), due=deadline.due if deadline else None,
-                       overdue_escalated=bool(deadline and deadline.escalated))
+    return PendingStep(
+        step=step,
+        roles=tuple(sorted(roles)),
+        due=deadline.due if deadline else None,
+        overdue_escalated=bool(deadline and deadline.escalated),
+    )
 
 
 #: Commands whose decision computes with, or depends on, the parameters in force.
 NEEDS_PARAMS: frozenset[type] = frozenset(
-    {c.AcceptApplication, c.DecideVillageReview, c.RecordDemocraticAppraisal, c.IssuePrelimOpinion,
-     c.StartPublicity, c.StartCountyReview, c.RecordCountyHomeVisit, c.ResolveComplaint, c.Approve, c.Reject,
-     c.ExtendDeadline, c.ReportChange, c.RaiseDataAlert, c.DecideReview, c.ReduceMemberShare,
-     c.RecordFraudFinding, c.StopBenefit, c.ApplyStandardChange}
+    {
+        c.AcceptApplication,
+        c.DecideVillageReview,
+        c.RecordDemocraticAppraisal,
+        c.IssuePrelimOpinion,
+        c.StartPublicity,
+        c.StartCountyReview,
+        c.RecordCountyHomeVisit,
+        c.ResolveComplaint,
+        c.Approve,
+        c.Reject,
+        c.ExtendDeadline,
+        c.ReportChange,
+        c.RaiseDataAlert,
+        c.DecideReview,
+        c.ReduceMemberShare,
+        c.RecordFraudFinding,
+        c.StopBenefit,
+        c.ApplyStandardChange,
+    }
 )
 #: Commands whose decision may reach back over months already on a payment roll.
 NEEDS_PAYMENTS: frozenset[type] = frozenset({c.DecideReview, c.StopBenefit})
@@ -76,8 +96,12 @@ def needs(command: Any) -> Needs:
     kind = type(command)
     if kind not in NEEDS_PARAMS and kind not in NEEDS_PAYMENTS and kind not in _INFO_CHECK:
         return NOTHING
-    return Needs(params=kind in NEEDS_PARAMS, publicity_end=kind is c.StartPublicity,
-                 payments=kind in NEEDS_PAYMENTS, info_check=kind in _INFO_CHECK)
+    return Needs(
+        params=kind in NEEDS_PARAMS,
+        publicity_end=kind is c.StartPublicity,
+        payments=kind in NEEDS_PAYMENTS,
+        info_check=kind in _INFO_CHECK,
+    )
 
 
 #: The patch behind which in-payment timers run: cases recorded before the in-payment life existed waited
@@ -93,12 +117,22 @@ def timers(state: DibaoState, patched: Callable[[str], bool]) -> list[Timer]:
         out.append(Timer(at=publicity_closes_at(state), command=c.ClosePublicity()))
     if state.stage in ACTIVE_STAGES and patched(IN_PAYMENT_TIMERS_PATCH):
         if state.gradual_exit_ends_month is not None and state.stop_effective_month is not None:
-            out.append(Timer(at=start_of_day(first_day(state.stop_effective_month)), command=c.EndGradualExit(),
-                             group="in_payment"))
+            out.append(
+                Timer(
+                    at=start_of_day(first_day(state.stop_effective_month)),
+                    command=c.EndGradualExit(),
+                    group="in_payment",
+                )
+            )
         if state.stage is Stage.IN_PAYMENT and state.next_review_due is not None:
-            out.append(Timer(at=start_of_day(state.next_review_due),
-                             command=c.OpenPeriodicReview(due=state.next_review_due), group="in_payment",
-                             then_follow_up=True))
+            out.append(
+                Timer(
+                    at=start_of_day(state.next_review_due),
+                    command=c.OpenPeriodicReview(due=state.next_review_due),
+                    group="in_payment",
+                    then_follow_up=True,
+                )
+            )
     return out
 
 
@@ -152,8 +186,9 @@ def _periodic_review_refused(state: DibaoState, due: date, today: date) -> str |
 
 IN_PAYMENT = InPayment(
     recalculation_refused=_recalculation_refused,
-    recalculate_command=lambda version, effective_from: c.ApplyStandardChange(version=version,
-                                                                              effective_from=effective_from),
+    recalculate_command=lambda version, effective_from: c.ApplyStandardChange(
+        version=version, effective_from=effective_from
+    ),
     periodic_review_refused=_periodic_review_refused,
     periodic_command=lambda due: c.OpenPeriodicReview(due=due),
     monthly_amount=lambda state: state.monthly_amount,
@@ -192,8 +227,12 @@ DIBAO = Programme(
     payable_stages=frozenset({*ACTIVE_STAGES, Stage.EXITED}),
     info_check_command=lambda report: c.CompleteInfoCheck(report=report),
     in_payment=IN_PAYMENT,
-    command_vocabulary=(c.SubmitApplication, *typing.get_args(typing.get_args(c.HumanCommand)[0]),
-                        *typing.get_args(c.SystemCommand), c.ApplyStandardChange),
+    command_vocabulary=(
+        c.SubmitApplication,
+        *typing.get_args(typing.get_args(c.HumanCommand)[0]),
+        *typing.get_args(c.SystemCommand),
+        c.ApplyStandardChange,
+    ),
     event_vocabulary=typing.get_args(typing.get_args(e.CaseEvent)[0]),
     vocabulary_only_stages=frozenset({Stage.RECHECK}),  # folded into INVESTIGATING (S1 Art. 18)
 )

@@ -25,6 +25,7 @@ from domain.procedure.records import ReviewClass
 from domain.programmes.dibao.state import DibaoState
 from domain.verification import InfoCheckReport
 
+
 def devolved(ctx: DecisionContext) -> bool:
     return ctx.params is not None and ctx.params.values.confirmation_devolved_to_township
 
@@ -133,8 +134,9 @@ def review_class_for(state: DibaoState, params: ResolvedParameters, today: date)
             continue
         age = _age_on(parse_resident_id(member.resident_id).birth_date, today)
         able = able or dm.working_age_min <= age <= dm.working_age_max
-    irregular = any(item.irregular for item in state.declaration.income
-                    if item.member_index is None or item.member_index in counted)
+    irregular = any(
+        item.irregular for item in state.declaration.income if item.member_index is None or item.member_index in counted
+    )
     if able or irregular:
         return ReviewClass.SEMI_ANNUAL, dm.review_months_irregular
     return ReviewClass.ANNUAL, dm.review_months_stable
@@ -144,8 +146,14 @@ def review_schedule(state: DibaoState, ctx: DecisionContext) -> Draft:
     """The next periodic review, counted from today's decision (SPEC §8.1)."""
     params = need_params(ctx)
     klass, months = review_class_for(state, params, ctx.today)
-    return draft(e.ReviewScheduled, "S1 Art. 31", "S5 item 7", review_class=klass,
-                             interval_months=months, due=add_months(ctx.today, months))
+    return draft(
+        e.ReviewScheduled,
+        "S1 Art. 31",
+        "S5 item 7",
+        review_class=klass,
+        interval_months=months,
+        due=add_months(ctx.today, months),
+    )
 
 
 def household_assessment(state: DibaoState, params: ResolvedParameters) -> Assessment:
@@ -159,13 +167,17 @@ def household_assessment(state: DibaoState, params: ResolvedParameters) -> Asses
     if not counted:
         raise InvalidTransition("no member counts in the household any more")
     members = [state.members[i] for i in sorted(counted)]
-    declared = Declaration(income=[i for i in state.declaration.income
-                                   if i.member_index is None or i.member_index in counted],
-                           property=state.declaration.property)
+    declared = Declaration(
+        income=[i for i in state.declaration.income if i.member_index is None or i.member_index in counted],
+        property=state.declaration.property,
+    )
     report = state.info_check
     if report is not None:
-        report = report.model_copy(update={"found_income": [i for i in report.found_income
-                                                            if i.member_index is None or i.member_index in counted]})
+        report = report.model_copy(
+            update={
+                "found_income": [i for i in report.found_income if i.member_index is None or i.member_index in counted]
+            }
+        )
     return assess(members, state.area_type, assessed_declaration(declared, report), params)
 
 

@@ -33,8 +33,16 @@ class Stage(StrEnum):
 
 #: Stages after which no decision on the application can be taken any more.
 DECIDED_STAGES = frozenset(
-    {Stage.APPROVED, Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN, Stage.IN_PAYMENT,
-     Stage.UNDER_REVIEW, Stage.GRADUAL_EXIT, Stage.EXITED}
+    {
+        Stage.APPROVED,
+        Stage.REJECTED,
+        Stage.TERMINATED_NONCOOPERATION,
+        Stage.WITHDRAWN,
+        Stage.IN_PAYMENT,
+        Stage.UNDER_REVIEW,
+        Stage.GRADUAL_EXIT,
+        Stage.EXITED,
+    }
 )
 
 #: Stages in which the household is receiving the benefit (the in-payment life of a case, SPEC §8).
@@ -42,9 +50,19 @@ ACTIVE_STAGES = frozenset({Stage.IN_PAYMENT, Stage.UNDER_REVIEW, Stage.GRADUAL_E
 
 #: Stages before the decision on the application (the procedure's time limits run; withdrawal is possible).
 PRE_DECISION = frozenset(
-    {Stage.SUBMITTED, Stage.MATERIALS_INCOMPLETE, Stage.ACCEPTED, Stage.INVESTIGATING,
-     Stage.INFO_CHECK_NEGATIVE_NOTIFIED, Stage.DEMOCRATIC_APPRAISAL, Stage.PRELIM_OPINION_ISSUED,
-     Stage.PUBLICITY, Stage.OBJECTION_RECEIVED, Stage.REINVESTIGATION, Stage.SUBMITTED_TO_COUNTY,
-     Stage.COUNTY_REVIEW}
+    {
+        Stage.SUBMITTED,
+        Stage.MATERIALS_INCOMPLETE,
+        Stage.ACCEPTED,
+        Stage.INVESTIGATING,
+        Stage.INFO_CHECK_NEGATIVE_NOTIFIED,
+        Stage.DEMOCRATIC_APPRAISAL,
+        Stage.PRELIM_OPINION_ISSUED,
+        Stage.PUBLICITY,
+        Stage.OBJECTION_RECEIVED,
+        Stage.REINVESTIGATION,
+        Stage.SUBMITTED_TO_COUNTY,
+        Stage.COUNTY_REVIEW,
+    }
 )
 INVESTIGATION_STAGES = frozenset({Stage.INVESTIGATING, Stage.REINVESTIGATION})
