@@ -21,8 +21,8 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.client import Client
 
+from adapters.db.review_sweep import FIRST_PAGE, ReviewSweepQueries
 from domain.ids import workflow_id_for
-from infra.db.review_sweep import FIRST_PAGE, ReviewSweepQueries
 
 log = structlog.get_logger(__name__)
 

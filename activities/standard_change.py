@@ -23,9 +23,9 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.db.active_cases import PgActiveCases
 from domain.actors import Actor
 from domain.ids import workflow_id_for
-from infra.db.active_cases import PgActiveCases
 from workflows.models import CaseFailure, StandardChangeCounts
 
 if TYPE_CHECKING:

@@ -15,11 +15,11 @@ from fastapi.responses import JSONResponse
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.auth import AuthError
 from api.unavailable import retry_later
 from domain.actors import Actor
 from domain.errors import DomainError, InvalidInput, InvalidTransition, NotPermitted
-from infra.audit.access import log_refusal
-from infra.auth import AuthError
+from services.audit.access import log_refusal
 
 log = structlog.get_logger(__name__)
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
 from domain.actors import Actor, Role
 from domain.case import CHINA_TZ, SYSTEM_ACTOR, DecisionContext, decide, project
@@ -23,7 +24,6 @@ from domain.household import AreaType, Declaration, IncomeItem, IncomeKind, Memb
 from domain.parameters import ParameterBook, resolve
 from domain.state import CaseState, Stage
 from domain.verification import InfoCheckReport
-from infra.parameters import DEFAULT_BOOK
 from tests.builders import unique_resident_id
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ async def fresh_database(admin_uri: str) -> str:
 async def cover_next_year(pool: asyncpg.Pool, today: date) -> None:
     """Declare next year's calendar complete in this test database, so a review deadline (20 working days) set
     near the end of a year can be computed instead of being refused until the State Council publishes it."""
-    from infra.calendar import PgCalendarOverrides
+    from adapters.calendar import PgCalendarOverrides
 
     store = PgCalendarOverrides(pool)
     year = today.year + 1
@@ -144,8 +144,8 @@ async def cover_next_year(pool: asyncpg.Pool, today: date) -> None:
 async def start_in_payment(client: Client, pool: asyncpg.Pool, state: CaseState, task_queue: str) -> None:
     """Record the case in the read model and start its workflow in payment (``carried``: a run of a case in
     payment starts from its state, as after a continue-as-new)."""
+    from adapters.db.cases import PgCaseStore
     from domain.ids import workflow_id_for
-    from infra.db.cases import PgCaseStore
     from workflows.case import CaseWorkflow, CaseWorkflowInput, search_attributes_for
 
     await PgCaseStore(pool).record(state, [])

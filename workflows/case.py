@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.models import PaidMonthsInput, RecordCaseInput
     from activities.parameters import ParameterActivities, ResolveParametersInput
     from activities.verification import InfoCheckInput, VerificationActivities
+    from adapters.temporal.search_attributes import SA_OVERDUE, SA_PROGRAM, SA_STAGE, SA_TOWNSHIP
     from domain import commands as c
     from domain.case import (
         CHINA_TZ,
@@ -37,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.months import first_day
     from domain.parameters import PublicityUnit, ResolvedParameters
     from domain.state import ACTIVE_STAGES, CaseState, PaidMonth, Stage
-    from infra.search_attributes import SA_OVERDUE, SA_PROGRAM, SA_STAGE, SA_TOWNSHIP
     from workflows._policies import STORE_RETRY, STORE_TIMEOUT
     from workflows.models import (
         CaseSnapshot,

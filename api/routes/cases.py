@@ -15,6 +15,13 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.db.cases import (
+    MemberAlreadyInCase,
+    PgCaseMembers,
+    PgCaseStore,
+    RequestMismatch,
+    remember_command,
+)
 from api.deps import ClockDep, LedgerDep, PoolDep, SettingsDep, TemporalDep, require
 from api.errors import CaseClosed, CaseNotFound, ConflictWithCase
 from api.policy import Permission
@@ -25,9 +32,8 @@ from domain.commands import SubmitApplication
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Member
 from domain.ids import workflow_id_for
-from infra.audit.access import log_access, log_refusal
-from infra.audit.trail import case_trail
-from infra.db.cases import MemberAlreadyInCase, PgCaseMembers, PgCaseStore, RequestMismatch, remember_command
+from services.audit.access import log_access, log_refusal
+from services.audit.trail import case_trail
 from workflows.case import CaseSnapshot, CaseWorkflow, CaseWorkflowInput, CommandInput, search_attributes_for
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])

@@ -18,13 +18,13 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.rendering.notices import render_notice
+from adapters.settings import Settings
 from domain.actors import Role
 from domain.case import CHINA_TZ, decide, project
 from domain.case_notices import notice_for
 from domain.household import Declaration, Member, PropertyItem, PropertyKind, Relation
 from domain.state import Stage
-from infra.notices import render_notice
-from infra.settings import Settings
 from tests.api.conftest import PUBLICITY_SECONDS, TokenFactory
 from tests.builders import BICHENG, JINSHAN, application, application_body, ctx, unique_resident_id
 from tests.workflows.lifecycle import TEAM, income_per_capita

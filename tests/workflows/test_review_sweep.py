@@ -23,14 +23,14 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
+from adapters.db.cases import PgCaseStore
+from adapters.db.review_sweep import PgReviewSweepQueries
+from cli.main import main as cli_main
 from domain.case import CHINA_TZ, DecisionContext, decide, project
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
 from domain.state import BenefitPeriod, CaseState, Deadline, OpenReview, ReviewClass, Stage
-from infra import schedules
-from infra.cli import main as cli_main
-from infra.db.cases import PgCaseStore
-from infra.db.review_sweep import PgReviewSweepQueries
+from services import schedules
 from tests.builders import JINSHAN, actor, application
 from worker.main import build_worker
 from workflows import WORKFLOWS

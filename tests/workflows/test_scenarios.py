@@ -27,6 +27,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities, DeadlineInput
+from adapters.db.cases import PgCaseStore
+from adapters.db.economic_records import PgEconomicRecords
+from adapters.parameters import ParameterFile
 from domain import commands as c
 from domain.actors import Actor, Role
 from domain.case import CHINA_TZ, assessment_for, decide
@@ -38,9 +41,6 @@ from domain.notices import ApprovalNotice, DeficiencyNotice, RejectionNotice
 from domain.parameters import resolve
 from domain.state import CaseState, Stage
 from domain.verification import DiscrepancyNote, RecordSource
-from infra.db.cases import PgCaseStore
-from infra.db.economic_records import PgEconomicRecords
-from infra.parameters import ParameterFile
 from tests.builders import JINSHAN, actor, application, ctx, resident_id, unique_resident_id
 from tests.params import book_with
 from tests.workflows.helpers import start_case, wait_for_case_row

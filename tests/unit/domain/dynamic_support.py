@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
 from domain import events as e
 from domain.actors import Actor, Role
@@ -32,7 +33,6 @@ from domain.months import add_months_to_month
 from domain.parameters import DynamicManagement, ParameterBook, ParameterValues, ResolvedParameters, resolve
 from domain.state import CaseState, PaidMonth, Stage
 from domain.verification import InfoCheckReport
-from infra.parameters import DEFAULT_BOOK
 from tests.builders import JINSHAN, JINSHAN_VILLAGE, resident_id
 
 BOOK = ParameterBook.model_validate(json.loads(DEFAULT_BOOK.read_text(encoding="utf-8")))

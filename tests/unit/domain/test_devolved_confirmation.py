@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
 from domain.actors import Actor, Role
 from domain.case import SYSTEM_ACTOR, DecisionContext, deadlines_to_set, decide, project
@@ -16,7 +17,6 @@ from domain.errors import NotPermitted
 from domain.parameters import ParameterBook, ResolvedParameters, resolve
 from domain.state import CaseState, Stage
 from domain.verification import InfoCheckReport
-from infra.parameters import DEFAULT_BOOK
 from tests.builders import FIXED_NOW, application
 from tests.workflows.lifecycle import income_per_capita
 

@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
 from domain.actors import Actor, Role
 from domain.case import SYSTEM_ACTOR, DecisionContext, decide, project
@@ -15,7 +16,6 @@ from domain.errors import InvalidTransition
 from domain.parameters import ParameterBook, resolve
 from domain.state import CaseState, Stage
 from domain.verification import InfoCheckReport
-from infra.parameters import DEFAULT_BOOK
 from tests.builders import FIXED_NOW, application
 
 PARAMS = resolve(ParameterBook.model_validate(json.loads(DEFAULT_BOOK.read_text())), "532302101001",
