@@ -85,12 +85,11 @@ def _cmd_command(args: argparse.Namespace) -> int:
     from uuid import UUID
 
     from pydantic import TypeAdapter, ValidationError
-    from temporalio.client import WorkflowUpdateFailedError
 
     from api.schemas import ApiCommand
     from domain.commands import HumanCommand
-    from domain.ids import workflow_id_for
-    from workflows.case import CaseWorkflow, CommandInput
+    from services.cases import CaseGateway, UpdateFailed
+    from workflows.models import CommandInput
 
     try:
         payload = json.loads(args.payload)
@@ -105,13 +104,12 @@ def _cmd_command(args: argparse.Namespace) -> int:
         return 2
 
     async def work(_pool: Any, temporal: Any) -> Any:
-        handle = temporal.get_workflow_handle(workflow_id_for(case_id))
-        return await handle.execute_update(CaseWorkflow.execute, CommandInput(actor=actor, command=command))
+        return await CaseGateway(temporal).execute(case_id, CommandInput(actor=actor, command=command))
 
     try:
         result = asyncio.run(_with_servers(work))
-    except WorkflowUpdateFailedError as err:
-        sys.stderr.write(f"casework case command: refused: {err.cause}\n")
+    except UpdateFailed as err:
+        sys.stderr.write(f"casework case command: refused: {err.message}\n")
         return 1
     sys.stdout.write(json.dumps({"stage": result.snapshot.state.stage.value, "events": result.events},
                                 ensure_ascii=False) + "\n")

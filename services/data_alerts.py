@@ -17,16 +17,14 @@ from uuid import UUID
 import asyncpg
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.client import Client
 
 from domain import commands as c
 from domain.actors import Actor
 from domain.errors import InvalidInput
 from domain.identity import parse_resident_id
-from domain.ids import workflow_id_for
-from workflows.case import CaseWorkflow, CommandInput
+from services.cases import CaseGateway, CaseGatewayError, CaseRefused, UpdateFailed
+from workflows.models import CommandInput
 
 log = structlog.get_logger(__name__)
 
@@ -104,10 +102,10 @@ async def _raise_one(pool: asyncpg.Pool, temporal: Client, actor: Actor, source:
     case_id = await pool.fetchval(_FIND_CASE, row.resident_id)
     if case_id is None:
         return AlertOutcome(row=i, outcome="no_active_case")
-    handle = temporal.get_workflow_handle(workflow_id_for(case_id))
+    cases = CaseGateway(temporal)
     try:
-        snap = await handle.query(CaseWorkflow.snapshot)
-    except RPCError:
+        snap = await cases.snapshot(case_id)
+    except CaseGatewayError:
         return AlertOutcome(row=i, outcome="no_active_case")
     if not actor.covers(snap.state.village_code):
         return AlertOutcome(row=i, outcome="no_active_case")
@@ -116,12 +114,12 @@ async def _raise_one(pool: asyncpg.Pool, temporal: Client, actor: Actor, source:
         return AlertOutcome(row=i, outcome="no_active_case")
     command = c.RaiseDataAlert(alert=row.alert, member_index=index, occurred_on=row.occurred_on, source=source)
     try:
-        await handle.execute_update(CaseWorkflow.execute, CommandInput(actor=actor, command=command),
-                                    id=_update_id(source, row))
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        if isinstance(cause, ApplicationError) and cause.type == "invalid_transition":
-            return AlertOutcome(row=i, outcome="already_recorded", case_id=case_id, detail=cause.message)
-        detail = cause.message if isinstance(cause, ApplicationError) else "refused"
-        return AlertOutcome(row=i, outcome="refused", case_id=case_id, detail=detail)
+        await cases.execute(case_id, CommandInput(actor=actor, command=command),
+                            update_id=_update_id(source, row))
+    except CaseRefused as err:
+        if err.code == "invalid_transition":
+            return AlertOutcome(row=i, outcome="already_recorded", case_id=case_id, detail=err.message)
+        return AlertOutcome(row=i, outcome="refused", case_id=case_id, detail=err.message)
+    except UpdateFailed:
+        return AlertOutcome(row=i, outcome="refused", case_id=case_id, detail="refused")
     return AlertOutcome(row=i, outcome="raised", case_id=case_id)
