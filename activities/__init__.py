@@ -15,12 +15,12 @@ from activities.parameters import ParameterActivities
 from activities.review_sweep import ReviewSweepActivities
 from activities.standard_change import StandardChangeActivities
 from activities.verification import VerificationActivities
-from infra.audit.ledger import Ledger
-from infra.db.cases import CaseStore
-from infra.db.economic_records import EconomicRecordsPort
-from infra.db.review_sweep import PgReviewSweepQueries
-from infra.parameters import ParameterFile
-from infra.settings import Settings
+from adapters.audit.ledger import Ledger
+from adapters.db.cases import CaseStore
+from adapters.db.economic_records import EconomicRecordsPort
+from adapters.db.review_sweep import PgReviewSweepQueries
+from adapters.parameters import ParameterFile
+from adapters.settings import Settings
 
 
 def build_activities(

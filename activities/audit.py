@@ -8,10 +8,10 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import Client
 
-from infra.audit.checkpoints import take_checkpoint
-from infra.audit.history import seal_closed_histories
-from infra.audit.ledger import Ledger
-from infra.settings import Settings
+from adapters.audit.checkpoints import take_checkpoint
+from adapters.audit.ledger import Ledger
+from adapters.settings import Settings
+from services.audit.history import seal_closed_histories
 
 
 class DailyAuditInput(BaseModel):

@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from adapters.calendar import load_calendar
 from domain.calendar import CalendarNotCovered, WorkCalendar
-from infra.calendar import load_calendar
 
 log = structlog.get_logger(__name__)
 

@@ -6,8 +6,8 @@ import structlog
 from temporalio import activity
 
 from activities.models import PaidMonthsInput, RecordCaseInput, RecordCaseResult
+from adapters.db.cases import CaseStore
 from domain.kernel.state import PaidMonth
-from infra.db.cases import CaseStore
 
 log = structlog.get_logger(__name__)
 

@@ -8,8 +8,8 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from adapters.parameters import ParameterFile
 from domain.parameters import ParametersNotInForce, ResolvedParameters, resolve
-from infra.parameters import ParameterFile
 
 
 class ResolveParametersInput(BaseModel):

@@ -21,8 +21,9 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.client import Client
 
-from domain.ids import workflow_id_for
-from infra.db.review_sweep import FIRST_PAGE, ReviewSweepQueries
+from adapters.db.review_sweep import FIRST_PAGE, ReviewSweepQueries
+from services.cases import CaseGateway
+from workflows.models import PeriodicReviewInput
 
 log = structlog.get_logger(__name__)
 
@@ -94,7 +95,7 @@ class ReviewSweepActivities:
 
     def __init__(self, queries: ReviewSweepQueries, client: Client) -> None:
         self._queries = queries
-        self._client = client
+        self._cases = CaseGateway(client)
 
     @activity.defn(name="find_due_reviews")
     async def find_due_reviews(self, inp: FindDueReviewsInput) -> DueReviewsPage:
@@ -125,17 +126,10 @@ class ReviewSweepActivities:
         return result
 
     async def _open_one(self, item: DueReview, *, wait: float) -> str:
-        # Imported here, not at the top: workflows.case imports this package (for its activities), and the
-        # sweep workflow imports this module, so a top-level import would be circular.
-        from workflows.case import CaseWorkflow, PeriodicReviewInput, PeriodicReviewResult
-
-        handle = self._client.get_workflow_handle(workflow_id_for(item.case_id))
         try:
             async with asyncio.timeout(wait):
-                answer: PeriodicReviewResult = await handle.execute_update(
-                    CaseWorkflow.open_periodic_review,
-                    PeriodicReviewInput(due=item.due),
-                    id=review_update_id(item.due),
+                answer = await self._cases.open_periodic_review(
+                    item.case_id, PeriodicReviewInput(due=item.due), update_id=review_update_id(item.due)
                 )
         # One case's failure, whatever it is, must not cost the others their review: count it, name the case
         # (a random id, nothing personal) and the error type, and let the next sweep find it again.

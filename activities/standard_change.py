@@ -13,31 +13,23 @@ import asyncio
 import contextlib
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import structlog
 from pydantic import BaseModel
 from temporalio import activity
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError, FailureError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
+from adapters.db.active_cases import PgActiveCases
 from domain.actors import Actor
-from domain.ids import workflow_id_for
-from infra.db.active_cases import PgActiveCases
+from services.cases import CaseGateway, CaseNotFound, TemporalFailure, TemporalUnavailable, UpdateFailed
+from workflows.models import CaseFailure, StandardChangeCounts, StandardChangeInput
 
 if TYPE_CHECKING:
     import asyncpg
 
 log = structlog.get_logger(__name__)
-
-#: Failed cases listed by id (the rest are only counted), so a county-wide run keeps its history bounded.
-MAX_LISTED_FAILURES = 100
-
-#: RPC statuses that say "the service is unwell, try again", as opposed to "this case cannot be updated".
-_TRANSIENT = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
-                        RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.CANCELLED})
 
 #: How often the batch heartbeats while Updates are in flight (the workflow's heartbeat timeout is longer).
 HEARTBEAT_EVERY = 1.0
@@ -68,66 +60,11 @@ class ApplyStandardChangeBatchInput(BaseModel):
     update_id: str | None = None  # None: recalc-<version>
 
 
-class CaseFailure(BaseModel):
-    case_id: UUID
-    code: str
-
-
-class StandardChangeCounts(BaseModel):
-    """What a batch (or a whole run) did, case by case.
-
-    ``old_total`` and ``new_total`` sum the amounts of the cases recalculated by this run (``applied``).
-    """
-
-    applied: int = 0
-    already_applied: int = 0
-    not_active: int = 0
-    failed: int = 0
-    reviews_opened: int = 0
-    old_total: Decimal = Decimal("0.00")
-    new_total: Decimal = Decimal("0.00")
-    failures: dict[str, int] = {}  # code → cases
-    #: Cases a retried attempt did not send again: an earlier attempt's heartbeat listed them as finished.
-    resumed: int = 0
-    failed_cases: list[CaseFailure] = []  # the first MAX_LISTED_FAILURES
-
-    @property
-    def cases(self) -> int:
-        return self.applied + self.already_applied + self.not_active + self.failed
-
-    def plus(self, other: StandardChangeCounts) -> StandardChangeCounts:
-        failures = dict(self.failures)
-        for code, n in other.failures.items():
-            failures[code] = failures.get(code, 0) + n
-        return StandardChangeCounts(
-            applied=self.applied + other.applied,
-            already_applied=self.already_applied + other.already_applied,
-            not_active=self.not_active + other.not_active,
-            failed=self.failed + other.failed,
-            reviews_opened=self.reviews_opened + other.reviews_opened,
-            old_total=self.old_total + other.old_total,
-            new_total=self.new_total + other.new_total,
-            failures=failures,
-            failed_cases=(self.failed_cases + other.failed_cases)[:MAX_LISTED_FAILURES],
-            resumed=self.resumed + other.resumed,
-        )
-
-
 class _Progress(BaseModel):
     """The heartbeat details: the cases finished in this batch and their counts."""
 
     done: list[UUID] = []
     counts: StandardChangeCounts = StandardChangeCounts()
-
-
-def _failure_code(err: BaseException | None) -> str:
-    """The innermost application error type in a failure chain (a domain code, or the activity's)."""
-    code = "update_failed"
-    while err is not None:
-        if isinstance(err, ApplicationError) and err.type:
-            code = err.type
-        err = err.cause if isinstance(err, FailureError) else None
-    return code
 
 
 class StandardChangeActivities:
@@ -140,7 +77,7 @@ class StandardChangeActivities:
 
     def __init__(self, pool: asyncpg.Pool, client: Client) -> None:
         self._cases = PgActiveCases(pool)
-        self._client = client
+        self._cases = CaseGateway(client)
 
     @activity.defn(name="list_active_cases")
     async def list_active_cases(self, inp: ListActiveCasesInput) -> list[UUID]:
@@ -155,11 +92,6 @@ class StandardChangeActivities:
         refusal (a domain error, or ``workflow_not_found``). A Temporal outage raises, so the activity is
         retried; the cases the heartbeat details list as done are not sent again.
         """
-        from workflows.case import (  # not at import: workflows.case imports us
-            CaseWorkflow,
-            StandardChangeInput,
-        )
-
         info = activity.info()
         progress = _Progress()
         if info.heartbeat_details:
@@ -178,7 +110,7 @@ class StandardChangeActivities:
         async def one(case_id: UUID) -> None:
             nonlocal progress
             async with gate:
-                counts = await self._recalculate(case_id, update, update_id, CaseWorkflow)
+                counts = await self._recalculate(case_id, update, update_id)
             # Single-threaded event loop: no await between reading and replacing ``progress``.
             progress = _Progress(done=[*progress.done, case_id], counts=progress.counts.plus(counts))
             beat()
@@ -201,23 +133,18 @@ class StandardChangeActivities:
                 await tick
         return progress.counts.model_copy(update={"resumed": len(done)})
 
-    async def _recalculate(self, case_id: UUID, update: Any, update_id: str,
-                           workflow: Any) -> StandardChangeCounts:
-        from workflows.case import StandardChangeResult
-
-        handle = self._client.get_workflow_handle(workflow_id_for(case_id))
+    async def _recalculate(self, case_id: UUID, update: StandardChangeInput,
+                           update_id: str) -> StandardChangeCounts:
         try:
-            result: StandardChangeResult = await handle.execute_update(
-                workflow.recalculate, update, id=update_id, result_type=StandardChangeResult
-            )
-        except WorkflowUpdateFailedError as err:
-            return self._failed(case_id, _failure_code(err.cause))
-        except RPCError as err:
-            if err.status in _TRANSIENT:
-                raise  # the whole attempt is retried; finished cases are skipped
-            if err.status == RPCStatusCode.NOT_FOUND:
-                return self._failed(case_id, "workflow_not_found")
-            return self._failed(case_id, f"rpc_{err.status.name.lower()}" if err.status else "rpc_error")
+            result = await self._cases.recalculate(case_id, update, update_id=update_id)
+        except UpdateFailed as err:  # the case refused (a domain code) or the Update failed
+            return self._failed(case_id, err.code)
+        except TemporalUnavailable:
+            raise  # the whole attempt is retried; finished cases are skipped
+        except CaseNotFound:  # closed cases too
+            return self._failed(case_id, "workflow_not_found")
+        except TemporalFailure as err:
+            return self._failed(case_id, err.code)
         if result.applied:
             return StandardChangeCounts(
                 applied=1,

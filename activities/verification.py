@@ -9,9 +9,9 @@ import structlog
 from pydantic import BaseModel, Field
 from temporalio import activity
 
+from adapters.db.economic_records import EconomicRecordsPort
 from domain.household import MAX_MEMBERS, Declaration, Member
 from domain.verification import InfoCheckReport, compare_declaration
-from infra.db.economic_records import EconomicRecordsPort
 
 log = structlog.get_logger(__name__)
 

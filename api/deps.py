@@ -11,12 +11,12 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
+from adapters.audit.ledger import Ledger
+from adapters.auth import AuthError, TokenVerifier
+from adapters.settings import Settings
 from api.policy import POLICY, Permission
 from domain.actors import Actor
 from domain.errors import NotPermitted
-from infra.audit.ledger import Ledger
-from infra.auth import AuthError, TokenVerifier
-from infra.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="JWT with sub, role and jurisdiction claims")
 

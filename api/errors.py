@@ -13,20 +13,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from temporalio.client import RPCTimeoutOrCancelledError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
+from adapters.auth import AuthError
 from api.unavailable import retry_later
 from domain.actors import Actor
 from domain.errors import DomainError, InvalidInput, InvalidTransition, NotPermitted
-from infra.audit.access import log_refusal
-from infra.auth import AuthError
+from services.audit.access import log_refusal
+from services.cases import CallTimedOut, CaseNotReady, TemporalFailure, TemporalUnavailable, temporal_failure
 
 log = structlog.get_logger(__name__)
-
-#: How Temporal words a refusal while a workflow's last task failed ("Unable to query workflow due to Workflow
-#: Task in failed state.", "Unable to perform workflow execution update due to Workflow Task in failed state.").
-_TASK_FAILED = "workflow task in failed state"
-
 
 class CaseNotFound(Exception):
     """No case with that id."""
@@ -141,25 +137,41 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RPCError)
-    async def _temporal(_: Request, exc: RPCError) -> JSONResponse:
+    async def _temporal(request: Request, exc: RPCError) -> JSONResponse:
+        # Classified as the case gateway classifies it (services.cases), answered as its exceptions are.
+        failure = temporal_failure(exc)
+        if isinstance(failure, TemporalUnavailable | CaseNotReady):
+            return await _temporal_failure(request, failure)
+        raise exc
+
+    @app.exception_handler(TemporalUnavailable)
+    async def _temporal_unavailable(_: Request, exc: TemporalUnavailable) -> JSONResponse:
         # CANCELLED: the call's own deadline passed in the client ("Timeout expired"), e.g. a query queued
         # behind a workflow task that keeps failing.
         # UNKNOWN "transport error": the connection broke mid-call (the server stopped or restarted).
-        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or (
-                exc.status == RPCStatusCode.UNKNOWN and "transport error" in exc.message):
-            log.warning("temporal.unavailable", status=exc.status.name)
-            return retry_later("workflow service unavailable, retry later", "workflow_service_unavailable")
-        if exc.status == RPCStatusCode.FAILED_PRECONDITION and _TASK_FAILED in exc.message.lower():
-            # The case's last workflow task failed and the server has scheduled another (a task that raced a
-            # new message, or a worker that could not complete it): the server refuses queries and Updates
-            # until a worker completes one. Nothing was changed; the same request, sent again, will be.
-            log.warning("temporal.workflow_task_failed", status=exc.status.name)
-            return retry_later("the case is not ready, retry later", "case_not_ready")
-        raise exc
+        if isinstance(exc, CallTimedOut):
+            # An Update not completed within the call's deadline: it may still complete; sent again with its
+            # Idempotency-Key it is answered once, by the same Update id.
+            log.warning("temporal.call_timed_out", error=type(exc.__cause__ or exc).__name__)
+            return retry_later("the workflow service did not answer in time, retry later", "workflow_timeout")
+        log.warning("temporal.unavailable", status=exc.status)
+        return retry_later("workflow service unavailable, retry later", "workflow_service_unavailable")
+
+    @app.exception_handler(CaseNotReady)
+    async def _case_not_ready(_: Request, exc: CaseNotReady) -> JSONResponse:
+        # The case's last workflow task failed and the server has scheduled another (a task that raced a
+        # new message, or a worker that could not complete it): the server refuses queries and Updates
+        # until a worker completes one. Nothing was changed; the same request, sent again, will be.
+        log.warning("temporal.workflow_task_failed", status=exc.status)
+        return retry_later("the case is not ready, retry later", "case_not_ready")
+
+    async def _temporal_failure(request: Request, exc: TemporalFailure) -> JSONResponse:
+        if isinstance(exc, TemporalUnavailable):
+            return await _temporal_unavailable(request, exc)
+        return await _case_not_ready(request, exc)
 
     @app.exception_handler(RPCTimeoutOrCancelledError)
-    async def _temporal_timeout(_: Request, exc: RPCTimeoutOrCancelledError) -> JSONResponse:
-        # An Update not completed within the call's deadline: it may still complete; sent again with its
-        # Idempotency-Key it is answered once, by the same Update id.
-        log.warning("temporal.call_timed_out", error=type(exc).__name__)
-        return retry_later("the workflow service did not answer in time, retry later", "workflow_timeout")
+    async def _temporal_timeout(request: Request, exc: RPCTimeoutOrCancelledError) -> JSONResponse:
+        timed_out = CallTimedOut("DEADLINE_EXCEEDED", str(exc))
+        timed_out.__cause__ = exc
+        return await _temporal_unavailable(request, timed_out)

@@ -8,21 +8,21 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from adapters.audit.ledger import Ledger
+from adapters.auth import TokenVerifier
+from adapters.db.pool import create_pool
+from adapters.runtime import database_dsn
+from adapters.settings import Settings
+from adapters.temporal.client import connect
 from api.console import router as console_router
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
-from api.unavailable import install_unavailability_handlers
 from api.middleware import CodecCORSMiddleware, RequestBodyGuardMiddleware, RequestContextMiddleware
 from api.routes import alerts, audit, cases, codec, health, notices, standard_changes
 from api.routes import household as household_routes
 from api.routes import payments as payment_routes
 from api.routes import queries as query_routes
-from infra.audit.ledger import Ledger
-from infra.auth import TokenVerifier
-from infra.db.pool import create_pool
-from infra.runtime import database_dsn
-from infra.settings import Settings
-from infra.temporal import connect
+from api.unavailable import install_unavailability_handlers
 
 
 def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI:

@@ -29,7 +29,6 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain import commands as c
-from domain.programmes import is_overdue
 from domain.divisions import validate_village_code
 from domain.errors import InvalidInput
 from domain.household import (
@@ -42,8 +41,8 @@ from domain.household import (
     PropertyItem,
 )
 from domain.identity import parse_resident_id
-from domain.programmes import CaseState
 from domain.kernel.state import PendingStep
+from domain.programmes import CaseState, is_overdue
 from domain.programmes.dibao.stages import Stage
 
 # --- limits every request shares --------------------------------------------------------------------------

@@ -3,22 +3,22 @@
 ``python -m bench.audit [--runs R] [--ledger-entries N] [--appends M] [--years Y]``
 
 - **Replay throughput**: every golden history in ``tests/workflows/histories/*.json`` (loaded once, before
-  timing) replayed with today's workflow code through :func:`infra.audit.replay.replay_runs` — what
+  timing) replayed with today's workflow code through :func:`services.audit.replay.replay_runs` — what
   ``casework audit replay`` and ``GET /v1/cases/{id}/replay`` run — R times; histories/s and events/s of the
   median pass.
 - **A 10-year case**: a semi-annual household driven on Temporal's time-skipping server through Y years in
   payment (a review every six months, a reported change every third cycle, a job refusal every fourth, the
   monthly roll lines), as ``test_in_payment.py::test_a_ten_year_case_stays_small_per_run`` does,
   with the production worker writing to a fresh PostgreSQL database (so every decision is also in the ledger).
-  Then, R times: fetch every run's history (:func:`infra.audit.history.case_histories`), replay them all
+  Then, R times: fetch every run's history (:func:`services.audit.history.case_histories`), replay them all
   (``replay_runs``) and compare the re-derived decisions with the ledger
-  (:func:`infra.audit.replay.compare_with_ledger`): seconds for each step, median.
-- **Ledger verification**: N decision entries, properly chained with :func:`infra.audit.chain.seal`, each with
-  its event in ``case_events`` (payloads are the 10-year case's real events under synthetic case ids), are
-  bulk-loaded with COPY into a fresh database; :func:`infra.audit.ledger.verify_ledger` is timed R times with
+  (:func:`services.audit.replay.compare_with_ledger`): seconds for each step, median.
+- **Ledger verification**: N decision entries, properly chained with :func:`adapters.audit.chain.seal`, each
+  with its event in ``case_events`` (payloads are the 10-year case's real events under synthetic case ids), are
+  bulk-loaded with COPY into a fresh database; :func:`adapters.audit.ledger.verify_ledger` is timed R times with
   the chain alone and with every event checked against its entry (``casework audit verify``), and scaled
   linearly to a million entries (it streams: one pass, constant memory).
-- **Ledger append**: M single-entry appends through :meth:`infra.audit.ledger.Ledger.append_now` (a
+- **Ledger append**: M single-entry appends through :meth:`adapters.audit.ledger.Ledger.append_now` (a
   transaction each, taking the ledger's advisory lock: what the case store pays per recorded transition) one
   at a time and 16 at a time; entries/s.
 """
@@ -42,15 +42,15 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from adapters.audit.chain import GENESIS, Algorithm, EntryKind, canonical_json, decision_content, seal
+from adapters.audit.ledger import Ledger, NewEntry, verify_ledger
+from adapters.db.pool import create_pool
+from adapters.temporal.client import sdk_runtime
 from bench.common import bench_converter, bench_stack, emit, enable_bytecode_cache, percentiles
 from bench.profile import Profile
-from infra.audit.chain import GENESIS, Algorithm, EntryKind, canonical_json, decision_content, seal
-from infra.audit.history import case_histories
-from infra.audit.ledger import Ledger, NewEntry, verify_ledger
-from infra.audit.replay import compare_with_ledger, replay_runs
-from infra.db.pool import create_pool
-from infra.embedded import temporal_test_server_path
-from infra.temporal import sdk_runtime
+from devstack.embedded import temporal_test_server_path
+from services.audit.history import case_histories
+from services.audit.replay import compare_with_ledger, replay_runs
 from tests.databases import migrated_database
 
 HISTORY_DIR = Path(__file__).resolve().parents[1] / "tests" / "workflows" / "histories"

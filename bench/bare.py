@@ -90,7 +90,7 @@ class BareCaseWorkflow:
         return segment
 
     @workflow.run
-    async def run(self, plan: list[dict[str, Any]]) -> None:
+    async def run(self, plan: list[dict[str, Any]]) -> None:  # noqa: ARG002 - same signature as the engine driver
         await self._run_segment(self._take("start"))
         self._started = True
         while True:

@@ -32,17 +32,17 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.auth import issue_token
+from adapters.db.pool import create_pool
+from adapters.logging import configure_logging
+from adapters.parameters import ParameterFile
+from adapters.settings import Settings
+from adapters.temporal.client import sdk_runtime
+from adapters.temporal.codec import EncryptionCodec, data_converter, load_or_create_key_file
+from adapters.temporal.search_attributes import dev_server_search_attribute_args
 from api.main import create_app
+from devstack.embedded import EmbeddedPostgres, temporal_cli_path
 from domain.actors import Role
-from infra.auth import issue_token
-from infra.db.pool import create_pool
-from infra.codec import EncryptionCodec, data_converter, load_or_create_key_file
-from infra.embedded import EmbeddedPostgres, temporal_cli_path
-from infra.logging import configure_logging
-from infra.parameters import ParameterFile
-from infra.search_attributes import dev_server_search_attribute_args
-from infra.settings import Settings
-from infra.temporal import sdk_runtime
 from tests.databases import migrated_database
 from tests.params import fast_publicity_book
 from worker.main import build_worker
@@ -79,7 +79,7 @@ class Stack:
         return self._tokens[who]
 
 
-#: Every benchmark client encrypts its payloads with this key file, as production does (infra/codec.py); the
+#: Every benchmark client encrypts its payloads with this key file, as production does (adapters/temporal/codec.py); the
 #: worker processes of the scale-out and memory figures are pointed at the same file.
 BENCH_KEYS_FILE = Path(tempfile.mkdtemp(prefix="casework-bench-keys-")) / "payload-keys.json"
 

@@ -63,7 +63,7 @@ AFTER_PUBLICITY_CLOSES: list[tuple[Any, str, dict[str, Any]]] = [
 WRITES_PER_CASE = 1 + len(BEFORE_PUBLICITY_CLOSES) + len(AFTER_PUBLICITY_CLOSES)
 
 
-async def engine_case(stack: Stack, timeout: float = 120) -> str:
+async def engine_case(stack: Stack, timeout: float = 120) -> str:  # noqa: ASYNC109 - a deadline of the harness, not a cancel scope
     """One complete case through the API; its case id."""
     case_id = await create_case(stack)
     for who, type_, fields in BEFORE_PUBLICITY_CLOSES:
@@ -82,7 +82,7 @@ async def engine_case(stack: Stack, timeout: float = 120) -> str:
     return case_id
 
 
-async def bare_case(client: Client, task_queue: str, plan: list[dict[str, Any]], timeout: float = 120) -> str:
+async def bare_case(client: Client, task_queue: str, plan: list[dict[str, Any]], timeout: float = 120) -> str:  # noqa: ASYNC109 - a deadline of the harness
     """One bare case: start, then each update, waiting for the short timer after the segment that starts it."""
     handle = await client.start_workflow(BareCaseWorkflow.run, plan, id=f"bare-{uuid.uuid4()}",
                                          task_queue=task_queue)
@@ -93,7 +93,7 @@ async def bare_case(client: Client, task_queue: str, plan: list[dict[str, Any]],
         else:
             fired += 1
             async with asyncio.timeout(timeout):
-                while await handle.query(BareCaseWorkflow.timers_fired) < fired:
+                while await handle.query(BareCaseWorkflow.timers_fired) < fired:  # noqa: ASYNC110 - polls a workflow query
                     await asyncio.sleep(POLL_S)
     return handle.id
 

@@ -34,8 +34,8 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("activities (record_case, ledger, parameters, ...)", ("temporalio/worker/_activity.py",)),
     ("API request handling (FastAPI, auth, decide)",
      ("starlette/", "fastapi/", "api/routes", "api/middleware")),
-    ("ledger verification (hashing, JSON)", ("infra/audit/chain.py", "infra/audit/ledger.py")),
-    ("read model: each case's state parsed (PgActiveCases)", ("infra/db/active_cases.py",)),
+    ("ledger verification (hashing, JSON)", ("adapters/audit/chain.py", "adapters/audit/ledger.py")),
+    ("read model: each case's state parsed (PgActiveCases)", ("adapters/db/active_cases.py",)),
     ("domain computation (preview, decide)", ("domain/",)),
     ("replay (Replayer)", ("temporalio/worker/_replayer.py",)),
     ("Temporal client calls", ("temporalio/client.py", "temporalio/service.py")),
@@ -48,7 +48,8 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
 #: Leaf frames of a thread that is waiting, not working (non-blocking sampling reports some as active).
 IDLE_LEAVES = ("EpollSelector.select (", "Condition.wait (", "_worker (concurrent/futures/thread.py:81)",
                "Event.wait (", "Thread.join (", "_wait_for_tstate_lock (")
-_INTERESTING = ("/work/", "casework", "domain/", "workflows/", "activities/", "infra/", "api/", "temporalio/",
+_INTERESTING = ("/work/", "casework", "domain/", "workflows/", "activities/", "adapters/", "services/",
+                "cli/", "devstack/", "api/", "temporalio/",
                 "pydantic", "asyncpg", "starlette", "fastapi", "cryptography", "json")
 
 

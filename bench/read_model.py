@@ -3,7 +3,7 @@
 Issue 5 asks that a list over 100,000 cases answers in well under 100 ms, and issue 8 that a benchmark reports
 it. This loads N synthetic rows into a fresh, migrated database on an embedded PostgreSQL (or the server named by
 ``CASEWORK_TEST_DATABASE_URL``) — spread over 禄丰市's 14 townships and 7 villages each, over the stages, ~5 %
-overdue, opened over three years — runs ``ANALYZE``, then times ``infra.db.case_queries`` the way the API calls
+overdue, opened over three years — runs ``ANALYZE``, then times ``adapters.db.case_queries`` the way the API calls
 it, and prints one JSON line per figure (p50 / p95 in ms over R runs). The rows are a benchmark fixture, not case
 data: no workflow stands behind them.
 """
@@ -25,9 +25,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from infra.db.case_queries import CaseQuery, list_cases, overdue_by_township, stage_counts
-from infra.db.pool import create_pool
-from infra.embedded import EmbeddedPostgres
+from adapters.db.case_queries import CaseQuery, list_cases, overdue_by_township, stage_counts
+from adapters.db.pool import create_pool
+from devstack.embedded import EmbeddedPostgres
 from tests.databases import migrated_database
 
 TOWNSHIPS = ["101", "102", "103", "104", "105", "106", "107", "108", "109", "110", "111", "201", "202", "203"]

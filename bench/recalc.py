@@ -52,18 +52,18 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from adapters.db.active_cases import PgActiveCases
+from adapters.db.cases import PgCaseStore
+from adapters.db.pool import create_pool
+from adapters.parameters import ParameterFile
 from bench import bare
 from bench.common import CpuMeter, Stack, bench_stack, emit, enable_bytecode_cache, start_dev_server
 from bench.profile import Profile
 from domain.actors import Actor, Role
-from domain.kernel.clock import CHINA_TZ
 from domain.household import AreaType
-from domain.standard_change import Previewer, StandardChangePreview
+from domain.kernel.clock import CHINA_TZ
 from domain.programmes import CaseState
-from infra.db.active_cases import PgActiveCases
-from infra.db.cases import PgCaseStore
-from infra.db.pool import create_pool
-from infra.parameters import ParameterFile
+from domain.standard_change import Previewer, StandardChangePreview
 from tests.databases import migrated_database
 from tests.standard_change_cases import (
     book_with_version,

@@ -10,7 +10,8 @@ lifecycle against the bare-Temporal baseline (bench/lifecycle.py), the API laten
 py-spy profile of the command path), the audit figures (bench/audit.py: replay, a 10-year case on the
 time-skipping server, the ledger), the lifecycle with one and two ``casework worker`` processes
 (bench/scaleout.py), the worker's memory per cached case (bench/memory.py) and, last, the mass recalculation
-against bare Updates (bench/recalc.py); prints every figure as it is measured, then writes the document with the machine.
+against bare Updates (bench/recalc.py); prints every figure as it is measured, then writes the document with the
+machine.
 ``--only read_model,lifecycle,api,audit,scaleout,memory,recalc`` runs some of them (the page then says which
 were left out).
 """
@@ -31,7 +32,7 @@ from typing import Any
 from bench import api_latency, audit, lifecycle, memory, read_model, recalc, sandbox, scaleout
 from bench.common import bench_stack, emit, enable_bytecode_cache
 from bench.profile import py_spy
-from infra.embedded import temporal_cli_path
+from devstack.embedded import temporal_cli_path
 
 #: Issue-8 figures this harness does not measure (every one is measured now).
 NOT_MEASURED: list[tuple[str, str, str]] = []
@@ -125,7 +126,8 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
             "## 1. Lifecycle throughput against bare Temporal (same run, same server)",
             "",
             f"{eng['cases']} complete dibao cases per run, {eng['concurrency']} in flight, median of {eng['runs']} "
-            f"runs (engine and bare alternate, each going first every other run); 公示 window {eng['publicity_window_s']:.1f} s of wall time. The bare "
+            f"runs (engine and bare alternate, each going first every other run); 公示 window "
+            f"{eng['publicity_window_s']:.1f} s of wall time. The bare "
             f"workflow (bench/bare.py) repeats one engine case's shape with no-op bodies: {bare['plan']}.",
             "",
             *_table(["", "seconds (median)", "all runs", "cases/s", "per second"], [
@@ -227,7 +229,7 @@ def _audit(figures: list[dict[str, Any]], by: dict[str, dict[str, Any]]) -> list
         "## 5. Audit: replay, a 10-year case, the ledger",
         "",
         f"**Replay throughput.** The {rp['histories']} golden histories of `tests/workflows/histories/` "
-        f"({rp['events']:,} events) replayed with today's code through `infra.audit.replay.replay_runs` (what "
+        f"({rp['events']:,} events) replayed with today's code through `services.audit.replay.replay_runs` (what "
         f"`casework audit replay` and `GET /v1/cases/{{id}}/replay` run), median of {rp['runs']} passes: "
         f"**{rp['histories_per_s']} histories/s, {rp['events_per_s']:,} events/s** ({rp['seconds_median']} s a "
         f"pass; all runs {rp['seconds_all']}); {rp['deterministic']} of {rp['histories']} deterministic, "
@@ -282,11 +284,11 @@ def _audit(figures: list[dict[str, Any]], by: dict[str, dict[str, Any]]) -> list
     if verify:
         n = verify[0]["entries"]
         lines += [
-            f"**Ledger verification.** {n:,} decision entries chained with `infra.audit.chain.seal` (SHA-256), "
+            f"**Ledger verification.** {n:,} decision entries chained with `adapters.audit.chain.seal` (SHA-256), "
             f"each with its event in `case_events` (the {load.get('templates', '?')} real events of the long case "
             f"under synthetic case ids), loaded with COPY ({load.get('ledger_mb', '?')} MB of ledger; built in "
             f"{load.get('build_seconds', '?')} s, copied in {load.get('copy_seconds', '?')} s), then "
-            "`infra.audit.ledger.verify_ledger` timed. Per million entries the time is **extrapolated "
+            "`adapters.audit.ledger.verify_ledger` timed. Per million entries the time is **extrapolated "
             f"linearly from {n:,}**: verification is one streaming pass with constant memory.",
             "",
             *_table(["verification", "entries", "seconds (median)", "entries/s", "per million entries"], [

@@ -13,7 +13,7 @@ counting through an uncovered year raises :class:`CalendarNotCovered` rather tha
 weekday as a working day.
 
 This module is pure. The calendar's data (package data plus the bureau's overrides) is loaded by
-``infra.calendar.load_calendar`` and deadlines are computed in an activity, so a workflow replays the
+``adapters.calendar.load_calendar`` and deadlines are computed in an activity, so a workflow replays the
 recorded result even after the holiday data changes.
 """
 

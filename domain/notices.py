@@ -1,7 +1,7 @@
 """Written notices of the dibao procedure, as data (SPEC §3.3 rows 2, 3, 11, 18, 19, 21; §8; §9).
 
 Eight notices, each a frozen model holding exactly what its printed page shows; rendering lives in
-:mod:`infra.notices.render`. The models hold dates as fields and never read a clock.
+:mod:`adapters.rendering.notices`. The models hold dates as fields and never read a clock.
 
 * :class:`DeficiencyNotice` 一次性告知书, one complete list of missing materials [S1 Art. 10];
 * :class:`AcceptanceNotice` 受理通知书 [S1 Art. 10];

@@ -2,9 +2,9 @@
 is applied.
 
 The preview recomputes every active case under the new version exactly as the mass recalculation will
-(:func:`domain.programmes.dibao.in_payment._standard_change`): the household is assessed with the members who still count and the
-declaration as corrected by the last information check, the 补差 amount less any shares cut for job refusals
-is the recalculated amount, and
+(:func:`domain.programmes.dibao.in_payment._standard_change`): the household is assessed with the members who
+still count and the declaration as corrected by the last information check, the 补差 amount less any shares cut
+for job refusals is the recalculated amount, and
 
 - a household that the new version makes ineligible keeps its current amount: the recalculation only opens a
   review (S1 Arts. 31, 32), it never stops a benefit by itself;

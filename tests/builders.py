@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
 from domain.actors import Actor, Role
-from domain.kernel.context import DecisionContext
 from domain.commands import SubmitApplication
 from domain.household import AreaType, Declaration, Member, Program, Relation
 from domain.identity import check_character
+from domain.kernel.context import DecisionContext
 
 FIXED_NOW = datetime(2026, 11, 2, 2, 30, tzinfo=UTC)  # 10:30 Beijing time, a Monday
 

@@ -21,10 +21,10 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from infra.codec import data_converter
-from infra.db.pool import create_pool
-from infra.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
-from infra.search_attributes import dev_server_search_attribute_args
+from adapters.db.pool import create_pool
+from adapters.temporal.codec import data_converter
+from adapters.temporal.search_attributes import dev_server_search_attribute_args
+from devstack.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
 from tests.databases import migrated_database
 from tests.env import test_codec
 

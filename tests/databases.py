@@ -6,8 +6,8 @@ import uuid
 
 import asyncpg
 
-from infra.db.migrate import migrate
-from infra.db.pool import ensure_database
+from adapters.db.migrate import migrate
+from adapters.db.pool import ensure_database
 
 
 async def migrated_database(admin_uri: str, prefix: str = "casework_test") -> str:

@@ -1,8 +1,8 @@
 """The test session's payload key file and the environment for ``casework`` subprocesses.
 
-Every Temporal client of the tests encrypts payloads (infra/codec.py) with one key ring made for the session,
-so a `casework` subprocess (a worker, a CLI) started by a test must use the same key file: ``subprocess_env``
-clears the caller's ``CASEWORK_*`` settings but keeps that one.
+Every Temporal client of the tests encrypts payloads (adapters/temporal/codec.py) with one key ring made for
+the session, so a `casework` subprocess (a worker, a CLI) started by a test must use the same key file:
+``subprocess_env`` clears the caller's ``CASEWORK_*`` settings but keeps that one.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from infra.codec import EncryptionCodec, KeyRing, new_key_ring
+from adapters.temporal.codec import EncryptionCodec, KeyRing, new_key_ring
 
 PAYLOAD_KEYS_FILE = Path(tempfile.mkdtemp(prefix="casework-test-keys-")) / "payload-keys.json"
 PAYLOAD_KEYS_FILE.write_text(new_key_ring("test-k1").to_json())

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from infra.parameters import DEFAULT_BOOK
+from adapters.parameters import DEFAULT_BOOK
 
 
 def book_with(path: Path, **values: Any) -> Path:

@@ -15,18 +15,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
 from domain.actors import Actor, Role
-from domain.kernel.clock import CHINA_TZ
-from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
-from domain.programmes import decide, project
 from domain.divisions import county_of, township_of
 from domain.household import AreaType, Declaration, IncomeItem, IncomeKind, Member, Program, Relation
+from domain.kernel.clock import CHINA_TZ
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
 from domain.parameters import ParameterBook, resolve
-from domain.programmes import CaseState
+from domain.programmes import CaseState, decide, project
 from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
-from infra.parameters import DEFAULT_BOOK
 from tests.builders import unique_resident_id
 
 if TYPE_CHECKING:
@@ -136,7 +135,7 @@ async def fresh_database(admin_uri: str) -> str:
 async def cover_next_year(pool: asyncpg.Pool, today: date) -> None:
     """Declare next year's calendar complete in this test database, so a review deadline (20 working days) set
     near the end of a year can be computed instead of being refused until the State Council publishes it."""
-    from infra.calendar import PgCalendarOverrides
+    from adapters.calendar import PgCalendarOverrides
 
     store = PgCalendarOverrides(pool)
     year = today.year + 1
@@ -147,8 +146,8 @@ async def cover_next_year(pool: asyncpg.Pool, today: date) -> None:
 async def start_in_payment(client: Client, pool: asyncpg.Pool, state: CaseState, task_queue: str) -> None:
     """Record the case in the read model and start its workflow in payment (``carried``: a run of a case in
     payment starts from its state, as after a continue-as-new)."""
+    from adapters.db.cases import PgCaseStore
     from domain.ids import workflow_id_for
-    from infra.db.cases import PgCaseStore
     from workflows.case import CaseWorkflow, CaseWorkflowInput, search_attributes_for
 
     await PgCaseStore(pool).record(state, [])

@@ -15,17 +15,17 @@ from temporalio.client import Client
 from temporalio.worker import Interceptor, Worker
 
 from activities import build_activities
-from infra.audit.ledger import Ledger
-from infra.db.cases import PgCaseStore
-from infra.db.economic_records import PgEconomicRecords
-from infra.db.migrate import migrate
-from infra.db.pool import create_pool
-from infra.logging import configure_logging
-from infra.parameters import ParameterFile
-from infra.runtime import database_dsn
-from infra.schedules import ensure_review_sweep_schedule
-from infra.settings import Settings
-from infra.temporal import connect
+from adapters.audit.ledger import Ledger
+from adapters.db.cases import PgCaseStore
+from adapters.db.economic_records import PgEconomicRecords
+from adapters.db.migrate import migrate
+from adapters.db.pool import create_pool
+from adapters.logging import configure_logging
+from adapters.parameters import ParameterFile
+from adapters.runtime import database_dsn
+from adapters.settings import Settings
+from adapters.temporal.client import connect
+from services.schedules import ensure_review_sweep_schedule
 from workflows import WORKFLOWS
 
 log = structlog.get_logger(__name__)

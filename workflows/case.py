@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.models import PaidMonthsInput, RecordCaseInput
     from activities.parameters import ParameterActivities, ResolveParametersInput
     from activities.verification import InfoCheckInput, VerificationActivities
+    from adapters.temporal.search_attributes import SA_OVERDUE, SA_PROGRAM, SA_STAGE, SA_TOWNSHIP
     from domain import commands as c
     from domain.errors import DomainError
     from domain.events import CaseEvent
@@ -25,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.kernel.state import PaidMonth
     from domain.parameters import PublicityUnit, ResolvedParameters
     from domain.programmes import CaseState, decide, programme_of, project
-    from infra.search_attributes import SA_OVERDUE, SA_PROGRAM, SA_STAGE, SA_TOWNSHIP
     from workflows._policies import STORE_RETRY, STORE_TIMEOUT
     from workflows.models import (
         CaseSnapshot,

@@ -16,11 +16,10 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from activities.standard_change import StandardChangeCounts
 from domain import commands as c
 from domain.actors import Actor
-from domain.programmes import CaseState
 from domain.kernel.state import PendingStep
+from domain.programmes import CaseState
 
 # --- CaseWorkflow ---------------------------------------------------------------------------------------
 
@@ -128,6 +127,54 @@ class SweepReport(BaseModel):
 
 
 # --- StandardChangeWorkflow ----------------------------------------------------------------------------
+
+#: Failed cases listed by id (the rest are only counted), so a county-wide run keeps its history bounded.
+MAX_LISTED_FAILURES = 100
+
+
+class CaseFailure(BaseModel):
+    case_id: UUID
+    code: str
+
+
+class StandardChangeCounts(BaseModel):
+    """What a batch (or a whole run) did, case by case.
+
+    ``old_total`` and ``new_total`` sum the amounts of the cases recalculated by this run (``applied``).
+    """
+
+    applied: int = 0
+    already_applied: int = 0
+    not_active: int = 0
+    failed: int = 0
+    reviews_opened: int = 0
+    old_total: Decimal = Decimal("0.00")
+    new_total: Decimal = Decimal("0.00")
+    failures: dict[str, int] = {}  # code → cases
+    #: Cases a retried attempt did not send again: an earlier attempt's heartbeat listed them as finished.
+    resumed: int = 0
+    failed_cases: list[CaseFailure] = []  # the first MAX_LISTED_FAILURES
+
+    @property
+    def cases(self) -> int:
+        return self.applied + self.already_applied + self.not_active + self.failed
+
+    def plus(self, other: StandardChangeCounts) -> StandardChangeCounts:
+        failures = dict(self.failures)
+        for code, n in other.failures.items():
+            failures[code] = failures.get(code, 0) + n
+        return StandardChangeCounts(
+            applied=self.applied + other.applied,
+            already_applied=self.already_applied + other.already_applied,
+            not_active=self.not_active + other.not_active,
+            failed=self.failed + other.failed,
+            reviews_opened=self.reviews_opened + other.reviews_opened,
+            old_total=self.old_total + other.old_total,
+            new_total=self.new_total + other.new_total,
+            failures=failures,
+            failed_cases=(self.failed_cases + other.failed_cases)[:MAX_LISTED_FAILURES],
+            resumed=self.resumed + other.resumed,
+        )
 
 
 class StandardChangeWorkflowInput(BaseModel):

@@ -1,7 +1,7 @@
 """The daily review sweep: the catch-up and reporting side of periodic reviews (issue 4; SPEC §8.1).
 
 Each case opens its own periodic review with a durable timer at the start of its due day. The sweep, started
-every night by the ``casework-review-sweep`` Schedule (infra/schedules.py), finds reviews that are due but
+every night by the ``casework-review-sweep`` Schedule (services/schedules.py), finds reviews that are due but
 still not opened in the read model (a case whose workflow was down, stuck or reset) and opens them through the
 case's idempotent ``open_periodic_review`` Update; then it reports overdue reviews per township.
 """

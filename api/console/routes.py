@@ -21,6 +21,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
 
+from adapters.auth import AuthError, TokenVerifier
+from adapters.db import case_queries
+from adapters.db.cases import PgCaseStore
 from api.console import charts
 from api.console.labels import (
     EVENT_LABELS,
@@ -39,17 +42,14 @@ from api.routes.cases import get_trail, readable_snapshot
 from api.routes.notices import get_notice
 from api.schemas import CaseDetail
 from domain.actors import HUMAN_ROLES, Actor
-from domain.kernel.clock import CHINA_TZ
-from domain.programmes import evolve, is_overdue
 from domain.case_notices import NOTICE_KINDS, notice_for
 from domain.divisions import LUFENG_TOWNSHIPS, covers
 from domain.errors import DomainError, NotPermitted
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
-from infra.audit.access import log_refusal
-from infra.auth import AuthError, TokenVerifier
-from infra.db import case_queries
-from infra.db.cases import PgCaseStore
+from domain.kernel.clock import CHINA_TZ
+from domain.programmes import evolve, is_overdue
+from services.audit.access import log_refusal
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 log = structlog.get_logger(__name__)

@@ -11,7 +11,7 @@ from api.deps import PoolDep, TemporalDep, require
 from api.policy import Permission
 from api.schemas import EventDate, Problem, RequestBody, ResidentIdNumber, SingleLine
 from domain.actors import Actor
-from infra.data_alerts import MAX_ROWS, AlertBatch, AlertOutcome, AlertRow, raise_alerts
+from services.data_alerts import MAX_ROWS, AlertBatch, AlertOutcome, AlertRow, raise_alerts
 
 router = APIRouter(prefix="/v1/data-alerts", tags=["in payment"])
 

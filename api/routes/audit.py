@@ -13,17 +13,17 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.audit.ledger import case_entries
+from adapters.db.cases import PgCaseStore
 from api.deps import ClockDep, LedgerDep, PoolDep, SettingsDep, TemporalDep, require
 from api.errors import CaseNotFound
 from api.policy import Permission
 from api.schemas import Problem
 from domain.actors import Actor
 from domain.errors import NotPermitted
-from infra.audit.access import log_access
-from infra.audit.history import RunHistory, case_histories, manifest
-from infra.audit.ledger import case_entries
-from infra.audit.replay import ReplayReport, compare_with_ledger, replay_runs, sealed_match
-from infra.db.cases import PgCaseStore
+from services.audit.access import log_access
+from services.audit.history import RunHistory, case_histories, manifest
+from services.audit.replay import ReplayReport, compare_with_ledger, replay_runs, sealed_match
 
 router = APIRouter(prefix="/v1/cases", tags=["audit"])
 
@@ -135,7 +135,7 @@ async def decision_as_of(case_id: UUID, seq: SeqPath, actor: AuditorDep, pool: P
     """Recompute a computed decision (an assessment: opinion, approval, review, recalculation) with the
     parameters in force on its decision date and with today's, beside what was recorded: would it still be
     granted?"""
-    from infra.audit.as_of import as_of_report
+    from services.audit.as_of import as_of_report
 
     row = await _audited_case(pool, case_id, actor)
     report = await as_of_report(pool, settings, case_id, seq, row["village_code"], clock())

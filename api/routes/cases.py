@@ -10,26 +10,31 @@ from uuid import UUID
 import structlog
 from fastapi import APIRouter, Depends, Header, Response, status
 from pydantic import BaseModel
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.db.cases import (
+    MemberAlreadyInCase,
+    PgCaseMembers,
+    PgCaseStore,
+    RequestMismatch,
+    remember_command,
+)
 from api.deps import ClockDep, LedgerDep, PoolDep, SettingsDep, TemporalDep, require
 from api.errors import CaseClosed, CaseNotFound, ConflictWithCase
 from api.policy import Permission
 from api.schemas import CaseCreate, CaseDetail, CommandCreate, CommandOutcome, Problem, TrailEntry
 from domain.actors import Actor
-from domain.kernel.context import DecisionContext
-from domain.programmes import decide, pending_step, project
 from domain.commands import SubmitApplication
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Member
 from domain.ids import workflow_id_for
-from infra.audit.access import log_access, log_refusal
-from infra.audit.trail import case_trail
-from infra.db.cases import MemberAlreadyInCase, PgCaseMembers, PgCaseStore, RequestMismatch, remember_command
-from workflows.case import CaseSnapshot, CaseWorkflow, CaseWorkflowInput, CommandInput, search_attributes_for
+from domain.kernel.context import DecisionContext
+from domain.programmes import decide, pending_step, project
+from services import cases as gateway
+from services.audit.access import log_access, log_refusal
+from services.audit.trail import case_trail
+from services.cases import CaseGateway
+from workflows.case import search_attributes_for
+from workflows.models import CaseSnapshot, CaseWorkflowInput, CommandInput
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
@@ -45,11 +50,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 async def _snapshot(temporal: TemporalDep, case_id: UUID) -> CaseSnapshot:
     try:
-        return await temporal.get_workflow_handle(workflow_id_for(case_id)).query(CaseWorkflow.snapshot)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise CaseNotFound from None
-        raise
+        return await CaseGateway(temporal).snapshot(case_id)
+    except gateway.CaseNotFound:
+        raise CaseNotFound from None
 
 
 async def readable_snapshot(temporal: TemporalDep, case_id: UUID, actor: Actor) -> CaseSnapshot:
@@ -108,16 +111,11 @@ async def create_case(
         raise InvalidInput("this Idempotency-Key was already used for a different application",
                            field=("header", "idempotency-key")) from None
     try:
-        await temporal.start_workflow(
-            CaseWorkflow.run,
+        await CaseGateway(temporal, settings.temporal_task_queue).start(
             CaseWorkflowInput(case_id=case_id, actor=actor, submitted_at=now, application=command),
-            id=workflow_id,
-            task_queue=settings.temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=search_attributes_for(state),
+            search_attributes_for(state),
         )
-    except WorkflowAlreadyStartedError:
+    except gateway.CaseAlreadyStarted:
         # The same Idempotency-Key again: answer with the case it created.
         snap = await _snapshot(temporal, case_id)
         response.status_code = status.HTTP_200_OK
@@ -166,7 +164,6 @@ async def run_command(
     workflow_id = workflow_id_for(case_id)
     structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id,
                                            command=body.command.type)
-    handle = temporal.get_workflow_handle(workflow_id)
     if idempotency_key:
         try:
             await remember_command(pool, case_id, actor.id, idempotency_key, _sha256(body))
@@ -174,31 +171,25 @@ async def run_command(
             raise InvalidInput("this Idempotency-Key was already used for a different command",
                                field=("header", "idempotency-key")) from None
     try:
-        result = await handle.execute_update(
-            CaseWorkflow.execute, CommandInput(actor=actor, command=body.command),
-            id=f"{actor.id}:{idempotency_key}" if idempotency_key else None,
+        result = await CaseGateway(temporal).execute(
+            case_id, CommandInput(actor=actor, command=body.command),
+            update_id=f"{actor.id}:{idempotency_key}" if idempotency_key else None,
         )
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        if isinstance(cause, ApplicationError) and cause.type in _STATUS_OF_CODE:
-            field = tuple(cause.details[0].get("field", [])) if cause.details else ()
-            refused = _STATUS_OF_CODE[cause.type](cause.message, field=field)
-            await log_refusal(pool, ledger, actor, case_id, command=body.command.type, error=refused,
-                              idempotency_key=idempotency_key, request_sha256=_sha256(body))
-            raise refused from None
-        raise
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            try:
-                desc = await handle.describe()
-            except RPCError:
-                raise CaseNotFound from None
-            row = await PgCaseStore(pool).get_case(case_id)
-            if row is not None and not actor.covers(row["village_code"]):
-                # Outside the jurisdiction, a closed case is refused like an open one: nothing about it leaks.
-                raise NotPermitted("case lies outside the actor's jurisdiction") from None
-            raise CaseClosed(str(desc.status.name if desc.status else "closed")) from None
-        raise
+    except gateway.CaseRefused as err:
+        if err.code not in _STATUS_OF_CODE:
+            raise
+        refused = _STATUS_OF_CODE[err.code](err.message, field=err.field)
+        await log_refusal(pool, ledger, actor, case_id, command=body.command.type, error=refused,
+                          idempotency_key=idempotency_key, request_sha256=_sha256(body))
+        raise refused from None
+    except gateway.CaseClosed as err:
+        row = await PgCaseStore(pool).get_case(case_id)
+        if row is not None and not actor.covers(row["village_code"]):
+            # Outside the jurisdiction, a closed case is refused like an open one: nothing about it leaks.
+            raise NotPermitted("case lies outside the actor's jurisdiction") from None
+        raise CaseClosed(err.status) from None
+    except gateway.CaseNotFound:
+        raise CaseNotFound from None
     log.info("case.command", events=result.events)
     return CommandOutcome(
         case=CaseDetail.of_snapshot(result.snapshot.state, result.snapshot.pending, workflow_id),

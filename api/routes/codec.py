@@ -19,15 +19,15 @@ from google.protobuf import json_format
 from pydantic import Field
 from temporalio.api.common.v1 import Payload
 
+from adapters.auth import AuthError, TokenVerifier
+from adapters.temporal.codec import CodecError, EncryptionCodec, load_or_create_key_file
 from api.console.routes import COOKIE
 from api.deps import LedgerDep, PoolDep, SettingsDep
 from api.policy import POLICY, Permission
 from api.schemas import Problem, RequestBody
 from domain.actors import Actor
 from domain.errors import InvalidInput, NotPermitted
-from infra.audit.access import log_access
-from infra.auth import AuthError, TokenVerifier
-from infra.codec import CodecError, EncryptionCodec, load_or_create_key_file
+from services.audit.access import log_access
 
 router = APIRouter(prefix="/codec", tags=["codec"])
 log = structlog.get_logger(__name__)
@@ -95,7 +95,7 @@ async def decode(body: CodecPayloads, actor: CodecActor, settings: SettingsDep, 
 
 
 @router.post("/encode", response_model=CodecPayloads, responses=_ERRORS)
-async def encode(body: CodecPayloads, actor: CodecActor, settings: SettingsDep,
+async def encode(body: CodecPayloads, actor: CodecActor, settings: SettingsDep,  # noqa: ARG001 - the dependency authorises the call
                  x_namespace: Annotated[str | None, Header()] = None) -> CodecPayloads:
     """Encrypt payloads (what the UI sends when it signals or queries a workflow)."""
     codec = _codec(settings, x_namespace or settings.temporal_namespace)

@@ -22,7 +22,7 @@ from domain.actors import Actor
 from domain.household import Relation
 from domain.identity import mask_resident_id
 from domain.ids import workflow_id_for
-from infra.audit.access import log_access
+from services.audit.access import log_access
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 log = structlog.get_logger(__name__)

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 from pydantic import TypeAdapter
 
+from adapters.db.cases import PgCaseStore
+from adapters.rendering.notices import render_notice
 from api.deps import PoolDep, TemporalDep, require
 from api.policy import Permission
 from api.routes.cases import readable_snapshot
@@ -16,8 +18,6 @@ from api.schemas import json_error_responses
 from domain.actors import Actor
 from domain.case_notices import EVENT_NOTICE_KINDS, notice_for
 from domain.events import CaseEvent
-from infra.db.cases import PgCaseStore
-from infra.notices import render_notice
 
 router = APIRouter(prefix="/v1/cases", tags=["notices"])
 

@@ -19,26 +19,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from api.deps import ClockDep, PoolDep, SettingsDep, require
-from api.errors import CaseNotFound
-from api.policy import Permission
-from api.schemas import (
-    MONTH_PATTERN,
-    json_error_responses,
-    TOWNSHIP_PATTERN,
-    Month,
-    Problem,
-    RequestBody,
-    SingleLine,
-    TownshipCode,
-    month_shape,
-    township_shape,
-)
-from domain.actors import Actor
-from domain.kernel.clock import CHINA_TZ
-from domain.errors import NotPermitted
-from infra.db.cases import PgCaseStore
-from infra.db.payments import (
+from adapters.db.cases import PgCaseStore
+from adapters.db.payments import (
     Roll,
     UnknownCase,
     check_account_number,
@@ -50,9 +32,27 @@ from infra.db.payments import (
     mask_account,
     set_payee,
 )
-from infra.parameters import DEFAULT_BOOK, ParameterFile
-from infra.payments_render import render_roll_csv, render_roll_html, roll_heading
-from infra.settings import Settings
+from adapters.parameters import DEFAULT_BOOK, ParameterFile
+from adapters.rendering.payment_roll import render_roll_csv, render_roll_html, roll_heading
+from adapters.settings import Settings
+from api.deps import ClockDep, PoolDep, SettingsDep, require
+from api.errors import CaseNotFound
+from api.policy import Permission
+from api.schemas import (
+    MONTH_PATTERN,
+    TOWNSHIP_PATTERN,
+    Month,
+    Problem,
+    RequestBody,
+    SingleLine,
+    TownshipCode,
+    json_error_responses,
+    month_shape,
+    township_shape,
+)
+from domain.actors import Actor
+from domain.errors import NotPermitted
+from domain.kernel.clock import CHINA_TZ
 
 router = APIRouter(tags=["payments"])
 log = structlog.get_logger(__name__)

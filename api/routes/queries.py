@@ -12,13 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, ValidationError
 
-from api.deps import ClockDep, PoolDep, require
-from api.policy import Permission
-from api.schemas import EventDate, Problem
-from domain.actors import Actor
-from domain.kernel.clock import CHINA_TZ
-from domain.programmes.dibao.stages import Stage
-from infra.db.case_queries import (
+from adapters.db.case_queries import (
     CasePage,
     CaseQuery,
     MonthlyCaseload,
@@ -30,6 +24,12 @@ from infra.db.case_queries import (
     sla_breaches,
     stage_counts,
 )
+from api.deps import ClockDep, PoolDep, require
+from api.policy import Permission
+from api.schemas import EventDate, Problem
+from domain.actors import Actor
+from domain.kernel.clock import CHINA_TZ
+from domain.programmes.dibao.stages import Stage
 
 router = APIRouter(tags=["queries and reports"])
 

@@ -16,6 +16,9 @@ from pydantic import AfterValidator, BaseModel, Field
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.db.active_cases import PgActiveCases
+from adapters.parameters import DEFAULT_BOOK, ParameterFile
+from adapters.settings import Settings
 from api.deps import ClockDep, PoolDep, SettingsDep, TemporalDep, require
 from api.policy import Permission
 from api.schemas import Problem, RequestBody, SingleLine, safe_line
@@ -27,9 +30,6 @@ from domain.standard_change import (
     StandardChangePreview,
     check_applicable,
 )
-from infra.db.active_cases import PgActiveCases
-from infra.parameters import DEFAULT_BOOK, ParameterFile
-from infra.settings import Settings
 from workflows.standard_change import (
     StandardChangeProgress,
     StandardChangeWorkflow,

@@ -13,11 +13,11 @@ import pytest_asyncio
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.auth import issue_token
+from adapters.parameters import ParameterFile
+from adapters.settings import Settings
 from api.main import create_app
 from domain.actors import Role
-from infra.auth import issue_token
-from infra.parameters import ParameterFile
-from infra.settings import Settings
 from tests.params import fast_publicity_book
 from worker.main import build_worker
 

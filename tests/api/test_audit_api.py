@@ -19,13 +19,13 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.audit.chain import canonical_json, digest
+from adapters.audit.checkpoints import check_checkpoints, read_checkpoints, verify_key
+from adapters.audit.ledger import Ledger
+from adapters.settings import Settings
 from domain.actors import Role
 from domain.ids import workflow_id_for
-from infra.audit.chain import canonical_json, digest
-from infra.audit.checkpoints import check_checkpoints, read_checkpoints, verify_key
-from infra.audit.history import seal_closed_histories
-from infra.audit.ledger import Ledger
-from infra.settings import Settings
+from services.audit.history import seal_closed_histories
 from tests.api.conftest import PUBLICITY_SECONDS, TokenFactory
 from tests.api.test_lifecycle_api import (
     CASEWORKER,

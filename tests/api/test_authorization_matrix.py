@@ -42,12 +42,12 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 import api.policy
+from adapters.auth import issue_token
+from adapters.settings import Settings
 from api.console.routes import console_actor
 from api.policy import POLICY, Permission
 from api.routes import codec as codec_routes
 from domain.actors import HUMAN_ROLES, Actor, Role
-from infra.auth import issue_token
-from infra.settings import Settings
 from tests.builders import (
     BICHENG,
     BICHENG_VILLAGE,

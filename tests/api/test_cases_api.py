@@ -10,9 +10,9 @@ import asyncpg
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.db.cases import PgCaseStore
+from adapters.settings import Settings
 from domain.actors import Role
-from infra.db.cases import PgCaseStore
-from infra.settings import Settings
 from tests.api.conftest import TokenFactory
 from tests.builders import BICHENG, BICHENG_VILLAGE, application_body, with_bad_check_digit
 from tests.workflows.helpers import wait_for_case_row

@@ -16,10 +16,10 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.temporal.codec import ENCODING, EncryptionCodec, KeyRing, data_converter
 from domain.actors import Role
 from domain.ids import workflow_id_for
-from infra.audit.replay import replay_runs
-from infra.codec import ENCODING, EncryptionCodec, KeyRing, data_converter
+from services.audit.replay import replay_runs
 from tests.api.conftest import TokenFactory
 from tests.api.test_lifecycle_api import CASEWORKER, WINDOW, Api, household
 from tests.builders import application_body

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import httpx
 from fastapi import FastAPI
 
+from adapters.auth import issue_token
+from adapters.settings import Settings
 from api.console.routes import COOKIE
 from domain.actors import Role
-from infra.auth import issue_token
-from infra.settings import Settings
 from tests.api.conftest import TokenFactory
 from tests.builders import BICHENG, JINSHAN, application_body
 

@@ -20,9 +20,9 @@ import pytest_asyncio
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.settings import Settings
 from api.main import create_app
 from domain.actors import Role
-from infra.settings import Settings
 from tests.api.conftest import TokenFactory
 
 #: What asyncpg raised in our runs (and its issue tracker reports) when the server stopped mid-operation.

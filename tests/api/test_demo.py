@@ -8,20 +8,19 @@ so the demo carries cases past 公示 on its first run, as it does against ``mak
 from __future__ import annotations
 
 import asyncio
-
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import httpx
 
+from adapters.auth import issue_token
+from adapters.db.economic_records import PgEconomicRecords
+from adapters.settings import Settings
 from domain.actors import Role
 from domain.divisions import LUFENG_TOWNSHIPS, validate_village_code
 from domain.identity import parse_resident_id
-from infra.auth import issue_token
-from infra.db.economic_records import PgEconomicRecords
-from infra.demo import TARGETS, county_villages, make_households, run_demo
-from infra.settings import Settings
+from services.demo import TARGETS, county_villages, make_households, run_demo
 
 HOUSEHOLDS = 30
 SEED = 20261102

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from adapters.settings import Settings
 from api.main import create_app
-from infra.settings import Settings
 
 
 async def test_healthz_answers_without_dependencies(http: httpx.AsyncClient) -> None:

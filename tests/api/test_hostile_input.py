@@ -25,11 +25,11 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.settings import Settings
 from api.middleware import RequestBodyGuardMiddleware
 from api.schemas import COMMAND_TYPES, MAX_DEPTH
 from domain.actors import Role
 from domain.household import MAX_MEMBERS
-from infra.settings import Settings
 from tests.api.conftest import TokenFactory
 from tests.builders import JINSHAN, application_body, resident_id, unique_resident_id, with_bad_check_digit
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
+from adapters.settings import Settings
 from domain.actors import Role
-from infra.settings import Settings
 from tests.api.conftest import PUBLICITY_SECONDS, TokenFactory
 from tests.api.test_lifecycle_api import (
     CASEWORKER,

@@ -18,14 +18,14 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.rendering.notices import render_notice
+from adapters.settings import Settings
 from domain.actors import Role
-from domain.kernel.clock import CHINA_TZ
-from domain.programmes import decide, project
 from domain.case_notices import notice_for
 from domain.household import Declaration, Member, PropertyItem, PropertyKind, Relation
+from domain.kernel.clock import CHINA_TZ
+from domain.programmes import decide, project
 from domain.programmes.dibao.stages import Stage
-from infra.notices import render_notice
-from infra.settings import Settings
 from tests.api.conftest import PUBLICITY_SECONDS, TokenFactory
 from tests.builders import BICHENG, JINSHAN, application, application_body, ctx, unique_resident_id
 from tests.workflows.lifecycle import TEAM, income_per_capita

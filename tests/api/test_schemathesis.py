@@ -53,11 +53,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from adapters.settings import Settings
 from api.main import create_app
 from api.policy import POLICY, Permission
 from domain.actors import Role
 from domain.identity import check_character
-from infra.settings import Settings
 from tests.api.conftest import TokenFactory
 from tests.builders import (
     BICHENG,

@@ -24,14 +24,14 @@ import pytest_asyncio
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.db.pool import create_pool
+from adapters.parameters import ParameterFile
+from adapters.settings import Settings
 from api.main import create_app
 from domain.actors import Role
-from domain.kernel.clock import CHINA_TZ
 from domain.household import AreaType
+from domain.kernel.clock import CHINA_TZ
 from domain.programmes import CaseState
-from infra.db.pool import create_pool
-from infra.parameters import ParameterFile
-from infra.settings import Settings
 from tests.api.conftest import TokenFactory
 from tests.builders import BICHENG, BICHENG_VILLAGE, JINSHAN, JINSHAN_VILLAGE
 from tests.standard_change_cases import (

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 import pytest
 
+from adapters.db.economic_records import EconomicRecordsPort, ImportResult
 from domain.identity import check_character
 from domain.verification import EconomicRecord, RecordSource
-from infra.db.economic_records import EconomicRecordsPort, ImportResult
 
 _rng = random.Random()
 _issued: set[str] = set()

@@ -7,8 +7,8 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
+from adapters.db.economic_records import InMemoryEconomicRecords, PgEconomicRecords
 from domain.verification import EconomicRecord, RecordSource
-from infra.db.economic_records import InMemoryEconomicRecords, PgEconomicRecords
 from tests.contracts.economic_records_contract import EconomicRecordsContract, unique_resident_id
 
 

@@ -49,12 +49,12 @@ from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
+from adapters.auth import issue_token
+from adapters.db.pool import with_database
+from adapters.settings import Settings
+from adapters.temporal.codec import data_converter
 from domain.actors import Role
 from domain.kernel.clock import CHINA_TZ
-from infra.auth import issue_token
-from infra.codec import data_converter
-from infra.db.pool import with_database
-from infra.settings import Settings
 from tests.e2e.canary import Canaries, Hit, Patterns, files_under, search
 from tests.e2e.test_up import CASEWORK, FIRST_START_BUDGET, REPO, Engine
 from tests.env import test_codec

@@ -25,10 +25,10 @@ import pytest_asyncio
 import uvicorn
 from fastapi import FastAPI
 
+from adapters.auth import issue_token
+from adapters.settings import Settings
 from domain.actors import Role
 from domain.kernel.clock import CHINA_TZ
-from infra.auth import issue_token
-from infra.settings import Settings
 from tests.api.conftest import TokenFactory, api_settings, api_worker, app, auth  # noqa: F401 (fixtures)
 from tests.api.test_in_payment_api import in_payment
 from tests.api.test_lifecycle_api import CASEWORKER, Api, household

@@ -28,13 +28,13 @@ import pytest_asyncio
 import uvicorn
 from temporalio.client import Client
 
+from adapters.auth import issue_token
+from adapters.parameters import ParameterFile
+from adapters.settings import Settings
+from adapters.temporal.codec import data_converter
 from api.main import create_app
+from devstack.embedded import EmbeddedTemporal
 from domain.actors import Role
-from infra.auth import issue_token
-from infra.codec import data_converter
-from infra.embedded import EmbeddedTemporal
-from infra.parameters import ParameterFile
-from infra.settings import Settings
 from tests.builders import application_body
 from tests.e2e.test_console_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, pytestmark  # noqa: F401
 from tests.env import test_codec

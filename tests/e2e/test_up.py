@@ -20,9 +20,9 @@ import httpx
 import psutil
 import pytest
 
+from adapters.auth import issue_token
+from adapters.settings import Settings
 from domain.actors import Role
-from infra.auth import issue_token
-from infra.settings import Settings
 from tests.builders import application_body
 from tests.env import subprocess_env
 

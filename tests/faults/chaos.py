@@ -72,7 +72,7 @@ def ok(figures: dict[str, Any], min_kills: int) -> bool:
 
 
 async def main(args: argparse.Namespace) -> int:
-    from infra.logging import configure_logging
+    from adapters.logging import configure_logging
 
     configure_logging(json=False, level="WARNING")  # stdout is for the figures; progress is noise there
     base = new_base("casework-chaos-")

@@ -3,10 +3,10 @@ and the checks that nothing was lost or done twice (issue 7 item 6).
 
 The stack (:class:`Stack`), every piece in a process of its own, all with the same settings:
 
-- PostgreSQL: :class:`infra.embedded.EmbeddedPostgres` in a temporary directory; an *outage* stops it (fast
+- PostgreSQL: :class:`devstack.embedded.EmbeddedPostgres` in a temporary directory; an *outage* stops it (fast
   shutdown, or immediate shutdown — a crash, with recovery at the next start) and starts it again seconds
   later;
-- Temporal: :class:`infra.embedded.EmbeddedTemporal`, the real ``temporal server start-dev`` persisted to a
+- Temporal: :class:`devstack.embedded.EmbeddedTemporal`, the real ``temporal server start-dev`` persisted to a
   SQLite file on free ports; a *restart* is SIGTERM, then a new server on the same file and ports;
 - ``casework worker`` × N (forked from tests/faults/zygote.py, or from the console script with
   ``fork_workers=False``): a worker Temporal sees polling is SIGKILLed at random moments (seeded) and started
@@ -54,13 +54,13 @@ import asyncpg
 import httpx
 from temporalio.client import Client
 
+from adapters.auth import issue_token
+from adapters.settings import Settings
+from devstack.embedded import EmbeddedPostgres, EmbeddedTemporal
+from devstack.processes import set_parent_death_signal
 from domain.actors import Role
 from domain.identity import check_character
 from domain.programmes.dibao.stages import Stage
-from infra.auth import issue_token
-from infra.embedded import EmbeddedPostgres, EmbeddedTemporal
-from infra.processes import set_parent_death_signal
-from infra.settings import Settings
 from tests.databases import migrated_database
 from tests.env import subprocess_env
 from tests.params import fast_publicity_book
@@ -474,7 +474,7 @@ class Stack:
         sig = signal.SIGQUIT if mode == "immediate" else signal.SIGINT
 
         def stop() -> None:
-            from infra.processes import stop as stop_process
+            from devstack.processes import stop as stop_process
 
             assert self.pg.proc is not None
             stop_process("postgres", self.pg.proc, sig=sig, timeout=30)
@@ -1194,7 +1194,8 @@ def api_exceptions(log: Path, start: int = 0) -> list[dict[str, Any]]:
     """The exceptions the API logged from byte ``start`` on (type, message, our frames and innermost ones).
     One is a 500, or a failure after the answer went out (an answer not stored for its key); a CI run keeps
     no files, so its cause must travel in the figures."""
-    ours = tuple(f"{REPO}/{package}/" for package in ("api", "infra", "domain", "activities", "workflows"))
+    ours = tuple(f"{REPO}/{package}/" for package in ("api", "adapters", "services", "cli", "devstack",
+                                                      "domain", "activities", "workflows"))
 
     def where(frame: dict[str, Any]) -> str:
         path = str(frame.get("filename", "")).removeprefix(f"{REPO}/")
@@ -1232,9 +1233,9 @@ async def replay_histories(stack: Stack, case_ids: list[str]) -> dict[str, Any]:
     from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
     from temporalio.runtime import Runtime, TelemetryConfig
 
-    from infra.audit.history import case_histories
-    from infra.audit.replay import compare_with_ledger, replay_runs
-    from infra.codec import data_converter
+    from adapters.temporal.codec import data_converter
+    from services.audit.history import case_histories
+    from services.audit.replay import compare_with_ledger, replay_runs
     from tests.env import test_codec
 
     converter = data_converter(test_codec())

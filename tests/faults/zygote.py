@@ -2,7 +2,7 @@
 
 Starting ``casework worker`` costs seconds of CPU in imports alone (≈ 3.5 s here; 8–13 s of wall time on a
 loaded 2-CPU machine). The fault runs kill workers hundreds of times, so the workers are forked from this
-process instead: each child is what ``casework worker`` runs — ``infra.cli.main(["worker"])`` with the
+process instead: each child is what ``casework worker`` runs — ``cli.main.main(["worker"])`` with the
 settings in its environment, in its own process, its own process group, output to its own log — only
 without the imports. Its parent dies → it dies (``PR_SET_PDEATHSIG``). Nothing runs threads here before
 a fork (checked at start), so forking is safe.
@@ -20,10 +20,10 @@ import sys
 import traceback
 
 import activities  # noqa: F401 - the imports a worker needs, done once
-import infra.cli
+import cli.main
 import worker.main  # noqa: F401
 import workflows  # noqa: F401
-from infra.processes import set_parent_death_signal
+from devstack.processes import set_parent_death_signal
 
 
 def _say(message: dict[str, int]) -> None:
@@ -60,7 +60,7 @@ def _child(log: str, env: dict[str, str]) -> None:
         os.environ.clear()
         os.environ.update(env)
         sys.argv = ["casework", "worker"]
-        code = infra.cli.main(["worker"])
+        code = cli.main.main(["worker"])
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1
     except BaseException:  # noqa: BLE001 - report and exit non-zero, as the console script would

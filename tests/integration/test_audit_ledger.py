@@ -19,14 +19,14 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from adapters.audit.chain import Algorithm, EntryKind, digest
+from adapters.audit.checkpoints import check_checkpoints, read_checkpoints, take_checkpoint, verify_key
+from adapters.audit.ledger import Ledger, actor_entry, verify_ledger
+from adapters.db.cases import PgCaseStore
+from adapters.db.pool import create_pool
+from adapters.settings import Settings
 from domain.actors import Actor, Role
 from domain.programmes import decide, project
-from infra.audit.chain import Algorithm, EntryKind, digest
-from infra.audit.checkpoints import check_checkpoints, read_checkpoints, take_checkpoint, verify_key
-from infra.audit.ledger import Ledger, actor_entry, verify_ledger
-from infra.db.cases import PgCaseStore
-from infra.db.pool import create_pool
-from infra.settings import Settings
 from tests.builders import application, ctx
 from tests.databases import migrated_database
 from tests.env import subprocess_env
@@ -239,7 +239,7 @@ async def test_a_rewritten_tail_passes_the_chain_but_not_the_signed_checkpoint(
     cp = await take_checkpoint(pool, settings)
     assert cp is not None
     rows = [dict(r) for r in await pool.fetch("SELECT * FROM audit_ledger WHERE position >= 3 ORDER BY position")]
-    from infra.audit.chain import seal
+    from adapters.audit.chain import seal
 
     prev = await pool.fetchval("SELECT entry_hash FROM audit_ledger WHERE position = 2")
     for i, row in enumerate(rows):
@@ -315,7 +315,7 @@ def test_recorded_at_is_hashed_to_the_microsecond() -> None:
     """The instant PostgreSQL keeps is the instant hashed (a change of one microsecond is a change)."""
     from datetime import UTC, datetime
 
-    from infra.audit.chain import entry_hash
+    from adapters.audit.chain import entry_hash
 
     at = datetime(2026, 11, 29, 12, 0, 0, 123456, tzinfo=UTC)
     fields: dict[str, Any] = dict(position=1, entry_key="k", kind="access", case_id=None, seq=None, actor_id="a",

@@ -17,7 +17,7 @@ from activities.calendar import (
     WorkingDaysInput,
     WorkingDaysResult,
 )
-from infra.calendar import PgCalendarOverrides, load_calendar, package_calendar_data
+from adapters.calendar import PgCalendarOverrides, load_calendar, package_calendar_data
 
 NEXT_YEAR = max(package_calendar_data().years) + 1
 

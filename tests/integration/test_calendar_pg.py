@@ -14,9 +14,9 @@ import asyncpg
 import chinese_calendar
 import pytest
 
+from adapters.calendar import PgCalendarOverrides, load_calendar, package_calendar_data
+from cli.calendar import register
 from domain.calendar import CalendarNotCovered
-from infra.calendar import PgCalendarOverrides, load_calendar, package_calendar_data
-from infra.calendar_cli import register
 
 #: The first year the installed chinese-calendar does not know (2027 for release 1.11).
 NEXT_YEAR = max(package_calendar_data().years) + 1
@@ -28,7 +28,8 @@ def store(pg_pool: asyncpg.Pool) -> PgCalendarOverrides:
 
 
 def test_the_package_covers_2004_to_2026_and_not_2027() -> None:
-    """chinese-calendar 1.11 as PLATFORM-FACTS describes it; a newer release must update infra/calendar.py."""
+    """chinese-calendar 1.11 as PLATFORM-FACTS describes it; a newer release must update
+    adapters/calendar.py."""
     data = package_calendar_data()
     assert data.years == frozenset(range(2004, 2027))
     assert NEXT_YEAR == 2027

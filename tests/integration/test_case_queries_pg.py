@@ -18,15 +18,7 @@ import pytest
 import pytest_asyncio
 from pydantic import ValidationError
 
-from domain import commands as c
-from domain.actors import Role
-from domain.kernel.clock import CHINA_TZ
-from domain.kernel.context import DecisionContext
-from domain.programmes import decide, project
-from domain.programmes import CaseState
-from domain.kernel.state import Deadline
-from domain.programmes.dibao.stages import Stage
-from infra.db.case_queries import (
+from adapters.db.case_queries import (
     CaseQuery,
     InvalidCursor,
     list_cases,
@@ -35,10 +27,17 @@ from infra.db.case_queries import (
     sla_breaches,
     stage_counts,
 )
-from infra.db.cases import PgCaseStore
-from infra.db.pool import create_pool
-from infra.parameters import DEFAULT_BOOK
-from infra.projection import rebuild
+from adapters.db.cases import PgCaseStore
+from adapters.db.pool import create_pool
+from adapters.parameters import DEFAULT_BOOK
+from domain import commands as c
+from domain.actors import Role
+from domain.kernel.clock import CHINA_TZ
+from domain.kernel.context import DecisionContext
+from domain.kernel.state import Deadline
+from domain.programmes import CaseState, decide, project
+from domain.programmes.dibao.stages import Stage
+from services.projection import rebuild
 from tests.builders import BICHENG, BICHENG_VILLAGE, JINSHAN, JINSHAN_VILLAGE, actor, application
 from tests.databases import migrated_database
 from tests.standard_change_cases import in_payment_state, load_book
@@ -295,7 +294,7 @@ def test_an_inverted_date_range_is_refused() -> None:
 
 
 def test_a_forged_cursor_is_refused() -> None:
-    from infra.db.case_queries import decode_cursor
+    from adapters.db.case_queries import decode_cursor
 
     with pytest.raises(InvalidCursor):
         decode_cursor("eyJvIjogMX0")  # {"o": 1}

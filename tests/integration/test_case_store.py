@@ -7,9 +7,9 @@ from uuid import uuid4
 
 import asyncpg
 
+from adapters.db.cases import PgCaseStore
 from domain.programmes import decide, project
 from domain.programmes.dibao.stages import Stage
-from infra.db.cases import PgCaseStore
 from tests.builders import application, ctx
 
 

@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 from structlog.testing import capture_logs
 
+from adapters.db.economic_records import ExtractRefused, PgEconomicRecords, RowError
 from domain.verification import RecordSource
-from infra.db.economic_records import ExtractRefused, PgEconomicRecords, RowError
 from tests.builders import with_bad_check_digit
 from tests.contracts.economic_records_contract import unique_resident_id, write_extract
 

@@ -14,12 +14,12 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.audit.ledger import Ledger
+from adapters.db.cases import PgCaseStore
 from domain import commands as c
 from domain.programmes import decide, project
 from domain.programmes.dibao.stages import Stage
-from infra.audit.history import seal_closed_histories
-from infra.audit.ledger import Ledger
-from infra.db.cases import PgCaseStore
+from services.audit.history import seal_closed_histories
 from tests.builders import application, ctx
 from tests.workflows.helpers import start_case
 from tests.workflows.lifecycle import WINDOW, Case

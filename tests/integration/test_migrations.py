@@ -8,8 +8,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from infra.db.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, migrate
-from infra.db.pool import ensure_database
+from adapters.db.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, migrate
+from adapters.db.pool import ensure_database
 
 
 @pytest.fixture

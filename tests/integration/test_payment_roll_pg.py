@@ -19,15 +19,14 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from domain.programmes import decide, project
+from adapters.db.cases import PgCaseStore
+from adapters.db.payments import Roll, RollLine, UnknownCase, generate_roll, get_roll, set_payee
+from adapters.rendering.payment_roll import CSV_HEADER, render_roll_csv
 from domain.errors import InvalidInput
 from domain.identity import parse_resident_id
 from domain.procedure.records import BenefitPeriod
-from domain.programmes import CaseState
+from domain.programmes import CaseState, decide, project
 from domain.programmes.dibao.stages import Stage
-from infra.db.cases import PgCaseStore
-from infra.db.payments import Roll, RollLine, UnknownCase, generate_roll, get_roll, set_payee
-from infra.payments_render import CSV_HEADER, render_roll_csv
 from tests.builders import BICHENG, JINSHAN, actor, application, ctx
 
 JINSHAN_VILLAGE_1 = "532302101001"
@@ -303,7 +302,7 @@ async def test_the_csv_starts_with_a_bom_and_chinese_headers(pg_pool: asyncpg.Po
 
 _RUNNER = """
 import argparse, sys
-from infra.payments_cli import register
+from cli.payments import register
 parser = argparse.ArgumentParser(prog="casework")
 register(parser.add_subparsers(dest="command", required=True))
 args = parser.parse_args(sys.argv[1:])

@@ -11,9 +11,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import ActivityEnvironment
 
 from activities.verification import InfoCheckInput, VerificationActivities
+from adapters.db.economic_records import PgEconomicRecords
 from domain.household import Declaration, IncomeItem, IncomeKind, Member, PropertyItem, PropertyKind, Relation
 from domain.verification import DiscrepancyNote, InfoCheckReport, RecordSource
-from infra.db.economic_records import PgEconomicRecords
 from tests.contracts.economic_records_contract import unique_resident_id
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "economic_records"

@@ -1,4 +1,4 @@
-"""Bearer JWTs: issue, verify, and every rejection path (infra/auth.py)."""
+"""Bearer JWTs: issue, verify, and every rejection path (adapters/auth.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import jwt
 import pydantic
 import pytest
 
+from adapters.auth import AuthError, TokenVerifier, ensure_dev_key, issue_token
+from adapters.settings import Settings
 from domain.actors import Actor, Role
-from infra.auth import AuthError, TokenVerifier, ensure_dev_key, issue_token
-from infra.settings import Settings
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 ACTOR = Actor(id="w1", role=Role.FRONT_OFFICE, jurisdiction="532302101")

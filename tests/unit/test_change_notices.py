@@ -15,14 +15,14 @@ from typing import Any, get_args
 import pytest
 from pydantic import ValidationError
 
+from adapters.rendering.notices import render_notice
 from api.routes.notices import NoticeKind
 from domain import commands as c
-from domain.kernel.context import SYSTEM_ACTOR
 from domain.case_notices import NOTICE_KINDS, notice_for
 from domain.errors import InvalidTransition
 from domain.household import Declaration, IncomeKind, LabourCapacity, Relation
+from domain.kernel.context import SYSTEM_ACTOR
 from domain.notices import DEFAULT_REMEDY_TEXT, BenefitChangeNotice, Issuer, StopNotice
-from infra.notices import render_notice
 from tests.unit.domain.dynamic_support import (
     CASEWORKER,
     COUNTY_APPROVER,

@@ -11,7 +11,16 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.exceptions import ApplicationError
 
-from infra.codec import ENCODING, KEY_ID, CodecError, EncryptionCodec, KeyRing, data_converter, load_or_create_key_file, new_key_ring
+from adapters.temporal.codec import (
+    ENCODING,
+    KEY_ID,
+    CodecError,
+    EncryptionCodec,
+    KeyRing,
+    data_converter,
+    load_or_create_key_file,
+    new_key_ring,
+)
 
 PERSONAL = "张三丰 532302198001010015".encode()
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from adapters.rendering.notices import render_notice
 from domain.divisions import LUFENG_TOWNSHIPS
 from domain.notices import (
     DEFAULT_REMEDY_TEXT,
@@ -25,7 +26,6 @@ from domain.notices import (
     month_label,
     yuan,
 )
-from infra.notices import render_notice
 
 TOWNSHIP = Issuer(name="禄丰市金山镇人民政府")
 COUNTY = Issuer(name="禄丰市民政局")

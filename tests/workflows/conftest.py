@@ -15,7 +15,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from infra.parameters import ParameterFile
+from adapters.parameters import ParameterFile
 from tests.params import book_with
 from tests.workflows.helpers import running_worker
 from worker.main import build_worker

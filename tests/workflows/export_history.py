@@ -33,22 +33,22 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.db.cases import PgCaseStore
+from adapters.db.economic_records import PgEconomicRecords
+from adapters.db.migrate import migrate
+from adapters.db.pool import create_pool, ensure_database
+from adapters.parameters import DEFAULT_BOOK, ParameterFile
+from adapters.temporal.search_attributes import dev_server_search_attribute_args
+from devstack.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
 from domain import commands as c
-from domain.kernel.clock import CHINA_TZ
 from domain.household import AreaType, Declaration, IncomeItem, IncomeKind
-from domain.months import add_months
-from domain.programmes import CaseState
+from domain.kernel.clock import CHINA_TZ
 from domain.kernel.state import Deadline
+from domain.months import add_months
 from domain.procedure.records import OpenReview
+from domain.programmes import CaseState
 from domain.programmes.dibao.stages import Stage
 from domain.verification import RecordSource
-from infra.db.cases import PgCaseStore
-from infra.db.economic_records import PgEconomicRecords
-from infra.db.migrate import migrate
-from infra.db.pool import create_pool, ensure_database
-from infra.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
-from infra.parameters import DEFAULT_BOOK, ParameterFile
-from infra.search_attributes import dev_server_search_attribute_args
 from tests.builders import JINSHAN_VILLAGE, application
 from tests.params import book_with
 from tests.standard_change_cases import book_with_version, in_payment_state, load_book

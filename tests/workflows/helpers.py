@@ -12,10 +12,10 @@ import asyncpg
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
+from adapters.db.cases import PgCaseStore
 from domain.actors import Actor
 from domain.commands import SubmitApplication
 from domain.ids import workflow_id_for
-from infra.db.cases import PgCaseStore
 from tests.builders import FIXED_NOW, actor, application
 from worker.main import build_worker
 from workflows.case import CaseWorkflow, CaseWorkflowInput

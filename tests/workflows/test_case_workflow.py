@@ -9,8 +9,8 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.db.cases import PgCaseStore
 from domain.programmes.dibao.stages import Stage
-from infra.db.cases import PgCaseStore
 from tests.builders import FIXED_NOW
 from tests.workflows.helpers import start_case, wait_for_case_row
 from workflows.case import CaseWorkflow

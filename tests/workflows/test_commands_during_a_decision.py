@@ -29,10 +29,10 @@ from temporalio.worker import (
     Worker,
 )
 
+from adapters.parameters import ParameterFile
 from domain import commands as c
 from domain.actors import Actor
 from domain.programmes.dibao.stages import Stage
-from infra.parameters import ParameterFile
 from tests.params import fast_publicity_book
 from tests.workflows.helpers import start_case
 from tests.workflows.lifecycle import (

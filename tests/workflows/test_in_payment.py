@@ -21,13 +21,13 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.parameters import DEFAULT_BOOK, ParameterFile
 from domain import commands as c
-from domain.kernel.clock import CHINA_TZ
 from domain.household import Declaration, IncomeItem, IncomeKind, LabourCapacity, Member, Relation
 from domain.ids import workflow_id_for
+from domain.kernel.clock import CHINA_TZ
 from domain.months import add_months, month_after, month_of
 from domain.programmes.dibao.stages import Stage
-from infra.parameters import DEFAULT_BOOK, ParameterFile
 from tests.builders import application, unique_resident_id
 from tests.workflows.helpers import start_case
 from tests.workflows.lifecycle import (

@@ -12,10 +12,10 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities, DeadlineInput
+from adapters.db.cases import PgCaseStore
 from domain import commands as c
 from domain.household import Member, Relation
 from domain.programmes.dibao.stages import Stage
-from infra.db.cases import PgCaseStore
 from tests.builders import application, unique_resident_id
 from tests.workflows.helpers import start_case
 from tests.workflows.lifecycle import (

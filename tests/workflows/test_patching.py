@@ -34,9 +34,9 @@ from workflows.standard_change import StandardChangeWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities import build_activities
-    from infra.db.cases import PgCaseStore
-    from infra.db.economic_records import PgEconomicRecords
-    from infra.parameters import ParameterFile
+    from adapters.db.cases import PgCaseStore
+    from adapters.db.economic_records import PgEconomicRecords
+    from adapters.parameters import ParameterFile
     from tests.builders import FIXED_NOW, actor, application
     from tests.workflows.test_replay import HISTORIES, facts
 

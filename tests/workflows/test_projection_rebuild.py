@@ -21,12 +21,12 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.db.cases import PgCaseStore
+from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
-from domain.kernel.clock import CHINA_TZ
 from domain.ids import workflow_id_for
-from infra.db.cases import PgCaseStore
-from infra.parameters import DEFAULT_BOOK
-from infra.projection import rebuild
+from domain.kernel.clock import CHINA_TZ
+from services.projection import rebuild
 from tests.builders import JINSHAN_VILLAGE, actor, application
 from tests.standard_change_cases import in_payment_state, load_book
 from tests.workflows.lifecycle import CASEWORKER, TEAM, WINDOW, Case

@@ -23,19 +23,18 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
-from domain.kernel.clock import CHINA_TZ
-from domain.kernel.context import DecisionContext
-from domain.programmes import decide, project
+from adapters.db.cases import PgCaseStore
+from adapters.db.review_sweep import PgReviewSweepQueries
+from cli.main import main as cli_main
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
-from domain.procedure.records import BenefitPeriod, OpenReview, ReviewClass
-from domain.programmes import CaseState
+from domain.kernel.clock import CHINA_TZ
+from domain.kernel.context import DecisionContext
 from domain.kernel.state import Deadline
+from domain.procedure.records import BenefitPeriod, OpenReview, ReviewClass
+from domain.programmes import CaseState, decide, project
 from domain.programmes.dibao.stages import Stage
-from infra import schedules
-from infra.cli import main as cli_main
-from infra.db.cases import PgCaseStore
-from infra.db.review_sweep import PgReviewSweepQueries
+from services import schedules
 from tests.builders import JINSHAN, actor, application
 from worker.main import build_worker
 from workflows import WORKFLOWS

@@ -27,23 +27,22 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities, DeadlineInput
+from adapters.db.cases import PgCaseStore
+from adapters.db.economic_records import PgEconomicRecords
+from adapters.parameters import ParameterFile
 from domain import commands as c
 from domain.actors import Actor, Role
-from domain.kernel.clock import CHINA_TZ
-from domain.programmes.dibao.rules import assessment_for
-from domain.programmes import decide
 from domain.case_notices import MATERIAL_LABELS, notice_for
 from domain.errors import InvalidInput, InvalidTransition
 from domain.events import ApplicationSubmitted
 from domain.household import Declaration, Member, PropertyItem, PropertyKind, Relation
+from domain.kernel.clock import CHINA_TZ
 from domain.notices import ApprovalNotice, DeficiencyNotice, RejectionNotice
 from domain.parameters import resolve
-from domain.programmes import CaseState
+from domain.programmes import CaseState, decide
+from domain.programmes.dibao.rules import assessment_for
 from domain.programmes.dibao.stages import Stage
 from domain.verification import DiscrepancyNote, RecordSource
-from infra.db.cases import PgCaseStore
-from infra.db.economic_records import PgEconomicRecords
-from infra.parameters import ParameterFile
 from tests.builders import JINSHAN, actor, application, ctx, resident_id, unique_resident_id
 from tests.params import book_with
 from tests.workflows.helpers import start_case, wait_for_case_row

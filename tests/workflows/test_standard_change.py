@@ -34,15 +34,15 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.db.active_cases import PgActiveCases
+from adapters.db.pool import create_pool
+from adapters.parameters import ParameterFile
 from domain.actors import Actor, Role
-from domain.kernel.clock import CHINA_TZ
 from domain.household import AreaType
 from domain.ids import workflow_id_for
-from domain.standard_change import Previewer, StandardChangePreview
+from domain.kernel.clock import CHINA_TZ
 from domain.programmes import CaseState
-from infra.db.active_cases import PgActiveCases
-from infra.db.pool import create_pool
-from infra.parameters import ParameterFile
+from domain.standard_change import Previewer, StandardChangePreview
 from tests.builders import BICHENG_VILLAGE, JINSHAN_VILLAGE
 from tests.env import subprocess_env
 from tests.standard_change_cases import (

@@ -14,13 +14,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
 from domain import events as e
 from domain.actors import Actor, Role
-from domain.kernel.clock import CHINA_TZ
-from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
-from domain.programmes import decide, project
-from domain.programmes.dibao.rules import publicity_closes_at
 from domain.household import (
     AreaType,
     Declaration,
@@ -31,13 +28,15 @@ from domain.household import (
     Program,
     Relation,
 )
+from domain.kernel.clock import CHINA_TZ
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
+from domain.kernel.state import PaidMonth
 from domain.months import add_months_to_month
 from domain.parameters import DynamicManagement, ParameterBook, ParameterValues, ResolvedParameters, resolve
-from domain.programmes import CaseState
-from domain.kernel.state import PaidMonth
+from domain.programmes import CaseState, decide, project
+from domain.programmes.dibao.rules import publicity_closes_at
 from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
-from infra.parameters import DEFAULT_BOOK
 from tests.builders import JINSHAN, JINSHAN_VILLAGE, resident_id
 
 BOOK = ParameterBook.model_validate(json.loads(DEFAULT_BOOK.read_text(encoding="utf-8")))

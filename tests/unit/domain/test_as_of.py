@@ -32,11 +32,11 @@ from domain.as_of import (
     recorded_version,
     reevaluate,
 )
-from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
-from domain.programmes import decide, project
 from domain.errors import InvalidInput
 from domain.household import AreaType, Declaration, IncomeKind, Program, Relation
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
 from domain.parameters import ParameterBook, resolve
+from domain.programmes import decide, project
 from domain.verification import InfoCheckReport
 from tests.unit.domain.dynamic_support import (
     BASE,

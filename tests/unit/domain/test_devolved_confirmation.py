@@ -9,17 +9,16 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
 from domain.actors import Actor, Role
-from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
-from domain.programmes.dibao.deadlines import DEADLINES
-from domain.programmes import decide, project
 from domain.errors import NotPermitted
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
 from domain.parameters import ParameterBook, ResolvedParameters, resolve
-from domain.programmes import CaseState
+from domain.programmes import CaseState, decide, project
+from domain.programmes.dibao.deadlines import DEADLINES
 from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
-from infra.parameters import DEFAULT_BOOK
 from tests.builders import FIXED_NOW, application
 from tests.workflows.lifecycle import income_per_capita
 

@@ -15,12 +15,12 @@ from pydantic import ValidationError
 
 from domain import commands as c
 from domain import events as e
-from domain.kernel.context import SYSTEM_ACTOR
-from domain.programmes.dibao.deadlines import DEADLINES
-from domain.programmes import pending_step
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Declaration, IncomeKind, LabourCapacity, Relation
+from domain.kernel.context import SYSTEM_ACTOR
 from domain.months import add_months_to_month
+from domain.programmes import pending_step
+from domain.programmes.dibao.deadlines import DEADLINES
 from domain.programmes.dibao.stages import Stage
 from tests.unit.domain.dynamic_support import (
     CASEWORKER,

@@ -28,16 +28,15 @@ from pydantic import TypeAdapter
 from domain import commands as c
 from domain import events as e
 from domain.actors import Actor, Role
-from domain.kernel.clock import CHINA_TZ
-from domain.kernel.context import SYSTEM_ACTOR
-from domain.programmes import project
-from domain.programmes.dibao.rules import household_assessment
 from domain.errors import DomainError
 from domain.household import Declaration, IncomeKind, LabourCapacity, Member, Relation
+from domain.kernel.clock import CHINA_TZ
+from domain.kernel.context import SYSTEM_ACTOR
+from domain.kernel.state import PaidMonth
 from domain.months import add_months_to_month, month_after, month_of
 from domain.parameters import ResolvedParameters
-from domain.programmes import CaseState
-from domain.kernel.state import PaidMonth
+from domain.programmes import CaseState, project
+from domain.programmes.dibao.rules import household_assessment
 from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
 from tests.builders import resident_id

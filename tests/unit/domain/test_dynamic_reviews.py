@@ -15,9 +15,9 @@ import pytest
 
 from domain import commands as c
 from domain import events as e
-from domain.kernel.context import SYSTEM_ACTOR
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Declaration, IncomeKind, LabourCapacity, Member, Relation
+from domain.kernel.context import SYSTEM_ACTOR
 from domain.parameters import ResolvedParameters
 from domain.procedure.records import ReviewClass
 from domain.programmes.dibao.stages import Stage

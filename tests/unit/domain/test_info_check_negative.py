@@ -8,16 +8,15 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
 from domain.actors import Actor, Role
-from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
-from domain.programmes import decide, project
 from domain.errors import InvalidTransition
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
 from domain.parameters import ParameterBook, resolve
-from domain.programmes import CaseState
+from domain.programmes import CaseState, decide, project
 from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
-from infra.parameters import DEFAULT_BOOK
 from tests.builders import FIXED_NOW, application
 
 PARAMS = resolve(ParameterBook.model_validate(json.loads(DEFAULT_BOOK.read_text())), "532302101001",

@@ -47,12 +47,6 @@ from domain import commands as c
 from domain import events as e
 from domain.actors import HUMAN_ROLES, Actor, Role
 from domain.benefit import assess, fen
-from domain.kernel.clock import CHINA_TZ
-from domain.programmes.dibao.procedure import NON_COOPERATION_REFUSALS, PLATFORM_OBTAINABLE
-from domain.programmes.dibao.stages import PRE_DECISION
-from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
-from domain.programmes.dibao.rules import assessed_declaration, assessment_for, publicity_closes_at
-from domain.programmes import decide, evolve, project
 from domain.errors import DomainError, NotPermitted
 from domain.household import (
     AreaType,
@@ -66,9 +60,13 @@ from domain.household import (
     PropertyKind,
     Relation,
 )
+from domain.kernel.clock import CHINA_TZ
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
 from domain.parameters import ParameterBook, ResolvedParameters, Treatment, resolve
-from domain.programmes.dibao.stages import DECIDED_STAGES, Stage
-from domain.programmes import CaseState
+from domain.programmes import CaseState, decide, evolve, project
+from domain.programmes.dibao.procedure import NON_COOPERATION_REFUSALS, PLATFORM_OBTAINABLE
+from domain.programmes.dibao.rules import assessed_declaration, assessment_for, publicity_closes_at
+from domain.programmes.dibao.stages import DECIDED_STAGES, PRE_DECISION, Stage
 from domain.verification import InfoCheckReport
 from tests.builders import BICHENG, JINSHAN, JINSHAN_VILLAGE, application, resident_id
 

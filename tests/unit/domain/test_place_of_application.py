@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from domain.programmes import decide
 from domain.errors import InvalidInput
 from domain.household import Member, Relation
 from domain.place import competent_place
+from domain.programmes import decide
 from tests.builders import JINSHAN_VILLAGE, application, ctx, resident_id
 
 GUANGDONG_HUKOU = "440106001001"  # a Guangzhou village code (another province)

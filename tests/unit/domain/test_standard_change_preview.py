@@ -15,11 +15,12 @@ import pytest
 
 from domain import commands as c
 from domain.actors import Actor, Role
-from domain.kernel.context import DecisionContext
-from domain.programmes import decide, project
 from domain.events import BenefitRecalculated
 from domain.household import AreaType
+from domain.kernel.context import DecisionContext
 from domain.parameters import ParameterBook, resolve
+from domain.programmes import CaseState, decide, project
+from domain.programmes.dibao.stages import Stage
 from domain.standard_change import (
     UnknownVersion,
     VersionNotInForce,
@@ -28,8 +29,6 @@ from domain.standard_change import (
     preview_case,
     preview_standard_change,
 )
-from domain.programmes import CaseState
-from domain.programmes.dibao.stages import Stage
 from tests.builders import BICHENG, BICHENG_VILLAGE, JINSHAN, JINSHAN_VILLAGE
 from tests.standard_change_cases import book_with_version, in_payment_state, load_book
 

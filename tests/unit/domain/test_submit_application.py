@@ -8,10 +8,10 @@ import pydantic
 import pytest
 
 from domain.actors import Role
-from domain.programmes import decide, evolve, project
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.events import ApplicationSubmitted
 from domain.household import Member, Relation
+from domain.programmes import decide, evolve, project
 from domain.programmes.dibao.stages import Stage
 from tests.builders import (
     BICHENG_VILLAGE,

@@ -1,0 +1,121 @@
+"""Bearer JWTs: the actor's id (``sub``), role and jurisdiction code.
+
+Development: HS256 with a random key that ``casework up`` writes to ``var/keys`` (mode 0600).
+Production: ``CASEWORK_JWT_SECRET`` (HS256), ``CASEWORK_JWT_PUBLIC_KEY_FILE`` (RS256/ES256, verify only) or
+``CASEWORK_JWT_JWKS_URL`` (the identity provider's key set).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import datetime, timedelta
+
+import jwt
+from pydantic import ValidationError
+
+from adapters.settings import Settings
+from domain.actors import HUMAN_ROLES, Actor, Role
+
+
+class AuthError(Exception):
+    """The token is missing, malformed, expired, badly signed or carries invalid claims."""
+
+
+def ensure_dev_key(settings: Settings) -> str:
+    """Create the development HS256 key under ``var/keys`` if missing, and return it."""
+    path = settings.dev_jwt_key_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def signing_secret(settings: Settings) -> str | None:
+    """The HS256 secret: configured, else the development key file if it exists."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    if settings.jwt_public_key_file or settings.jwt_jwks_url:
+        return None
+    path = settings.dev_jwt_key_file
+    return path.read_text().strip() if path.exists() else None
+
+
+def issue_token(settings: Settings, *, sub: str, role: Role, jurisdiction: str, now: datetime,
+                ttl: timedelta = timedelta(hours=8)) -> str:
+    """Sign a token for an actor with the HS256 secret (development, tests, service accounts).
+
+    Raises:
+        AuthError: no HS256 secret is configured.
+        pydantic.ValidationError: the jurisdiction is not a 6-, 9- or 12-digit code.
+    """
+    secret = signing_secret(settings)
+    if secret is None:
+        if settings.jwt_public_key_file or settings.jwt_jwks_url:
+            raise AuthError("no HS256 secret configured: tokens come from the identity provider")
+        secret = ensure_dev_key(settings)
+    actor = Actor(id=sub, role=role, jurisdiction=jurisdiction)
+    if actor.role not in HUMAN_ROLES:
+        raise AuthError("tokens are for people; the system role cannot be issued")
+    claims = {
+        "sub": actor.id,
+        "role": actor.role.value,
+        "jurisdiction": actor.jurisdiction,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class TokenVerifier:
+    """Verifies bearer tokens and turns them into an :class:`Actor`.
+
+    Args:
+        settings: the key source, issuer and audience.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._algorithms = list(settings.jwt_algorithms)
+        self._jwks: jwt.PyJWKClient | None = None
+        self._key: str | bytes | None = None
+        if settings.jwt_jwks_url:
+            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True)
+        elif settings.jwt_public_key_file:
+            self._key = settings.jwt_public_key_file.read_bytes()
+        else:
+            self._key = signing_secret(settings) or ensure_dev_key(settings)
+            self._algorithms = ["HS256"]
+
+    def verify(self, token: str) -> Actor:
+        """Check signature, expiry, issuer and audience, and read the actor.
+
+        Raises:
+            AuthError: with a reason that never echoes the token.
+        """
+        try:
+            key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
+            claims = jwt.decode(
+                token,
+                key,  # type: ignore[arg-type]
+                algorithms=self._algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["sub", "exp", "iat", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthError("token expired") from None
+        except jwt.PyJWTError as err:
+            raise AuthError(f"invalid token: {type(err).__name__}") from None
+        try:
+            actor = Actor(id=claims["sub"], role=claims.get("role"), jurisdiction=claims.get("jurisdiction"))
+        except ValidationError:
+            raise AuthError("invalid token: role or jurisdiction claim missing or invalid") from None
+        if actor.role not in HUMAN_ROLES:
+            raise AuthError("invalid token: role claim missing or invalid")
+        return actor

@@ -1,0 +1,104 @@
+"""The cases in payment, read page by page from the read model (``cases``), for the standard-change
+preview and the mass recalculation.
+
+Keyset paging (``case_id > after ORDER BY case_id LIMIT n``) on the partial index ``cases_active_idx``: each
+page costs the same however far the cursor has gone, and a case whose stage changes between pages is neither
+skipped nor read twice because of it (the order is by id, not by anything that changes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from uuid import UUID
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict
+
+from domain.programmes import CaseState
+from domain.programmes.dibao.stages import ACTIVE_STAGES
+
+#: Before any case id (a random case id is never the nil UUID).
+START = UUID(int=0)
+
+# The stage list is spelt out (not a parameter) so the planner can use the partial index cases_active_idx
+# (migration 0007), whose predicate names exactly these stages.
+_ACTIVE_SQL_STAGES = frozenset({"in_payment", "under_review", "gradual_exit"})
+if {s.value for s in ACTIVE_STAGES} != _ACTIVE_SQL_STAGES:  # pragma: no cover - guards a domain change
+    raise RuntimeError("adapters/db/active_cases.py lists other stages than domain.state.ACTIVE_STAGES")
+
+_PAGE_IDS = """
+SELECT case_id FROM cases
+WHERE stage IN ('in_payment', 'under_review', 'gradual_exit')
+  AND case_id > $1 AND starts_with(village_code, $2)
+ORDER BY case_id
+LIMIT $3
+"""
+
+_PAGE_ROWS = """
+SELECT case_id, township_code, village_code, state FROM cases
+WHERE stage IN ('in_payment', 'under_review', 'gradual_exit')
+  AND case_id > $1 AND starts_with(village_code, $2)
+ORDER BY case_id
+LIMIT $3
+"""
+
+
+class ActiveCase(BaseModel):
+    """An active case as the read model holds it. ``state`` is None for a row written before the read model
+    kept the state (it is filled at the case's next transition)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: UUID
+    township_code: str
+    village_code: str
+    state: CaseState | None
+
+
+class PgActiveCases:
+    """Reads active cases. Does not own the pool it is given and never closes it.
+
+    Args:
+        pool: an asyncpg pool with the JSON codecs of :func:`adapters.db.pool.create_pool`.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def ids(self, after: UUID | None, limit: int, within: str = "") -> list[UUID]:
+        """The ids of the next ``limit`` active cases after ``after``, in id order.
+
+        Args:
+            after: the last id of the previous page, or None for the first page.
+            limit: the page size (1 or more).
+            within: a division code the cases' villages must lie in ("" for all).
+
+        Returns:
+            Up to ``limit`` case ids; fewer (or none) at the end.
+        """
+        rows = await self._pool.fetch(_PAGE_IDS, after or START, within, limit)
+        return [r["case_id"] for r in rows]
+
+    async def page(self, after: UUID | None, limit: int, within: str = "") -> list[ActiveCase]:
+        """The next ``limit`` active cases after ``after``, with their states parsed (see :meth:`ids`)."""
+        rows = await self._pool.fetch(_PAGE_ROWS, after or START, within, limit)
+        return [
+            ActiveCase(
+                case_id=r["case_id"],
+                township_code=r["township_code"],
+                village_code=r["village_code"],
+                state=CaseState.model_validate(r["state"]) if r["state"] is not None else None,
+            )
+            for r in rows
+        ]
+
+    async def all(self, within: str = "", page_size: int = 500) -> AsyncIterator[ActiveCase]:
+        """Every active case in ``within``, page by page, in id order."""
+        after: UUID | None = None
+        while True:
+            page = await self.page(after, page_size, within)
+            for case in page:
+                yield case
+            if len(page) < page_size:
+                return
+            after = page[-1].case_id

@@ -1,0 +1,241 @@
+"""The case store: one row per case and one per recorded event, written by the workflow's activity.
+
+Writes are idempotent and order-safe: events are keyed by ``(case_id, seq)`` and inserted with
+``ON CONFLICT DO NOTHING``; the case row only moves forward (a write with a version not above the stored one
+changes nothing), so an activity retry or a replayed write never duplicates an event or moves a case back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+
+from adapters.audit.ledger import Ledger
+from adapters.db.case_queries import list_columns
+from domain.events import CaseEvent
+from domain.ids import workflow_id_for
+from domain.kernel.state import PaidMonth
+from domain.programmes import CaseState, is_overdue
+
+_INSERT_EVENT = """
+INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_role, actor_jurisdiction, payload)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (case_id, seq) DO NOTHING
+"""
+
+_UPSERT_CASE = """
+INSERT INTO cases (case_id, workflow_id, program, stage, village_code, township_code, county_code,
+                   household_size, version, opened_at, stage_since, updated_at, area_type, monthly_amount,
+                   first_payment_month, stop_effective_month, next_review_due, overdue, state,
+                   pending_step, pending_roles, pending_due, decided_at, outcome)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+        $20, $21, $22, $23, $24)
+ON CONFLICT (case_id) DO UPDATE SET
+    stage = EXCLUDED.stage,
+    household_size = EXCLUDED.household_size,
+    version = EXCLUDED.version,
+    stage_since = EXCLUDED.stage_since,
+    updated_at = EXCLUDED.updated_at,
+    area_type = EXCLUDED.area_type,
+    monthly_amount = EXCLUDED.monthly_amount,
+    first_payment_month = EXCLUDED.first_payment_month,
+    stop_effective_month = EXCLUDED.stop_effective_month,
+    next_review_due = EXCLUDED.next_review_due,
+    overdue = EXCLUDED.overdue,
+    state = EXCLUDED.state,
+    pending_step = EXCLUDED.pending_step,
+    pending_roles = EXCLUDED.pending_roles,
+    pending_due = EXCLUDED.pending_due,
+    decided_at = EXCLUDED.decided_at,
+    outcome = EXCLUDED.outcome
+WHERE cases.version < EXCLUDED.version
+RETURNING case_id
+"""
+
+_DELETE_PERIODS = "DELETE FROM benefit_periods WHERE case_id = $1"
+_INSERT_PERIOD = """
+INSERT INTO benefit_periods (case_id, from_month, monthly_amount, household_size, parameter_set_version, seq)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+
+_PAID_MONTHS = "SELECT month, amount FROM payment_lines WHERE case_id = $1 ORDER BY month"
+_GET_CASE = "SELECT * FROM cases WHERE case_id = $1"
+_GET_EVENTS = "SELECT seq, type, payload FROM case_events WHERE case_id = $1 ORDER BY seq"
+
+
+class CaseStore(Protocol):
+    """Port for recording case transitions."""
+
+    async def record(self, state: CaseState, events: list[CaseEvent]) -> None: ...
+
+    async def paid_months(self, case_id: UUID) -> list[PaidMonth]: ...
+
+
+class PgCaseStore:
+    """PostgreSQL case store. It does not own the pool it is given and never closes it.
+
+    Every recorded event is also appended to the audit ledger (keyed by case and sequence), in the same
+    transaction: an event is in ``case_events`` exactly when its decision entry is in the ledger.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, ledger: Ledger | None = None) -> None:
+        self._pool = pool
+        self._ledger = ledger or Ledger()
+
+    async def record(self, state: CaseState, events: list[CaseEvent]) -> None:
+        """Record new events and the case's state after them, in one transaction; a closed case's members
+        are released so they may apply again.
+
+        Args:
+            state: the state after ``events``.
+            events: the events of this transition (may be empty for a state-only refresh).
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            for ev in events:
+                await conn.execute(
+                    _INSERT_EVENT,
+                    ev.case_id,
+                    ev.seq,
+                    ev.type,
+                    ev.at,
+                    ev.actor.id,
+                    ev.actor.role.value,
+                    ev.actor.jurisdiction,
+                    ev.model_dump(mode="json"),
+                )
+            moved = await conn.fetchval(
+                _UPSERT_CASE,
+                state.case_id,
+                workflow_id_for(state.case_id),
+                state.program.value,
+                state.stage.value,
+                state.village_code,
+                state.township_code,
+                state.county_code,
+                len(state.members),
+                state.version,
+                state.opened_at,
+                state.stage_since,
+                state.updated_at,
+                state.area_type.value,
+                state.monthly_amount,
+                state.first_payment_month,
+                state.stop_effective_month,
+                state.next_review_due,
+                is_overdue(state),
+                state.model_dump(mode="json"),
+                *list_columns(state),
+            )
+            if moved is not None:  # this write is the newest version: its benefit periods replace the old
+                await conn.execute(_DELETE_PERIODS, state.case_id)
+                await conn.executemany(_INSERT_PERIOD, [
+                    (state.case_id, p.from_month, p.monthly_amount, p.household_size, p.parameter_set_version, p.seq)
+                    for p in state.benefit_periods
+                ])
+            if state.is_closed:
+                await conn.execute(_RELEASE_MEMBERS, state.case_id)
+            await self._ledger.append(conn, self._ledger.decisions(events))  # last: it takes the chain's lock
+
+    async def paid_months(self, case_id: UUID) -> list[PaidMonth]:
+        """Months already on a payment roll for the case, in order."""
+        rows = await self._pool.fetch(_PAID_MONTHS, case_id)
+        return [PaidMonth(month=r["month"], amount=r["amount"]) for r in rows]
+
+    async def get_case(self, case_id: UUID) -> dict[str, Any] | None:
+        """The stored case row, or None."""
+        row = await self._pool.fetchrow(_GET_CASE, case_id)
+        return dict(row) if row else None
+
+    async def get_events(self, case_id: UUID) -> list[dict[str, Any]]:
+        """The stored events of a case, in order."""
+        return [dict(r) for r in await self._pool.fetch(_GET_EVENTS, case_id)]
+
+
+_CLAIM_MEMBERS = """
+INSERT INTO case_members (case_id, resident_id, program)
+SELECT $1, unnest($2::text[]), $3
+"""
+_FIND_ACTIVE = """
+SELECT case_id FROM case_members WHERE program = $1 AND active AND resident_id = ANY($2::text[]) LIMIT 1
+"""
+_RELEASE_MEMBERS = "UPDATE case_members SET active = false WHERE case_id = $1 AND active"
+_DELETE_MEMBERS = "DELETE FROM case_members WHERE case_id = $1"
+
+
+class RequestMismatch(Exception):
+    """An Idempotency-Key was sent again with a different request."""
+
+
+class MemberAlreadyInCase(Exception):
+    """A member already belongs to another active case of the programme."""
+
+    def __init__(self, case_id: UUID) -> None:
+        super().__init__(f"a member already belongs to active case {case_id}")
+        self.case_id = case_id
+
+
+class PgCaseMembers:
+    """One active case per person and programme. Does not own the pool."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def claim(self, case_id: UUID, program: str, resident_ids: list[str], *, actor_id: str,
+                    request_sha256: str) -> None:
+        """Record the members of a new case, and the hash of the request that created it.
+
+        Raises:
+            RequestMismatch: the case id was claimed before by a different request (a reused Idempotency-Key).
+            MemberAlreadyInCase: naming the existing active case (the claim changes nothing then).
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            known = await conn.fetchval("SELECT request_sha256 FROM case_requests WHERE case_id = $1", case_id)
+            if known is not None:
+                if known != request_sha256:
+                    raise RequestMismatch
+                return  # idempotent: this very request was claimed before (the case may have closed since)
+            await conn.execute(
+                "INSERT INTO case_requests (case_id, actor_id, request_sha256) VALUES ($1, $2, $3)",
+                case_id, actor_id, request_sha256,
+            )
+            existing = await conn.fetchval(_FIND_ACTIVE, program, resident_ids)
+            if existing is not None:
+                raise MemberAlreadyInCase(existing)
+            try:
+                await conn.execute(_CLAIM_MEMBERS, case_id, resident_ids, program)
+            except asyncpg.UniqueViolationError:
+                other = await self._pool.fetchval(_FIND_ACTIVE, program, resident_ids)
+                raise MemberAlreadyInCase(other) from None
+
+    async def release(self, case_id: UUID) -> None:
+        """The case closed: its members may apply again."""
+        await self._pool.execute(_RELEASE_MEMBERS, case_id)
+
+    async def forget(self, case_id: UUID) -> None:
+        """Undo a claim whose case never started."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(_DELETE_MEMBERS, case_id)
+            await conn.execute("DELETE FROM case_requests WHERE case_id = $1", case_id)
+
+
+_REMEMBER_COMMAND = """
+INSERT INTO command_requests (case_id, actor_id, idempotency_key, request_sha256) VALUES ($1, $2, $3, $4)
+ON CONFLICT (case_id, actor_id, idempotency_key) DO NOTHING
+"""
+_COMMAND_HASH = """
+SELECT request_sha256 FROM command_requests WHERE case_id = $1 AND actor_id = $2 AND idempotency_key = $3
+"""
+
+
+async def remember_command(pool: asyncpg.Pool, case_id: UUID, actor_id: str, key: str, request_sha256: str) -> None:
+    """Record which command an Idempotency-Key was first used for.
+
+    Raises:
+        RequestMismatch: the key was used before for a different command on this case.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(_REMEMBER_COMMAND, case_id, actor_id, key, request_sha256)
+        if await conn.fetchval(_COMMAND_HASH, case_id, actor_id, key) != request_sha256:
+            raise RequestMismatch

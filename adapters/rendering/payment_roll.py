@@ -1,0 +1,121 @@
+"""Render a payment roll (发放名册) as CSV for Excel and as a printable HTML page in Chinese.
+
+Both show exactly the fields of :class:`adapters.db.payments.RollLine`: the applicant's name, the masked resident
+ID number, the household size, the amount, the account reference and the account's last four digits
+(SPEC §9; S4 Art. 61). Neither can show a full ID or account number: the roll never holds one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+from adapters.db.payments import Roll
+from adapters.rendering.notices import template_environment
+from domain.divisions import KNOWN_TOWNSHIPS, county_of
+from domain.kernel.clock import CHINA_TZ
+from domain.notices import month_label, yuan
+from domain.parameters import ParameterBook
+
+#: Excel reads a CSV file as the local code page (GBK on Chinese Windows) unless it starts with a BOM.
+CSV_ENCODING = "utf-8-sig"
+
+CSV_HEADER = (
+    "序号",
+    "村(社区)代码",
+    "案件编号",
+    "户主姓名",
+    "身份证号(脱敏)",
+    "保障人数",
+    "月保障金额(元)",
+    "账户引用",
+    "银行账号(后四位)",
+)
+
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection): names are free text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class RollHeading(BaseModel):
+    """The names printed above a roll."""
+
+    model_config = ConfigDict(frozen=True)
+
+    county_name: str
+    township_name: str
+    month_label: str
+
+    @property
+    def title(self) -> str:
+        """E.g. ``禄丰市 金山镇 2027年3月 最低生活保障金发放名册``."""
+        return f"{self.county_name} {self.township_name} {self.month_label} 最低生活保障金发放名册"
+
+
+def roll_heading(roll: Roll, book: ParameterBook | None = None) -> RollHeading:
+    """The county and township names of a roll, from the parameter book (else the division table, else codes).
+
+    Args:
+        roll: the roll.
+        book: the county's parameter book, when there is one.
+    """
+    county_code = county_of(roll.township_code)
+    if book is not None and book.county_code == county_code:
+        county, township = book.county_name, book.townships.get(roll.township_code)
+    else:
+        county, township = county_code, None
+    township = township or KNOWN_TOWNSHIPS.get(county_code, {}).get(roll.township_code) or roll.township_code
+    return RollHeading(county_name=county, township_name=township, month_label=month_label(roll.month))
+
+
+def _cell(text: str) -> str:
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def render_roll_csv(roll: Roll) -> bytes:
+    """The roll's lines as CSV: UTF-8 with a BOM, Chinese headers, one line per household, CRLF line ends.
+
+    Args:
+        roll: the roll.
+
+    Returns:
+        The file's bytes.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for index, line in enumerate(roll.lines, start=1):
+        writer.writerow((
+            index,
+            line.village_code,
+            line.case_id,
+            _cell(line.applicant_name),
+            line.resident_id_masked,
+            line.household_size,
+            yuan(line.amount),
+            line.account_ref or "",
+            line.account_masked or "",
+        ))
+    return out.getvalue().encode(CSV_ENCODING)
+
+
+_ENV = template_environment()
+
+
+def render_roll_html(roll: Roll, heading: RollHeading, printed_on: date) -> str:
+    """The roll as a printable page (A4 landscape), with totals and signature lines.
+
+    Args:
+        roll: the roll.
+        heading: county, township and month names (:func:`roll_heading`).
+        printed_on: the date printed as 制表日期 (passed in: rendering reads no clock).
+
+    Returns:
+        The HTML text, ``<html lang="zh-CN">``.
+    """
+    generated_on = roll.generated_at.astimezone(CHINA_TZ).date()
+    return _ENV.get_template("payment_roll.html").render(
+        roll=roll, heading=heading, printed_on=printed_on, generated_on=generated_on
+    )

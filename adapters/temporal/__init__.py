@@ -1,0 +1,1 @@
+"""Temporal adapters: the client, the payload codec, the custom search attributes."""

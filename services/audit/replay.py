@@ -1,0 +1,175 @@
+"""Replay verification: replay every run of a case with today's workflow code, and compare the decisions
+the replay re-derives with the ledger.
+
+Temporal's ``Replayer`` re-runs the workflow code against the recorded history and fails at the first
+command that differs from it (non-determinism). While it runs, an interceptor collects what the code asks the
+``record_case`` activity to record — the domain events, as today's code computes them from the history's
+inputs. Each is compared with its ledger entry by digest: a replay that is deterministic but computes a
+different decision (a rule changed in a pure function, say) is reported too, as ``differs_from_ledger``.
+No Temporal server is needed: histories may come from an export.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
+from temporalio.worker import (
+    Interceptor,
+    Replayer,
+    StartActivityInput,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
+)
+
+from adapters.audit.chain import event_digest
+from adapters.audit.ledger import case_entries
+
+#: Events the replay re-derived, per workflow run id (the interceptor runs inside the workflow sandbox but
+#: this module is imported outside it, so the dict is the process's), popped by the call that replayed the run.
+_CAPTURED: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+
+class _Outbound(WorkflowOutboundInterceptor):
+    def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
+        if input.activity == "record_case" and input.args:
+            record = input.args[0]
+            _CAPTURED[workflow.info().run_id].extend(ev.model_dump(mode="json") for ev in record.events)
+        return super().start_activity(input)
+
+
+class _Inbound(WorkflowInboundInterceptor):
+    def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+        super().init(_Outbound(outbound))
+
+
+class _CaptureDecisions(Interceptor):
+    def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:  # noqa: ARG002 - the SDK's interface
+        return _Inbound
+
+
+class RunReplay(BaseModel):
+    """One run: deterministic with today's code, or where it first diverged."""
+
+    run_id: str
+    events: int
+    deterministic: bool
+    divergence: str | None = None
+    decisions_rederived: int = 0
+
+
+class DecisionMismatch(BaseModel):
+    seq: int
+    problem: str  # not_in_ledger | differs_from_ledger | not_reproduced
+
+
+class LedgerComparison(BaseModel):
+    """The re-derived decisions against the ledger's decision entries of the case."""
+
+    rederived: int
+    ledger_entries: int
+    matching: int
+    mismatches: list[DecisionMismatch]
+
+
+class ReplayReport(BaseModel):
+    case_id: str | None
+    runs: list[RunReplay]
+    ledger: LedgerComparison | None = None
+    #: The exported files matched the hashes sealed in the ledger when the case closed (None: not checked).
+    sealed_hashes_match: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        return (all(r.deterministic for r in self.runs)
+                and (self.ledger is None or not self.ledger.mismatches)
+                and self.sealed_hashes_match is not False)
+
+
+async def replay_runs(histories: Sequence[tuple[str, WorkflowHistory]], *,
+                      data_converter: DataConverter = pydantic_data_converter,
+                      workflows: Sequence[type] | None = None,
+                      runtime: Runtime | None = None) -> tuple[list[RunReplay], list[dict[str, Any]]]:
+    """Replay each history; the per-run results and every event the replays re-derived, in order.
+
+    ``data_converter`` must hold the payload codec with the keys the histories were encrypted with (payloads
+    recorded unencrypted pass through it); ``runtime`` e.g. one whose core does not log failing replays."""
+    if workflows is None:
+        from workflows import WORKFLOWS
+
+        workflows = WORKFLOWS
+    replayer = Replayer(workflows=workflows, data_converter=data_converter, interceptors=[_CaptureDecisions()],
+                        runtime=runtime)
+
+    async def each() -> AsyncIterator[WorkflowHistory]:
+        for _, history in histories:
+            _CAPTURED.pop(history.run_id, None)  # what a replay of this run captures belongs to this call
+            yield history
+
+    runs: list[RunReplay] = []
+    events: list[dict[str, Any]] = []
+    # One replay worker for all the histories (a worker per history would set up the sandbox every time).
+    async with replayer.workflow_replay_iterator(each()) as results:
+        replayed = [result async for result in results]
+    for (run_id, history), result in zip(histories, replayed, strict=True):
+        captured = _CAPTURED.pop(history.run_id, [])
+        failure = result.replay_failure
+        runs.append(RunReplay(run_id=run_id, events=len(history.events), deterministic=failure is None,
+                              divergence=_first_line(failure) if failure is not None else None,
+                              decisions_rederived=len(captured)))
+        events.extend(captured)
+    return runs, events
+
+
+def _first_line(err: BaseException) -> str:
+    text = f"{type(err).__name__}: {err}"
+    return text.splitlines()[0][:500]
+
+
+async def compare_with_ledger(pool: asyncpg.Pool, case_id: UUID, rederived: list[dict[str, Any]], *,
+                              complete: bool = True) -> LedgerComparison:
+    """Each re-derived event against its decision entry; with ``complete`` (every run was replayed), ledger
+    entries no replay reproduced are reported too."""
+    entries = {e.seq: e for e in await case_entries(pool, case_id) if e.kind == "decision" and e.seq is not None}
+    mismatches: list[DecisionMismatch] = []
+    seen: set[int] = set()
+    matching = 0
+    for payload in rederived:
+        if str(payload.get("case_id")) != str(case_id):
+            continue
+        seq = int(payload["seq"])
+        if seq in seen:
+            continue  # the same event recorded again on an activity retry inside one replay
+        seen.add(seq)
+        entry = entries.get(seq)
+        if entry is None:
+            mismatches.append(DecisionMismatch(seq=seq, problem="not_in_ledger"))
+        elif json.loads(entry.content).get("event_digest") != event_digest(entry.algorithm, payload):
+            mismatches.append(DecisionMismatch(seq=seq, problem="differs_from_ledger"))
+        else:
+            matching += 1
+    if complete:
+        mismatches += [DecisionMismatch(seq=s, problem="not_reproduced") for s in sorted(set(entries) - seen)]
+    return LedgerComparison(rederived=len(seen), ledger_entries=len(entries), matching=matching,
+                            mismatches=sorted(mismatches, key=lambda m: m.seq))
+
+
+async def sealed_match(pool: asyncpg.Pool, case_id: UUID, run_hashes: dict[str, str]) -> bool | None:
+    """Whether the given run hashes are exactly those sealed in the ledger when the case closed (None: the
+    case has no seal yet)."""
+    content = await pool.fetchval("SELECT content FROM audit_ledger WHERE entry_key = $1", f"history:{case_id}")
+    if content is None:
+        return None
+    sealed = {r["run_id"]: r["sha256"] for r in json.loads(content)["runs"]}
+    return sealed == run_hashes

@@ -1,0 +1,125 @@
+"""Data-comparison alerts in bulk (S6 §三(二), §三(三); SPEC §8.1): the death, prison, hukou and relapse-monitoring
+matches another department sends as a list of resident ID numbers, each routed to the case its person belongs to.
+
+The sender knows people, not cases: each row names a resident ID number; the engine finds the active case that
+counts the person, checks the sender's jurisdiction, and sends the case a ``raise_data_alert`` command (the
+case opens an ad-hoc review; a death also starts the 3-month limit). Outcomes name rows by their position, never
+by ID number, so the answer and the logs stay free of personal data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+import asyncpg
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from temporalio.client import Client
+
+from domain import commands as c
+from domain.actors import Actor
+from domain.errors import InvalidInput
+from domain.identity import parse_resident_id
+from services.cases import CaseGateway, CaseGatewayError, CaseRefused, UpdateFailed
+from workflows.models import CommandInput
+
+log = structlog.get_logger(__name__)
+
+MAX_ROWS = 1000
+
+
+class AlertRow(BaseModel):
+    """One match: whose, what, when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    resident_id: str
+    alert: c.AlertType
+    occurred_on: date
+
+    @field_validator("resident_id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        try:
+            return parse_resident_id(value).value
+        except InvalidInput as err:
+            raise ValueError(err.message) from None
+
+
+class AlertBatch(BaseModel):
+    """A file of matches from one source (e.g. ``民政殡葬数据比对 2027-03``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Annotated[str, Field(min_length=1, max_length=100)]
+    alerts: Annotated[list[AlertRow], Field(min_length=1, max_length=MAX_ROWS)]
+
+
+#: ``no_active_case`` also covers a case outside the sender's jurisdiction: the answer reveals nothing about it.
+Outcome = Literal["raised", "no_active_case", "already_recorded", "refused"]
+
+
+class AlertOutcome(BaseModel):
+    row: int
+    outcome: Outcome
+    case_id: UUID | None = None
+    detail: str | None = None
+
+
+_FIND_CASE = """
+SELECT case_id FROM case_members WHERE program = 'dibao' AND active AND resident_id = $1
+UNION
+SELECT case_id FROM cases
+WHERE stage IN ('in_payment', 'under_review', 'gradual_exit')
+  AND state -> 'members' @> jsonb_build_array(jsonb_build_object('resident_id', $1::text))
+LIMIT 1
+"""
+
+
+def _update_id(source: str, row: AlertRow) -> str:
+    """The same match sent again is the same Update (no second alert in the same run of the case)."""
+    key = f"{source}\x1f{row.resident_id}\x1f{row.alert.value}\x1f{row.occurred_on.isoformat()}"
+    return "alert-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+async def raise_alerts(pool: asyncpg.Pool, temporal: Client, actor: Actor, batch: AlertBatch) -> list[AlertOutcome]:
+    """Route each row to its case and raise the alert there; one row's failure never stops the others."""
+    out: list[AlertOutcome] = []
+    for i, row in enumerate(batch.alerts):
+        out.append(await _raise_one(pool, temporal, actor, batch.source, i, row))
+    counts: dict[str, int] = {}
+    for o in out:
+        counts[o.outcome] = counts.get(o.outcome, 0) + 1
+    log.info("data_alerts.processed", rows=len(out), **counts)
+    return out
+
+
+async def _raise_one(pool: asyncpg.Pool, temporal: Client, actor: Actor, source: str, i: int,
+                     row: AlertRow) -> AlertOutcome:
+    case_id = await pool.fetchval(_FIND_CASE, row.resident_id)
+    if case_id is None:
+        return AlertOutcome(row=i, outcome="no_active_case")
+    cases = CaseGateway(temporal)
+    try:
+        snap = await cases.snapshot(case_id)
+    except CaseGatewayError:
+        return AlertOutcome(row=i, outcome="no_active_case")
+    if not actor.covers(snap.state.village_code):
+        return AlertOutcome(row=i, outcome="no_active_case")
+    index = next((n for n, m in enumerate(snap.state.members) if m.resident_id == row.resident_id), None)
+    if index is None:  # pragma: no cover - the lookup matched on this very field
+        return AlertOutcome(row=i, outcome="no_active_case")
+    command = c.RaiseDataAlert(alert=row.alert, member_index=index, occurred_on=row.occurred_on, source=source)
+    try:
+        await cases.execute(case_id, CommandInput(actor=actor, command=command),
+                            update_id=_update_id(source, row))
+    except CaseRefused as err:
+        if err.code == "invalid_transition":
+            return AlertOutcome(row=i, outcome="already_recorded", case_id=case_id, detail=err.message)
+        return AlertOutcome(row=i, outcome="refused", case_id=case_id, detail=err.message)
+    except UpdateFailed:
+        return AlertOutcome(row=i, outcome="refused", case_id=case_id, detail="refused")
+    return AlertOutcome(row=i, outcome="raised", case_id=case_id)

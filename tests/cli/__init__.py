@@ -1,0 +1,1 @@
+"""Tests of the command line (cli/): each command group as an operator runs it."""
