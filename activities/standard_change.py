@@ -77,7 +77,7 @@ class StandardChangeActivities:
 
     def __init__(self, pool: asyncpg.Pool, client: Client) -> None:
         self._cases = PgActiveCases(pool)
-        self._cases = CaseGateway(client)
+        self._gateway = CaseGateway(client)
 
     @activity.defn(name="list_active_cases")
     async def list_active_cases(self, inp: ListActiveCasesInput) -> list[UUID]:
@@ -136,7 +136,7 @@ class StandardChangeActivities:
     async def _recalculate(self, case_id: UUID, update: StandardChangeInput,
                            update_id: str) -> StandardChangeCounts:
         try:
-            result = await self._cases.recalculate(case_id, update, update_id=update_id)
+            result = await self._gateway.recalculate(case_id, update, update_id=update_id)
         except UpdateFailed as err:  # the case refused (a domain code) or the Update failed
             return self._failed(case_id, err.code)
         except TemporalUnavailable:
