@@ -95,7 +95,7 @@ class ReviewSweepActivities:
 
     def __init__(self, queries: ReviewSweepQueries, client: Client) -> None:
         self._queries = queries
-        self._cases = CaseGateway(client)
+        self._gateway = CaseGateway(client)
 
     @activity.defn(name="find_due_reviews")
     async def find_due_reviews(self, inp: FindDueReviewsInput) -> DueReviewsPage:
@@ -128,7 +128,7 @@ class ReviewSweepActivities:
     async def _open_one(self, item: DueReview, *, wait: float) -> str:
         try:
             async with asyncio.timeout(wait):
-                answer = await self._cases.open_periodic_review(
+                answer = await self._gateway.open_periodic_review(
                     item.case_id, PeriodicReviewInput(due=item.due), update_id=review_update_id(item.due)
                 )
         # One case's failure, whatever it is, must not cost the others their review: count it, name the case
