@@ -15,7 +15,8 @@ from datetime import date
 from typing import Any
 
 from domain.events import CaseEvent
-from domain.kernel.state import CaseCore
+from domain.kernel.mutators import Mutators, moved
+from domain.kernel.state import CaseCore, Deadline
 from domain.parameters import ResolvedParameters
 
 #: How a rule starts: given the state after the batch, the starting event and the parameters, the day the
@@ -98,3 +99,22 @@ def deadline_handlers(
         return [draft(escalation_event, *book.basis(cmd.step), step=cmd.step, due=deadline.due)]
 
     return {set_command: set_deadline, escalate_command: raise_escalation}
+
+
+def deadline_mutators(set_event: type, escalation_event: type) -> Mutators:
+    """How a recorded deadline and its escalation change the case (the same for every programme)."""
+    m = Mutators()
+
+    @m.on(set_event)
+    def _(state: Any, event: Any) -> Any:
+        deadlines = dict(state.deadlines)
+        deadlines[event.step] = Deadline(step=event.step, due=event.due, calendar_version=event.calendar_version)
+        return moved(state, event, deadlines=deadlines)
+
+    @m.on(escalation_event)
+    def _(state: Any, event: Any) -> Any:
+        deadlines = dict(state.deadlines)
+        deadlines[event.step] = deadlines[event.step].model_copy(update={"escalated": True})
+        return moved(state, event, deadlines=deadlines)
+
+    return m

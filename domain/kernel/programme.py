@@ -122,6 +122,9 @@ class Programme:
             the contract test checks each has a handler.
         event_vocabulary: every event type a case of the programme records: each has a mutator.
         vocabulary_only_stages: stages kept in the enumeration that no event enters (old codes).
+        procedure: the spec the shared procedure steps run with (a ``domain.procedure.spec.ProcedureSpec``).
+        steps: the shared step modules the programme uses (each lists the state ``FIELDS`` it needs and the
+            ``ARTICLE_KEYS`` it cites).
     """
 
     code: Program
@@ -151,6 +154,8 @@ class Programme:
     command_vocabulary: tuple[type, ...] = ()
     event_vocabulary: tuple[type, ...] = ()
     vocabulary_only_stages: frozenset[StrEnum] = frozenset()
+    procedure: Any = None
+    steps: tuple[Any, ...] = ()
 
     @property
     def commands(self) -> frozenset[type]:

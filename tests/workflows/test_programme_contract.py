@@ -1,5 +1,7 @@
 """The programme contract (issue 14): every programme registered on the kernel is complete.
 
+Also: the shared procedure steps it runs find the state fields and the articles they need.
+
 For each programme in :data:`domain.programmes.REGISTRY`:
 
 - every command of its vocabulary has a handler, and nothing else does;
@@ -158,3 +160,16 @@ def test_every_event_type_appears_in_a_golden_history(programme: Programme) -> N
     recorded = {item["type"] for _carried, raw in _case_runs() for item in raw}
     types = {t.model_fields["type"].default for t in programme.event_vocabulary}
     assert types - recorded == set(), f"no golden history records {sorted(types - recorded)}"
+
+
+@pytest.mark.parametrize("programme", PROGRAMMES, ids=IDS)
+def test_the_state_and_the_articles_cover_what_the_shared_steps_use(programme: Programme) -> None:
+    """Each shared procedure step (domain/procedure) lists the state fields it reads and writes and the article
+    keys it cites; the programme's state has those fields and its spec gives those articles."""
+    fields = set(programme.state_type.model_fields)
+    for step in programme.steps:
+        assert step.FIELDS <= fields, f"{step.__name__}: the state lacks {sorted(step.FIELDS - fields)}"
+        missing = step.ARTICLE_KEYS - set(programme.procedure.articles)
+        assert not missing, f"{step.__name__}: no articles for {sorted(missing)}"
+    for key, basis in programme.procedure.articles.items():
+        assert all(ARTICLE.match(b) for b in basis), f"{key}: {basis}"

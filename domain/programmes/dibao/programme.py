@@ -13,16 +13,17 @@ from domain import commands as c
 from domain import events as e
 from domain.household import Program
 from domain.kernel.clock import start_of_day
-from domain.kernel.deadlines import deadline_handlers
+from domain.kernel.deadlines import deadline_handlers, deadline_mutators
 from domain.kernel.guards import CASEWORKER, COUNTY_APPROVER, COUNTY_REVIEWER, TOWNSHIP_APPROVER, WINDOW
+from domain.kernel.mutators import merged
 from domain.kernel.programme import NOTHING, InPayment, Needs, Programme, Timer
 from domain.kernel.state import PendingStep
 from domain.months import first_day
+from domain.procedure import application, confirmation, investigation, publicity
 from domain.programmes.dibao import in_payment, procedure
 from domain.programmes.dibao.deadlines import DEADLINES
-from domain.programmes.dibao.evolve import MUTATORS, initial
+from domain.programmes.dibao.evolve import MUTATORS
 from domain.programmes.dibao.labels import STAGE_LABELS
-from domain.programmes.dibao.rules import publicity_closes_at
 from domain.programmes.dibao.stages import ACTIVE_STAGES, Stage
 from domain.programmes.dibao.state import DibaoState
 
@@ -114,7 +115,7 @@ def timers(state: DibaoState, patched: Callable[[str], bool]) -> list[Timer]:
     it) and else the periodic review's due day (S1 Art. 31), whose information check follows at once."""
     out: list[Timer] = []
     if state.stage is Stage.PUBLICITY:
-        out.append(Timer(at=publicity_closes_at(state), command=c.ClosePublicity()))
+        out.append(Timer(at=publicity.closes_at(state), command=c.ClosePublicity()))
     if state.stage in ACTIVE_STAGES and patched(IN_PAYMENT_TIMERS_PATCH):
         if state.gradual_exit_ends_month is not None and state.stop_effective_month is not None:
             out.append(
@@ -198,6 +199,8 @@ IN_PAYMENT = InPayment(
 #: Commands only the engine issues (timers, deadlines, the information check's result, follow-ups).
 _SYSTEM_COMMANDS: frozenset[type] = frozenset(typing.get_args(c.SystemCommand))
 
+_INITIAL, _STEP_MUTATORS = application.mutators(procedure.SPEC, DibaoState)
+
 DIBAO = Programme(
     code=Program.DIBAO,
     title="最低生活保障",
@@ -205,7 +208,7 @@ DIBAO = Programme(
     stages=Stage,
     stage_labels=STAGE_LABELS,
     submit=c.SubmitApplication,
-    open=procedure.submit_application,
+    open=procedure.OPEN,
     handlers={
         **procedure.HANDLERS,
         **in_payment.HANDLERS,
@@ -213,8 +216,17 @@ DIBAO = Programme(
     },
     system_commands=_SYSTEM_COMMANDS,
     first_event=e.ApplicationSubmitted,
-    initial=initial,
-    mutators=MUTATORS,
+    initial=_INITIAL,
+    mutators=merged(
+        [
+            _STEP_MUTATORS,
+            investigation.mutators(procedure.SPEC),
+            publicity.mutators(procedure.SPEC),
+            confirmation.mutators(procedure.SPEC),
+            MUTATORS,
+            deadline_mutators(e.DeadlineSet, e.EscalationRaised),
+        ]
+    ),
     deadlines=DEADLINES,
     pending=pending_step,
     needs=needs,
@@ -235,4 +247,6 @@ DIBAO = Programme(
     ),
     event_vocabulary=typing.get_args(typing.get_args(e.CaseEvent)[0]),
     vocabulary_only_stages=frozenset({Stage.RECHECK}),  # folded into INVESTIGATING (S1 Art. 18)
+    procedure=procedure.SPEC,
+    steps=procedure.STEP_MODULES,
 )

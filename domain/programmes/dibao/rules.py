@@ -5,7 +5,7 @@ and the members' ID checks."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +15,6 @@ from domain.benefit import Assessment, assess, fen
 from domain.errors import InvalidInput, InvalidTransition
 from domain.household import Declaration, IncomeItem, LabourCapacity, Member, PropertyItem, Relation
 from domain.identity import parse_resident_id
-from domain.kernel.clock import end_of_day
 from domain.kernel.context import DecisionContext
 from domain.kernel.drafts import Draft, draft
 from domain.kernel.guards import COUNTY_APPROVER, COUNTY_REVIEWER, TOWNSHIP_APPROVER, need_params
@@ -76,14 +75,6 @@ def assessed_declaration(declared: Declaration, report: InfoCheckReport | None) 
 def assessment_for(state: DibaoState, params: ResolvedParameters) -> Assessment:
     """Assess the household with the declaration as corrected by the information check."""
     return assess(state.members, state.area_type, assessed_declaration(state.declaration, state.info_check), params)
-
-
-def publicity_closes_at(state: DibaoState) -> datetime:
-    """When the current 公示 window closes."""
-    if state.publicity_ends_at is not None:
-        return state.publicity_ends_at
-    assert state.publicity_ends_on is not None
-    return end_of_day(state.publicity_ends_on)
 
 
 def validated_members(members: Iterable[Member], ctx: DecisionContext) -> tuple[Member, ...]:

@@ -34,7 +34,7 @@ from domain.kernel.state import PaidMonth
 from domain.months import add_months_to_month
 from domain.parameters import DynamicManagement, ParameterBook, ParameterValues, ResolvedParameters, resolve
 from domain.programmes import CaseState, decide, project
-from domain.programmes.dibao.rules import publicity_closes_at
+from domain.procedure.publicity import closes_at as publicity_closes_at
 from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
 from tests.builders import JINSHAN, JINSHAN_VILLAGE, resident_id

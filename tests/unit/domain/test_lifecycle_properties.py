@@ -65,7 +65,8 @@ from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
 from domain.parameters import ParameterBook, ResolvedParameters, Treatment, resolve
 from domain.programmes import CaseState, decide, evolve, project
 from domain.programmes.dibao.procedure import NON_COOPERATION_REFUSALS, PLATFORM_OBTAINABLE
-from domain.programmes.dibao.rules import assessed_declaration, assessment_for, publicity_closes_at
+from domain.procedure.publicity import closes_at as publicity_closes_at
+from domain.programmes.dibao.rules import assessed_declaration, assessment_for
 from domain.programmes.dibao.stages import DECIDED_STAGES, PRE_DECISION, Stage
 from domain.verification import InfoCheckReport
 from tests.builders import BICHENG, JINSHAN, JINSHAN_VILLAGE, application, resident_id

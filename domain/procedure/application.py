@@ -1,0 +1,254 @@
+"""The application and what may end it early: submission, the one-time list of missing materials, acceptance
+with close relatives filed, non-cooperation, the extension of the time limit, withdrawal (S1 Arts. 4-11, 22,
+29; S3 Arts. 10-12)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from domain import commands as c
+from domain import events as e
+from domain.actors import Role
+from domain.divisions import county_of, township_of, validate_village_code
+from domain.errors import InvalidInput, InvalidTransition, NotPermitted
+from domain.kernel.context import DecisionContext
+from domain.kernel.drafts import Draft, draft
+from domain.kernel.guards import (
+    CASEWORKER,
+    COUNTY_APPROVER,
+    COUNTY_REVIEWER,
+    TOWNSHIP_APPROVER,
+    WINDOW,
+    need_role,
+    need_stage,
+)
+from domain.kernel.mutators import Mutators, moved
+from domain.kernel.programme import Handler
+from domain.place import competent_place
+from domain.procedure.spec import ProcedureSpec
+
+#: The state fields this step reads and writes.
+FIELDS = frozenset(
+    {
+        "declaration",
+        "area_type",
+        "t0",
+        "materials_missing",
+        "deficiency_notified",
+        "close_relatives",
+        "non_cooperation_count",
+        "extension_ground",
+        "objections",
+    }
+)
+#: The article keys this step cites.
+ARTICLE_KEYS = frozenset(
+    {
+        "submit",
+        "submit_by_agent",
+        "competence",
+        "deficiency",
+        "accept",
+        "close_relative",
+        "non_cooperation",
+        "extend",
+        "withdraw",
+    }
+)
+
+
+def submit(spec: ProcedureSpec, _: None, cmd: c.SubmitApplication, ctx: DecisionContext) -> list[Draft]:
+    if ctx.actor.role not in spec.submit_roles:
+        raise NotPermitted(
+            f"role {ctx.actor.role} may not submit applications; needs one of " + ", ".join(sorted(spec.submit_roles))
+        )
+    try:
+        validate_village_code(cmd.village_code)
+    except InvalidInput as err:
+        raise InvalidInput(err.message, field=("village_code",)) from None
+    if not ctx.actor.covers(cmd.village_code):
+        raise NotPermitted("village_code lies outside the actor's jurisdiction")
+    members = spec.validate_members(cmd.members, ctx)
+    competence = competent_place(members)
+    if competence is not None and not competence.allows(cmd.village_code):
+        raise InvalidInput(
+            f"not the competent place of application ({competence.rule}, {', '.join(competence.legal_basis)}): "
+            "apply where the members' hukou rule points",
+            field=("village_code",),
+        )
+    n = len(members)
+    for i, item in enumerate(cmd.declaration.income):
+        if item.member_index is not None and item.member_index >= n:
+            raise InvalidInput("member_index names no member", field=("declaration", "income", i, "member_index"))
+    basis = spec.basis("submit_by_agent" if ctx.actor.role == Role.VILLAGE_COMMITTEE else "submit")
+    if competence is not None and spec.basis("competence")[0] in competence.legal_basis[0]:
+        basis = (*basis, *competence.legal_basis)
+    return [
+        draft(
+            e.ApplicationSubmitted,
+            *basis,
+            program=cmd.program,
+            village_code=cmd.village_code,
+            area_type=cmd.area_type,
+            members=members,
+            declaration=cmd.declaration,
+        )
+    ]
+
+
+def _notify_missing(
+    spec: ProcedureSpec, state: Any, cmd: c.NotifyMissingMaterials, ctx: DecisionContext
+) -> list[Draft]:
+    need_role(ctx, WINDOW, "issue the list of missing materials")
+    if state.deficiency_notified:
+        raise InvalidTransition(
+            f"the one-time list of missing materials was already issued ({spec.cite('deficiency')})"
+        )
+    need_stage(state, {spec.stages.submitted}, "notifying missing materials")
+    for i, item in enumerate(cmd.items):
+        if item in spec.platform_obtainable:
+            raise InvalidInput(
+                f"{item.value} is obtainable from government platforms and may not be demanded "
+                f"({spec.cite('deficiency')})",
+                field=("items", i),
+            )
+    if len(set(cmd.items)) != len(cmd.items):
+        raise InvalidInput("an item is listed twice", field=("items",))
+    return [draft(e.MaterialsDeficiencyNotified, *spec.basis("deficiency"), items=tuple(cmd.items))]
+
+
+def _accept(spec: ProcedureSpec, state: Any, cmd: c.AcceptApplication, ctx: DecisionContext) -> list[Draft]:
+    need_role(ctx, WINDOW, "accept applications")
+    need_stage(state, {spec.stages.submitted, spec.stages.materials_incomplete}, "acceptance")
+    out: list[Draft] = [draft(e.ApplicationAccepted, *spec.basis("accept"), t0=ctx.today)]
+    public_officials = ctx.params is not None and ctx.params.values.close_relatives_of_public_officials
+    for i, rel in enumerate(cmd.close_relatives):
+        if rel.member_index >= len(state.members):
+            raise InvalidInput("member_index names no member", field=("close_relatives", i, "member_index"))
+        if rel.related_to == "public_official" and not public_officials:
+            raise InvalidInput(
+                "filing relatives of public officials is not enabled by the parameters in force (SPEC §3.3 row 3)",
+                field=("close_relatives", i, "related_to"),
+            )
+        out.append(
+            draft(
+                e.CloseRelativeFiled,
+                *spec.basis("close_relative"),
+                reason=rel.note,
+                member_index=rel.member_index,
+                related_to=rel.related_to,
+            )
+        )
+    return out
+
+
+def _non_cooperation(spec: ProcedureSpec, state: Any, cmd: c.RecordNonCooperation, ctx: DecisionContext) -> list[Draft]:
+    need_role(ctx, CASEWORKER | COUNTY_REVIEWER, "record non-cooperation")
+    need_stage(state, spec.stages.pre_decision, "recording non-cooperation")
+    return [draft(e.NonCooperationRecorded, *spec.basis("non_cooperation"), note=cmd.note)]
+
+
+def _terminate(spec: ProcedureSpec, state: Any, cmd: c.TerminateForNonCooperation, ctx: DecisionContext) -> list[Draft]:
+    need_role(ctx, TOWNSHIP_APPROVER | COUNTY_APPROVER, "end the procedure for non-cooperation")
+    need_stage(state, spec.stages.pre_decision, "ending the procedure")
+    if state.non_cooperation_count < spec.non_cooperation_refusals:
+        raise InvalidTransition(
+            f"{spec.non_cooperation_refusals} recorded refusals to cooperate are needed "
+            f"({spec.cite('non_cooperation')}); {state.non_cooperation_count} on record"
+        )
+    return [draft(e.ReviewTerminatedForNonCooperation, *spec.basis("non_cooperation"), reason=cmd.reason)]
+
+
+def _extend(spec: ProcedureSpec, state: Any, cmd: c.ExtendDeadline, ctx: DecisionContext) -> list[Draft]:
+    need_role(ctx, TOWNSHIP_APPROVER | COUNTY_APPROVER, "extend the overall time limit")
+    need_stage(
+        state,
+        spec.stages.pre_decision - {spec.stages.submitted, spec.stages.materials_incomplete},
+        "extending the time limit",
+    )
+    if state.extension_ground is not None:
+        raise InvalidTransition("the time limit was already extended")
+    if spec.devolved(ctx):
+        raise InvalidTransition("no extension is provided where confirmation is devolved (S6 §四(一): 20 wd)")
+    if cmd.ground is c.ExtensionGround.PUBLICITY_OBJECTION and not state.objections:
+        raise InvalidInput("no 公示 objection is on record", field=("ground",))
+    return [draft(e.DeadlineExtended, *spec.basis("extend"), reason=cmd.reason, ground=cmd.ground)]
+
+
+def _withdraw(spec: ProcedureSpec, state: Any, cmd: c.WithdrawApplication, ctx: DecisionContext) -> list[Draft]:
+    need_role(ctx, WINDOW, "record a withdrawal")
+    need_stage(state, spec.stages.pre_decision, "withdrawal")
+    return [draft(e.ApplicationWithdrawn, *spec.basis("withdraw"), reason=cmd.reason)]
+
+
+_HANDLERS = {
+    c.NotifyMissingMaterials: _notify_missing,
+    c.AcceptApplication: _accept,
+    c.RecordNonCooperation: _non_cooperation,
+    c.TerminateForNonCooperation: _terminate,
+    c.ExtendDeadline: _extend,
+    c.WithdrawApplication: _withdraw,
+}
+
+
+def handlers(spec: ProcedureSpec) -> dict[type, Handler]:
+    return {t: partial(fn, spec) for t, fn in _HANDLERS.items()}
+
+
+def opening(spec: ProcedureSpec) -> Handler:
+    """The handler of the application (no state yet)."""
+    return partial(submit, spec)
+
+
+def mutators(spec: ProcedureSpec, state_type: type) -> tuple[Any, Mutators]:
+    """(the fold of the application into a new state, the mutators of this step's other events)."""
+    s = spec.stages
+    m = Mutators()
+
+    def initial(event: e.ApplicationSubmitted) -> Any:
+        return state_type(
+            case_id=event.case_id,
+            program=event.program,
+            stage=s.submitted,
+            village_code=event.village_code,
+            township_code=township_of(event.village_code),
+            county_code=county_of(event.village_code),
+            area_type=event.area_type,
+            members=event.members,
+            declaration=event.declaration,
+            version=event.seq,
+            opened_at=event.at,
+            stage_since=event.at,
+            updated_at=event.at,
+        )
+
+    @m.on(e.MaterialsDeficiencyNotified)
+    def _(state: Any, event: Any) -> Any:
+        return moved(state, event, s.materials_incomplete, materials_missing=event.items, deficiency_notified=True)
+
+    @m.on(e.ApplicationAccepted)
+    def _(state: Any, event: Any) -> Any:
+        return moved(state, event, s.accepted, t0=event.t0, materials_missing=())
+
+    @m.on(e.CloseRelativeFiled)
+    def _(state: Any, event: Any) -> Any:
+        return moved(state, event, close_relatives=(*state.close_relatives, event.member_index))
+
+    @m.on(e.NonCooperationRecorded)
+    def _(state: Any, event: Any) -> Any:
+        return moved(state, event, non_cooperation_count=state.non_cooperation_count + 1)
+
+    @m.on(e.ReviewTerminatedForNonCooperation)
+    def _(state: Any, event: Any) -> Any:
+        return moved(state, event, s.terminated, decided_at=event.at)
+
+    @m.on(e.DeadlineExtended)
+    def _(state: Any, event: Any) -> Any:
+        return moved(state, event, extension_ground=event.ground)
+
+    @m.on(e.ApplicationWithdrawn)
+    def _(state: Any, event: Any) -> Any:
+        return moved(state, event, s.withdrawn)
+
+    return initial, m

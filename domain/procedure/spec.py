@@ -1,0 +1,97 @@
+"""What a programme tells the shared procedure steps: its stages, its articles and the few rules of its own.
+
+The approval procedure — application, acceptance, investigation, information check, village review or its
+recorded exemption, 初审意见, 公示 with objections, confirmation review with complaints, approval or refusal,
+公布 — is the same shape for 低保 (S1), 特困 (S3) and, simplified, 临时救助 (S4 Art. 48). Each step is a small
+module of this package whose handlers and mutators take a :class:`ProcedureSpec`: the programme's own stage for
+each role in the procedure (:class:`Stages`), the legal basis recorded with each step (``articles``), and hooks
+for what only the programme knows (its assessment, what follows a 公示 or an approval, who confirms).
+
+A step's handlers and mutators read and write the state fields listed in its ``FIELDS``; the programme's state
+declares them (the contract test checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from domain.actors import Role
+from domain.benefit import Assessment
+from domain.commands import Material
+from domain.household import Member
+from domain.kernel.context import DecisionContext
+from domain.kernel.drafts import Draft
+from domain.parameters import ResolvedParameters
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The programme's stage for each place in the approval procedure."""
+
+    submitted: StrEnum
+    materials_incomplete: StrEnum
+    accepted: StrEnum
+    investigating: StrEnum
+    info_check_negative: StrEnum
+    appraisal: StrEnum
+    prelim_opinion: StrEnum
+    publicity: StrEnum
+    objection_received: StrEnum
+    reinvestigation: StrEnum
+    submitted_for_confirmation: StrEnum
+    confirmation_review: StrEnum
+    approved: StrEnum
+    rejected: StrEnum
+    terminated: StrEnum
+    withdrawn: StrEnum
+    in_payment: StrEnum
+    pre_decision: frozenset[StrEnum]
+
+    @property
+    def investigation(self) -> frozenset[StrEnum]:
+        """Where investigators work: the first investigation and a re-investigation after an objection."""
+        return frozenset({self.investigating, self.reinvestigation})
+
+
+@dataclass(frozen=True)
+class ProcedureSpec:
+    """One programme's approval procedure.
+
+    Attributes:
+        stages: the programme's stages (see :class:`Stages`).
+        articles: step key → the legal basis recorded with that step's events (and cited in its refusals).
+            Every key a step uses is listed in its module's ``ARTICLE_KEYS``.
+        submit_roles: who may hand in an application (the window; the village committee as agent).
+        platform_obtainable: materials the window fetches itself and may not demand.
+        non_cooperation_refusals: recorded refusals before the procedure may be ended for non-cooperation.
+        validate_members: the household's members, checked and normalised (or InvalidInput).
+        assess: the programme's assessment of a case under the parameters in force (eligibility, amount).
+        confirming_roles: (reviewer roles, approver roles) of the confirmation, from the parameters in force.
+        devolved: whether confirmation is devolved to the township under the parameters in force.
+        after_publicity: what a 公示 that closed without objection leads to (drafted events).
+        after_approval: events that follow an approval in the same decision (e.g. the first review's schedule).
+        monthly_amount: the amount an assessment grants per month.
+    """
+
+    stages: Stages
+    articles: Mapping[str, tuple[str, ...]]
+    submit_roles: frozenset[Role]
+    platform_obtainable: frozenset[Material]
+    non_cooperation_refusals: int
+    validate_members: Callable[[Iterable[Member], DecisionContext], tuple[Member, ...]]
+    assess: Callable[[Any, ResolvedParameters], Assessment]
+    confirming_roles: Callable[[DecisionContext], tuple[frozenset[Role], frozenset[Role]]]
+    devolved: Callable[[DecisionContext], bool]
+    after_publicity: Callable[[Any, DecisionContext], list[Draft]]
+    after_approval: Callable[[Any, DecisionContext], list[Draft]] = field(default=lambda _s, _c: [])
+
+    def basis(self, key: str) -> tuple[str, ...]:
+        """The legal basis of a step (KeyError names a step the programme has not given articles for)."""
+        return self.articles[key]
+
+    def cite(self, key: str) -> str:
+        """The basis of a step as cited in a message: ``S1 Art. 16``."""
+        return ", ".join(self.articles[key])
