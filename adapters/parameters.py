@@ -26,6 +26,6 @@ class ParameterFile:
     def book(self) -> ParameterBook:
         mtime = self.path.stat().st_mtime
         if self._book is None or mtime != self._mtime:
-            self._book = ParameterBook.model_validate(json.loads(self.path.read_text(encoding="utf-8")))
+            self._book = ParameterBook.load(json.loads(self.path.read_text(encoding="utf-8")))
             self._mtime = mtime
         return self._book

@@ -268,47 +268,84 @@ class CaseCreate(RequestBody):
 # --- commands: the domain's, with the API's limits where the domain leaves them open ----------------------
 
 
+#: The domain's commands accept unknown fields (they are Temporal payloads); a request never does.
+_FORBID = ConfigDict(extra="forbid")
+
+
 class CloseRelative(c.CloseRelative):
+    model_config = _FORBID
+
     member_index: MemberIndex
 
 
 class AcceptApplication(c.AcceptApplication):
+    model_config = _FORBID
+
     close_relatives: Annotated[list[CloseRelative], Field(max_length=MAX_MEMBERS)] = []
 
 
+class Attendee(c.Attendee):
+    model_config = _FORBID
+
+
+class RecordDemocraticAppraisal(c.RecordDemocraticAppraisal):
+    model_config = _FORBID
+
+    attendance: Annotated[list[Attendee], Field(min_length=1, max_length=200)]
+
+
 class MemberLeaving(c.MemberLeaving):
+    model_config = _FORBID
+
     on: EventDate | None = None
 
 
 class ReportChange(c.ReportChange):
+    model_config = _FORBID
+
     members_joining: Annotated[list[MemberCreate], Field(max_length=10)] = []
     members_leaving: Annotated[list[MemberLeaving], Field(max_length=MAX_MEMBERS)] = []
     declaration: DeclarationCreate | None = None
 
 
 class RaiseDataAlert(c.RaiseDataAlert):
+    model_config = _FORBID
+
     occurred_on: EventDate
     source: Annotated[str, Field(min_length=1, max_length=100), SingleLine]
 
 
 class RecordFraudFinding(c.RecordFraudFinding):
+    model_config = _FORBID
+
     amount_obtained: Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, max_digits=12, decimal_places=2)]
 
 
 _STRICTER: dict[type[BaseModel], type[BaseModel]] = {
     c.AcceptApplication: AcceptApplication,
+    c.RecordDemocraticAppraisal: RecordDemocraticAppraisal,
     c.ReportChange: ReportChange,
     c.RaiseDataAlert: RaiseDataAlert,
     c.RecordFraudFinding: RecordFraudFinding,
 }
+
+
+def _strict(model: type[BaseModel]) -> type[BaseModel]:
+    """The API's copy of a domain command: the same fields and JSON, unknown fields refused."""
+    if model in _STRICTER:
+        return _STRICTER[model]
+    return type(model.__name__, (model,), {"model_config": _FORBID, "__module__": __name__,
+                                           "__doc__": model.__doc__})
+
+
 _DOMAIN_COMMANDS: tuple[type[BaseModel], ...] = typing.get_args(typing.get_args(c.HumanCommand)[0])
 #: The command ``type`` values the API accepts: the human steps (never the engine's own commands).
 COMMAND_TYPES: tuple[str, ...] = tuple(m.model_fields["type"].default for m in _DOMAIN_COMMANDS)
 
-#: ``c.HumanCommand`` with the stricter models above in place of the domain's (each a subclass, so the
-#: workflow receives exactly what it would have; the JSON is the same).
+#: ``c.HumanCommand`` with strict copies in place of the domain's (each a subclass, so the workflow receives
+#: exactly what it would have; the JSON is the same).
 ApiCommand = Annotated[  # type: ignore[valid-type]
-    typing.Union[tuple(_STRICTER.get(m, m) for m in _DOMAIN_COMMANDS)],  # noqa: UP007
+    typing.Union[tuple(_strict(m) for m in _DOMAIN_COMMANDS)],  # noqa: UP007
     Field(discriminator="type"),
 ]
 

@@ -35,7 +35,11 @@ class Material(StrEnum):
 
 
 class _Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """A command. Commands travel in Temporal payloads (the ``execute`` Update's input is in the history), so
+    they accept fields they do not know (a field dropped later still decodes); the API refuses unknown fields
+    with strict copies of them (``api/schemas.py``)."""
+
+    model_config = ConfigDict(frozen=True)
 
 
 class SubmitApplication(_Command):

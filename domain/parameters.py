@@ -47,7 +47,7 @@ class PublicityUnit(StrEnum):
 class Deadlines(BaseModel):
     """Time limits in working days (S1 Arts. 15, 17, 20, 21, 22; S6 §四(一))."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True)
 
     investigation_start_wd: int = 3  # S1 Art. 15
     info_check_start_wd: int = 3  # S1 Art. 17
@@ -63,7 +63,7 @@ class Deadlines(BaseModel):
 class PropertyLimits(BaseModel):
     """Property rules (S1 Art. 14). Every value is a LOCAL PARAMETER, UNCONFIRMED for Yunnan."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True)
 
     financial_assets_per_capita_max_months: int = 24  # deposits+securities+insurance ≤ N months of standard
     vehicles_max: int = 0  # non-exempt vehicles
@@ -77,7 +77,7 @@ class DynamicManagement(BaseModel):
     Intervals and the 渐退期 cap come from the sources; the rest are LOCAL PARAMETERS, UNCONFIRMED for Lufeng.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True)
 
     review_months_stable: int = Field(default=12, ge=1, le=24)  # S1 Art. 31; S5 item 7
     review_months_irregular: int = Field(default=6, ge=1, le=12)  # S1 Art. 31 (irregular income / able-bodied)
@@ -98,7 +98,7 @@ class DynamicManagement(BaseModel):
 class ParameterValues(BaseModel):
     """The values of one version (after overrides)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True)
 
     dibao_standard_monthly: dict[AreaType, Annotated[Decimal, Field(gt=0)]]
     near_dibao_multiple: Decimal = Decimal("1.5")  # S1 Art. 8; S6 §一(四)
@@ -130,7 +130,7 @@ class ParameterValues(BaseModel):
 class ParameterVersion(BaseModel):
     """One version of the book: values from ``effective_from``, with per-division overrides."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True)
 
     version: str
     effective_from: date
@@ -141,9 +141,19 @@ class ParameterVersion(BaseModel):
 
 
 class ParameterBook(BaseModel):
-    """All versions for one county."""
+    """All versions for one county.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    The parameter models accept unknown fields because resolved parameters travel in Temporal payloads (an
+    activity's result in every case's history); the book itself is the operator's input and is read with
+    :meth:`load`, which refuses any field it does not know (a misspelt limit must not pass silently).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    @classmethod
+    def load(cls, raw: Any) -> ParameterBook:
+        """The book from its JSON data, refusing unknown fields at every level."""
+        return cls.model_validate(raw, extra="forbid")
 
     county_code: str
     county_name: str
@@ -195,7 +205,7 @@ def _merge(version: ParameterVersion, division_code: str) -> ParameterValues:
     for code in sorted(version.overrides, key=len):
         if division_code.startswith(code):
             values = _deep_merge(values, version.overrides[code])
-    return ParameterValues.model_validate(values)
+    return ParameterValues.model_validate(values, extra="forbid")
 
 
 def resolve(book: ParameterBook, division_code: str, on: date) -> ResolvedParameters:
