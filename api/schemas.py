@@ -43,7 +43,6 @@ from domain.household import (
 from domain.identity import parse_resident_id
 from domain.kernel.state import PendingStep
 from domain.programmes import CaseState, is_overdue
-from domain.programmes.dibao.stages import Stage
 
 # --- limits every request shares --------------------------------------------------------------------------
 
@@ -373,7 +372,7 @@ class CasePublic(BaseModel):
     case_id: UUID
     workflow_id: str
     program: Program
-    stage: Stage
+    stage: str = Field(description="the programme's stage code (dibao: submitted … exited)")
     village_code: str
     township_code: str
     county_code: str

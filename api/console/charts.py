@@ -8,9 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from api.console.labels import END_BRANCHES, MAIN_PATH, PROCEDURE_ORDER, STAGE_LABELS
+from api.console.labels import PROCEDURE_ORDER, STAGE_LABELS
 from domain.kernel.clock import CHINA_TZ
-from domain.programmes.dibao.stages import Stage
+from domain.kernel.programme import Programme
 
 #: Width of the bar area of the horizontal bar charts, in SVG units.
 BAR_AREA = 420
@@ -40,7 +40,7 @@ def horizontal_bars(items: Iterable[tuple[str, str, int, str | None]], row: int 
 
 def funnel(counts: Mapping[str, int]) -> list[Bar]:
     """One bar per stage in the procedure's order, zero included (a gap in the funnel is information)."""
-    return horizontal_bars((s.value, STAGE_LABELS[s], int(counts.get(s.value, 0)), f"/console/cases?stage={s.value}")
+    return horizontal_bars((s, STAGE_LABELS[s], int(counts.get(s, 0)), f"/console/cases?stage={s}")
                            for s in PROCEDURE_ORDER)
 
 
@@ -104,24 +104,24 @@ class TimelineNode:
 TIMELINE_STEP = 100
 
 
-def stage_history(states: Sequence[tuple[Stage, datetime]]) -> dict[Stage, datetime]:
+def stage_history(states: Sequence[tuple[str, datetime]]) -> dict[str, datetime]:
     """The first time the case entered each stage, from (stage, instant) after each of its events."""
-    first: dict[Stage, datetime] = {}
+    first: dict[str, datetime] = {}
     for stage, at in states:
         first.setdefault(stage, at)
     return first
 
 
-def timeline(entered: Mapping[Stage, datetime], current: Stage) -> list[TimelineNode]:
-    """The procedure's stages as nodes on a line: the main path and every stage this case went through, in
+def timeline(entered: Mapping[str, datetime], current: str, programme: Programme) -> list[TimelineNode]:
+    """The programme's stages as nodes on a line: its main path and every stage this case went through, in
     the procedure's order; a case that ended on a branch (refused, terminated, withdrawn) stops there."""
     shown = set(entered) | {current}
-    if current not in END_BRANCHES:
-        shown |= MAIN_PATH
-    stages = [s for s in Stage if s in shown]
+    if current not in programme.end_branches:
+        shown |= set(programme.main_path)
+    stages = [s for s in programme.stages if s in shown]
     nodes = []
     for i, s in enumerate(stages):
-        status = "current" if s is current else "visited" if s in entered else "ahead"
+        status = "current" if s == current else "visited" if s in entered else "ahead"
         at = entered.get(s)
         nodes.append(TimelineNode(stage=s.value, label=STAGE_LABELS[s], x=40 + i * TIMELINE_STEP, status=status,
                                   entered=at.astimezone(CHINA_TZ).strftime("%Y-%m-%d") if at else ""))

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from domain.actors import Role
 from domain.labels import STAGE_LABELS as STAGE_LABELS  # one set of zh-CN stage names (console, demo)
-from domain.programmes.dibao.stages import Stage
+from domain.programmes import REGISTRY
 
-#: The stages of the funnel and of every timeline, in the procedure's order (RECHECK is folded into
-#: investigating: it is only part of the vocabulary).
-PROCEDURE_ORDER: tuple[Stage, ...] = tuple(s for s in Stage if s is not Stage.RECHECK)
-
-#: The path every approved case walks; a timeline shows these, plus any other stage the case went through.
-MAIN_PATH = frozenset({
-    Stage.SUBMITTED, Stage.ACCEPTED, Stage.INVESTIGATING, Stage.PRELIM_OPINION_ISSUED, Stage.PUBLICITY,
-    Stage.SUBMITTED_TO_COUNTY, Stage.COUNTY_REVIEW, Stage.APPROVED, Stage.IN_PAYMENT, Stage.EXITED,
-})
-
-#: Branches that end a case before a decision on it: the timeline stops there.
-END_BRANCHES = frozenset({Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN})
+#: The stages of the funnel and the stage filter, programme by programme in each one's legal order (each stage
+#: code once; vocabulary-only codes left out).
+PROCEDURE_ORDER: tuple[str, ...] = tuple(
+    dict.fromkeys(s.value for programme in REGISTRY.values() for s in programme.procedure_order)
+)
 
 ROLE_LABELS: dict[str, str] = {
     Role.FRONT_OFFICE: "受理窗口",
@@ -57,7 +50,7 @@ STEP_LABELS: dict[str, str] = {
     "death_resolution": "死亡变更三个月内办结",
 }
 
-PROGRAM_LABELS: dict[str, str] = {"dibao": "最低生活保障"}
+PROGRAM_LABELS: dict[str, str] = {p.code.value: p.title for p in REGISTRY.values()}
 
 EVENT_LABELS: dict[str, str] = {
     "application_submitted": "提交申请",

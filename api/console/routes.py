@@ -42,13 +42,12 @@ from api.routes.cases import get_trail, readable_snapshot
 from api.routes.notices import get_notice
 from api.schemas import CaseDetail
 from domain.actors import HUMAN_ROLES, Actor
-from domain.case_notices import NOTICE_KINDS, notice_for
 from domain.divisions import LUFENG_TOWNSHIPS, covers
 from domain.errors import DomainError, NotPermitted
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
 from domain.kernel.clock import CHINA_TZ
-from domain.programmes import evolve, is_overdue
+from domain.programmes import evolve, is_overdue, notice_for, notice_kinds, programme_of
 from services.audit.access import log_refusal
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -225,7 +224,7 @@ async def case_list(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTM
     first_href = ("/console/cases?" + urlencode(keep) if keep else "/console/cases") if params.get("cursor") else None
     return _page(request, "cases.html", actor, status_code=422 if error else 200, rows=page.rows,
                  next_href=next_href, error=error, form={k: params.get(k, "") for k in _FILTERS}, stages=stages,
-                 townships=_townships_of(actor), stage_options=[(s.value, STAGE_LABELS[s]) for s in PROCEDURE_ORDER],
+                 townships=_townships_of(actor), stage_options=[(s, STAGE_LABELS[s]) for s in PROCEDURE_ORDER],
                  role_options=[(r.value, ROLE_LABELS[r]) for r in sorted(HUMAN_ROLES)],
                  first_href=first_href)
 
@@ -242,7 +241,7 @@ def _case_uuid(text: str) -> UUID | None:
 
 def _available_notices(state: Any, events: list[CaseEvent]) -> list[tuple[str, str]]:
     out = []
-    for kind in NOTICE_KINDS:
+    for kind in programme_of(state.program).notice_kinds:
         try:
             notice_for(state, kind, events=events)
         except DomainError:
@@ -274,7 +273,7 @@ async def case_page(request: Request, case_id: str, actor: ConsoleActor, tempora
         after.append((state.stage, state.stage_since))
     entered = charts.stage_history(after)
     detail = CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id_for(cid))
-    nodes = charts.timeline(entered, snap.state.stage)
+    nodes = charts.timeline(entered, snap.state.stage, programme_of(snap.state.program))
     return _page(request, "case.html", actor, case=detail, overdue=is_overdue(snap.state), nodes=nodes,
                  timeline_width=nodes[-1].x + 60 if nodes else 200, trail=trail,
                  notices=_available_notices(snap.state, events), today=datetime.now(CHINA_TZ).date())
@@ -284,7 +283,7 @@ async def case_page(request: Request, case_id: str, actor: ConsoleActor, tempora
 async def case_notice(request: Request, case_id: str, kind: str, actor: ConsoleActor, temporal: TemporalDep,
                       pool: PoolDep) -> HTMLResponse:
     """The printable notice, exactly as ``GET /v1/cases/{id}/notices/{kind}`` renders it for this actor."""
-    if kind not in NOTICE_KINDS:
+    if kind not in notice_kinds():
         return _error(request, actor, 404, "没有这种通知书。")
     cid = _case_uuid(case_id)
     if cid is None:

@@ -16,8 +16,8 @@ from api.policy import Permission
 from api.routes.cases import readable_snapshot
 from api.schemas import json_error_responses
 from domain.actors import Actor
-from domain.case_notices import EVENT_NOTICE_KINDS, notice_for
 from domain.events import CaseEvent
+from domain.programmes import notice_for, programme_of
 
 router = APIRouter(prefix="/v1/cases", tags=["notices"])
 
@@ -46,7 +46,7 @@ async def get_notice(
     decision's reasons and the remedy (S1 Arts. 32, 38). 409 before the step."""
     snap = await readable_snapshot(temporal, case_id, actor)
     events: list[CaseEvent] = []
-    if kind in EVENT_NOTICE_KINDS:
+    if kind in programme_of(snap.state.program).event_notice_kinds:
         # The reasons of a decision live in its event, not in the state: read them from the ledger, which the
         # workflow writes before it applies the events, so it is never behind the snapshot.
         rows = await PgCaseStore(pool).get_events(case_id)

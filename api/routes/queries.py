@@ -29,7 +29,7 @@ from api.policy import Permission
 from api.schemas import EventDate, Problem
 from domain.actors import Actor
 from domain.kernel.clock import CHINA_TZ
-from domain.programmes.dibao.stages import Stage
+from domain.programmes import all_stages
 
 router = APIRouter(tags=["queries and reports"])
 
@@ -44,7 +44,7 @@ ListActor = Annotated[Actor, Depends(require(Permission.CASE_LIST))]
 class CaseListQuery(CaseQuery):
     """The list's filters, with the API's limits: at most one of each stage, dates from 1900 to 2100."""
 
-    stage: list[str] = Field([], max_length=len(Stage),
+    stage: list[str] = Field([], max_length=len(all_stages()),
                              description="stages (any of them); repeat the parameter for several")
     opened_from: EventDate | None = Field(None, description="opened on or after this day (China time)")
     opened_to: EventDate | None = Field(None, description="opened on or before this day (China time)")

@@ -125,7 +125,18 @@ class Programme:
         procedure: the spec the shared procedure steps run with (a ``domain.procedure.spec.ProcedureSpec``).
         steps: the shared step modules the programme uses (each lists the state ``FIELDS`` it needs and the
             ``ARTICLE_KEYS`` it cites).
+        active_stages: the stages in which a benefit is being paid (the mass recalculation's cases).
+        notice_kinds: the printable notices the programme issues; ``event_notice_kinds`` those that need the
+            case's events (a decision's reasons); ``notice_for(state, kind, events=…)`` builds one (or raises
+            InvalidTransition before its step).
+        main_path: the stages every case's timeline shows (the path of an approved case).
+        end_branches: stages that end a case before a decision on it (its timeline stops there).
     """
+
+    @property
+    def procedure_order(self) -> tuple[StrEnum, ...]:
+        """The programme's stages in the legal order, without the vocabulary-only ones."""
+        return tuple(s for s in self.stages if s not in self.vocabulary_only_stages)
 
     code: Program
     title: str
@@ -156,6 +167,12 @@ class Programme:
     vocabulary_only_stages: frozenset[StrEnum] = frozenset()
     procedure: Any = None
     steps: tuple[Any, ...] = ()
+    active_stages: frozenset[StrEnum] = frozenset()
+    notice_kinds: tuple[str, ...] = ()
+    event_notice_kinds: frozenset[str] = frozenset()
+    notice_for: Callable[..., Any] | None = None
+    main_path: tuple[StrEnum, ...] = ()
+    end_branches: frozenset[StrEnum] = frozenset()
 
     @property
     def commands(self) -> frozenset[type]:

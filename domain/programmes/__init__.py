@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError, InvalidInput, InvalidTransition
 from domain.events import CaseEvent
 from domain.household import Program
 from domain.kernel.context import DecisionContext
@@ -94,3 +94,20 @@ def stage_label(program: Program | str, stage: str) -> str:
 def all_stages() -> tuple[str, ...]:
     """Every stage code of every programme, each once, in each programme's legal order."""
     return tuple(dict.fromkeys(s.value for p in REGISTRY.values() for s in p.stages))
+
+
+def notice_kinds() -> tuple[str, ...]:
+    """Every notice kind of every programme, each once."""
+    return tuple(dict.fromkeys(k for p in REGISTRY.values() for k in p.notice_kinds))
+
+
+def notice_for(state: Any, kind: str, **options: Any) -> Any:
+    """A printable notice of a case, as its programme builds it.
+
+    Raises:
+        InvalidTransition: the case's programme issues no such notice, or not yet.
+    """
+    programme = programme_of(state.program)
+    if programme.notice_for is None or kind not in programme.notice_kinds:
+        raise InvalidTransition(f"no {kind} notice is issued in this programme")
+    return programme.notice_for(state, kind, **options)

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.rendering.notices import render_notice
 from adapters.settings import Settings
 from domain.actors import Role
-from domain.case_notices import notice_for
+from domain.programmes.dibao.notices import notice_for
 from domain.household import Declaration, Member, PropertyItem, PropertyKind, Relation
 from domain.kernel.clock import CHINA_TZ
 from domain.programmes import decide, project

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from adapters.rendering.notices import render_notice
 from api.routes.notices import NoticeKind
 from domain import commands as c
-from domain.case_notices import NOTICE_KINDS, notice_for
+from domain.programmes.dibao.notices import NOTICE_KINDS, notice_for
 from domain.errors import InvalidTransition
 from domain.household import Declaration, IncomeKind, LabourCapacity, Relation
 from domain.kernel.context import SYSTEM_ACTOR

@@ -32,7 +32,7 @@ from adapters.db.economic_records import PgEconomicRecords
 from adapters.parameters import ParameterFile
 from domain import commands as c
 from domain.actors import Actor, Role
-from domain.case_notices import MATERIAL_LABELS, notice_for
+from domain.programmes.dibao.notices import MATERIAL_LABELS, notice_for
 from domain.errors import InvalidInput, InvalidTransition
 from domain.events import ApplicationSubmitted
 from domain.household import Declaration, Member, PropertyItem, PropertyKind, Relation

@@ -20,7 +20,7 @@ from domain.kernel.programme import NOTHING, InPayment, Needs, Programme, Timer
 from domain.kernel.state import PendingStep
 from domain.months import first_day
 from domain.procedure import application, confirmation, investigation, publicity
-from domain.programmes.dibao import in_payment, procedure
+from domain.programmes.dibao import in_payment, notices, procedure
 from domain.programmes.dibao.deadlines import DEADLINES
 from domain.programmes.dibao.evolve import MUTATORS
 from domain.programmes.dibao.labels import STAGE_LABELS
@@ -249,4 +249,11 @@ DIBAO = Programme(
     vocabulary_only_stages=frozenset({Stage.RECHECK}),  # folded into INVESTIGATING (S1 Art. 18)
     procedure=procedure.SPEC,
     steps=procedure.STEP_MODULES,
+    active_stages=ACTIVE_STAGES,
+    notice_kinds=notices.NOTICE_KINDS,
+    event_notice_kinds=notices.EVENT_NOTICE_KINDS,
+    notice_for=notices.notice_for,
+    main_path=(Stage.SUBMITTED, Stage.ACCEPTED, Stage.INVESTIGATING, Stage.PRELIM_OPINION_ISSUED, Stage.PUBLICITY,
+               Stage.SUBMITTED_TO_COUNTY, Stage.COUNTY_REVIEW, Stage.APPROVED, Stage.IN_PAYMENT, Stage.EXITED),
+    end_branches=frozenset({Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN}),
 )

@@ -1,4 +1,4 @@
-"""Notices of a case, built from its state (pure). Public notices get only a whitelisted entry (SPEC §9).
+"""Dibao's notices of a case, built from its state (pure). Public notices get only a whitelisted entry (SPEC §9).
 
 The in-payment notices (增发/减发, 停发) state the reasons of a decision, which only its event holds, so they
 are built from the case's recorded events as well (the ledger's, oldest first).
@@ -29,8 +29,8 @@ from domain.notices import (
     RejectionNotice,
     StopNotice,
 )
-from domain.programmes import CaseState
 from domain.programmes.dibao.stages import Stage
+from domain.programmes.dibao.state import DibaoState as CaseState
 
 NOTICE_KINDS = ("deficiency", "acceptance", "publicity", "rejection", "approval", "publication",
                 "benefit_change", "stop")
