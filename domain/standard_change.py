@@ -2,7 +2,7 @@
 is applied.
 
 The preview recomputes every active case under the new version exactly as the mass recalculation will
-(:func:`domain.programmes.dibao.in_payment._standard_change`): the household is assessed with the members who
+(:func:`domain.procedure.in_payment._standard_change`): the household is assessed with the members who
 still count and the declaration as corrected by the last information check, the 补差 amount less any shares cut
 for job refusals is the recalculated amount, and
 

@@ -123,8 +123,8 @@ class Programme:
         event_vocabulary: every event type a case of the programme records: each has a mutator.
         vocabulary_only_stages: stages kept in the enumeration that no event enters (old codes).
         procedure: the spec the shared procedure steps run with (a ``domain.procedure.spec.ProcedureSpec``).
-        steps: the shared step modules the programme uses (each lists the state ``FIELDS`` it needs and the
-            ``ARTICLE_KEYS`` it cites).
+        steps: (shared step module, the spec it runs with) for each shared step the programme uses (each module
+            lists the state ``FIELDS`` it needs and the ``ARTICLE_KEYS`` it cites).
         active_stages: the stages in which a benefit is being paid (the mass recalculation's cases).
         notice_kinds: the printable notices the programme issues; ``event_notice_kinds`` those that need the
             case's events (a decision's reasons); ``notice_for(state, kind, events=…)`` builds one (or raises
@@ -166,7 +166,7 @@ class Programme:
     event_vocabulary: tuple[type, ...] = ()
     vocabulary_only_stages: frozenset[StrEnum] = frozenset()
     procedure: Any = None
-    steps: tuple[Any, ...] = ()
+    steps: tuple[tuple[Any, Any], ...] = ()
     active_stages: frozenset[StrEnum] = frozenset()
     notice_kinds: tuple[str, ...] = ()
     event_notice_kinds: frozenset[str] = frozenset()

@@ -167,9 +167,10 @@ def test_the_state_and_the_articles_cover_what_the_shared_steps_use(programme: P
     """Each shared procedure step (domain/procedure) lists the state fields it reads and writes and the article
     keys it cites; the programme's state has those fields and its spec gives those articles."""
     fields = set(programme.state_type.model_fields)
-    for step in programme.steps:
+    assert programme.steps
+    for step, spec in programme.steps:
         assert step.FIELDS <= fields, f"{step.__name__}: the state lacks {sorted(step.FIELDS - fields)}"
-        missing = step.ARTICLE_KEYS - set(programme.procedure.articles)
+        missing = step.ARTICLE_KEYS - set(spec.articles)
         assert not missing, f"{step.__name__}: no articles for {sorted(missing)}"
-    for key, basis in programme.procedure.articles.items():
-        assert all(ARTICLE.match(b) for b in basis), f"{key}: {basis}"
+        for key, basis in spec.articles.items():
+            assert all(ARTICLE.match(b) for b in basis), f"{step.__name__} {key}: {basis}"

@@ -32,8 +32,16 @@ from domain.notices import (
 from domain.programmes.dibao.stages import Stage
 from domain.programmes.dibao.state import DibaoState as CaseState
 
-NOTICE_KINDS = ("deficiency", "acceptance", "publicity", "rejection", "approval", "publication",
-                "benefit_change", "stop")
+NOTICE_KINDS = (
+    "deficiency",
+    "acceptance",
+    "publicity",
+    "rejection",
+    "approval",
+    "publication",
+    "benefit_change",
+    "stop",
+)
 
 #: Notices built from the case's events (their reasons are not part of the state).
 EVENT_NOTICE_KINDS = frozenset({"benefit_change", "stop"})
@@ -71,8 +79,11 @@ def _applicant(state: CaseState) -> str:
 
 
 def _entry(state: CaseState) -> PublicNoticeEntry:
-    amount = state.monthly_amount if state.monthly_amount is not None else (
-        state.prelim_assessment.monthly_amount if state.prelim_assessment else None)
+    amount = (
+        state.monthly_amount
+        if state.monthly_amount is not None
+        else (state.prelim_assessment.monthly_amount if state.prelim_assessment else None)
+    )
     assert amount is not None
     return PublicNoticeEntry(name=_applicant(state), household_size=len(state.members), amount=amount)
 
@@ -102,8 +113,9 @@ def _size_before(events: Sequence[e.CaseEvent], seq: int) -> int | None:
     return size
 
 
-def change_notice(state: CaseState, events: Sequence[e.CaseEvent],
-                  remedy: str = DEFAULT_REMEDY_TEXT) -> BenefitChangeNotice:
+def change_notice(
+    state: CaseState, events: Sequence[e.CaseEvent], remedy: str = DEFAULT_REMEDY_TEXT
+) -> BenefitChangeNotice:
     """The 增发/减发通知书 of the case's latest change of amount by a review or a member's share cut (S1 Arts.
     32, 34, 38).
 
@@ -115,30 +127,52 @@ def change_notice(state: CaseState, events: Sequence[e.CaseEvent],
     Raises:
         InvalidTransition: no such change is on record.
     """
-    change = next((ev for ev in reversed(events) if isinstance(
-        ev, e.BenefitDecreased | e.BenefitIncreased | e.MemberBenefitReduced)), None)
+    change = next(
+        (
+            ev
+            for ev in reversed(events)
+            if isinstance(ev, e.BenefitDecreased | e.BenefitIncreased | e.MemberBenefitReduced)
+        ),
+        None,
+    )
     if change is None:
         raise InvalidTransition("no 增发/减发 notice: no change of the amount was decided for this case")
     decided = _local(change.at)
-    common = {"case_ref": case_ref(state), "applicant_name": _applicant(state),
-              "old_amount": change.old_amount, "new_amount": change.new_amount, "from_month": change.from_month,
-              "decided_on": decided, "issued_on": decided, "issuer": _decider(state, change.actor),
-              "remedy": remedy}
+    common = {
+        "case_ref": case_ref(state),
+        "applicant_name": _applicant(state),
+        "old_amount": change.old_amount,
+        "new_amount": change.new_amount,
+        "from_month": change.from_month,
+        "decided_on": decided,
+        "issued_on": decided,
+        "issuer": _decider(state, change.actor),
+        "remedy": remedy,
+    }
     match change:
         case e.MemberBenefitReduced():
             size = _size_before(events, change.seq) or len(state.counted_members)
-            return BenefitChangeNotice(**common, direction="decrease", household_size=size,
-                                       reasons=[change.reason] if change.reason else [], member_share=True)
+            return BenefitChangeNotice(
+                **common,
+                direction="decrease",
+                household_size=size,
+                reasons=[change.reason] if change.reason else [],
+                member_share=True,
+            )
         case e.BenefitDecreased():
-            return BenefitChangeNotice(**common, direction="decrease", household_size=change.household_size,
-                                       reasons=list(change.reasons))
+            return BenefitChangeNotice(
+                **common, direction="decrease", household_size=change.household_size, reasons=list(change.reasons)
+            )
         case _:
-            return BenefitChangeNotice(**common, direction="increase", household_size=change.household_size,
-                                       reasons=[change.reason] if change.reason else [])
+            return BenefitChangeNotice(
+                **common,
+                direction="increase",
+                household_size=change.household_size,
+                reasons=[change.reason] if change.reason else [],
+            )
 
 
-def stop_notice(state: CaseState, events: Sequence[e.CaseEvent],
-                remedy: str = DEFAULT_REMEDY_TEXT) -> StopNotice:
+def stop_notice(state: CaseState, events: Sequence[e.CaseEvent], remedy: str = DEFAULT_REMEDY_TEXT) -> StopNotice:
     """The 停发通知书 of the case's stop, with its reasons and the month nothing is paid from (S1 Arts. 32,
     33, 38). A stop at the end of a 渐退期 was decided with the 渐退期: that decision's day and authority.
 
@@ -147,20 +181,26 @@ def stop_notice(state: CaseState, events: Sequence[e.CaseEvent],
     """
     stopped = next((ev for ev in reversed(events) if isinstance(ev, e.BenefitStopped)), None)
     if state.stage is not Stage.EXITED or stopped is None:
-        raise InvalidTransition(f"no stop notice: the benefit of this case (stage {state.stage.value}) "
-                                "was not stopped")
+        raise InvalidTransition(f"no stop notice: the benefit of this case (stage {state.stage.value}) was not stopped")
     decision: e.EventBase = stopped
     if stopped.decided_seq is not None:
         decision = next((ev for ev in events if ev.seq == stopped.decided_seq), stopped)
-    return StopNotice(case_ref=case_ref(state), applicant_name=_applicant(state),
-                      reasons=list(stopped.reasons), effective_month=stopped.effective_month,
-                      after_gradual_exit=isinstance(decision, e.GradualExitGranted),
-                      decided_on=_local(decision.at), issued_on=_local(stopped.at),
-                      issuer=_decider(state, decision.actor), remedy=remedy)
+    return StopNotice(
+        case_ref=case_ref(state),
+        applicant_name=_applicant(state),
+        reasons=list(stopped.reasons),
+        effective_month=stopped.effective_month,
+        after_gradual_exit=isinstance(decision, e.GradualExitGranted),
+        decided_on=_local(decision.at),
+        issued_on=_local(stopped.at),
+        issuer=_decider(state, decision.actor),
+        remedy=remedy,
+    )
 
 
-def notice_for(state: CaseState, kind: str, remedy: str = DEFAULT_REMEDY_TEXT,
-               events: Sequence[e.CaseEvent] = ()) -> object:
+def notice_for(
+    state: CaseState, kind: str, remedy: str = DEFAULT_REMEDY_TEXT, events: Sequence[e.CaseEvent] = ()
+) -> object:
     """The notice of ``kind`` for a case, once the case has reached the step that issues it.
 
     Args:
@@ -184,27 +224,56 @@ def notice_for(state: CaseState, kind: str, remedy: str = DEFAULT_REMEDY_TEXT,
             items = state.materials_missing or ()
             if not items:
                 raise InvalidTransition("the listed materials were supplied and the case accepted")
-            return DeficiencyNotice(case_ref=case_ref(state), applicant_name=_applicant(state),
-                                    missing_items=[MATERIAL_LABELS[m] for m in items], issued_on=day,
-                                    issuer=_township_issuer(state))
+            return DeficiencyNotice(
+                case_ref=case_ref(state),
+                applicant_name=_applicant(state),
+                missing_items=[MATERIAL_LABELS[m] for m in items],
+                issued_on=day,
+                issuer=_township_issuer(state),
+            )
         case "acceptance" if state.t0 is not None:
-            return AcceptanceNotice(case_ref=case_ref(state), applicant_name=_applicant(state), accepted_on=state.t0,
-                                    issuer=_township_issuer(state))
+            return AcceptanceNotice(
+                case_ref=case_ref(state),
+                applicant_name=_applicant(state),
+                accepted_on=state.t0,
+                issuer=_township_issuer(state),
+            )
         case "publicity" if state.publicity_starts_on and state.publicity_ends_on and state.prelim_eligible:
-            return PublicityNotice(village_name=village, township_name=_township_name(state), entries=[_entry(state)],
-                                   period_start=state.publicity_starts_on, period_end=state.publicity_ends_on,
-                                   issuer=_township_issuer(state))
+            return PublicityNotice(
+                village_name=village,
+                township_name=_township_name(state),
+                entries=[_entry(state)],
+                period_start=state.publicity_starts_on,
+                period_end=state.publicity_ends_on,
+                issuer=_township_issuer(state),
+            )
         case "rejection" if state.stage is Stage.REJECTED and state.decided_at is not None:
             decided = _local(state.decided_at)
-            return RejectionNotice(case_ref=case_ref(state), applicant_name=_applicant(state),
-                                   reasons=list(state.rejection_reasons), decided_on=decided, issued_on=decided,
-                                   issuer=Issuer(name=COUNTY_BUREAU), remedy=remedy)
+            return RejectionNotice(
+                case_ref=case_ref(state),
+                applicant_name=_applicant(state),
+                reasons=list(state.rejection_reasons),
+                decided_on=decided,
+                issued_on=decided,
+                issuer=Issuer(name=COUNTY_BUREAU),
+                remedy=remedy,
+            )
         case "approval" if state.monthly_amount is not None and state.decided_at and state.first_payment_month:
-            return ApprovalNotice(case_ref=case_ref(state), applicant_name=_applicant(state),
-                                  household_size=len(state.members), monthly_amount=state.monthly_amount,
-                                  first_payment_month=state.first_payment_month,
-                                  decided_on=_local(state.decided_at), issuer=Issuer(name=COUNTY_BUREAU))
+            return ApprovalNotice(
+                case_ref=case_ref(state),
+                applicant_name=_applicant(state),
+                household_size=len(state.members),
+                monthly_amount=state.monthly_amount,
+                first_payment_month=state.first_payment_month,
+                decided_on=_local(state.decided_at),
+                issuer=Issuer(name=COUNTY_BUREAU),
+            )
         case "publication" if state.stage is Stage.IN_PAYMENT and state.published_at is not None:
-            return PublicationList(village_name=village, township_name=_township_name(state), entries=[_entry(state)],
-                                   published_on=_local(state.published_at), issuer=_township_issuer(state))
+            return PublicationList(
+                village_name=village,
+                township_name=_township_name(state),
+                entries=[_entry(state)],
+                published_on=_local(state.published_at),
+                issuer=_township_issuer(state),
+            )
     raise InvalidTransition(f"no {kind} notice: the case (stage {state.stage.value}) has not reached that step")

@@ -20,6 +20,7 @@ from domain.kernel.programme import NOTHING, InPayment, Needs, Programme, Timer
 from domain.kernel.state import PendingStep
 from domain.months import first_day
 from domain.procedure import application, confirmation, investigation, publicity
+from domain.procedure import in_payment as in_payment_step
 from domain.programmes.dibao import in_payment, notices, procedure
 from domain.programmes.dibao.deadlines import DEADLINES
 from domain.programmes.dibao.evolve import MUTATORS
@@ -223,6 +224,7 @@ DIBAO = Programme(
             investigation.mutators(procedure.SPEC),
             publicity.mutators(procedure.SPEC),
             confirmation.mutators(procedure.SPEC),
+            in_payment_step.mutators(in_payment.SPEC),
             MUTATORS,
             deadline_mutators(e.DeadlineSet, e.EscalationRaised),
         ]
@@ -248,12 +250,22 @@ DIBAO = Programme(
     event_vocabulary=typing.get_args(typing.get_args(e.CaseEvent)[0]),
     vocabulary_only_stages=frozenset({Stage.RECHECK}),  # folded into INVESTIGATING (S1 Art. 18)
     procedure=procedure.SPEC,
-    steps=procedure.STEP_MODULES,
+    steps=(*((m, procedure.SPEC) for m in procedure.STEP_MODULES), (in_payment_step, in_payment.SPEC)),
     active_stages=ACTIVE_STAGES,
     notice_kinds=notices.NOTICE_KINDS,
     event_notice_kinds=notices.EVENT_NOTICE_KINDS,
     notice_for=notices.notice_for,
-    main_path=(Stage.SUBMITTED, Stage.ACCEPTED, Stage.INVESTIGATING, Stage.PRELIM_OPINION_ISSUED, Stage.PUBLICITY,
-               Stage.SUBMITTED_TO_COUNTY, Stage.COUNTY_REVIEW, Stage.APPROVED, Stage.IN_PAYMENT, Stage.EXITED),
+    main_path=(
+        Stage.SUBMITTED,
+        Stage.ACCEPTED,
+        Stage.INVESTIGATING,
+        Stage.PRELIM_OPINION_ISSUED,
+        Stage.PUBLICITY,
+        Stage.SUBMITTED_TO_COUNTY,
+        Stage.COUNTY_REVIEW,
+        Stage.APPROVED,
+        Stage.IN_PAYMENT,
+        Stage.EXITED,
+    ),
     end_branches=frozenset({Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN}),
 )
