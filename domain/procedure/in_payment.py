@@ -620,7 +620,8 @@ def approvers(spec: InPaymentSpec, ctx: DecisionContext) -> frozenset[Any]:
 # --- evolve ------------------------------------------------------------------------------------------
 
 
-def _with_period(state: Any, event: e.EventBase, from_month: str, amount: Decimal, size: int) -> dict[str, Any]:
+def with_period(state: Any, event: e.EventBase, from_month: str, amount: Decimal, size: int) -> dict[str, Any]:
+    """The benefit periods and amount after a change of the amount from ``from_month`` (later periods replaced)."""
     periods = tuple(p for p in state.benefit_periods if p.from_month < from_month)
     period = BenefitPeriod(
         from_month=from_month,
@@ -709,7 +710,7 @@ def _review_completed(spec: InPaymentSpec, state: Any, event: Any) -> Any:
 
 
 def _benefit_increased(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
-    return moved(state, event, **_with_period(state, event, event.from_month, event.new_amount, event.household_size))
+    return moved(state, event, **with_period(state, event, event.from_month, event.new_amount, event.household_size))
 
 
 def _gradual_exit_granted(spec: InPaymentSpec, state: Any, event: Any) -> Any:
@@ -717,7 +718,7 @@ def _gradual_exit_granted(spec: InPaymentSpec, state: Any, event: Any) -> Any:
     return moved(
         state,
         event,
-        **_with_period(state, event, event.from_month, event.monthly_amount, size),
+        **with_period(state, event, event.from_month, event.monthly_amount, size),
         gradual_exit_ends_month=event.ends_month,
         stop_effective_month=event.stop_effective_month,
         gradual_exit_seq=event.seq,
@@ -765,7 +766,7 @@ def _benefit_recalculated(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
         state,
         event,
         standard_versions_applied=applied,
-        **_with_period(state, event, event.from_month, event.new_amount, event.assessment.household_size),
+        **with_period(state, event, event.from_month, event.new_amount, event.assessment.household_size),
     )
 
 
