@@ -150,30 +150,42 @@ class Casework:
     def alive(self) -> bool:
         return self.pid is not None and self.returncode is None
 
+    def running(self, pid: int) -> bool:
+        """Whether the process ``pid`` of this slot still runs. Not the same as :attr:`alive`: once it is dead,
+        the stack's supervisor may restart the slot at once, and ``alive`` then speaks of the new process."""
+        return self.proc is not None and self.proc.pid == pid and self.proc.poll() is None
+
     async def kill(self) -> None:
         """SIGKILL: no graceful shutdown; workflow tasks and activities in flight are lost."""
         if self.alive:
+            pid = self.pid
+            assert pid is not None
             self.killed_by_us = True
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)  # type: ignore[arg-type]
-            await self._exited(30)  # a loaded machine can hold a dying process (in disk I/O) for seconds
+                os.kill(pid, signal.SIGKILL)
+            await self._exited(pid, 30)  # a loaded machine can hold a dying process (in disk I/O) for seconds
 
     async def stop(self) -> None:
         if self.alive:
+            pid = self.pid
+            assert pid is not None
             self.killed_by_us = True
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGTERM)  # type: ignore[arg-type]
+                os.kill(pid, signal.SIGTERM)
             try:
-                await self._exited(15)
+                await self._exited(pid, 15)
             except TimeoutError:
                 await self.kill()
 
-    async def _exited(self, timeout: float) -> None:  # noqa: ASYNC109 - a deadline for polling, not a cancel scope
+    async def _exited(self, pid: int, timeout: float) -> None:  # noqa: ASYNC109 - a deadline for polling, not a cancel scope
+        """Until the process ``pid`` has ended — that process, not the slot: the supervisor restarting the slot
+        while this polled once made it wait 30 s on the healthy new worker (CI: 'did not exit (process state
+        S)')."""
         deadline = time.monotonic() + timeout
-        while self.alive:
+        while self.running(pid):
             if time.monotonic() > deadline:
-                state = process_state(self.pid)
-                raise TimeoutError(f"{self.name} (pid {self.pid}) did not exit (process state {state})")
+                state = process_state(pid)
+                raise TimeoutError(f"{self.name} (pid {pid}) did not exit (process state {state})")
             await asyncio.sleep(0.02)
 
     def tail(self, chars: int = 3000) -> str:
@@ -263,7 +275,10 @@ class ForkedWorker(Casework):
     def alive(self) -> bool:
         """Running: not reported ended by the zygote, and not dead by the kernel's account either (a zombie
         the zygote has yet to reap, or reaped with its report still on the way: CI once waited 10 s for one)."""
-        return super().alive and process_state(self._pid) not in (None, "Z", "X")
+        return self._pid is not None and self.running(self._pid)
+
+    def running(self, pid: int) -> bool:
+        return self.zygote.exits.get(pid) is None and process_state(pid) not in (None, "Z", "X")
 
 
 def process_state(pid: int | None) -> str | None:
