@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from domain.errors import InvalidTransition
 from domain.events import CaseEvent
+from domain.kernel.drafts import draft
 from domain.kernel.mutators import Mutators, moved
 from domain.kernel.state import CaseCore, Deadline
 from domain.parameters import ResolvedParameters
@@ -84,8 +86,6 @@ def deadline_handlers(
 ) -> dict[type, Callable[..., list[Any]]]:
     """The two system commands every programme takes for its deadlines: record a computed deadline, and raise
     the escalation when one has passed with its step still open (an escalation, never a decision)."""
-    from domain.errors import InvalidTransition
-    from domain.kernel.drafts import draft
 
     def set_deadline(_state: CaseCore, cmd: Any, _ctx: Any) -> list[Any]:
         return [

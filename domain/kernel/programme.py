@@ -9,8 +9,7 @@ for the outcome, the payable amount and the labels.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -222,10 +221,6 @@ class Programme:
         if event.seq != state.version + 1:
             raise DomainError(f"event seq {event.seq} does not follow version {state.version}")
         return self.mutators.apply(state, event)
-
-    def project(self, events: Iterable[CaseEvent], state: Any | None = None) -> Any | None:
-        """Fold events into a state, starting from ``state``."""
-        return functools.reduce(self.evolve, events, state)
 
     # --- time ------------------------------------------------------------------------------------------
 

@@ -150,10 +150,10 @@ class InPaymentSpec:
     def cite(self, key: str) -> str:
         return ", ".join(self.articles[key])
 
-    @staticmethod
-    def current_size(state: Any) -> int:
-        """The household size the amount in payment was computed for."""
-        return state.benefit_periods[-1].household_size if state.benefit_periods else len(state.members)
+
+def current_size(state: Any) -> int:
+    """The household size the amount in payment was computed for."""
+    return state.benefit_periods[-1].household_size if state.benefit_periods else len(state.members)
 
 
 def _from_month(ctx: DecisionContext, params: ResolvedParameters) -> str:
@@ -467,7 +467,7 @@ def _decide_review(spec: InPaymentSpec, state: Any, cmd: c.DecideReview, ctx: De
         events += _stop_events(spec, state, ctx, params, code, reasons, "stop", assessment=assessment)
         return done("stopped", assessment, False)
     new = spec.payable(state, assessment, params)
-    size_changed = assessment.household_size != spec.current_size(state)
+    size_changed = assessment.household_size != current_size(state)
     material = size_changed or abs(new - old) > dm.material_change_min_yuan
     if not material and not in_exit:
         return done("no_change", assessment, True)  # S1 Art. 31: nothing material changed, amount unchanged
@@ -713,8 +713,8 @@ def _benefit_increased(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
     return moved(state, event, **with_period(state, event, event.from_month, event.new_amount, event.household_size))
 
 
-def _gradual_exit_granted(spec: InPaymentSpec, state: Any, event: Any) -> Any:
-    size = spec.current_size(state)
+def _gradual_exit_granted(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
+    size = current_size(state)
     return moved(
         state,
         event,

@@ -53,9 +53,9 @@ def decide(state: Any | None, command: Any, ctx: DecisionContext) -> list[CaseEv
         InvalidInput: the command's content breaks a rule; ``field`` names the input.
     """
     if state is None:
-        code = getattr(command, "program", None)
+        code = getattr(command, "program", None)  # only an application names its programme
         if code is None:
-            return DIBAO.decide(None, command, ctx)  # "the case does not exist"
+            raise InvalidTransition("the case does not exist")
         return programme_of(code).decide(None, command, ctx)
     return programme_of(state.program).decide(state, command, ctx)
 
@@ -83,12 +83,6 @@ def pending_step(state: Any) -> PendingStep | None:
 def is_overdue(state: Any) -> bool:
     """Whether an escalated deadline's step is still pending (the case is overdue)."""
     return programme_of(state.program).deadlines.overdue(state)
-
-
-def stage_label(program: Program | str, stage: str) -> str:
-    """The zh-CN name of a programme's stage (the stage code where none is given)."""
-    programme = REGISTRY.get(Program(program))
-    return programme.stage_labels.get(stage, stage) if programme else stage
 
 
 def all_stages() -> tuple[str, ...]:

@@ -11,8 +11,7 @@ from typing import Any
 
 from domain import events as e
 from domain.kernel.mutators import Mutators, moved
-from domain.procedure.in_payment import with_period
-from domain.programmes.dibao.rules import current_size
+from domain.procedure.in_payment import current_size, with_period
 from domain.programmes.dibao.state import DibaoState
 
 MUTATORS = Mutators()

@@ -19,10 +19,9 @@ from domain.kernel.guards import CASEWORKER, need_params, need_role, need_stage
 from domain.kernel.programme import Handler
 from domain.months import month_of
 from domain.procedure import in_payment
-from domain.procedure.in_payment import CALENDAR_MONTHS, InPaymentSpec, PaymentStages
+from domain.procedure.in_payment import CALENDAR_MONTHS, InPaymentSpec, PaymentStages, current_size
 from domain.programmes.dibao.rules import (
     confirming_roles,
-    current_size,
     household_assessment,
     payable_amount,
     review_schedule,

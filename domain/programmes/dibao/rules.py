@@ -180,7 +180,3 @@ def payable_amount(state: DibaoState, assessment: Assessment, params: ResolvedPa
         return assessment.monthly_amount
     share = assessment.monthly_amount / n * params.values.dynamic.job_refusal_share_cut
     return max(Decimal("0.00"), fen(assessment.monthly_amount - share * len(cut_members)))
-
-
-def current_size(state: DibaoState) -> int:
-    return state.benefit_periods[-1].household_size if state.benefit_periods else len(state.members)

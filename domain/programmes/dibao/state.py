@@ -9,6 +9,7 @@ from domain.benefit import Assessment
 from domain.commands import ExtensionGround, Material
 from domain.household import AreaType, Declaration
 from domain.kernel.state import CaseCore
+from domain.procedure import confirmation, publicity
 from domain.procedure.records import BenefitPeriod, Complaint, Departure, Objection, OpenReview, ReviewClass
 from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
@@ -102,8 +103,8 @@ class DibaoState(CaseCore):
 
     @property
     def open_objections(self) -> int:
-        return sum(1 for o in self.objections if not o.resolved)
+        return publicity.open_objections(self)
 
     @property
     def open_complaints(self) -> int:
-        return sum(1 for c in self.complaints if not c.resolved)
+        return confirmation.open_complaints(self)
