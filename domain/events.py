@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from domain.actors import Actor
 from domain.benefit import Assessment
@@ -35,6 +35,21 @@ class EventBase(BaseModel):
     legal_basis: tuple[str, ...] = ()
     parameter_set_version: str | None = None
     schema_version: int = 1
+
+    #: Fields added to an event type after events of it were first recorded. They are left out of the payload
+    #: while they hold their default, so an event recorded before they existed and the same event re-derived
+    #: by today's code are the same bytes (the ledger pins events by digest; an audit replay compares them).
+    LATE_FIELDS: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_late_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if self.LATE_FIELDS and isinstance(data, dict):
+            fields = type(self).model_fields
+            for name in self.LATE_FIELDS:
+                if name in data and getattr(self, name) == fields[name].default:
+                    del data[name]
+        return data
 
 
 class ApplicationSubmitted(EventBase):
@@ -137,6 +152,10 @@ class PublicityStarted(EventBase):
     ends_at: datetime | None = None  # the instant the window closes (end of ends_on, China time)
     unit: str
     notice_sha256: str | None = None
+    days: int | None = None  # the period in days (None: recorded before it was; or a test window in seconds)
+    counting: str | None = None  # PeriodCounting (None: recorded before it was a parameter = start day counted)
+
+    LATE_FIELDS: ClassVar[frozenset[str]] = frozenset({"days", "counting"})
 
 
 class PublicityObjectionLogged(EventBase):

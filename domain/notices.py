@@ -214,6 +214,10 @@ class PublicityNotice(BaseModel):
     entries: Annotated[list[PublicNoticeEntry], Field(min_length=1, max_length=500)]
     period_start: date
     period_end: date
+    #: The period in days and whether the posting day was left out of the count (民法典 Art. 201); None for a
+    #: notice whose case recorded neither.
+    period_days: Annotated[int, Field(ge=1, le=60)] | None = None
+    start_day_excluded: bool | None = None
     objection_channel: Channel = HOTLINE
     issuer: Issuer
 

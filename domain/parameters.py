@@ -44,6 +44,20 @@ class PublicityUnit(StrEnum):
     SECOND = "second"  # test and benchmark profiles only: a window that closes in seconds of wall time
 
 
+class PeriodCounting(StrEnum):
+    """How a period counted in days is counted from the day it starts.
+
+    ``exclude_start_day``: the general rule for periods (《中华人民共和国民法典》第二百零一条:
+    按照年、月、日计算期间的，开始的当日不计入，自下一日开始计算) — a 7-day 公示 posted on the 6th runs to the
+    end of the 13th.
+    ``include_start_day``: the posting day is day 1 (the 12th). Resolved parameters recorded before this key
+    existed carry no value; that absence means ``include_start_day``, the rule those cases were decided under.
+    """
+
+    EXCLUDE_START_DAY = "exclude_start_day"
+    INCLUDE_START_DAY = "include_start_day"
+
+
 class Deadlines(BaseModel):
     """Time limits in working days (S1 Arts. 15, 17, 20, 21, 22; S6 §四(一))."""
 
@@ -109,6 +123,8 @@ class ParameterValues(BaseModel):
     deadlines: Deadlines = Deadlines()
     publicity_period: int = 7  # S1 Art. 19
     publicity_unit: PublicityUnit = PublicityUnit.CALENDAR_DAY  # UNCONFIRMED (SPEC §0.1)
+    # 民法典 Art. 201 in the book; None only in parameters recorded before the key existed (= include the day).
+    publicity_counting: PeriodCounting | None = None
     confirmation_devolved_to_township: bool = False  # S1 Art. 2; S6 §四(一)
     procedure_profile: ProcedureProfile = ProcedureProfile.P2021
     republish_after_objection: bool = False  # UNCONFIRMED (SPEC §3.3 row 15)

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.kernel.programme import Programme
     from domain.kernel.state import PaidMonth
     from domain.parameters import PublicityUnit, ResolvedParameters
+    from domain.procedure.publicity import counts_start_day
     from domain.programmes import CaseState, decide, programme_of, project
     from workflows._policies import STORE_RETRY, STORE_TIMEOUT
     from workflows.models import (
@@ -279,10 +280,12 @@ class CaseWorkflow:
     async def _publicity_end(self, params: ResolvedParameters | None) -> date | None:
         if params is None or params.values.publicity_unit is not PublicityUnit.WORKING_DAY:
             return None
-        # Day 1 is the first working day from the posting day on.
+        # Day 1 is the first working day after the posting day (民法典 Art. 201), or from the posting day on
+        # where the parameters recorded say the posting day counts (cases decided before that was a parameter).
+        start = self._today() - timedelta(days=counts_start_day(params))
         result = await workflow.execute_activity_method(
             CalendarActivities.compute_deadline,
-            DeadlineInput(start=self._today() - timedelta(days=1), amount=params.values.publicity_period,
+            DeadlineInput(start=start, amount=params.values.publicity_period,
                           unit="working_day"),
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,

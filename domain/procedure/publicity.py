@@ -29,7 +29,7 @@ from domain.kernel.guards import (
 )
 from domain.kernel.mutators import Mutators, moved
 from domain.kernel.programme import Handler
-from domain.parameters import PublicityUnit
+from domain.parameters import PeriodCounting, PublicityUnit, ResolvedParameters
 from domain.procedure.records import Objection
 from domain.procedure.spec import ProcedureSpec
 
@@ -40,6 +40,8 @@ FIELDS = frozenset(
         "publicity_ends_on",
         "publicity_ends_at",
         "publicity_rounds",
+        "publicity_days",
+        "publicity_counting",
         "objections",
     }
 )
@@ -52,6 +54,11 @@ def closes_at(state: Any) -> datetime:
         return state.publicity_ends_at
     assert state.publicity_ends_on is not None
     return end_of_day(state.publicity_ends_on)
+
+
+def counts_start_day(params: ResolvedParameters) -> int:
+    """1 when the posting day is day 1 of the 公示 (the rule before 民法典 Art. 201 became the parameter), else 0."""
+    return int(params.values.publicity_counting in (None, PeriodCounting.INCLUDE_START_DAY))
 
 
 def open_objections(state: Any) -> int:
@@ -69,9 +76,11 @@ def _start(spec: ProcedureSpec, state: Any, cmd: c.StartPublicity, ctx: Decision
         ends_at = ctx.now + timedelta(seconds=params.values.publicity_period)
         ends_on = ends_at.astimezone(CHINA_TZ).date()
     else:
-        # The posting day is day 1; the window runs to the end of its last day (China time).
+        # 民法典 Art. 201 (the book's default): the posting day is not counted, day 1 is the next day; a period
+        # recorded before the rule was a parameter counted the posting day as day 1. The window runs to the end
+        # of its last day (China time).
         if unit is PublicityUnit.CALENDAR_DAY:
-            ends_on = ctx.today + timedelta(days=params.values.publicity_period - 1)
+            ends_on = ctx.today + timedelta(days=params.values.publicity_period - counts_start_day(params))
         elif ctx.publicity_ends_on is not None:
             ends_on = ctx.publicity_ends_on
         else:
@@ -88,6 +97,10 @@ def _start(spec: ProcedureSpec, state: Any, cmd: c.StartPublicity, ctx: Decision
             ends_at=ends_at,
             unit=unit.value,
             notice_sha256=cmd.notice_sha256,
+            # Recorded with the counting rule only (parameters recorded before it keep their events' bytes).
+            days=(None if unit is PublicityUnit.SECOND or params.values.publicity_counting is None
+                  else params.values.publicity_period),
+            counting=params.values.publicity_counting,
         )
     ]
 
@@ -144,6 +157,8 @@ def mutators(spec: ProcedureSpec) -> Mutators:
             publicity_starts_on=event.starts_on,
             publicity_ends_on=event.ends_on,
             publicity_ends_at=event.ends_at or end_of_day(event.ends_on),
+            publicity_days=event.days,
+            publicity_counting=event.counting,
         )
 
     @m.on(e.PublicityObjectionLogged)

@@ -29,6 +29,7 @@ from domain.notices import (
     RejectionNotice,
     StopNotice,
 )
+from domain.parameters import PeriodCounting
 from domain.programmes.dibao.stages import Stage
 from domain.programmes.dibao.state import DibaoState as CaseState
 
@@ -245,6 +246,9 @@ def notice_for(
                 entries=[_entry(state)],
                 period_start=state.publicity_starts_on,
                 period_end=state.publicity_ends_on,
+                period_days=state.publicity_days,
+                start_day_excluded=(None if state.publicity_counting is None
+                                    else state.publicity_counting == PeriodCounting.EXCLUDE_START_DAY),
                 issuer=_township_issuer(state),
             )
         case "rejection" if state.stage is Stage.REJECTED and state.decided_at is not None:

@@ -43,6 +43,8 @@ class DibaoState(CaseCore):
     publicity_ends_on: date | None = None
     publicity_ends_at: datetime | None = None
     publicity_rounds: int = 0
+    publicity_days: int | None = None
+    publicity_counting: str | None = None
     objections: tuple[Objection, ...] = ()
     county_home_visit: bool = False
     complaints: tuple[Complaint, ...] = ()
