@@ -307,6 +307,21 @@ class ReportChange(c.ReportChange):
     declaration: DeclarationCreate | None = None
 
 
+class AmendHousehold(c.AmendHousehold):
+    model_config = _FORBID
+
+    members_joining: Annotated[list[MemberCreate], Field(max_length=10)] = []
+    members_leaving: Annotated[list[MemberLeaving], Field(max_length=MAX_MEMBERS)] = []
+    declaration: DeclarationCreate | None = None
+    evidence: Annotated[str, Field(min_length=1, max_length=500), SingleLine]
+
+
+class ConfirmAmendment(c.ConfirmAmendment):
+    model_config = _FORBID
+
+    declaration: DeclarationCreate | None = None
+
+
 class RaiseDataAlert(c.RaiseDataAlert):
     model_config = _FORBID
 
@@ -324,6 +339,8 @@ _STRICTER: dict[type[BaseModel], type[BaseModel]] = {
     c.AcceptApplication: AcceptApplication,
     c.RecordDemocraticAppraisal: RecordDemocraticAppraisal,
     c.ReportChange: ReportChange,
+    c.AmendHousehold: AmendHousehold,
+    c.ConfirmAmendment: ConfirmAmendment,
     c.RaiseDataAlert: RaiseDataAlert,
     c.RecordFraudFinding: RecordFraudFinding,
 }
@@ -392,7 +409,7 @@ class CasePublic(BaseModel):
             village_code=state.village_code,
             township_code=state.township_code,
             county_code=state.county_code,
-            household_size=len(state.members),
+            household_size=len(getattr(state, "counted_members", state.members)),
             version=state.version,
             opened_at=state.opened_at,
             stage_since=state.stage_since,

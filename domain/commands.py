@@ -343,6 +343,29 @@ class RaiseDataAlert(_Command):
     source: Annotated[str, Field(min_length=1, max_length=100)]
 
 
+class AmendHousehold(_Command):
+    """Before the decision, the household changed: a member died, was born, married in or moved out, or the
+    declaration changed (S1 Arts. 7, 9; S6 §一(三)). Recorded with its evidence; the assessment follows it."""
+
+    type: Literal["amend_household"] = "amend_household"
+    members_joining: Annotated[list[Member], Field(max_length=10)] = []
+    members_leaving: Annotated[list[MemberLeaving], Field(max_length=MAX_MEMBERS)] = []
+    declaration: Declaration | None = None  # the household's whole declaration as it stands now
+    evidence: Annotated[str, Field(min_length=1, max_length=500)]  # e.g. 死亡证明、出生医学证明、户口簿
+    note: Text
+
+
+class ConfirmAmendment(_Command):
+    """The township confirms (the household is amended) or dismisses, with a reason, the amendment a data alert
+    proposed for a case not yet decided (S1 Art. 7; S6 §三(二))."""
+
+    type: Literal["confirm_amendment"] = "confirm_amendment"
+    proposal_seq: Annotated[int, Field(ge=1)]
+    confirmed: bool
+    declaration: Declaration | None = None  # for an alert about income or property: the declaration as it stands
+    note: Text
+
+
 class OpenAdHocReview(_Command):
     """Open a review outside the periodic cycle (S1 Art. 31)."""
 
@@ -444,6 +467,8 @@ HumanCommand = Annotated[
     | WithdrawApplication
     | ReportChange
     | RaiseDataAlert
+    | AmendHousehold
+    | ConfirmAmendment
     | OpenAdHocReview
     | DecideReview
     | RecordJobRefusal

@@ -308,6 +308,46 @@ class DataAlertRaised(EventBase):
     source: str
 
 
+class HouseholdAmended(EventBase):
+    """Before the decision the household was amended, with its evidence (S1 Arts. 7, 9; S6 §一(三)): members
+    joining, members who no longer count, the declaration as it stands now. ``proposal_seq``: the data alert's
+    proposal it confirms, if any."""
+
+    type: Literal["household_amended"] = "household_amended"
+    members_joining: tuple[Member, ...] = ()
+    members_leaving: tuple[MemberLeaving, ...] = ()
+    declaration: Declaration | None = None
+    evidence: str
+    proposal_seq: int | None = None
+
+
+class AmendmentProposed(EventBase):
+    """A data alert for a case not yet decided: an amendment for the township to confirm (S6 §三(二))."""
+
+    type: Literal["amendment_proposed"] = "amendment_proposed"
+    alert: AlertType
+    member_index: int | None = None
+    occurred_on: date
+    source: str
+
+
+class AmendmentDismissed(EventBase):
+    type: Literal["amendment_dismissed"] = "amendment_dismissed"
+    proposal_seq: int
+
+
+class OpinionReopenedByAmendment(EventBase):
+    """An amendment after the 初审意见 changed what it said (eligibility, household size or amount): a fresh
+    opinion is due (S1 Art. 19), the case is back in re-investigation."""
+
+    type: Literal["opinion_reopened_by_amendment"] = "opinion_reopened_by_amendment"
+    eligible_before: bool | None = None
+    eligible_after: bool | None = None
+    amount_before: Decimal | None = None
+    amount_after: Decimal | None = None
+    size_after: int
+
+
 class ReviewCompleted(EventBase):
     """The review's decision (S1 Art. 31): the outcome, the assessment it rests on, and the next due date."""
 
@@ -470,6 +510,10 @@ CaseEvent = Annotated[
     | AdHocReviewOpened
     | ChangeReported
     | DataAlertRaised
+    | HouseholdAmended
+    | AmendmentProposed
+    | AmendmentDismissed
+    | OpinionReopenedByAmendment
     | ReviewCompleted
     | BenefitIncreased
     | BenefitDecreased

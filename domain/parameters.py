@@ -128,6 +128,9 @@ class ParameterValues(BaseModel):
     confirmation_devolved_to_township: bool = False  # S1 Art. 2; S6 §四(一)
     procedure_profile: ProcedureProfile = ProcedureProfile.P2021
     republish_after_objection: bool = False  # UNCONFIRMED (SPEC §3.3 row 15)
+    # LOCAL PARAMETER (the law is silent): whether a fresh 初审意见 after an amendment that changed the opinion's
+    # content is published again (True: the 公示 showed a household or amount that no longer holds).
+    republish_after_amendment: bool = True
     # S2 Art. 22 (PROFILE_2012): "不少于三分之二" — a fraction, compared exactly (0.6667 would refuse 2 of 3).
     appraisal_villager_share_min: Annotated[str, Field(pattern=r"^[1-9][0-9]*/[1-9][0-9]*$")] = "2/3"
     close_relatives_of_public_officials: bool = False  # LOCAL PARAMETER (SPEC §3.3 row 3)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -58,8 +58,16 @@ class AlertBatch(BaseModel):
     alerts: Annotated[list[AlertRow], Field(min_length=1, max_length=MAX_ROWS)]
 
 
-#: ``no_active_case`` also covers a case outside the sender's jurisdiction: the answer reveals nothing about it.
-Outcome = Literal["raised", "no_active_case", "already_recorded", "refused"]
+#: What happened to a row, and only that:
+#: ``raised`` — the alert is recorded on a case in payment (an ad-hoc review opened or joined);
+#: ``proposed`` — the case is not yet decided: the alert is recorded as a proposed household amendment for the
+#: township to confirm (issue 20 item 1);
+#: ``already_recorded`` — the case already shows the fact (the member no longer counts, or the same proposal
+#: awaits the township): nothing new was recorded, and nothing needed to be;
+#: ``refused`` — the case refused the alert (``detail`` says why: its code and message); it is NOT on record;
+#: ``no_active_case`` — no case counts the person (also a case outside the sender's jurisdiction: the answer
+#: reveals nothing about it).
+Outcome = Literal["raised", "proposed", "no_active_case", "already_recorded", "refused"]
 
 
 class AlertOutcome(BaseModel):
@@ -114,12 +122,24 @@ async def _raise_one(pool: asyncpg.Pool, temporal: Client, actor: Actor, source:
         return AlertOutcome(row=i, outcome="no_active_case")
     command = c.RaiseDataAlert(alert=row.alert, member_index=index, occurred_on=row.occurred_on, source=source)
     try:
-        await cases.execute(case_id, CommandInput(actor=actor, command=command),
-                            update_id=_update_id(source, row))
+        result = await cases.execute(case_id, CommandInput(actor=actor, command=command),
+                                     update_id=_update_id(source, row))
     except CaseRefused as err:
-        if err.code == "invalid_transition":
+        # "Already recorded" only where the case shows the fact now; any other refusal means NOT recorded, and
+        # the clerk must not read it as "on record".
+        if err.code == "invalid_transition" and _on_record((await cases.snapshot(case_id)).state, row.alert, index):
             return AlertOutcome(row=i, outcome="already_recorded", case_id=case_id, detail=err.message)
-        return AlertOutcome(row=i, outcome="refused", case_id=case_id, detail=err.message)
+        return AlertOutcome(row=i, outcome="refused", case_id=case_id, detail=f"{err.code}: {err.message}")
     except UpdateFailed:
         return AlertOutcome(row=i, outcome="refused", case_id=case_id, detail="refused")
-    return AlertOutcome(row=i, outcome="raised", case_id=case_id)
+    outcome: Outcome = "proposed" if "amendment_proposed" in result.events else "raised"
+    return AlertOutcome(row=i, outcome=outcome, case_id=case_id)
+
+
+def _on_record(state: Any, alert: c.AlertType, index: int) -> bool:
+    """The case already shows what the alert says: the member it names has left the household, or the same
+    alert's proposed amendment awaits the township."""
+    if alert in c.MEMBER_LEAVING_ALERTS and index not in state.counted_members:
+        return True
+    return any(p.outcome is None and (p.alert, p.member_index) == (alert.value, index)
+               for p in getattr(state, "amendment_proposals", ()))

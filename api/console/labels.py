@@ -48,6 +48,7 @@ STEP_LABELS: dict[str, str] = {
     "stop_notice": "送达停发通知书",
     "overall": "审核确认总时限",
     "death_resolution": "死亡变更三个月内办结",
+    "confirm_amendment": "确认数据比对提示的家庭变更",
 }
 
 PROGRAM_LABELS: dict[str, str] = {p.code.value: p.title for p in REGISTRY.values()}
@@ -91,6 +92,10 @@ EVENT_LABELS: dict[str, str] = {
     "review_completed": "复核完成",
     "change_reported": "报告家庭变化",
     "data_alert_raised": "数据比对预警",
+    "household_amended": "变更家庭成员或申报（决定前）",
+    "amendment_proposed": "数据比对提示家庭变更（待乡镇确认）",
+    "amendment_dismissed": "不予采纳家庭变更提示",
+    "opinion_reopened_by_amendment": "家庭变更，须重新出具初审意见",
     "benefit_increased": "增发",
     "benefit_decreased": "减发",
     "benefit_recalculated": "重新核算",

@@ -42,6 +42,9 @@ async def post_alerts(
 ) -> list[AlertOutcome]:
     """Route each match (resident ID number, alert type, date) to the active case that counts the person and
     raise it there: the case opens an ad-hoc review, and a death starts the 3-month limit (S6 §一(三)).
-    Outcomes are per row, by position: ``raised``, ``no_active_case`` (none, or none inside the caller's
-    jurisdiction — nothing is revealed about a case elsewhere), ``already_recorded`` or ``refused``."""
+    A case not yet decided records the match as a proposed household amendment for the township to confirm.
+    Outcomes are per row, by position, and say what happened: ``raised`` (recorded, review opened),
+    ``proposed`` (recorded as a proposed amendment), ``already_recorded`` (the case already shows it; nothing
+    new recorded), ``refused`` (the case refused it: NOT recorded; ``detail`` says why) or ``no_active_case``
+    (none, or none inside the caller's jurisdiction — nothing is revealed about a case elsewhere)."""
     return await raise_alerts(pool, temporal, actor, body)

@@ -32,6 +32,7 @@ from domain.kernel.mutators import Mutators, moved
 from domain.kernel.programme import Handler
 from domain.months import month_after
 from domain.parameters import ResolvedParameters
+from domain.procedure.amendment import need_no_open_proposal
 from domain.procedure.publicity import open_objections
 from domain.procedure.records import BenefitPeriod, Complaint
 from domain.procedure.spec import ProcedureSpec
@@ -149,6 +150,7 @@ def _decision_preconditions(spec: ProcedureSpec, state: Any, ctx: DecisionContex
     need_role(ctx, approvers, what)
     need_stage(state, {spec.stages.confirmation_review}, what)
     not_maker(state.investigators, ctx)
+    need_no_open_proposal(state, spec, f"the decision to {what}")
     if open_complaints(state):
         raise InvalidTransition(f"an open complaint must be resolved first ({spec.cite('open_complaint')})")
     return params

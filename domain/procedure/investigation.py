@@ -25,6 +25,7 @@ from domain.kernel.guards import (
 from domain.kernel.mutators import Mutators, moved
 from domain.kernel.programme import Handler
 from domain.parameters import ProcedureProfile
+from domain.procedure.amendment import need_no_open_proposal
 from domain.procedure.spec import ProcedureSpec
 
 FIELDS = frozenset(
@@ -225,6 +226,7 @@ def _prelim_opinion(spec: ProcedureSpec, state: Any, cmd: c.IssuePrelimOpinion, 
     else:
         need_stage(state, {s.investigating, s.appraisal, s.reinvestigation, s.info_check_negative}, "the 初审意见")
     not_maker(state.investigators, ctx)
+    need_no_open_proposal(state, spec, "the 初审意见")
     assessment = spec.assess(state, params)
     if cmd.eligible and not assessment.eligible:
         raise InvalidInput("an 'eligible' opinion contradicts the assessment; see its criteria", field=("eligible",))
@@ -241,7 +243,10 @@ def _prelim_opinion(spec: ProcedureSpec, state: Any, cmd: c.IssuePrelimOpinion, 
             assessment=assessment,
         )
     ]
-    if reissue and not params.values.republish_after_objection:
+    # A fresh opinion after an amendment changed the last one follows its own parameter (the law is silent).
+    republish = (params.values.republish_after_amendment if getattr(state, "opinion_reopened_by_amendment", False)
+                 else params.values.republish_after_objection)
+    if reissue and not republish:
         # No second 公示 where the parameters say so (dibao, SPEC §3.3 row 15): the package goes to confirmation.
         out.append(draft(e.CaseSubmittedToCounty, *spec.basis("objection_follow_up"), params_version=params.version))
     return out
@@ -342,6 +347,9 @@ def mutators(spec: ProcedureSpec) -> Mutators:
 
     @m.on(e.PrelimOpinionIssued)
     def _(state: Any, event: Any) -> Any:
-        return moved(state, event, s.prelim_opinion, prelim_eligible=event.eligible, prelim_assessment=event.assessment)
+        reopened = getattr(state, "opinion_reopened_by_amendment", False)
+        reset = {"opinion_reopened_by_amendment": False} if reopened else {}
+        return moved(state, event, s.prelim_opinion, prelim_eligible=event.eligible, prelim_assessment=event.assessment,
+                     **reset)
 
     return m

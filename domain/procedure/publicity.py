@@ -30,6 +30,7 @@ from domain.kernel.guards import (
 from domain.kernel.mutators import Mutators, moved
 from domain.kernel.programme import Handler
 from domain.parameters import PeriodCounting, PublicityUnit, ResolvedParameters
+from domain.procedure.amendment import need_no_open_proposal
 from domain.procedure.records import Objection
 from domain.procedure.spec import ProcedureSpec
 
@@ -71,6 +72,7 @@ def _start(spec: ProcedureSpec, state: Any, cmd: c.StartPublicity, ctx: Decision
     need_stage(state, {spec.stages.prelim_opinion}, "starting the 公示")
     if not state.prelim_eligible:
         raise InvalidTransition("only an 'eligible' opinion is posted for 公示; send an ineligible one to the county")
+    need_no_open_proposal(state, spec, "the 公示")
     unit = params.values.publicity_unit
     if unit is PublicityUnit.SECOND:
         ends_at = ctx.now + timedelta(seconds=params.values.publicity_period)

@@ -69,3 +69,16 @@ class Complaint(BaseModel):
     real_name: bool
     resolved: bool = False
     feedback_sent: bool = False
+
+
+class AmendmentProposal(BaseModel):
+    """A data alert's proposed household amendment on a case not yet decided, and what became of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    alert: str
+    member_index: int | None = None
+    occurred_on: date
+    source: str
+    outcome: str | None = None  # None (open) | "confirmed" | "dismissed"

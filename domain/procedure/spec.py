@@ -74,6 +74,8 @@ class ProcedureSpec:
         after_publicity: what a 公示 that closed without objection leads to (drafted events).
         after_approval: events that follow an approval in the same decision (e.g. the first review's schedule).
         monthly_amount: the amount an assessment grants per month.
+        validate_ids: members joining the household by an amendment before the decision, checked and normalised
+            (field name given; needed by the amendment step).
     """
 
     stages: Stages
@@ -87,6 +89,7 @@ class ProcedureSpec:
     devolved: Callable[[DecisionContext], bool]
     after_publicity: Callable[[Any, DecisionContext], list[Draft]]
     after_approval: Callable[[Any, DecisionContext], list[Draft]] = field(default=lambda _s, _c: [])
+    validate_ids: Callable[[Iterable[Member], DecisionContext, str], tuple[Member, ...]] | None = None
 
     def basis(self, key: str) -> tuple[str, ...]:
         """The legal basis of a step (KeyError names a step the programme has not given articles for)."""

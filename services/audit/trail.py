@@ -27,13 +27,15 @@ _TRAIL_DETAILS = frozenset({
     "next_review_due", "old_amount", "new_amount", "household_size", "from_month", "months", "ends_month",
     "stop_effective_month", "override_reason", "reason_code", "effective_month", "decided_seq", "granted_seq",
     "amount", "per_month", "multiple", "consecutive", "good_reason", "share_cut", "version",
+    # household amendments before the decision (issue 20 item 1)
+    "proposal_seq", "eligible_before", "eligible_after", "amount_before", "amount_after", "size_after",
 })
 
 
 
 #: Events whose ``reason`` is a note about the household (a close relative filed, a change the household
 #: reported), not the reason for a decision: free text that may name people, so the trail withholds it.
-_NOTE_AS_REASON = frozenset({"close_relative_filed", "change_reported"})
+_NOTE_AS_REASON = frozenset({"close_relative_filed", "change_reported", "household_amended"})
 
 
 async def case_trail(pool: asyncpg.Pool, case_id: UUID) -> list[dict[str, Any]]:

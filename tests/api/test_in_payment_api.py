@@ -180,7 +180,8 @@ async def test_the_cli_imports_alerts_from_a_csv_and_sends_a_staff_command(
                               "--json", json.dumps({"type": "decide_review", "reasons": ["成员死亡"]}))
     assert decided.returncode == 0, decided.stderr
     assert json.loads(decided.stdout)["stage"] == "in_payment"
-    assert (await api.get(case_id))["household_size"] == 3, "the application's household; the amount is for 2"
+    # S1 Art. 7: the household is who still lives together — the case, the roll and the benefit period agree
+    assert (await api.get(case_id))["household_size"] == 2
     refused = await _casework(api_settings, tmp_path, "case", "command", case_id, "--by", "w-01",
                               "--role", "front_office", "--jurisdiction", "532302101",
                               "--json", json.dumps({"type": "stop_benefit", "reason_code": "other",

@@ -409,6 +409,39 @@ async def timers_decide_at_their_instant(x: Export) -> list[Exported]:
     return [Exported("case_v5_timers_decide_at_their_instant", case.handle.id)]
 
 
+async def amendments_republished(x: Export) -> list[Exported]:
+    """Household changes before the decision (issue 20 item 1): a child who came back to live with the household joins by
+    the window's amendment; during the 公示 the funeral data match one member (a proposal) and the hukou data
+    another (dismissed as a wrong match); the township confirms the death, the opinion is given again for the
+    smaller household and published again, and the county confirms it (S1 Arts. 7, 9, 19, 20; S6 §三(二))."""
+    three = application(unique=True, declaration=income_per_capita(Decimal("100"), 2))
+    case = await x.new_case(three)
+    await investigate(case)
+    born = application(unique=True).members[1].model_copy(update={"name": "测试丙"})
+    await case.do(WINDOW, c.AmendHousehold(members_joining=[born], evidence="户口簿", note="子女回家共同生活"))
+    await case.do(TOWNSHIP_APPROVER, c.DecideVillageReview(disputed=False, reason="无争议"))
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    await x.env.sleep(timedelta(days=2))
+    today = await x.today()
+    death = await case.do(COUNTY_REVIEWER, c.RaiseDataAlert(alert=c.AlertType.DEATH, member_index=1,
+                                                            occurred_on=today, source="民政殡葬数据比对"))
+    moved = await case.do(COUNTY_REVIEWER, c.RaiseDataAlert(alert=c.AlertType.HUKOU_MOVED, member_index=0,
+                                                            occurred_on=today, source="公安户籍比对"))
+    await case.do(TOWNSHIP_APPROVER, c.ConfirmAmendment(proposal_seq=moved.first_seq, confirmed=False,
+                                                        note="入户核实，户主仍共同生活，系误匹配"))
+    await case.do(CASEWORKER, c.ConfirmAmendment(proposal_seq=death.first_seq, confirmed=True,
+                                                 note="经核实该成员已死亡"))
+    await case.wait_stage(Stage.REINVESTIGATION)
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    await x.env.sleep(timedelta(days=8))
+    await case.wait_stage(Stage.SUBMITTED_TO_COUNTY)
+    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await case.do(COUNTY_APPROVER, c.Approve(reason="符合条件"))
+    return [Exported("case_v6_amendments_republished", case.handle.id)]
+
+
 # --- the in-payment life (SPEC §8; S1 Arts. 30-34; S4 Arts. 10, 45, 68; S6 §一(三)) -----------------------
 
 
@@ -611,6 +644,7 @@ NEW = {
     "case_v4_death_reported_late": Scenario(death_reported_late),
     "case_v4_reviews": Scenario(reviews),
     "case_v5_timers_decide_at_their_instant": Scenario(timers_decide_at_their_instant),
+    "case_v6_amendments_republished": Scenario(amendments_republished),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
 }

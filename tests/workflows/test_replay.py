@@ -101,6 +101,10 @@ _branch("timers as deployed before case-timer-instant-v1 (the patch's old path)"
         "not:patch:case-timer-instant-v1")
 _branch("termination for non-cooperation", "case_v4_escalation_noncooperation",
         "event:non_cooperation_recorded", "event:review_terminated_for_non_cooperation", "end:completed")
+_branch("household amended before the decision: by the window; a data alert's proposals confirmed and dismissed; "
+        "the opinion reopened, given again and published again (issue 20 item 1)", "case_v6_amendments_republished",
+        "event:household_amended", "event:amendment_proposed", "event:amendment_dismissed",
+        "event:opinion_reopened_by_amendment", "event:application_approved")
 # --- the in-payment life (SPEC §8) ---
 _branch("data alert opens an ad-hoc review; fraud finding: stop, recovery, fine; stop notice closes",
         "case_v4_alert_fraud_stopped",

@@ -9,13 +9,14 @@ from domain.actors import Role
 from domain.kernel.context import DecisionContext
 from domain.kernel.drafts import Draft
 from domain.kernel.programme import Handler
-from domain.procedure import application, confirmation, investigation, publicity
+from domain.procedure import amendment, application, confirmation, investigation, publicity
 from domain.procedure.spec import ProcedureSpec, Stages
 from domain.programmes.dibao.rules import (
-    assessment_for,
     confirming_roles,
     devolved,
+    household_assessment,
     review_schedule,
+    validated_ids,
     validated_members,
 )
 from domain.programmes.dibao.stages import PRE_DECISION, Stage
@@ -71,6 +72,9 @@ ARTICLES: dict[str, tuple[str, ...]] = {
     "non_cooperation": ("S1 Art. 29",),
     "extend": ("S1 Art. 22", "S6 §四(一)"),
     "withdraw": (),
+    "amendment": ("S1 Art. 7", "S1 Art. 9", "S6 §一(三)"),
+    "amendment_proposal": ("S1 Art. 7", "S6 §三(二)"),
+    "amendment_reopens": ("S1 Art. 19",),
 }
 
 STAGES = Stages(
@@ -112,7 +116,9 @@ SPEC = ProcedureSpec(
     platform_obtainable=PLATFORM_OBTAINABLE,
     non_cooperation_refusals=NON_COOPERATION_REFUSALS,
     validate_members=validated_members,
-    assess=assessment_for,
+    # The members who still count (S1 Art. 7): before the decision too, once an amendment recorded a departure.
+    assess=household_assessment,
+    validate_ids=validated_ids,
     confirming_roles=confirming_roles,
     devolved=devolved,
     after_publicity=_after_publicity,
@@ -128,7 +134,8 @@ HANDLERS: dict[type, Handler] = {
     **investigation.handlers(SPEC),
     **publicity.handlers(SPEC),
     **confirmation.handlers(SPEC),
+    **amendment.handlers(SPEC),
 }
 
 #: The shared steps dibao runs (the contract test checks its state and articles cover what they use).
-STEP_MODULES = (application, investigation, publicity, confirmation)
+STEP_MODULES = (application, investigation, publicity, confirmation, amendment)

@@ -19,13 +19,13 @@ from domain.kernel.mutators import merged
 from domain.kernel.programme import NOTHING, InPayment, Needs, Programme, Timer
 from domain.kernel.state import PendingStep
 from domain.months import first_day
-from domain.procedure import application, confirmation, investigation, publicity
+from domain.procedure import amendment, application, confirmation, investigation, publicity
 from domain.procedure import in_payment as in_payment_step
 from domain.programmes.dibao import in_payment, notices, procedure
 from domain.programmes.dibao.deadlines import DEADLINES
 from domain.programmes.dibao.evolve import MUTATORS
 from domain.programmes.dibao.labels import STAGE_LABELS
-from domain.programmes.dibao.stages import ACTIVE_STAGES, Stage
+from domain.programmes.dibao.stages import ACTIVE_STAGES, PRE_DECISION, Stage
 from domain.programmes.dibao.state import DibaoState
 
 #: The step each stage waits for, who takes it, and the deadline that governs it.
@@ -50,9 +50,15 @@ _PENDING: dict[Stage, tuple[str, frozenset[Any], str | None]] = {
 
 
 def pending_step(state: DibaoState) -> PendingStep | None:
-    """Who must act next and by when; None for a closed case or one handed over to payment."""
+    """Who must act next and by when; None for a closed case or one handed over to payment. A data alert's
+    proposed amendment before the decision comes first: no opinion or decision is taken until it is answered."""
     if state.is_closed or state.stage in {Stage.IN_PAYMENT, Stage.GRADUAL_EXIT}:
         return None
+    if state.stage in PRE_DECISION and amendment.open_proposals(state):
+        overall = state.deadlines.get("overall")
+        return PendingStep(step="confirm_amendment", roles=tuple(sorted(amendment.CONFIRM_ROLES)),
+                           due=overall.due if overall else None,
+                           overdue_escalated=bool(overall and overall.escalated))
     step, roles, deadline_key = _PENDING[state.stage]
     deadline = state.deadlines.get(deadline_key) if deadline_key else None
     if state.stage is Stage.PUBLICITY:
@@ -81,6 +87,8 @@ NEEDS_PARAMS: frozenset[type] = frozenset(
         c.ExtendDeadline,
         c.ReportChange,
         c.RaiseDataAlert,
+        c.AmendHousehold,
+        c.ConfirmAmendment,
         c.DecideReview,
         c.ReduceMemberShare,
         c.RecordFraudFinding,
@@ -186,6 +194,14 @@ def _periodic_review_refused(state: DibaoState, due: date, today: date) -> str |
     return None
 
 
+def _raise_data_alert(state: DibaoState, cmd: c.RaiseDataAlert, ctx: Any) -> Any:
+    """A data alert: before the decision a proposed household amendment for the township to confirm (issue 20
+    item 1); in payment, an ad-hoc review (S6 §三)."""
+    if state is not None and state.stage in PRE_DECISION:
+        return amendment.propose_from_alert(procedure.SPEC, state, cmd, ctx)
+    return in_payment.HANDLERS[c.RaiseDataAlert](state, cmd, ctx)
+
+
 IN_PAYMENT = InPayment(
     recalculation_refused=_recalculation_refused,
     recalculate_command=lambda version, effective_from: c.ApplyStandardChange(
@@ -213,6 +229,7 @@ DIBAO = Programme(
     handlers={
         **procedure.HANDLERS,
         **in_payment.HANDLERS,
+        c.RaiseDataAlert: _raise_data_alert,
         **deadline_handlers(DEADLINES, c.SetDeadline, c.RaiseEscalation, e.DeadlineSet, e.EscalationRaised),
     },
     system_commands=_SYSTEM_COMMANDS,
@@ -224,6 +241,7 @@ DIBAO = Programme(
             investigation.mutators(procedure.SPEC),
             publicity.mutators(procedure.SPEC),
             confirmation.mutators(procedure.SPEC),
+            amendment.mutators(procedure.SPEC),
             in_payment_step.mutators(in_payment.SPEC),
             MUTATORS,
             deadline_mutators(e.DeadlineSet, e.EscalationRaised),

@@ -10,7 +10,15 @@ from domain.commands import ExtensionGround, Material
 from domain.household import AreaType, Declaration
 from domain.kernel.state import CaseCore
 from domain.procedure import confirmation, publicity
-from domain.procedure.records import BenefitPeriod, Complaint, Departure, Objection, OpenReview, ReviewClass
+from domain.procedure.records import (
+    AmendmentProposal,
+    BenefitPeriod,
+    Complaint,
+    Departure,
+    Objection,
+    OpenReview,
+    ReviewClass,
+)
 from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
 
@@ -57,6 +65,10 @@ class DibaoState(CaseCore):
     non_cooperation_count: int = 0
     extension_ground: ExtensionGround | None = None
     published_at: datetime | None = None
+    # --- household amendments before the decision (issue 20 item 1) ---
+    amendment_proposals: tuple[AmendmentProposal, ...] = ()
+    amendments: int = 0
+    opinion_reopened_by_amendment: bool = False
     # --- the in-payment life (SPEC §8) ---
     review_class: ReviewClass | None = None
     next_review_due: date | None = None
