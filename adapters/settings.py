@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     api_port: int = 8000
     #: Largest request body accepted (bytes); a larger one is answered 413 before it is read.
     api_max_body_bytes: int = Field(1_048_576, ge=1024)
+    #: How long ``POST /v1/cases`` waits for the new case's first record in PostgreSQL before it answers 201
+    #: (beyond it: 202, and reads answer 503 ``case_not_yet_recorded`` until the record arrives).
+    api_create_wait_seconds: float = Field(10.0, ge=0, le=60)
 
     # Authentication. Unset secret and key: the development HS256 key generated under var_dir/keys.
     jwt_secret: str | None = Field(default=None, repr=False)

@@ -28,6 +28,10 @@ class CaseNotFound(Exception):
     """No case with that id."""
 
 
+class CaseNotYetRecorded(Exception):
+    """The case was just opened; its first record is not in the read model yet (answered 503, retry)."""
+
+
 class CaseClosed(Exception):
     """The case's workflow has completed: no more steps."""
 
@@ -123,6 +127,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CaseNotFound)
     async def _not_found(_: Request, __: CaseNotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": "case not found"})
+
+    @app.exception_handler(CaseNotYetRecorded)
+    async def _not_yet_recorded(_: Request, __: CaseNotYetRecorded) -> JSONResponse:
+        return retry_later("the case was just opened and is not recorded yet, retry shortly", "case_not_yet_recorded")
 
     @app.exception_handler(CaseClosed)
     async def _closed(_: Request, exc: CaseClosed) -> JSONResponse:

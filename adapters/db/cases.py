@@ -148,11 +148,20 @@ class PgCaseStore:
         row = await self._pool.fetchrow(_GET_CASE, case_id)
         return dict(row) if row else None
 
+    async def is_opening(self, case_id: UUID) -> bool:
+        """The case's members are claimed but its first record has not reached PostgreSQL yet (the moment
+        between the create's claim and the workflow's first ``record_case``)."""
+        return bool(await self._pool.fetchval(_IS_OPENING, case_id))
+
     async def get_events(self, case_id: UUID) -> list[dict[str, Any]]:
         """The stored events of a case, in order."""
         return [dict(r) for r in await self._pool.fetch(_GET_EVENTS, case_id)]
 
 
+_IS_OPENING = """
+SELECT EXISTS (SELECT 1 FROM case_members WHERE case_id = $1)
+       AND NOT EXISTS (SELECT 1 FROM cases WHERE case_id = $1)
+"""
 _CLAIM_MEMBERS = """
 INSERT INTO case_members (case_id, resident_id, program)
 SELECT $1, unnest($2::text[]), $3

@@ -14,10 +14,10 @@ from pydantic import BaseModel
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.audit.ledger import case_entries
-from adapters.db.cases import PgCaseStore
 from api.deps import ClockDep, LedgerDep, PoolDep, SettingsDep, TemporalDep, require
 from api.errors import CaseNotFound
 from api.policy import Permission
+from api.reads import recorded_case
 from api.schemas import Problem
 from domain.actors import Actor
 from domain.errors import NotPermitted
@@ -37,9 +37,7 @@ AuditorDep = Annotated[Actor, Depends(require(Permission.AUDIT_READ))]
 
 
 async def _audited_case(pool: PoolDep, case_id: UUID, actor: Actor) -> dict[str, Any]:
-    row = await PgCaseStore(pool).get_case(case_id)
-    if row is None:
-        raise CaseNotFound
+    row = await recorded_case(pool, case_id)
     if not actor.covers(row["village_code"]):
         raise NotPermitted("case lies outside the actor's jurisdiction")
     return row

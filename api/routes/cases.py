@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from adapters.db.cases import (
 from api.deps import ClockDep, LedgerDep, PoolDep, SettingsDep, TemporalDep, require
 from api.errors import CaseClosed, CaseNotFound, ConflictWithCase
 from api.policy import Permission
+from api.reads import recorded_case
 from api.schemas import CaseCreate, CaseDetail, CommandCreate, CommandOutcome, Problem, TrailEntry
 from domain.actors import Actor
 from domain.commands import SubmitApplication
@@ -68,7 +70,9 @@ def _sha256(model: BaseModel) -> str:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseDetail,
-             responses={**_ERRORS, 409: {"model": Problem, "description": "a member is in another active case"}})
+             responses={**_ERRORS, 409: {"model": Problem, "description": "a member is in another active case"},
+                        202: {"model": CaseDetail, "description": "started, but not yet readable everywhere "
+                                                                  "(rare: the first record was slow); retry reads"}})
 async def create_case(
     body: CaseCreate,
     actor: Annotated[Actor, Depends(require(Permission.CASE_CREATE))],
@@ -126,7 +130,28 @@ async def create_case(
         raise
     log.info("case.started", stage=state.stage.value, township_code=state.township_code)
     response.headers["Location"] = f"/v1/cases/{case_id}"
+    if not await _recorded(pool, case_id, settings.api_create_wait_seconds):
+        # Started, but its first record is slower than we wait: say so (202) rather than answer 201 for a case
+        # whose trail, lists and household page would not show it yet (reads in between answer 503).
+        log.warning("case.not_yet_recorded", wait_seconds=settings.api_create_wait_seconds)
+        response.status_code = status.HTTP_202_ACCEPTED
+        response.headers["Retry-After"] = "1"
     return CaseDetail.of_snapshot(state, pending_step(state), workflow_id)
+
+
+async def _recorded(pool: PoolDep, case_id: UUID, wait_seconds: float) -> bool:
+    """Wait (bounded) until the case's first record is in PostgreSQL, where the trail, the lists and the
+    household page read it (issue 20 item 7: a 201 means every read finds the case)."""
+    store = PgCaseStore(pool)
+    delay = 0.01
+    try:
+        async with asyncio.timeout(wait_seconds):
+            while await store.get_case(case_id) is None:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.2)
+    except TimeoutError:
+        return False
+    return True
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses={**_ERRORS, 404: {"model": Problem}})
@@ -210,10 +235,7 @@ async def get_trail(
     with inputs, parameters, result and article — and its ledger position and hash), and every command that
     was refused (who tried what, and why). Personal data (members, declarations, complaint texts) is not part
     of the trail. The read itself is written to the audit ledger."""
-    store = PgCaseStore(pool)
-    row = await store.get_case(case_id)
-    if row is None:
-        raise CaseNotFound
+    row = await recorded_case(pool, case_id)
     if not actor.covers(row["village_code"]):
         raise NotPermitted("case lies outside the actor's jurisdiction")
     await log_access(pool, ledger, actor, case_id, "trail")

@@ -19,7 +19,6 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from adapters.db.cases import PgCaseStore
 from adapters.db.payments import (
     Roll,
     UnknownCase,
@@ -38,6 +37,7 @@ from adapters.settings import Settings
 from api.deps import ClockDep, PoolDep, SettingsDep, require
 from api.errors import CaseNotFound
 from api.policy import Permission
+from api.reads import recorded_case
 from api.schemas import (
     MONTH_PATTERN,
     TOWNSHIP_PATTERN,
@@ -206,9 +206,7 @@ async def put_payee(
     """Record the bank or credit-union account the case's benefit is paid into (S1 Art. 25). The answer is the
     account reference the rolls carry and the last four digits; the number is never sent back or logged."""
     digits = check_account_number(body.account_number)
-    row = await PgCaseStore(pool).get_case(case_id)
-    if row is None:
-        raise CaseNotFound
+    row = await recorded_case(pool, case_id)
     if not actor.covers(row["village_code"]):
         raise NotPermitted("case lies outside the actor's jurisdiction")
     try:
