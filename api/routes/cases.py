@@ -24,6 +24,7 @@ from api.errors import CaseClosed, CaseNotFound, ConflictWithCase
 from api.policy import Permission
 from api.reads import recorded_case
 from api.schemas import CaseCreate, CaseDetail, CommandCreate, CommandOutcome, Problem, TrailEntry
+from api.unavailable import UNAVAILABLE
 from domain.actors import Actor
 from domain.commands import SubmitApplication
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
@@ -149,7 +150,9 @@ async def _recorded(pool: PoolDep, case_id: UUID, wait_seconds: float) -> bool:
             while await store.get_case(case_id) is None:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.2)
-    except TimeoutError:
+    except (TimeoutError, *UNAVAILABLE):
+        # The database went away after the start (the claim needed it a moment ago): the case is started, so
+        # answer 202 rather than an error that would invite a second application.
         return False
     return True
 
