@@ -25,7 +25,9 @@ class ParameterActivities:
 
     @activity.defn(name="resolve_parameters")
     async def resolve_parameters(self, inp: ResolveParametersInput) -> ResolvedParameters:
+        book, sha256 = self._source.current()
         try:
-            return resolve(self._source.book(), inp.division_code, inp.on)
+            resolved = resolve(book, inp.division_code, inp.on)
         except ParametersNotInForce as err:
             raise ApplicationError(err.message, type=err.code, non_retryable=True) from None
+        return resolved.model_copy(update={"book_sha256": sha256})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -22,10 +23,23 @@ class ParameterFile:
         self.path = path
         self._mtime: float | None = None
         self._book: ParameterBook | None = None
+        self._sha256 = ""
 
     def book(self) -> ParameterBook:
         mtime = self.path.stat().st_mtime
         if self._book is None or mtime != self._mtime:
-            self._book = ParameterBook.load(json.loads(self.path.read_text(encoding="utf-8")))
+            raw = self.path.read_bytes()
+            self._book = ParameterBook.load(json.loads(raw.decode("utf-8")))
+            self._sha256 = hashlib.sha256(raw).hexdigest()
             self._mtime = mtime
         return self._book
+
+    def sha256(self) -> str:
+        """The digest of the book as it stands (re-read when the file changed): it names the book a decision
+        computed with, so a case can tell that a version was added since it loaded its parameters."""
+        return self.current()[1]
+
+    def current(self) -> tuple[ParameterBook, str]:
+        """The book and its digest, read together (never a book with another book's digest)."""
+        book = self.book()
+        return book, self._sha256

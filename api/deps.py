@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from adapters.audit.ledger import Ledger
 from adapters.auth import AuthError, TokenVerifier
+from adapters.parameters import ParameterFile
 from adapters.settings import Settings
 from api.policy import POLICY, Permission
 from domain.actors import Actor
@@ -56,11 +57,17 @@ def get_actor(
     return verifier.verify(credentials.credentials)
 
 
+def get_parameters(request: Request) -> ParameterFile:
+    """The parameter book the API's requests see (one per app: re-read when the file changes)."""
+    return request.app.state.parameters  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+ParametersDep = Annotated[ParameterFile, Depends(get_parameters)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 
 

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from adapters.audit.ledger import Ledger
 from adapters.auth import TokenVerifier
 from adapters.db.pool import create_pool
+from adapters.parameters import DEFAULT_BOOK, ParameterFile
 from adapters.runtime import database_dsn
 from adapters.settings import Settings
 from adapters.temporal.client import connect
@@ -42,6 +43,7 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
         pool = await create_pool(database_dsn(settings), min_size=0, max_size=settings.db_pool_max)
         client = temporal or await connect(settings, lazy=True)
         app.state.settings = settings
+        app.state.parameters = ParameterFile(settings.parameters_file or DEFAULT_BOOK)
         app.state.pool = pool
         app.state.temporal = client
         app.state.verifier = TokenVerifier(settings)

@@ -459,6 +459,18 @@ class BenefitRecalculated(EventBase):
     assessment: Assessment
 
 
+class BackPayDecided(EventBase):
+    """补发: a standard raised with an effective date in the past (issued in March from 1 January) reaches
+    months already paid at the old amount; the difference per month is owed to the household (S4 Art. 10;
+    S1 Art. 23). Decided and recorded with the recalculation that causes it."""
+
+    type: Literal["back_pay_decided"] = "back_pay_decided"
+    version: str
+    amount: Decimal
+    months: tuple[str, ...] = ()
+    per_month: dict[str, Decimal] = {}
+
+
 class EdgeMonitoringReferred(EventBase):
     """After exit the household is below the near-dibao line: it enters low-income monitoring (S1 Art. 8;
     S7 §三)."""
@@ -526,6 +538,7 @@ CaseEvent = Annotated[
     | JobRefusalRecorded
     | MemberBenefitReduced
     | BenefitRecalculated
+    | BackPayDecided
     | EdgeMonitoringReferred,
     Field(discriminator="type"),
 ]

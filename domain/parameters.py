@@ -202,6 +202,9 @@ class ResolvedParameters(BaseModel):
     label: str
     division_code: str
     values: ParameterValues
+    #: The digest of the book they were resolved from (set by the resolving activity; None in parameters
+    #: recorded before it was): a command that names a different book makes the case resolve them again.
+    book_sha256: str | None = None
 
     def standard(self, area_type: AreaType) -> Decimal:
         return self.values.dibao_standard_monthly[area_type]

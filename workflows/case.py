@@ -56,6 +56,13 @@ def _domain_failure(err: DomainError) -> ApplicationError:
                             non_retryable=True)
 
 
+#: Behind this patch a command naming another parameter book re-resolves the parameters the same day.
+PARAMS_BOOK_PATCH = "case-params-book-v1"
+#: Behind this patch a recalculation that reaches back to a month already on a roll reads the paid months and
+#: decides the 补发 (back pay) with it.
+BACK_PAY_PATCH = "case-back-pay-v1"
+
+
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflow:
     """One social-assistance case of any programme, from submission to a decision and into payment.
@@ -145,7 +152,7 @@ class CaseWorkflow:
         async with self._lock:
             cmd = inp.command
             needs = self._programme.needs(cmd)
-            params = await self._params_today() if needs.params else self._params
+            params = await self._params_today(inp.params_book) if needs.params else self._params
             ends_on = await self._publicity_end(params) if needs.publicity_end else None
             payments = await self._paid_months() if needs.payments else ()
             ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=self._state.case_id, params=params,
@@ -175,7 +182,13 @@ class CaseWorkflow:
             # The book has changed since the parameters were last loaded: the next decision reloads them, so it
             # never computes with a superseded version later the same day.
             self._params_day = None
-            ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=state.case_id, params=params)
+            # A change effective from a month that is already on a roll (a standard issued late with a past
+            # effective date) decides the 补发 for those months: it needs what the rolls paid.
+            retroactive = inp.effective_from.strftime("%Y-%m") <= self._today().strftime("%Y-%m")
+            payments = (await self._paid_months()
+                        if retroactive and workflow.patched(BACK_PAY_PATCH) else ())
+            ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=state.case_id, params=params,
+                                  payments=payments)
             cmd = hooks.recalculate_command(inp.version, inp.effective_from)
             try:
                 events = decide(state, cmd, ctx)
@@ -230,10 +243,13 @@ class CaseWorkflow:
     def _today(self) -> date:
         return workflow.now().astimezone(CHINA_TZ).date()
 
-    async def _params_today(self) -> ResolvedParameters:
-        """The parameters in force today, read by an activity (at most once a day per case)."""
+    async def _params_today(self, book: str | None = None) -> ResolvedParameters:
+        """The parameters in force today, read by an activity: once a day per case, and again when the command
+        names a parameter book other than the one they came from (a version added to the book today)."""
         today = self._today()
-        if self._params is None or self._params_day != today:
+        stale = (book is not None and self._params is not None and self._params.book_sha256 != book
+                 and workflow.patched(PARAMS_BOOK_PATCH))
+        if self._params is None or self._params_day != today or stale:
             self._params = await self._resolve(today)
             self._params_day = today
         return self._params

@@ -47,6 +47,10 @@ class CommandInput(BaseModel):
 
     actor: Actor
     command: c.HumanCommand
+    #: The digest of the parameter book as the sender sees it (the API's, at the request): when it differs from
+    #: the book the case last resolved its parameters from, the case resolves them again before deciding, so a
+    #: version added today counts today (issue 20 item 5). None: the parameters loaded today are used.
+    params_book: str | None = None
 
 
 class StandardChangeInput(BaseModel):

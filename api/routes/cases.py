@@ -19,7 +19,7 @@ from adapters.db.cases import (
     RequestMismatch,
     remember_command,
 )
-from api.deps import ClockDep, LedgerDep, PoolDep, SettingsDep, TemporalDep, require
+from api.deps import ClockDep, LedgerDep, ParametersDep, PoolDep, SettingsDep, TemporalDep, require
 from api.errors import CaseClosed, CaseNotFound, ConflictWithCase
 from api.policy import Permission
 from api.reads import recorded_case
@@ -185,6 +185,7 @@ async def run_command(
     temporal: TemporalDep,
     pool: PoolDep,
     ledger: LedgerDep,
+    parameters: ParametersDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> CommandOutcome:
     """Run one step of the procedure as a Temporal Update. A refused step changes nothing: 403 (role,
@@ -200,7 +201,7 @@ async def run_command(
                                field=("header", "idempotency-key")) from None
     try:
         result = await CaseGateway(temporal).execute(
-            case_id, CommandInput(actor=actor, command=body.command),
+            case_id, CommandInput(actor=actor, command=body.command, params_book=parameters.sha256()),
             update_id=f"{actor.id}:{idempotency_key}" if idempotency_key else None,
         )
     except gateway.CaseRefused as err:

@@ -72,6 +72,8 @@ FIELDS = frozenset(
         "stop_notice_served",
         "standard_versions_applied",
         "overpayment_ordered",
+        "back_paid",
+        "back_pay_decided",
         "recovered",
         "info_check",
         "info_check_requested",
@@ -81,6 +83,7 @@ FIELDS = frozenset(
 ARTICLE_KEYS = frozenset(
     {
         "recovery",
+        "back_pay",
         "death_deadline",
         "periodic_review",
         "ad_hoc_review",
@@ -583,10 +586,36 @@ def _standard_change(spec: InPaymentSpec, state: Any, cmd: c.ApplyStandardChange
             assessment=assessment,
         )
     ]
+    events += _back_pay(spec, state, ctx, cmd.version, from_month, new)
     if not assessment.eligible and state.gradual_exit_ends_month is None:
         # Crossing out of eligibility is for a review to decide, never for the batch (S1 Arts. 31, 32).
         events += _open_ad_hoc(spec, state, "standard_change", "standard_change_review")
     return events
+
+
+def _back_pay(spec: InPaymentSpec, state: Any, ctx: DecisionContext, version: str, from_month: str,
+              due: Decimal) -> list[Draft]:
+    """补发: months from ``from_month`` already on a roll at less than ``due`` are owed the difference (a
+    retroactive raise). A retroactive lowering recovers nothing: the household was paid what was due then."""
+    per_month: dict[str, Decimal] = {}
+    for p in ctx.payments:
+        if p.month < from_month:
+            continue
+        owed = fen(due - p.amount - state.back_paid.get(p.month, Decimal("0")))
+        if owed > 0:
+            per_month[p.month] = owed
+    if not per_month:
+        return []
+    return [
+        draft(
+            e.BackPayDecided,
+            *spec.basis("back_pay"),
+            version=version,
+            amount=fen(sum(per_month.values(), Decimal("0"))),
+            months=tuple(sorted(per_month)),
+            per_month=dict(sorted(per_month.items())),
+        )
+    ]
 
 
 _HANDLERS = {
@@ -747,6 +776,13 @@ def _stop_notice_served(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
     return moved(state, event, stop_notice_served=True)
 
 
+def _back_pay_decided(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
+    back_paid = dict(state.back_paid)
+    for month, amount in event.per_month.items():
+        back_paid[month] = back_paid.get(month, Decimal("0")) + amount
+    return moved(state, event, back_paid=back_paid, back_pay_decided=state.back_pay_decided + event.amount)
+
+
 def _overpayment_recovery_ordered(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
     recovered = dict(state.recovered)
     for month, amount in event.per_month.items():
@@ -785,6 +821,7 @@ _MUTATORS = {
     (e.BenefitStopped,): _benefit_stopped,
     (e.StopNoticeServed,): _stop_notice_served,
     (e.OverpaymentRecoveryOrdered,): _overpayment_recovery_ordered,
+    (e.BackPayDecided,): _back_pay_decided,
     (
         e.FineImposed,
         e.EdgeMonitoringReferred,

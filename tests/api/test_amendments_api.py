@@ -92,12 +92,12 @@ async def test_a_death_matched_during_the_publicity_is_confirmed_and_the_county_
 async def test_the_window_amends_the_household_with_its_evidence(
     http: httpx.AsyncClient, auth: TokenFactory
 ) -> None:
-    """S1 Arts. 7, 9: a child born during the investigation is recorded by the window with its evidence; a
+    """S1 Arts. 7, 9: a child (born last year, moved back in) is recorded by the window with its evidence; a
     malformed amendment is 422 naming the field and changes nothing."""
     api = Api(http, auth)
     case_id = await _new(api, household("周大", "吴二"))
     await api.investigate(case_id)
-    baby = {"name": "周小", "resident_id": unique_resident_id(2026), "relation": "child"}
+    baby = {"name": "周小", "resident_id": unique_resident_id(2025), "relation": "child"}
     bad = await api.command(case_id, WINDOW, "amend_household", members_leaving=[
         {"member_index": 5, "reason": "death"}], evidence="死亡医学证明", note="x")
     assert bad.status_code == 422, bad.text

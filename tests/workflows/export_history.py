@@ -36,6 +36,7 @@ from temporalio.worker import Worker
 from adapters.db.cases import PgCaseStore
 from adapters.db.economic_records import PgEconomicRecords
 from adapters.db.migrate import migrate
+from adapters.db.payments import generate_roll
 from adapters.db.pool import create_pool, ensure_database
 from adapters.parameters import DEFAULT_BOOK, ParameterFile
 from adapters.temporal.search_attributes import dev_server_search_attribute_args
@@ -70,6 +71,7 @@ from tests.workflows.lifecycle import (
 from worker.main import build_worker
 from workflows.case import CaseWorkflow, CaseWorkflowInput, search_attributes_for
 from workflows.review_sweep import ReviewSweepWorkflow, SweepInput
+from workflows.models import StandardChangeInput, StandardChangeResult
 from workflows.standard_change import StandardChangeWorkflow, StandardChangeWorkflowInput
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -617,6 +619,29 @@ async def standard_change(x: Export) -> list[Exported]:
             Exported("case_v4_standard_change_crossing_out", crossed.handle.id)]
 
 
+async def back_pay(x: Export) -> list[Exported]:
+    """A standard issued late with a past effective date (raised to 420 from the first of the month before
+    last, issued today): the case's recalculation reaches back over months already on the rolls at 550 and
+    decides the 补发 of 90 a month for them (patch ``case-back-pay-v1``; S4 Art. 10, S1 Art. 23)."""
+    today = await x.today()
+    effective = add_months(today.replace(day=1), -2)
+    book_path = book_with_version(x.tmp / "back_pay.json", "bp-golden-v1", effective, rural="420.00",
+                                  urban="640.00")
+    worker = await x.worker_with(book_path)
+    state = in_payment_state(load_book(book_path), village_code=JINSHAN_VILLAGE, per_capita_monthly="100",
+                             members=2, decided_on=effective - timedelta(days=40))
+    case = await x.carried(state, worker=worker)
+    month = effective
+    while month <= today:
+        await generate_roll(x.pool, state.township_code, month.strftime("%Y-%m"), "golden")
+        month = add_months(month, 1)
+    result = await case.handle.execute_update(
+        "recalculate", StandardChangeInput(actor=COUNTY_APPROVER, version="bp-golden-v1", effective_from=effective),
+        result_type=StandardChangeResult)
+    assert result.applied and "back_pay_decided" in result.events, result
+    return [Exported("case_v6_back_pay", case.handle.id)]
+
+
 @dataclass(frozen=True)
 class Scenario:
     drive: Callable[[Export], Awaitable[list[Exported]]]
@@ -645,6 +670,7 @@ NEW = {
     "case_v4_reviews": Scenario(reviews),
     "case_v5_timers_decide_at_their_instant": Scenario(timers_decide_at_their_instant),
     "case_v6_amendments_republished": Scenario(amendments_republished),
+    "case_v6_back_pay": Scenario(back_pay),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
 }

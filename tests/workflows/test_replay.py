@@ -106,6 +106,9 @@ _branch("household amended before the decision: by the window; a data alert's pr
         "event:household_amended", "event:amendment_proposed", "event:amendment_dismissed",
         "event:opinion_reopened_by_amendment", "event:application_approved")
 # --- the in-payment life (SPEC §8) ---
+_branch("a standard issued late with a past effective date: the recalculation decides the 补发 for months already "
+        "on the rolls (patch case-back-pay-v1; issue 20 item 5)", "case_v6_back_pay",
+        "patch:case-back-pay-v1", "event:benefit_recalculated", "event:back_pay_decided")
 _branch("data alert opens an ad-hoc review; fraud finding: stop, recovery, fine; stop notice closes",
         "case_v4_alert_fraud_stopped",
         "event:data_alert_raised", "review_trigger:data_alert", "stop_reason:fraud",

@@ -52,6 +52,7 @@ ARTICLES: dict[str, tuple[str, ...]] = {
     "fraud": ("S4 Art. 68",),
     "stop_notice": ("S1 Art. 32",),
     "standard_change": ("S4 Art. 10", "S1 Art. 23"),
+    "back_pay": ("S4 Art. 10", "S1 Art. 23"),
     "standard_change_review": ("S1 Art. 31", "S4 Art. 10"),
 }
 

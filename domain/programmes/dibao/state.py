@@ -89,6 +89,8 @@ class DibaoState(CaseCore):
     standard_versions_applied: tuple[str, ...] = ()
     overpayment_ordered: Decimal = Decimal("0")
     recovered: dict[str, Decimal] = {}  # per payment month, what was ordered back already
+    back_paid: dict[str, Decimal] = {}  # per payment month, the 补发 decided already (a retroactive raise)
+    back_pay_decided: Decimal = Decimal("0")
 
     @property
     def is_closed(self) -> bool:

@@ -28,7 +28,7 @@ from domain.parameters import ParameterBook, ResolvedParameters, resolve
 from domain.programmes import CaseState, decide, pending_step, project
 from domain.programmes.dibao.stages import Stage
 from domain.verification import InfoCheckReport
-from tests.builders import FIXED_NOW, application, unique_resident_id
+from tests.builders import FIXED_NOW, application, resident_id, unique_resident_id
 from tests.workflows.lifecycle import income_per_capita
 
 WINDOW = Actor(id="w1", role=Role.FRONT_OFFICE, jurisdiction="532302101")
@@ -179,7 +179,7 @@ def test_a_member_born_during_the_procedure_joins_the_household() -> None:
     """S1 Art. 7: a child born during the procedure lives with the household and counts."""
     case = Case()
     _investigated(case)
-    baby = Member(name="测试丁", resident_id=unique_resident_id(2026), relation=Relation.CHILD)
+    baby = Member(name="测试丁", resident_id=resident_id(birth="20261020", seq="417"), relation=Relation.CHILD)
     case.do(WINDOW, c.AmendHousehold(members_joining=[baby], evidence="出生医学证明", note="新生儿"))
     assert len(case.s.counted_members) == 4
     assert case.do(APPROVER, c.IssuePrelimOpinion(eligible=True))[0].assessment.household_size == 4
