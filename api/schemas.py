@@ -272,9 +272,22 @@ _FORBID = ConfigDict(extra="forbid")
 
 
 class CloseRelative(c.CloseRelative):
+    """A close relative filed at 受理 (S1 Art. 11). A case worker's relative must name the staff member
+    (``staff_id``, their actor id): without it nobody could be recused (回避). A village committee member or
+    public official is named when they act in the engine."""
+
     model_config = _FORBID
 
     member_index: MemberIndex
+
+    @model_validator(mode="after")
+    def _case_worker_named(self) -> CloseRelative:
+        if self.related_to == "case_worker" and self.staff_id is None:
+            raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
+                type=PydanticCustomError("missing", "a case worker filed as a close relative must be named by "
+                                                    "their staff id (回避, S1 Art. 11)"),
+                loc=("staff_id",), input=None)])
+        return self
 
 
 class AcceptApplication(c.AcceptApplication):

@@ -41,6 +41,16 @@ class _Command(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    def staff_named(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
+        """The staff members the command names as taking part in the step (an investigation team, the
+        attendees of a 民主评议), each with the path of its field: the kernel refuses a command naming one who
+        stands aside from the case (回避, :func:`domain.kernel.guards.not_recused`). None by default."""
+        return ()
+
+
+def _each(field: str, ids: list[str]) -> tuple[tuple[tuple[str | int, ...], str], ...]:
+    return tuple(((field, i), staff) for i, staff in enumerate(ids))
+
 
 class SubmitApplication(_Command):
     """Hand in an application (S1 Arts. 4, 6, 9): through the window or the village committee as agent."""
@@ -61,11 +71,18 @@ class NotifyMissingMaterials(_Command):
 
 
 class CloseRelative(_Command):
-    """A member is a close relative of a case worker or village committee member (S1 Art. 11)."""
+    """A member is a close relative of a case worker or village committee member (S1 Art. 11).
+
+    ``staff_id`` names that person when they are staff of the engine (an actor id): from the filing on they
+    stand aside from the case (回避) — every command of theirs on it is refused, and so is any command naming
+    them in an investigation team. Optional here (commands recorded before it decode and replay unchanged);
+    the API requires it for a relative who is a case worker.
+    """
 
     member_index: Annotated[int, Field(ge=0)]
     related_to: Literal["case_worker", "village_committee_member", "public_official"]
     note: Text
+    staff_id: StaffId | None = None
 
 
 class AcceptApplication(_Command):
@@ -81,6 +98,9 @@ class StartInvestigation(_Command):
     type: Literal["start_investigation"] = "start_investigation"
     investigators: Annotated[list[StaffId], Field(min_length=1, max_length=10)]
 
+    def staff_named(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
+        return _each("investigators", self.investigators)
+
 
 class RecordHomeVisit(_Command):
     """入户调查 by at least two investigators, signed by the household members present (S1 Art. 16(1))."""
@@ -91,6 +111,9 @@ class RecordHomeVisit(_Command):
     remote: bool = False  # phone/video during a major emergency (S1 Art. 16)
     findings: Text
     evidence_sha256: Annotated[list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]], Field(max_length=20)] = []
+
+    def staff_named(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
+        return _each("investigators", self.investigators)
 
 
 class RecordNeighbourVisit(_Command):
@@ -150,6 +173,10 @@ class RecordDemocraticAppraisal(_Command):
     signed: bool
     conclusion: Literal["eligible", "ineligible"]
 
+    def staff_named(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
+        return tuple((("attendance", i, "staff_or_member_id"), a.staff_or_member_id)
+                     for i, a in enumerate(self.attendance))
+
 
 class IssuePrelimOpinion(_Command):
     """初审意见 (S1 Art. 19), or the township's decision where confirmation is devolved."""
@@ -201,6 +228,9 @@ class RecordCountyHomeVisit(_Command):
     type: Literal["record_county_home_visit"] = "record_county_home_visit"
     investigators: Annotated[list[StaffId], Field(min_length=1, max_length=10)]
     findings: Text
+
+    def staff_named(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
+        return _each("investigators", self.investigators)
 
 
 class LogComplaint(_Command):

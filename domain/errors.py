@@ -40,3 +40,10 @@ class NotPermitted(DomainError):
     """The actor's role or jurisdiction does not allow the command (maps to 403)."""
 
     code = "not_permitted"
+
+
+class ConflictOfInterest(NotPermitted):
+    """The actor, or a staff member the command names (an investigator, an attendee), is filed as a close
+    relative of a member of the household (S1 Art. 11) and stands aside from the case (回避); maps to 403."""
+
+    code = "conflict_of_interest"

@@ -79,6 +79,18 @@ class CloseRelativeFiled(EventBase):
     related_to: str
 
 
+class StaffRecused(EventBase):
+    """A staff member filed as a close relative of a member (S1 Art. 11) stands aside from the case (回避):
+    from this event on every command of theirs on the case is refused, and so is a command naming them in an
+    investigation team. Recorded at 受理 right after the filing that names them (a new event type: the
+    filing's own payload stays as recorded)."""
+
+    type: Literal["staff_recused"] = "staff_recused"
+    staff_id: str
+    member_index: int
+    related_to: str
+
+
 class InvestigationStarted(EventBase):
     type: Literal["investigation_started"] = "investigation_started"
     investigators: tuple[str, ...]
@@ -485,6 +497,7 @@ CaseEvent = Annotated[
     | MaterialsDeficiencyNotified
     | ApplicationAccepted
     | CloseRelativeFiled
+    | StaffRecused
     | InvestigationStarted
     | HomeVisitRecorded
     | NeighbourVisitRecorded

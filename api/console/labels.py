@@ -66,6 +66,7 @@ EVENT_LABELS: dict[str, str] = {
     "ineligibility_by_info_check_notified": "告知核对不符",
     "check_result_objected": "对核对结果提出异议",
     "close_relative_filed": "近亲属备案",
+    "staff_recused": "经办人员回避",
     "village_review_exempted": "免于民主评议",
     "democratic_appraisal_ordered": "决定民主评议",
     "democratic_appraisal_held": "民主评议",

@@ -27,7 +27,7 @@ from api.schemas import CaseCreate, CaseDetail, CommandCreate, CommandOutcome, P
 from api.unavailable import UNAVAILABLE
 from domain.actors import Actor
 from domain.commands import SubmitApplication
-from domain.errors import InvalidInput, InvalidTransition, NotPermitted
+from domain.errors import ConflictOfInterest, InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Member
 from domain.ids import workflow_id_for
 from domain.kernel.context import DecisionContext
@@ -173,6 +173,7 @@ _STATUS_OF_CODE = {
     InvalidInput.code: InvalidInput,
     InvalidTransition.code: InvalidTransition,
     NotPermitted.code: NotPermitted,
+    ConflictOfInterest.code: ConflictOfInterest,  # 回避: a 403 like any NotPermitted, with its own code
 }
 
 
@@ -189,7 +190,8 @@ async def run_command(
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> CommandOutcome:
     """Run one step of the procedure as a Temporal Update. A refused step changes nothing: 403 (role,
-    jurisdiction, maker ≠ checker), 409 (wrong stage) or 422 (content), each with a code and a message."""
+    jurisdiction, maker ≠ checker; ``conflict_of_interest`` for staff filed as a close relative of the
+    household, 回避), 409 (wrong stage) or 422 (content), each with a code and a message."""
     workflow_id = workflow_id_for(case_id)
     structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id,
                                            command=body.command.type)

@@ -23,7 +23,7 @@ from domain.household import Program
 from domain.kernel.context import DecisionContext
 from domain.kernel.deadlines import DeadlineBook
 from domain.kernel.drafts import Draft, number
-from domain.kernel.guards import need_jurisdiction
+from domain.kernel.guards import need_jurisdiction, not_recused
 from domain.kernel.mutators import Mutators
 from domain.kernel.state import CaseCore, PendingStep
 
@@ -130,6 +130,9 @@ class Programme:
             InvalidTransition before its step).
         main_path: the stages every case's timeline shows (the path of an approved case).
         end_branches: stages that end a case before a decision on it (its timeline stops there).
+        recusal_exempt: commands a person issues to every case alike, with no discretion over the household
+            (a standard change applied by the mass recalculation): a filed relative does not stand aside from
+            them (refusing would only keep the new standard from the household).
     """
 
     @property
@@ -172,6 +175,7 @@ class Programme:
     notice_for: Callable[..., Any] | None = None
     main_path: tuple[StrEnum, ...] = ()
     end_branches: frozenset[StrEnum] = frozenset()
+    recusal_exempt: frozenset[type] = frozenset()
 
     @property
     def commands(self) -> frozenset[type]:
@@ -199,6 +203,8 @@ class Programme:
             if system:
                 raise NotPermitted("system commands are issued by the engine only")
             need_jurisdiction(state, ctx)
+            if type(command) not in self.recusal_exempt:
+                not_recused(state, command, ctx)  # 回避 after a close-relative filing: before any rule of the step
         handler = self.handlers.get(type(command))
         if handler is None:
             raise InvalidInput(f"unknown command {type(command).__name__}")

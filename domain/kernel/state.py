@@ -65,6 +65,9 @@ class CaseCore(BaseModel):
     updated_at: datetime
     deadlines: dict[str, Deadline] = {}
     decided_at: datetime | None = None
+    #: Staff ids filed as close relatives of a member (S1 Art. 11): they stand aside from the case (回避), and
+    #: the kernel refuses their commands on it (:func:`domain.kernel.guards.not_recused`).
+    recused_staff: tuple[str, ...] = ()
 
     @property
     def is_closed(self) -> bool:

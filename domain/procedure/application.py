@@ -1,6 +1,6 @@
 """The application and what may end it early: submission, the one-time list of missing materials, acceptance
-with close relatives filed, non-cooperation, the extension of the time limit, withdrawal (S1 Arts. 4-11, 22,
-29; S3 Arts. 10-12)."""
+with close relatives filed (and the staff they name recused, 回避), non-cooperation, the extension of the time
+limit, withdrawal (S1 Arts. 4-11, 22, 29; S3 Arts. 10-12)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from domain import commands as c
 from domain import events as e
 from domain.actors import Role
 from domain.divisions import county_of, township_of, validate_village_code
-from domain.errors import InvalidInput, InvalidTransition, NotPermitted
+from domain.errors import ConflictOfInterest, InvalidInput, InvalidTransition, NotPermitted
 from domain.kernel.context import DecisionContext
 from domain.kernel.drafts import Draft, draft
 from domain.kernel.guards import (
@@ -37,6 +37,7 @@ FIELDS = frozenset(
         "materials_missing",
         "deficiency_notified",
         "close_relatives",
+        "recused_staff",
         "non_cooperation_count",
         "extension_ground",
         "objections",
@@ -51,6 +52,7 @@ ARTICLE_KEYS = frozenset(
         "deficiency",
         "accept",
         "close_relative",
+        "recusal",
         "non_cooperation",
         "extend",
         "withdraw",
@@ -119,6 +121,10 @@ def _notify_missing(
 
 
 def _accept(spec: ProcedureSpec, state: Any, cmd: c.AcceptApplication, ctx: DecisionContext) -> list[Draft]:
+    """受理 with the close relatives filed (S1 Arts. 10, 11). A filing that names a staff member recuses them
+    (``StaffRecused`` after the filing): from then on the kernel refuses their commands on the case. Whoever
+    accepts must not be named: a window officer who is the relative hands the acceptance to a colleague
+    (the submission before it is only the household's application handed in, and is not undone)."""
     need_role(ctx, WINDOW, "accept applications")
     need_stage(state, {spec.stages.submitted, spec.stages.materials_incomplete}, "acceptance")
     out: list[Draft] = [draft(e.ApplicationAccepted, *spec.basis("accept"), t0=ctx.today)]
@@ -136,6 +142,26 @@ def _accept(spec: ProcedureSpec, state: Any, cmd: c.AcceptApplication, ctx: Deci
                 e.CloseRelativeFiled,
                 *spec.basis("close_relative"),
                 reason=rel.note,
+                member_index=rel.member_index,
+                related_to=rel.related_to,
+            )
+        )
+        if rel.staff_id is None:
+            continue
+        staff_id = rel.staff_id.strip()
+        if not staff_id:
+            raise InvalidInput("staff_id must not be blank", field=("close_relatives", i, "staff_id"))
+        if staff_id == ctx.actor.id:
+            raise ConflictOfInterest(
+                "the actor is the staff member this filing names and may not accept the application; another "
+                f"officer of the window accepts it (回避; {spec.cite('recusal')})",
+                field=("close_relatives", i, "staff_id"),
+            )
+        out.append(
+            draft(
+                e.StaffRecused,
+                *spec.basis("recusal"),
+                staff_id=staff_id,
                 member_index=rel.member_index,
                 related_to=rel.related_to,
             )
@@ -234,6 +260,10 @@ def mutators(spec: ProcedureSpec, state_type: type) -> tuple[Any, Mutators]:
     @m.on(e.CloseRelativeFiled)
     def _(state: Any, event: Any) -> Any:
         return moved(state, event, close_relatives=(*state.close_relatives, event.member_index))
+
+    @m.on(e.StaffRecused)
+    def _(state: Any, event: Any) -> Any:
+        return moved(state, event, recused_staff=tuple(dict.fromkeys((*state.recused_staff, event.staff_id))))
 
     @m.on(e.NonCooperationRecorded)
     def _(state: Any, event: Any) -> Any:

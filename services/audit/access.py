@@ -11,11 +11,17 @@ import structlog
 from adapters.audit.chain import EntryKind
 from adapters.audit.ledger import Ledger, actor_entry
 from domain.actors import Actor
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidTransition, NotPermitted
 
 log = structlog.get_logger(__name__)
 
-_STATUS = {"not_permitted": 403, "invalid_transition": 409, "invalid_input": 422}
+
+def _status(error: DomainError) -> int:
+    """The HTTP status the refusal was answered with: by family, so a NotPermitted with a code of its own
+    (``conflict_of_interest``) is a 403 like the others (api/errors.py maps the same way)."""
+    if isinstance(error, NotPermitted):
+        return 403
+    return 409 if isinstance(error, InvalidTransition) else 422
 
 
 async def log_refusal(pool: asyncpg.Pool, ledger: Ledger, actor: Actor, case_id: UUID | None, *, command: str,
@@ -27,7 +33,7 @@ async def log_refusal(pool: asyncpg.Pool, ledger: Ledger, actor: Actor, case_id:
     key = (f"refusal:{case_id}:{actor.id}:{idempotency_key}" if idempotency_key
            else f"refusal:{uuid.uuid4()}")
     content = {"command": command, "code": error.code, "message": error.message, "field": list(error.field),
-               "status": _STATUS.get(error.code, 422), "request_sha256": request_sha256}
+               "status": _status(error), "request_sha256": request_sha256}
     await ledger.append_now(pool, [actor_entry(EntryKind.REFUSAL, key, actor, content, case_id)])
     error.ledgered = True  # type: ignore[attr-defined]  # an error handler further up must not record it again
     log.info("audit.refusal", command=command, code=error.code)

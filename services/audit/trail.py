@@ -29,6 +29,8 @@ _TRAIL_DETAILS = frozenset({
     "amount", "per_month", "multiple", "consecutive", "good_reason", "share_cut", "version",
     # household amendments before the decision (issue 20 item 1)
     "proposal_seq", "eligible_before", "eligible_after", "amount_before", "amount_after", "size_after",
+    # 回避: the staff member a close-relative filing recused (an actor id, as every entry's actor_id)
+    "staff_id",
 })
 
 

@@ -332,6 +332,29 @@ async def materials_appraisal_complaint_approved(x: Export) -> list[Exported]:
     return [Exported("case_v4_materials_appraisal_complaint_approved", case.handle.id)]
 
 
+async def close_relative_staff_recused(x: Export) -> list[Exported]:
+    """受理 with a close relative filed who is a township case worker, named by staff id: the filing and the
+    recusal (回避) are recorded; the township investigates without him; the county's own home visit, then
+    approval and 公布 into payment (S1 Arts. 11, 16, 19, 20 para 2, 24; issue 20 item 3)."""
+    case = await x.new_case()
+    await case.do(WINDOW, c.AcceptApplication(close_relatives=[c.CloseRelative(
+        member_index=0, related_to="case_worker", note="申请人之兄为镇民政所低保经办人员", staff_id="inv-07")]))
+    await case.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
+    await case.do(CASEWORKER, HOME_VISIT)
+    await case.do(CASEWORKER, c.RequestInfoCheck())
+    await case.do(TOWNSHIP_APPROVER, c.DecideVillageReview(disputed=False, reason="无争议"))
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    await x.env.sleep(timedelta(days=8))
+    await case.wait_stage(Stage.SUBMITTED_TO_COUNTY)
+    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await case.do(COUNTY_REVIEWER, c.RecordCountyHomeVisit(investigators=COUNTY_TEAM,
+                                                           findings="县级入户核查：家庭收入与申报一致"))
+    await case.do(COUNTY_APPROVER, c.Approve(reason="经县级入户核查符合条件"))
+    await case.do(CASEWORKER, c.PostPublication(location="村务公开栏"))
+    return [Exported("case_v6_close_relative_staff_recused", case.handle.id)]
+
+
 async def _deposit_case(x: Export) -> Case:
     """A case whose information check finds an undeclared 150,000-yuan deposit of the applicant."""
     app = application(unique=True, declaration=income_per_capita(Decimal("100"), 2))
@@ -671,6 +694,7 @@ NEW = {
     "case_v5_timers_decide_at_their_instant": Scenario(timers_decide_at_their_instant),
     "case_v6_amendments_republished": Scenario(amendments_republished),
     "case_v6_back_pay": Scenario(back_pay),
+    "case_v6_close_relative_staff_recused": Scenario(close_relative_staff_recused),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
 }

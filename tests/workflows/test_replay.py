@@ -67,6 +67,10 @@ _branch("overall limit extended on a recorded ground (S1 Art. 22)",
 _branch("missing materials notified (补正), then accepted; a close relative filed",
         "case_v4_materials_appraisal_complaint_approved",
         "event:materials_deficiency_notified", "event:application_accepted", "event:close_relative_filed")
+_branch("a close relative filed naming the staff member, who is recused (回避); county home visit, approval",
+        "case_v6_close_relative_staff_recused",
+        "event:close_relative_filed", "event:staff_recused", "event:county_home_visit_recorded",
+        "event:application_approved", "event:payment_scheduled", "end:running")
 _branch("neighbour visit and letter evidence", "case_v4_materials_appraisal_complaint_approved",
         "event:neighbour_visit_recorded", "event:letter_evidence_recorded")
 _branch("village democratic appraisal (民主评议) instead of the exemption",

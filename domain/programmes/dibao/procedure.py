@@ -40,6 +40,8 @@ ARTICLES: dict[str, tuple[str, ...]] = {
     "deficiency": ("S1 Art. 10",),
     "accept": ("S1 Art. 10",),
     "close_relative": ("S1 Art. 11",),
+    # 回避 of a filed relative: no article names it; it rests on the filing and the fairness principle.
+    "recusal": ("S1 Art. 11", "S1 Art. 3", "S4 Art. 2"),
     "start_investigation": ("S1 Art. 15", "S1 Art. 16"),
     "team": ("S1 Art. 16",),
     "home_visit": ("S1 Art. 16",),

@@ -286,4 +286,5 @@ DIBAO = Programme(
         Stage.EXITED,
     ),
     end_branches=frozenset({Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN}),
+    recusal_exempt=frozenset({c.ApplyStandardChange}),
 )

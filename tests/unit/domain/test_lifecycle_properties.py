@@ -13,7 +13,8 @@ sends one command from one actor:
   report) once a check was requested, and ``ClosePublicity`` in 公示, sent only once the clock has passed
   ``publicity_closes_at``, as the workflow's timer does. Sent at other times, they must be refused.
 
-Actor ids come from a small pool that overlaps the investigators' ids, so maker ≠ checker is exercised.
+Actor ids come from a small pool that overlaps the investigators' ids, so maker ≠ checker is exercised; a
+close-relative filing at 受理 often names one of them too, so 回避 (the recusal of the filed staff member) is.
 
 Every refused command must leave the state unchanged (and an actor outside the case's jurisdiction, a person
 sending an engine command or the engine sending a person's must get NotPermitted); every accepted one must
@@ -47,7 +48,7 @@ from domain import commands as c
 from domain import events as e
 from domain.actors import HUMAN_ROLES, Actor, Role
 from domain.benefit import assess, fen
-from domain.errors import DomainError, NotPermitted
+from domain.errors import ConflictOfInterest, DomainError, NotPermitted
 from domain.household import (
     AreaType,
     Declaration,
@@ -282,7 +283,9 @@ def command_of(kind: type, draw: Draw[Any], state: CaseState, params: ResolvedPa
                           member_index=st.integers(0, n - 1) if chance(draw, 95) else st.integers(0, n),
                           related_to=st.sampled_from(("case_worker", "village_committee_member"))
                           if chance(draw, 95) else st.just("public_official"),
-                          note=st.sampled_from(TEXTS)),
+                          note=st.sampled_from(TEXTS),
+                          # the staff member, named from the same pool as the actors (回避)
+                          staff_id=st.sampled_from(STAFF_IDS) if chance(draw, 70) else st.none()),
                 min_size=1, max_size=2))
             return c.AcceptApplication(close_relatives=relatives)
         case c.StartInvestigation:
@@ -409,6 +412,9 @@ class CaseLifecycle(RuleBasedStateMachine):
         #: (approval event, state it was decided on, parameters it was decided with)
         self.approvals: list[tuple[e.ApplicationApproved, CaseState, ResolvedParameters]] = []
         self.maker_checker_refusals = 0
+        #: Staff ids named by the accepted close-relative filing (S1 Art. 11), and how often one was refused.
+        self.filed_staff: set[str] = set()
+        self.recusal_refusals = 0
 
     # --- plumbing ---------------------------------------------------------------------------------
 
@@ -447,6 +453,8 @@ class CaseLifecycle(RuleBasedStateMachine):
                 assert isinstance(refusal, NotPermitted), f"expected NotPermitted, got {refusal!r}"
             elif isinstance(refusal, NotPermitted) and "maker" in refusal.message:
                 self.maker_checker_refusals += 1
+            elif isinstance(refusal, ConflictOfInterest):
+                self.recusal_refusals += 1
             return
         assert not refused_outright, f"{type(command).__name__} by {actor} was accepted"
         assert events, "an accepted command produced no event"
@@ -459,6 +467,8 @@ class CaseLifecycle(RuleBasedStateMachine):
         for ev in events:
             if isinstance(ev, e.ApplicationApproved):
                 self.approvals.append((ev, state, params))
+        if isinstance(command, c.AcceptApplication):
+            self.filed_staff |= {r.staff_id.strip() for r in command.close_relatives if r.staff_id}
         self.history += events
         self.state = new
         self.stages.append(new.stage)
@@ -616,6 +626,24 @@ class CaseLifecycle(RuleBasedStateMachine):
                 "close-relative case approved without a county home visit")
 
     @invariant()
+    def recused_staff_take_no_part_in_the_case(self) -> None:
+        """回避 after the S1 Art. 11 filing (with S1 Art. 3, S4 Art. 2: 公平、公正): a staff member the filing
+        names takes no decision on the case from the acceptance on — the acceptance included — is on no
+        investigation or home-visit team and attends no 民主评议; the state keeps who stands aside."""
+        if self.state is None:
+            return
+        assert set(self.case.recused_staff) == self.filed_staff
+        if not self.filed_staff:
+            return
+        accepted = next(ev.seq for ev in self.history if isinstance(ev, e.ApplicationAccepted))
+        for ev in self.history[accepted - 1:]:
+            assert ev.actor.id not in self.filed_staff, f"{ev.type} (seq {ev.seq}) by a recused staff member"
+            if isinstance(ev, MAKER_EVENTS):
+                assert not self.filed_staff & set(ev.investigators), f"{ev.type} names a recused staff member"
+            if isinstance(ev, e.DemocraticAppraisalHeld):
+                assert not self.filed_staff & {a.staff_or_member_id for a in ev.attendance}
+
+    @invariant()
     def complained_cases_need_a_county_home_visit_after_the_last_complaint(self) -> None:
         """S1 Art. 20 para 2 (a complaint or report during 审核确认 makes the home visit mandatory) and
         Arts. 36-37 (every complaint is dealt with): approval only after a county home visit that follows
@@ -718,6 +746,10 @@ class CaseLifecycle(RuleBasedStateMachine):
                 event("approved on the 1st of a month in China, still the month before in UTC")
         if self.maker_checker_refusals:
             event("maker ≠ checker refused a decision")
+        if self.filed_staff:
+            event("a staff member recused (回避)")
+        if self.recusal_refusals:
+            event("回避 refused a command")
 
 
 TestCaseLifecycle = CaseLifecycle.TestCase
