@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from adapters.audit.ledger import Ledger
-from adapters.db.case_queries import list_columns
+from adapters.db.case_queries import list_columns, outcome_of
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
 from domain.kernel.state import PaidMonth
@@ -85,8 +85,8 @@ class PgCaseStore:
         self._ledger = ledger or Ledger()
 
     async def record(self, state: CaseState, events: list[CaseEvent]) -> None:
-        """Record new events and the case's state after them, in one transaction; a closed case's members
-        are released so they may apply again.
+        """Record new events and the case's state after them, in one transaction; the members of a closed or
+        refused case are released so they may apply again (:func:`releases_members`).
 
         Args:
             state: the state after ``events``.
@@ -134,7 +134,7 @@ class PgCaseStore:
                     (state.case_id, p.from_month, p.monthly_amount, p.household_size, p.parameter_set_version, p.seq)
                     for p in state.benefit_periods
                 ])
-            if state.is_closed:
+            if releases_members(state):
                 await conn.execute(_RELEASE_MEMBERS, state.case_id)
             await self._ledger.append(conn, self._ledger.decisions(events))  # last: it takes the chain's lock
 
@@ -156,6 +156,17 @@ class PgCaseStore:
     async def get_events(self, case_id: UUID) -> list[dict[str, Any]]:
         """The stored events of a case, in order."""
         return [dict(r) for r in await self._pool.fetch(_GET_EVENTS, case_id)]
+
+
+def releases_members(state: CaseState) -> bool:
+    """Whether the case no longer holds its members: it is closed, or its application was refused.
+
+    A refusal is decided when the approver records it (S1 Art. 21: 不予确认同意 is the decision; the notice
+    within 3 working days tells the applicant of a decision already taken), so the household may apply again
+    from then on (S1 Art. 4), without waiting for the notice to be served; the refused case still waits for its
+    notice. An approved case holds its members until it has exited and its stop notice is served.
+    """
+    return state.is_closed or outcome_of(state) == "rejected"
 
 
 _IS_OPENING = """
