@@ -16,7 +16,7 @@ from adapters.audit.ledger import Ledger
 from adapters.db.case_queries import list_columns, outcome_of
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
-from domain.kernel.state import PaidMonth
+from domain.kernel.state import EarlierCase, PaidMonth
 from domain.programmes import CaseState, is_overdue
 
 _INSERT_EVENT = """
@@ -181,6 +181,24 @@ _FIND_ACTIVE = """
 SELECT case_id FROM case_members WHERE program = $1 AND active AND resident_id = ANY($2::text[]) LIMIT 1
 """
 _RELEASE_MEMBERS = "UPDATE case_members SET active = false WHERE case_id = $1 AND active"
+#: A member's earlier cases, active or not, of any programme and outcome, newest first (index
+#: case_members_resident_idx, migration 0012), with the refusal's reasons from its recorded event. Cases
+#: claimed but not yet recorded (no ``cases`` row) are not linked.
+_EARLIER_CASES = """
+SELECT c.case_id, c.program, c.village_code, c.opened_at, c.outcome, c.decided_at, m.resident_ids,
+       r.payload -> 'reasons' AS reasons
+FROM (SELECT case_id, array_agg(resident_id::text) AS resident_ids FROM case_members
+      WHERE resident_id = ANY($1::text[]) AND case_id <> $2 GROUP BY case_id) m
+JOIN cases c ON c.case_id = m.case_id
+LEFT JOIN LATERAL (
+    SELECT payload FROM case_events e WHERE e.case_id = c.case_id AND e.type = 'application_rejected'
+    ORDER BY e.seq DESC LIMIT 1
+) r ON c.outcome = 'rejected'
+ORDER BY c.opened_at DESC, c.case_id
+LIMIT $3
+"""
+#: At most this many earlier cases are linked to a new one (the most recent).
+MAX_EARLIER_CASES = 20
 _DELETE_MEMBERS = "DELETE FROM case_members WHERE case_id = $1"
 
 
@@ -228,6 +246,31 @@ class PgCaseMembers:
             except asyncpg.UniqueViolationError:
                 other = await self._pool.fetchval(_FIND_ACTIVE, program, resident_ids)
                 raise MemberAlreadyInCase(other) from None
+
+    async def earlier_cases(self, case_id: UUID, resident_ids: list[str]) -> tuple[EarlierCase, ...]:
+        """The earlier cases of the members of a new case, oldest first: any programme, any outcome, at most
+        :data:`MAX_EARLIER_CASES` (the most recent), each with its outcome and decision time as recorded, the
+        refusal's reasons for a refused one, and which of ``resident_ids`` (by index) were its members.
+
+        Args:
+            case_id: the new case (never linked to itself, e.g. when the same request is sent again).
+            resident_ids: the new case's members, in order.
+        """
+        rows = await self._pool.fetch(_EARLIER_CASES, resident_ids, case_id, MAX_EARLIER_CASES)
+        index = {rid: i for i, rid in enumerate(resident_ids)}
+        return tuple(
+            EarlierCase(
+                case_id=r["case_id"],
+                program=r["program"],
+                village_code=r["village_code"],
+                opened_at=r["opened_at"],
+                outcome=r["outcome"],
+                decided_at=r["decided_at"],
+                reasons=tuple(r["reasons"] or ()),
+                member_indexes=tuple(sorted(index[rid] for rid in r["resident_ids"] if rid in index)),
+            )
+            for r in reversed(rows)
+        )
 
     async def release(self, case_id: UUID) -> None:
         """The case closed: its members may apply again."""
