@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain import commands as c
+from domain.actors import Actor
 from domain.divisions import validate_village_code
 from domain.errors import InvalidInput
 from domain.household import (
@@ -452,6 +453,22 @@ class BenefitPeriodPublic(BaseModel):
     parameter_set_version: str | None
 
 
+class EarlierCasePublic(BaseModel):
+    """An earlier case of a member of the household, linked at intake: as the register held it then."""
+
+    case_id: UUID
+    program: Program
+    village_code: str
+    opened_at: datetime
+    #: approved / rejected / terminated / withdrawn / exited; None: undecided when this case was submitted.
+    outcome: str | None = None
+    decided_at: datetime | None = None
+    #: The refusal's reasons (S1 Art. 21), for a refused case.
+    reasons: list[str] = []
+    #: Which members of this case (by index) were members of that one.
+    member_indexes: list[int] = []
+
+
 class CaseDetail(CasePublic):
     """A case with where it stands in the procedure: the pending step, who must act, by when."""
 
@@ -475,9 +492,14 @@ class CaseDetail(CasePublic):
     gradual_exit_ends_month: str | None = None
     stop_effective_month: str | None = None
     stop_reason: str | None = None
+    #: The household members' earlier cases linked at intake, those inside the reader's jurisdiction (a case
+    #: outside it is not shown, as it could not be read: S4 Art. 61).
+    earlier_cases: list[EarlierCasePublic] = []
 
     @classmethod
-    def of_snapshot(cls, state: CaseState, pending: PendingStep | None, workflow_id: str) -> CaseDetail:
+    def of_snapshot(cls, state: CaseState, pending: PendingStep | None, workflow_id: str, *,
+                    reader: Actor | None = None) -> CaseDetail:
+        """The case as ``reader`` may see it (no earlier cases without a reader)."""
         base = CasePublic.of(state, workflow_id).model_dump()
         return cls(
             **base,
@@ -504,6 +526,8 @@ class CaseDetail(CasePublic):
             gradual_exit_ends_month=state.gradual_exit_ends_month,
             stop_effective_month=state.stop_effective_month,
             stop_reason=state.stop_reason,
+            earlier_cases=[EarlierCasePublic(**link.model_dump()) for link in state.earlier_cases
+                           if reader is not None and reader.covers(link.village_code)],
         )
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.household import MAX_MEMBERS, AreaType, Declaration, Member, Program
+from domain.kernel.state import EarlierCase
 from domain.verification import InfoCheckReport
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -61,6 +62,9 @@ class SubmitApplication(_Command):
     area_type: AreaType
     members: Annotated[list[Member], Field(min_length=1, max_length=MAX_MEMBERS)]
     declaration: Declaration = Declaration()
+    #: The members' earlier cases, found in the register by the engine at intake (the API's ``CaseCreate`` has
+    #: no such field: a caller cannot set it). Empty for an application recorded before links existed.
+    earlier_cases: tuple[EarlierCase, ...] = ()
 
 
 class NotifyMissingMaterials(_Command):

@@ -18,6 +18,7 @@ from domain.actors import Actor
 from domain.benefit import Assessment
 from domain.commands import AlertType, Attendee, ExtensionGround, Material, MemberLeaving, StopReason
 from domain.household import AreaType, Declaration, Member, Program
+from domain.kernel.state import EarlierCase
 from domain.procedure.records import ReviewClass
 from domain.verification import InfoCheckReport
 
@@ -61,6 +62,15 @@ class ApplicationSubmitted(EventBase):
     area_type: AreaType
     members: tuple[Member, ...]
     declaration: Declaration = Declaration()
+
+
+class EarlierCasesLinked(EventBase):
+    """The household members' earlier cases (any programme, any outcome), found in the register when the
+    application was submitted and linked to it, so the investigation and the review see an earlier refusal and
+    its reasons (S4 Art. 59; S1 Art. 20). Recorded with the application, in the same decision."""
+
+    type: Literal["earlier_cases_linked"] = "earlier_cases_linked"
+    earlier_cases: tuple[EarlierCase, ...]
 
 
 class MaterialsDeficiencyNotified(EventBase):
@@ -494,6 +504,7 @@ class EdgeMonitoringReferred(EventBase):
 
 CaseEvent = Annotated[
     ApplicationSubmitted
+    | EarlierCasesLinked
     | MaterialsDeficiencyNotified
     | ApplicationAccepted
     | CloseRelativeFiled

@@ -13,10 +13,10 @@ from uuid import UUID
 import asyncpg
 
 from adapters.audit.ledger import Ledger
-from adapters.db.case_queries import list_columns
+from adapters.db.case_queries import list_columns, outcome_of
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
-from domain.kernel.state import PaidMonth
+from domain.kernel.state import EarlierCase, PaidMonth
 from domain.programmes import CaseState, is_overdue
 
 _INSERT_EVENT = """
@@ -85,8 +85,8 @@ class PgCaseStore:
         self._ledger = ledger or Ledger()
 
     async def record(self, state: CaseState, events: list[CaseEvent]) -> None:
-        """Record new events and the case's state after them, in one transaction; a closed case's members
-        are released so they may apply again.
+        """Record new events and the case's state after them, in one transaction; the members of a closed or
+        refused case are released so they may apply again (:func:`releases_members`).
 
         Args:
             state: the state after ``events``.
@@ -134,7 +134,7 @@ class PgCaseStore:
                     (state.case_id, p.from_month, p.monthly_amount, p.household_size, p.parameter_set_version, p.seq)
                     for p in state.benefit_periods
                 ])
-            if state.is_closed:
+            if releases_members(state):
                 await conn.execute(_RELEASE_MEMBERS, state.case_id)
             await self._ledger.append(conn, self._ledger.decisions(events))  # last: it takes the chain's lock
 
@@ -158,6 +158,17 @@ class PgCaseStore:
         return [dict(r) for r in await self._pool.fetch(_GET_EVENTS, case_id)]
 
 
+def releases_members(state: CaseState) -> bool:
+    """Whether the case no longer holds its members: it is closed, or its application was refused.
+
+    A refusal is decided when the approver records it (S1 Art. 21: 不予确认同意 is the decision; the notice
+    within 3 working days tells the applicant of a decision already taken), so the household may apply again
+    from then on (S1 Art. 4), without waiting for the notice to be served; the refused case still waits for its
+    notice. An approved case holds its members until it has exited and its stop notice is served.
+    """
+    return state.is_closed or outcome_of(state) == "rejected"
+
+
 _IS_OPENING = """
 SELECT EXISTS (SELECT 1 FROM case_members WHERE case_id = $1)
        AND NOT EXISTS (SELECT 1 FROM cases WHERE case_id = $1)
@@ -170,6 +181,24 @@ _FIND_ACTIVE = """
 SELECT case_id FROM case_members WHERE program = $1 AND active AND resident_id = ANY($2::text[]) LIMIT 1
 """
 _RELEASE_MEMBERS = "UPDATE case_members SET active = false WHERE case_id = $1 AND active"
+#: A member's earlier cases, active or not, of any programme and outcome, newest first (index
+#: case_members_resident_idx, migration 0012), with the refusal's reasons from its recorded event. Cases
+#: claimed but not yet recorded (no ``cases`` row) are not linked.
+_EARLIER_CASES = """
+SELECT c.case_id, c.program, c.village_code, c.opened_at, c.outcome, c.decided_at, m.resident_ids,
+       r.payload -> 'reasons' AS reasons
+FROM (SELECT case_id, array_agg(resident_id::text) AS resident_ids FROM case_members
+      WHERE resident_id = ANY($1::text[]) AND case_id <> $2 GROUP BY case_id) m
+JOIN cases c ON c.case_id = m.case_id
+LEFT JOIN LATERAL (
+    SELECT payload FROM case_events e WHERE e.case_id = c.case_id AND e.type = 'application_rejected'
+    ORDER BY e.seq DESC LIMIT 1
+) r ON c.outcome = 'rejected'
+ORDER BY c.opened_at DESC, c.case_id
+LIMIT $3
+"""
+#: At most this many earlier cases are linked to a new one (the most recent).
+MAX_EARLIER_CASES = 20
 _DELETE_MEMBERS = "DELETE FROM case_members WHERE case_id = $1"
 
 
@@ -217,6 +246,31 @@ class PgCaseMembers:
             except asyncpg.UniqueViolationError:
                 other = await self._pool.fetchval(_FIND_ACTIVE, program, resident_ids)
                 raise MemberAlreadyInCase(other) from None
+
+    async def earlier_cases(self, case_id: UUID, resident_ids: list[str]) -> tuple[EarlierCase, ...]:
+        """The earlier cases of the members of a new case, oldest first: any programme, any outcome, at most
+        :data:`MAX_EARLIER_CASES` (the most recent), each with its outcome and decision time as recorded, the
+        refusal's reasons for a refused one, and which of ``resident_ids`` (by index) were its members.
+
+        Args:
+            case_id: the new case (never linked to itself, e.g. when the same request is sent again).
+            resident_ids: the new case's members, in order.
+        """
+        rows = await self._pool.fetch(_EARLIER_CASES, resident_ids, case_id, MAX_EARLIER_CASES)
+        index = {rid: i for i, rid in enumerate(resident_ids)}
+        return tuple(
+            EarlierCase(
+                case_id=r["case_id"],
+                program=r["program"],
+                village_code=r["village_code"],
+                opened_at=r["opened_at"],
+                outcome=r["outcome"],
+                decided_at=r["decided_at"],
+                reasons=tuple(r["reasons"] or ()),
+                member_indexes=tuple(sorted(index[rid] for rid in r["resident_ids"] if rid in index)),
+            )
+            for r in reversed(rows)
+        )
 
     async def release(self, case_id: UUID) -> None:
         """The case closed: its members may apply again."""

@@ -55,6 +55,7 @@ PROGRAM_LABELS: dict[str, str] = {p.code.value: p.title for p in REGISTRY.values
 
 EVENT_LABELS: dict[str, str] = {
     "application_submitted": "提交申请",
+    "earlier_cases_linked": "关联既往申请",
     "materials_deficiency_notified": "一次性告知补正材料",
     "application_accepted": "受理申请",
     "investigation_started": "启动调查",
@@ -113,6 +114,15 @@ EVENT_LABELS: dict[str, str] = {
     "job_refusal_recorded": "记录拒绝就业",
     "member_benefit_reduced": "核减个人份额",
     "fine_imposed": "处以罚款",
+}
+
+#: The outcome of an earlier case linked at intake (the read model's outcome codes).
+OUTCOME_LABELS: dict[str, str] = {
+    "approved": "确认同意",
+    "rejected": "不予确认",
+    "terminated": "终止审核确认",
+    "withdrawn": "撤回申请",
+    "exited": "退出保障",
 }
 
 NOTICE_LABELS: dict[str, str] = {

@@ -28,6 +28,7 @@ from api.console import charts
 from api.console.labels import (
     EVENT_LABELS,
     NOTICE_LABELS,
+    OUTCOME_LABELS,
     PROCEDURE_ORDER,
     PROGRAM_LABELS,
     ROLE_LABELS,
@@ -68,7 +69,8 @@ _templates.env.filters["china"] = _china
 _templates.env.globals.update(
     stage_label=lambda c: label(STAGE_LABELS, c), role_label=lambda c: label(ROLE_LABELS, c),
     step_label=lambda c: label(STEP_LABELS, c), event_label=lambda c: label(EVENT_LABELS, c),
-    program_label=lambda c: label(PROGRAM_LABELS, c), township_name=lambda c: LUFENG_TOWNSHIPS.get(c or "", c),
+    program_label=lambda c: label(PROGRAM_LABELS, c), outcome_label=lambda c: label(OUTCOME_LABELS, c),
+    township_name=lambda c: LUFENG_TOWNSHIPS.get(c or "", c),
 )
 
 
@@ -272,7 +274,7 @@ async def case_page(request: Request, case_id: str, actor: ConsoleActor, tempora
         state = evolve(state, ev)
         after.append((state.stage, state.stage_since))
     entered = charts.stage_history(after)
-    detail = CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id_for(cid))
+    detail = CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id_for(cid), reader=actor)
     nodes = charts.timeline(entered, snap.state.stage, programme_of(snap.state.program))
     return _page(request, "case.html", actor, case=detail, overdue=is_overdue(snap.state), nodes=nodes,
                  timeline_width=nodes[-1].x + 60 if nodes else 200, trail=trail,

@@ -89,7 +89,9 @@ async def create_case(
     The case id is random, or derived from the caller and the ``Idempotency-Key`` header, so the same
     request sent again returns the same case. Nothing is started when the application breaks a rule
     (the same pure ``decide`` the workflow runs is run here first), or when a member already belongs to an
-    active case of the programme (409 naming it).
+    active case of the programme (409 naming it; a refused case holds its members no longer, S1 Art. 21).
+    The members' earlier cases (any programme, any outcome) are looked up in the register and linked to the
+    new case by the engine, recorded with the application (``earlier_cases_linked``).
     """
     case_id = uuid.uuid5(_IDEMPOTENCY_NS, f"{actor.id}\x1f{idempotency_key}") if idempotency_key else uuid.uuid4()
     command = SubmitApplication(
@@ -106,6 +108,11 @@ async def create_case(
     workflow_id = workflow_id_for(case_id)
     structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id)
     members = PgCaseMembers(pool)
+    earlier = await members.earlier_cases(case_id, [m.resident_id for m in state.members])
+    if earlier:  # the engine's link, never the caller's: decided again with it, as the workflow will decide
+        command = command.model_copy(update={"earlier_cases": earlier})
+        state = project(decide(None, command, DecisionContext(now=now, actor=actor, case_id=case_id)))
+        assert state is not None
     request_sha256 = _sha256(body)
     try:
         await members.claim(case_id, state.program.value, [m.resident_id for m in state.members],
@@ -125,7 +132,7 @@ async def create_case(
         snap = await _snapshot(temporal, case_id)
         response.status_code = status.HTTP_200_OK
         response.headers["Location"] = f"/v1/cases/{case_id}"
-        return CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id)
+        return CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id, reader=actor)
     except BaseException:
         await members.forget(case_id)
         raise
@@ -137,7 +144,7 @@ async def create_case(
         log.warning("case.not_yet_recorded", wait_seconds=settings.api_create_wait_seconds)
         response.status_code = status.HTTP_202_ACCEPTED
         response.headers["Retry-After"] = "1"
-    return CaseDetail.of_snapshot(state, pending_step(state), workflow_id)
+    return CaseDetail.of_snapshot(state, pending_step(state), workflow_id, reader=actor)
 
 
 async def _recorded(pool: PoolDep, case_id: UUID, wait_seconds: float) -> bool:
@@ -166,7 +173,7 @@ async def get_case(
     """Where a case stands now, the pending step, who must act and by when — answered live by its workflow."""
     structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id_for(case_id))
     snap = await readable_snapshot(temporal, case_id, actor)
-    return CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id_for(case_id))
+    return CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id_for(case_id), reader=actor)
 
 
 _STATUS_OF_CODE = {
@@ -223,7 +230,7 @@ async def run_command(
         raise CaseNotFound from None
     log.info("case.command", events=result.events)
     return CommandOutcome(
-        case=CaseDetail.of_snapshot(result.snapshot.state, result.snapshot.pending, workflow_id),
+        case=CaseDetail.of_snapshot(result.snapshot.state, result.snapshot.pending, workflow_id, reader=actor),
         events=result.events,
         first_seq=result.first_seq,
     )

@@ -32,6 +32,35 @@ class PaidMonth(BaseModel):
     amount: Decimal
 
 
+class EarlierCase(BaseModel):
+    """An earlier case of a member of the household, as the register held it when this case was submitted
+    (linked by the engine at intake, never by the caller): enough for the reviewer to see an earlier refusal and
+    its reasons, and to open the earlier case itself.
+
+    Attributes:
+        case_id: the earlier case.
+        program: its programme (any programme).
+        village_code: where it was applied for (its readers are those whose jurisdiction covers it).
+        opened_at: when it was submitted.
+        outcome: the read model's outcome then (approved / rejected / terminated / withdrawn / exited), or None
+            while it was undecided.
+        decided_at: the decision's time (the withdrawal's for a withdrawn case), or None.
+        reasons: the refusal's reasons (S1 Art. 21), for a refused case.
+        member_indexes: which members of this case (by index) were members of that one.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: UUID
+    program: Program
+    village_code: str
+    opened_at: datetime
+    outcome: str | None = None
+    decided_at: datetime | None = None
+    reasons: tuple[str, ...] = ()
+    member_indexes: tuple[int, ...] = ()
+
+
 class PendingStep(BaseModel):
     """Who must act next, and by when."""
 
@@ -68,6 +97,8 @@ class CaseCore(BaseModel):
     #: Staff ids filed as close relatives of a member (S1 Art. 11): they stand aside from the case (回避), and
     #: the kernel refuses their commands on it (:func:`domain.kernel.guards.not_recused`).
     recused_staff: tuple[str, ...] = ()
+    #: The household members' earlier cases, linked at intake (issue 20): (), for a case submitted before.
+    earlier_cases: tuple[EarlierCase, ...] = ()
 
     @property
     def is_closed(self) -> bool:

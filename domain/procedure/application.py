@@ -41,6 +41,7 @@ FIELDS = frozenset(
         "non_cooperation_count",
         "extension_ground",
         "objections",
+        "earlier_cases",
     }
 )
 #: The article keys this step cites.
@@ -56,6 +57,7 @@ ARTICLE_KEYS = frozenset(
         "non_cooperation",
         "extend",
         "withdraw",
+        "earlier_cases",
     }
 )
 
@@ -86,17 +88,30 @@ def submit(spec: ProcedureSpec, _: None, cmd: c.SubmitApplication, ctx: Decision
     basis = spec.basis("submit_by_agent" if ctx.actor.role == Role.VILLAGE_COMMITTEE else "submit")
     if competence is not None and spec.basis("competence")[0] in competence.legal_basis[0]:
         basis = (*basis, *competence.legal_basis)
-    return [
-        draft(
-            e.ApplicationSubmitted,
-            *basis,
-            program=cmd.program,
-            village_code=cmd.village_code,
-            area_type=cmd.area_type,
-            members=members,
-            declaration=cmd.declaration,
-        )
-    ]
+    submitted = draft(
+        e.ApplicationSubmitted,
+        *basis,
+        program=cmd.program,
+        village_code=cmd.village_code,
+        area_type=cmd.area_type,
+        members=members,
+        declaration=cmd.declaration,
+    )
+    return [submitted, *_earlier_cases(spec, cmd, n)]
+
+
+def _earlier_cases(spec: ProcedureSpec, cmd: c.SubmitApplication, n: int) -> list[Draft]:
+    """The link to the members' earlier cases that the engine found at intake: recorded with the application,
+    in the same decision, so the trail shows it from the start (nothing when there are none)."""
+    if not cmd.earlier_cases:
+        return []
+    if len({earlier.case_id for earlier in cmd.earlier_cases}) != len(cmd.earlier_cases):
+        raise InvalidInput("an earlier case is linked twice", field=("earlier_cases",))
+    for i, earlier in enumerate(cmd.earlier_cases):
+        if not earlier.member_indexes or any(not 0 <= m < n for m in earlier.member_indexes):
+            raise InvalidInput("member_indexes must name members of this application",
+                               field=("earlier_cases", i, "member_indexes"))
+    return [draft(e.EarlierCasesLinked, *spec.basis("earlier_cases"), earlier_cases=cmd.earlier_cases)]
 
 
 def _notify_missing(
@@ -248,6 +263,10 @@ def mutators(spec: ProcedureSpec, state_type: type) -> tuple[Any, Mutators]:
             stage_since=event.at,
             updated_at=event.at,
         )
+
+    @m.on(e.EarlierCasesLinked)
+    def _(state: Any, event: Any) -> Any:
+        return moved(state, event, earlier_cases=event.earlier_cases)
 
     @m.on(e.MaterialsDeficiencyNotified)
     def _(state: Any, event: Any) -> Any:

@@ -35,6 +35,12 @@ _TRAIL_DETAILS = frozenset({
 
 
 
+#: What the trail shows of each earlier case linked at intake (``earlier_cases_linked``): which case, its
+#: programme, outcome and dates, and which members (by index) it shares. Not the refusal's reasons — free text,
+#: shown on the case itself to readers whose jurisdiction covers that case — and nothing about the members.
+_EARLIER_CASE_DETAILS = ("case_id", "program", "village_code", "opened_at", "outcome", "decided_at",
+                         "member_indexes")
+
 #: Events whose ``reason`` is a note about the household (a close relative filed, a change the household
 #: reported), not the reason for a decision: free text that may name people, so the trail withholds it.
 _NOTE_AS_REASON = frozenset({"close_relative_filed", "change_reported", "household_amended"})
@@ -50,6 +56,9 @@ async def case_trail(pool: asyncpg.Pool, case_id: UUID) -> list[dict[str, Any]]:
         details = {k: v for k, v in p.items() if k in _TRAIL_DETAILS}
         if ev["type"] == "application_submitted":
             details["household_size"] = len(p.get("members", []))
+        if ev["type"] == "earlier_cases_linked":
+            details["earlier_cases"] = [{k: link.get(k) for k in _EARLIER_CASE_DETAILS}
+                                        for link in p.get("earlier_cases", [])]
         assessment = p.get("assessment") or {}
         if assessment:
             details["monthly_amount"] = assessment.get("monthly_amount")

@@ -33,7 +33,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.db.cases import PgCaseStore
+from adapters.db.cases import PgCaseMembers, PgCaseStore
 from adapters.db.economic_records import PgEconomicRecords
 from adapters.db.migrate import migrate
 from adapters.db.payments import generate_roll
@@ -59,6 +59,7 @@ from tests.workflows.lifecycle import (
     COUNTY_APPROVER,
     COUNTY_REVIEWER,
     HOME_VISIT,
+    NO_DISPUTE,
     TEAM,
     TOWNSHIP_APPROVER,
     WINDOW,
@@ -397,6 +398,39 @@ async def check_ineligible_rejected_escalated(x: Export) -> list[Exported]:
     return [Exported("case_v4_check_ineligible_rejected_escalated", case.handle.id)]
 
 
+async def reapplication_linked(x: Export) -> list[Exported]:
+    """A household refused by the county (its notice not yet served: the refusal is decided, S1 Art. 21) applies
+    again; at intake the engine finds the refused case in the register and links it to the new one, recorded
+    with the application (``earlier_cases_linked``: S4 Art. 59, S1 Art. 20); the new case is then accepted.
+    The members are claimed as the API claims them, so the register knows them."""
+    members = PgCaseMembers(x.pool)
+    first = uuid.uuid4()
+    app = application(unique=True, declaration=income_per_capita(Decimal("500"), 2))
+    ids = [m.resident_id for m in app.members]
+    await members.claim(first, app.program.value, ids, actor_id=WINDOW.id, request_sha256="golden-first")
+    handle = await start_case(x.client, x.worker, case_id=first, app=app)
+    await wait_for_case_row(x.pool, first)
+    refused = Case(handle)
+    await investigate(refused)
+    await refused.do(TOWNSHIP_APPROVER, NO_DISPUTE)
+    reasons = ["家庭人均收入高于当地低保标准"]
+    await refused.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=False, reasons=reasons))
+    await refused.do(CASEWORKER, c.SubmitToCounty())
+    await refused.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await refused.do(COUNTY_APPROVER, c.Reject(reasons=reasons))
+
+    second = uuid.uuid4()
+    earlier = await members.earlier_cases(second, ids)
+    assert [(e.case_id, e.outcome, e.reasons) for e in earlier] == [(first, "rejected", tuple(reasons))], earlier
+    await members.claim(second, app.program.value, ids, actor_id=WINDOW.id, request_sha256="golden-second")
+    handle = await start_case(x.client, x.worker, case_id=second, app=app.model_copy(update={"earlier_cases": earlier}))
+    await wait_for_case_row(x.pool, second)
+    case = Case(handle)
+    await case.do(WINDOW, c.AcceptApplication())
+    assert (await case.snap()).state.earlier_cases == earlier
+    return [Exported("case_v6_reapplication_linked", case.handle.id)]
+
+
 async def escalation_noncooperation(x: Export) -> list[Exported]:
     """Nobody acts for 60 days after 受理: the timers escalate the 3-wd start and the 30-wd overall limits (the
     case stays where it was); the investigation starts late, the family twice refuses the home visit, and the
@@ -695,6 +729,7 @@ NEW = {
     "case_v6_amendments_republished": Scenario(amendments_republished),
     "case_v6_back_pay": Scenario(back_pay),
     "case_v6_close_relative_staff_recused": Scenario(close_relative_staff_recused),
+    "case_v6_reapplication_linked": Scenario(reapplication_linked),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
 }

@@ -103,6 +103,9 @@ _branch("timers decide at the instant they were set for (patch case-timer-instan
 _branch("timers as deployed before case-timer-instant-v1 (the patch's old path)",
         ("case_v4_escalation_noncooperation", "case_v2_in_payment"), "timer_fired",
         "not:patch:case-timer-instant-v1")
+_branch("re-application after a refusal: the members' earlier case linked at intake (issue 20)",
+        "case_v6_reapplication_linked",
+        "event:application_submitted", "event:earlier_cases_linked", "event:application_accepted", "end:running")
 _branch("termination for non-cooperation", "case_v4_escalation_noncooperation",
         "event:non_cooperation_recorded", "event:review_terminated_for_non_cooperation", "end:completed")
 _branch("household amended before the decision: by the window; a data alert's proposals confirmed and dismissed; "

@@ -77,6 +77,9 @@ ARTICLES: dict[str, tuple[str, ...]] = {
     "amendment": ("S1 Art. 7", "S1 Art. 9", "S6 §一(三)"),
     "amendment_proposal": ("S1 Art. 7", "S6 §三(二)"),
     "amendment_reopens": ("S1 Art. 19",),
+    # The members' earlier cases linked at intake: the administration records the materials of the matter
+    # (S4 Art. 59) that the county's review rests on (S1 Art. 20).
+    "earlier_cases": ("S4 Art. 59", "S1 Art. 20"),
 }
 
 STAGES = Stages(
