@@ -101,6 +101,7 @@ EVENT_LABELS: dict[str, str] = {
     "benefit_increased": "增发",
     "benefit_decreased": "减发",
     "benefit_recalculated": "重新核算",
+    "back_pay_decided": "补发",
     "benefit_stopped": "停发",
     "gradual_exit_granted": "给予渐退期",
     "gradual_exit_ended": "渐退期结束",

@@ -84,7 +84,8 @@ async def test_a_working_day_publicity_ends_on_the_seventh_working_day(
     ts_env: WorkflowEnvironment, ts_worker_working_day: Worker, pg_pool: asyncpg.Pool
 ) -> None:
     """SPEC §0.1 (unit UNCONFIRMED, a parameter): with ``publicity_unit = working_day`` the 公示 window's last day
-    comes from the statutory calendar, counting the posting day as day 1 when it is a working day."""
+    comes from the statutory calendar; by 《民法典》第二百零一条 (the book's ``publicity_counting``) the posting
+    day is not counted: day 1 is the first working day after it."""
     case = await open_case(ts_env, ts_worker_working_day)
     await investigate(case)
     await case.do(TOWNSHIP_APPROVER, c.DecideVillageReview(disputed=False, reason="无争议"))
@@ -98,7 +99,7 @@ async def test_a_working_day_publicity_ends_on_the_seventh_working_day(
     # calendar activity itself (provisional there), as the workflow did.
     expected = await ActivityEnvironment().run(
         CalendarActivities(pg_pool).compute_deadline,
-        DeadlineInput(start=state.publicity_starts_on - timedelta(days=1), amount=7, unit="working_day"),
+        DeadlineInput(start=state.publicity_starts_on, amount=7, unit="working_day"),
     )
     assert state.publicity_ends_on == expected.due
-    assert (state.publicity_ends_on - state.publicity_starts_on).days >= 6
+    assert (state.publicity_ends_on - state.publicity_starts_on).days >= 7
