@@ -48,6 +48,7 @@ FIELDS = frozenset(
         "amendment_proposals",
         "amendments",
         "opinion_reopened_by_amendment",
+        "objections",
         "prelim_eligible",
         "prelim_assessment",
     }
@@ -283,6 +284,9 @@ def mutators(spec: ProcedureSpec) -> Mutators:
 
     @m.on(e.OpinionReopenedByAmendment)
     def _(state: Any, event: Any) -> Any:
-        return moved(state, event, s.reinvestigation, opinion_reopened_by_amendment=True)
+        # Objections to the opinion that no longer holds are answered by the fresh investigation and opinion, as
+        # after a re-investigation the township orders (S1 Art. 19 para 2).
+        return moved(state, event, s.reinvestigation, opinion_reopened_by_amendment=True,
+                     objections=tuple(o.model_copy(update={"resolved": True}) for o in state.objections))
 
     return m

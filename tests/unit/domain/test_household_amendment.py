@@ -251,3 +251,17 @@ def test_no_amendment_once_decided() -> None:
     case.do(COUNTY_APPROVER, c.Approve(reason="符合条件"))
     with pytest.raises(InvalidTransition):
         case.do(CASEWORKER, _died())
+
+
+def test_objections_to_the_reopened_opinion_are_answered_by_the_fresh_one() -> None:
+    """S1 Art. 19 para 2: an objection logged against an opinion the amendment voided is answered by the fresh
+    investigation and opinion; it does not block the county's decision on the new one."""
+    case = Case()
+    _in_publicity(case)
+    case.do(CASEWORKER, c.LogObjection(real_name=True, content="反映该户配偶已去世"))
+    case.do(CASEWORKER, _died())
+    assert case.s.stage is Stage.REINVESTIGATION and case.s.open_objections == 0
+    case.do(APPROVER, c.IssuePrelimOpinion(eligible=True))
+    case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    case.do(SYSTEM_ACTOR, c.ClosePublicity(), minutes=9 * 24 * 60)
+    assert case.s.stage is Stage.SUBMITTED_TO_COUNTY
