@@ -20,6 +20,7 @@ from uuid import UUID
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -41,7 +42,7 @@ from domain.household import (
     Program,
     PropertyItem,
 )
-from domain.identity import parse_resident_id
+from domain.identity import LEGACY_REFUSED, convert_legacy_resident_id, is_legacy_shape, parse_resident_id
 from domain.kernel.state import PendingStep
 from domain.programmes import CaseState, is_overdue
 
@@ -128,6 +129,24 @@ def _gb11643(value: str) -> str:
         raise ValueError(err.message) from None
 
 
+def _legacy_refused(value: Any) -> Any:
+    """A 15-digit number at the window: refused as the legacy number it is, before the length constraint
+    would call it merely too short (SPEC §10.1: legacy numbers are converted only in data migration)."""
+    if isinstance(value, str) and is_legacy_shape(value):
+        raise ValueError(LEGACY_REFUSED)
+    return value
+
+
+def _legacy_converted(value: Any) -> Any:
+    """A 15-digit number from another department's data: converted to its 18-digit form (GB 11643-1999)."""
+    if isinstance(value, str) and is_legacy_shape(value):
+        try:
+            return convert_legacy_resident_id(value).value
+        except InvalidInput as err:
+            raise ValueError(err.message) from None
+    return value
+
+
 def _village(value: str) -> str:
     try:
         return validate_village_code(value)
@@ -139,10 +158,23 @@ def _village(value: str) -> str:
 #: ``Annotated[str, Field(max_length=...), SingleLine]``.
 SingleLine = AfterValidator(_single_line)
 #: An 18-character resident ID number, checked (shape, birth date, ISO 7064 check character) and normalised.
+#: A 15-digit legacy number is refused as such (the window has the person's 18-digit number).
 ResidentIdNumber = Annotated[
     str,
     Field(min_length=18, max_length=18, json_schema_extra={"pattern": "^[0-9]{17}[0-9Xx]$"},
           description="18-character resident ID number (GB 11643-1999)"),
+    BeforeValidator(_legacy_refused),
+    AfterValidator(_gb11643),
+]
+#: A resident ID number in another department's data: 18 characters, or a 15-digit legacy number, which is
+#: converted to its 18-digit form (GB 11643-1999) and handled as that number from then on.
+ConvertibleResidentIdNumber = Annotated[
+    str,
+    Field(min_length=18, max_length=18,
+          json_schema_extra={"pattern": "^(?:[0-9]{15}|[0-9]{17}[0-9Xx])$", "minLength": 15},
+          description="18-character resident ID number (GB 11643-1999); a 15-digit legacy number is converted "
+                      "to its 18-digit form"),
+    BeforeValidator(_legacy_converted),
     AfterValidator(_gb11643),
 ]
 #: A division code: county (6 digits), township (9) or village (12).

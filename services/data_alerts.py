@@ -43,8 +43,9 @@ class AlertRow(BaseModel):
     @field_validator("resident_id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
+        # Another department's data may still hold a 15-digit legacy number: it is converted (SPEC §10.1).
         try:
-            return parse_resident_id(value).value
+            return parse_resident_id(value, legacy=True).value
         except InvalidInput as err:
             raise ValueError(err.message) from None
 

@@ -14,7 +14,9 @@ CSV extract format
   column         required content
   ============== ======== ===========================================================================
   resident_id    yes      18-character resident ID number, valid check character (GB 11643-1999);
-                          a lower-case ``x`` is accepted and stored upper-case
+                          a lower-case ``x`` is accepted and stored upper-case; a 15-digit legacy
+                          number (valid address code and 19YYMMDD birth date) is converted to its
+                          18-digit form, which is stored
   kind           yes      a kind valid for the file's source (:func:`domain.verification.kinds_for`):
                           ``income``: any IncomeKind value (``wages``, ``business_net``, ...);
                           ``social_insurance``: ``transfer_received``, ``transfer_paid``,
@@ -199,7 +201,7 @@ def check_staff_id(imported_by: str) -> str:
     if not value or len(value) > 100:
         raise ValueError("imported_by must be a staff id of 1-100 characters")
     try:
-        parse_resident_id(value)
+        parse_resident_id(value, legacy=True)
     except InvalidInput:
         return value
     raise ValueError("imported_by must be a staff id, not a resident ID number")
@@ -279,7 +281,7 @@ def _parse_row(
 
     resident_id = ""
     try:
-        resident_id = parse_resident_id(cells["resident_id"]).value
+        resident_id = parse_resident_id(cells["resident_id"], legacy=True).value
     except InvalidInput as err:
         bad("resident_id", err.message)  # InvalidInput names the reason, never the number
 

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field
 
 from api.deps import PoolDep, TemporalDep, require
 from api.policy import Permission
-from api.schemas import EventDate, Problem, RequestBody, ResidentIdNumber, SingleLine
+from api.schemas import ConvertibleResidentIdNumber, EventDate, Problem, RequestBody, SingleLine
 from domain.actors import Actor
 from services.data_alerts import MAX_ROWS, AlertBatch, AlertOutcome, AlertRow, raise_alerts
 
@@ -17,11 +17,12 @@ router = APIRouter(prefix="/v1/data-alerts", tags=["in payment"])
 
 
 class AlertRowCreate(AlertRow):
-    """One match: whose (a checked resident ID number), what, when (1900-2100; not in the future)."""
+    """One match: whose (a checked resident ID number; a 15-digit legacy number from the sending department's
+    data is converted to its 18-digit form, GB 11643-1999), what, when (1900-2100; not in the future)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    resident_id: ResidentIdNumber
+    resident_id: ConvertibleResidentIdNumber
     occurred_on: EventDate
 
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from domain.errors import InvalidInput
-from domain.identity import check_character, parse_resident_id
+from domain.identity import LEGACY_REFUSED, check_character, convert_legacy_resident_id, parse_resident_id
 from tests.builders import resident_id
 
 VALID = ["11010519491231002X", "440524188001010014", "53010219200508011X",
@@ -77,3 +77,54 @@ def test_sex_and_birth_date_are_read_from_positions_7_to_17(raw: str, male: bool
     """GB 11643-1999: positions 7-14 birth date, position 17 odd = male."""
     rid = parse_resident_id(raw)
     assert (rid.is_male, rid.birth_date) == (male, born)
+
+
+# --- legacy 15-digit numbers (GB 11643-1999 conversion; SPEC §10.1) ----------------------------------------
+
+#: SPEC §10.1's vectors in their pre-1999 15-digit form: address code, YYMMDD, sequence (no check character).
+LEGACY = [("532331800101123", "532331198001011231"), ("110105491231002", "11010519491231002X"),
+          ("532331450701004", "532331194507010043")]
+
+
+@pytest.mark.parametrize(("legacy", "converted"), LEGACY)
+def test_a_15_digit_legacy_number_converts_by_inserting_19_and_appending_the_check_digit(
+    legacy: str, converted: str,
+) -> None:
+    """GB 11643-1999 (SPEC §10.1): "19" goes before the two-digit birth year and the ISO 7064 MOD 11-2 check
+    character is appended; the 18-digit number is the one kept."""
+    rid = convert_legacy_resident_id(legacy)
+    assert (rid.value, rid.converted_from_legacy) == (converted, True)
+    assert parse_resident_id(f" {legacy} ", legacy=True) == parse_resident_id(converted)
+    assert parse_resident_id(converted, legacy=True).converted_from_legacy is False
+
+
+@pytest.mark.parametrize(("legacy", "_converted"), LEGACY)
+def test_a_15_digit_number_at_the_window_is_refused_as_a_legacy_number_not_as_a_short_one(
+    legacy: str, _converted: str,
+) -> None:
+    """GB 11643-1999; SPEC §10.1 (conversion only in data migration): the window is told it is a legacy
+    number and where to find the 18-digit one, never "must be 18 characters"; the number is not echoed."""
+    with pytest.raises(InvalidInput) as exc:
+        parse_resident_id(legacy)
+    assert exc.value.message == LEGACY_REFUSED
+    assert "15-digit legacy" in exc.value.message and "18-digit" in exc.value.message
+    assert "GB 11643-1999" in exc.value.message and legacy not in exc.value.message
+
+
+@pytest.mark.parametrize(
+    ("legacy", "reason"),
+    [
+        ("992302800101123", "address code"),  # 99: no province of GB/T 2260
+        ("530000800101123", "address code"),  # a province, not a county
+        ("532331800230123", "birth date"),  # 30 February 1980
+        ("532331801301123", "birth date"),
+        ("532331800100123", "birth date"),
+    ],
+)
+def test_a_legacy_number_converts_only_with_a_real_address_code_and_birth_date(legacy: str, reason: str) -> None:
+    """GB 11643-1999; GB/T 2260: with no check character, the address code and the date are all there is to
+    check; a failure names the reason and GB 11643-1999, never the number or its birth date."""
+    with pytest.raises(InvalidInput, match=reason) as exc:
+        parse_resident_id(legacy, legacy=True)
+    assert "15-digit legacy" in exc.value.message and "GB 11643-1999" in exc.value.message
+    assert legacy not in exc.value.message and legacy[6:12] not in exc.value.message
