@@ -3,7 +3,9 @@
     casework audit verify [--no-events] [--json]      recompute the ledger's chain; exit 1 at the first break
     casework audit checkpoint                          sign the chain head, append it to the checkpoint file
     casework audit trail CASE_ID                       the decision trail, one JSON object per line
-    casework audit export CASE_ID --out DIR            every run's history + manifest.json
+    casework audit export CASE_ID --out DIR            every run's history + manifest.json (signed, Ed25519)
+    casework audit verify-export DIR|FILE [--public-key PEM] [--json]   check an export offline, on its own
+    casework audit public-key [--out PEM]              the ledger's public key, to verify exports elsewhere
     casework audit replay CASE_ID|DIR|FILE [--no-ledger]   replay with today's code, compare with the ledger
     casework audit as-of CASE_ID SEQ                   a computed decision with the parameters then and now
     casework audit seal                                write closed cases' history hashes into the ledger
@@ -11,6 +13,8 @@
 Operator tools with direct access to PostgreSQL and Temporal, like ``casework calendar``. Every read of a
 case is written to the ledger in the name given with ``--by`` (default: the operating-system user). Replaying
 an export needs no Temporal server; without ``--no-ledger`` it compares with the ledger in PostgreSQL.
+``verify-export`` needs neither: only the export and the ledger's public key (``--public-key``, else
+``CASEWORK_LEDGER_VERIFY_KEY_FILE``, else the public half of the signing key on this machine).
 """
 
 from __future__ import annotations
@@ -58,6 +62,20 @@ def register(subparsers: Any) -> None:
     _by(e)
     e.set_defaults(func=_guarded(_cmd_export))
 
+    x = sub.add_parser("verify-export", help="check an export offline: the manifest's Ed25519 signature and "
+                                             "every history's SHA-256 (no database, no Temporal)")
+    x.add_argument("target", type=Path, help="an export directory, its manifest.json, or a saved "
+                                             "GET /v1/cases/{id}/history answer")
+    x.add_argument("--public-key", type=Path, default=None,
+                   help="the ledger's Ed25519 public key (PEM); default: CASEWORK_LEDGER_VERIFY_KEY_FILE, else "
+                        "the public half of the signing key on this machine")
+    x.add_argument("--json", action="store_true", help="the result as JSON")
+    x.set_defaults(func=_guarded(_cmd_verify_export))
+
+    k = sub.add_parser("public-key", help="print (or write) the ledger's Ed25519 public key, PEM")
+    k.add_argument("--out", type=Path, default=None, help="write it to this file instead of printing it")
+    k.set_defaults(func=_guarded(_cmd_public_key))
+
     r = sub.add_parser("replay", help="replay a case (from Temporal) or an export (no server needed)")
     r.add_argument("target", help="a case id, an export directory, or one history JSON file")
     r.add_argument("--no-ledger", action="store_true", help="replay only; do not compare with the ledger")
@@ -78,11 +96,15 @@ def _by(p: argparse.ArgumentParser) -> None:
     p.add_argument("--by", default=None, help="the auditor's staff id (default: the operating-system user)")
 
 
+class KeyProblem(Exception):
+    """A key file that is not the Ed25519 key it should be."""
+
+
 def _guarded(handler: Any) -> Any:
     from cli.common import guarded
     from services.audit.history import ExportProblem
 
-    return guarded(_PROG, ExportProblem, FileNotFoundError)(handler)
+    return guarded(_PROG, ExportProblem, FileNotFoundError, KeyProblem)(handler)
 
 
 def _settings() -> Settings:
@@ -189,20 +211,83 @@ async def _with_client(settings: Settings, work: Any) -> Any:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from adapters.audit.checkpoints import signing_key
     from services.audit.history import case_histories, write_export
 
     settings = _settings()
+    key = signing_key(settings)
 
     async def work(pool: asyncpg.Pool, client: Any) -> dict[str, Any]:
         runs = await case_histories(client, args.case_id)
         await _access(pool, settings, args.by, args.case_id, "history_export")
         return write_export(args.out, args.case_id, runs, exported_by=_auditor(settings, args.by).id,
-                            exported_at=datetime.now(UTC))
+                            exported_at=datetime.now(UTC), private_key=key)
 
     doc = asyncio.run(_with_client(settings, work))
     for row in doc["runs"]:
         sys.stdout.write(f"{row['file']}  {row['events']} events  {row['status']}  sha256 {row['sha256']}\n")
-    sys.stdout.write(f"wrote {len(doc['runs'])} run(s) and manifest.json to {args.out}\n")
+    sys.stdout.write(f"wrote {len(doc['runs'])} run(s) and manifest.json to {args.out}, "
+                     f"signed with key {doc['signing_key']['key_id']}\n")
+    return 0
+
+
+def _public_key(settings: Settings, given: Path | None) -> Any:
+    """The key an export is verified with: ``--public-key``, the configured verify key, or the public half of
+    a signing key that exists on this machine — never a key made up on the spot (that could verify nothing)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+    given = given or settings.ledger_verify_key_file
+    if given is not None:
+        try:
+            key = serialization.load_pem_public_key(given.read_bytes())
+        except ValueError:
+            key = None
+        if not isinstance(key, Ed25519PublicKey):
+            raise KeyProblem(f"{given} is not an Ed25519 public key (PEM)")
+        return key
+    path = settings.effective_ledger_signing_key_file
+    if not path.exists():
+        raise FileNotFoundError("no public key: give --public-key (casework audit public-key prints it where the "
+                                "export was made) or set CASEWORK_LEDGER_VERIFY_KEY_FILE")
+    try:
+        private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError:
+        private = None
+    if not isinstance(private, Ed25519PrivateKey):
+        raise KeyProblem(f"{path} is not an Ed25519 private key (PEM)")
+    return private.public_key()
+
+
+def _cmd_verify_export(args: argparse.Namespace) -> int:
+    from services.audit.history import verify_export
+
+    result = verify_export(args.target, _public_key(_settings(), args.public_key))
+    if args.json:
+        _print_json(result.as_dict())
+        return 0 if result.ok else 1
+    out = sys.stdout
+    out.write(f"case {result.case_id}, {result.runs} run(s), signed with key {result.key_id}\n")
+    for problem in result.problems:
+        out.write(f"FAILED: {problem}\n")
+    out.write("OK: the manifest's Ed25519 signature holds and every history matches it\n" if result.ok
+              else "FAILED\n")
+    return 0 if result.ok else 1
+
+
+def _cmd_public_key(args: argparse.Namespace) -> int:
+    from cryptography.hazmat.primitives import serialization
+
+    from adapters.audit.checkpoints import key_id, verify_key
+    from services.audit.history import public_key_fingerprint
+
+    public = verify_key(_settings())
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if args.out is not None:
+        args.out.write_bytes(pem)
+    else:
+        sys.stdout.write(pem.decode())
+    sys.stderr.write(f"key id {key_id(public)}, SHA-256 fingerprint {public_key_fingerprint(public)}\n")
     return 0
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.audit.checkpoints import signing_key
 from adapters.audit.ledger import case_entries
 from api.deps import ClockDep, LedgerDep, PoolDep, SettingsDep, TemporalDep, require
 from api.errors import CaseNotFound
@@ -22,7 +23,7 @@ from api.schemas import Problem
 from domain.actors import Actor
 from domain.errors import NotPermitted
 from services.audit.access import log_access
-from services.audit.history import RunHistory, case_histories, manifest
+from services.audit.history import RunHistory, case_histories, manifest, sign_manifest
 from services.audit.replay import ReplayReport, compare_with_ledger, replay_runs, sealed_match
 
 router = APIRouter(prefix="/v1/cases", tags=["audit"])
@@ -60,19 +61,24 @@ class RunExport(BaseModel):
 
 
 class HistoryExport(BaseModel):
+    #: Signed with the ledger's Ed25519 key: ``signing_key`` names it, ``signature`` covers the rest (and so,
+    #: through each run's SHA-256, every history). Saved as a file, the answer verifies on its own, offline:
+    #: ``casework audit verify-export FILE --public-key KEY.pem``.
     manifest: dict[str, Any]
     runs: list[RunExport]
 
 
 @router.get("/{case_id}/history", response_model=HistoryExport, responses=_ERRORS)
 async def export_history(case_id: UUID, actor: AuditorDep, pool: PoolDep, ledger: LedgerDep,
-                         temporal: TemporalDep, clock: ClockDep) -> HistoryExport:
+                         temporal: TemporalDep, clock: ClockDep, settings: SettingsDep) -> HistoryExport:
     """The full Temporal event history of every run of the case, oldest first, with a manifest giving each
-    run's SHA-256 (over the canonical JSON of its history). Holds personal data: auditors and supervisors."""
+    run's SHA-256 (over the canonical JSON of its history), signed with the ledger's Ed25519 key so that the
+    answer, saved as a file, verifies offline with the public key alone (``casework audit verify-export``).
+    Holds personal data: auditors and supervisors."""
     await _audited_case(pool, case_id, actor)
     runs = await _histories(temporal, case_id)
     await log_access(pool, ledger, actor, case_id, "history_export")
-    doc = manifest(case_id, runs, exported_by=actor.id, exported_at=clock())
+    doc = sign_manifest(manifest(case_id, runs, exported_by=actor.id, exported_at=clock()), signing_key(settings))
     return HistoryExport(manifest=doc, runs=[RunExport(run_id=r.run_id, sha256=r.sha256,
                                                        history=json.loads(r.text)) for r in runs])
 
