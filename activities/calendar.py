@@ -17,7 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters.calendar import load_calendar
-from domain.calendar import CalendarNotCovered, WorkCalendar
+from domain.calendar import CalendarNotCovered, WorkCalendar, provisional_version
 
 log = structlog.get_logger(__name__)
 
@@ -100,7 +100,7 @@ def _provisional(cal: WorkCalendar, first_year: int, last_year: int) -> WorkCale
         holidays=cal.holidays,
         makeup_workdays=cal.makeup_workdays,
         covered_years=cal.covered_years | missing,
-        version=f"{cal.version}+provisional-{min(missing)}" if missing else cal.version,
+        version=provisional_version(cal.version, min(missing)) if missing else cal.version,
     )
 
 

@@ -19,6 +19,7 @@ recorded result even after the holiday data changes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -26,6 +27,35 @@ from domain.errors import DomainError
 
 _SATURDAY = 5
 _ONE_DAY = timedelta(days=1)
+
+#: How a calendar version says it was extended with weekdays-only years from ``YYYY`` on (the deadline
+#: activity's provisional count, for a year whose holiday schedule has not been entered yet).
+PROVISIONAL_MARK = "+provisional-"
+_PROVISIONAL = re.compile(r"\+provisional-([0-9]{4})$")
+
+
+def provisional_version(official: str, first_uncovered_year: int) -> str:
+    """The version of ``official`` extended with weekdays-only years from ``first_uncovered_year`` on."""
+    return f"{official}{PROVISIONAL_MARK}{first_uncovered_year}"
+
+
+def provisional_year(calendar_version: str) -> int | None:
+    """The first year a deadline was counted in provisionally (weekdays only), or None for an official count.
+
+    ``"778413b11580+provisional-2027"`` → 2027; ``"778413b11580"`` → None.
+    """
+    found = _PROVISIONAL.search(calendar_version)
+    return int(found.group(1)) if found else None
+
+
+def weekdays_between(start: date, end: date) -> int:
+    """Monday-to-Friday days in ``(start, end]``: a provisional calendar's working days in an uncovered year."""
+    count = 0
+    d = start + _ONE_DAY
+    while d <= end:
+        count += d.weekday() < _SATURDAY
+        d += _ONE_DAY
+    return count
 
 
 class CalendarNotCovered(DomainError):

@@ -541,12 +541,17 @@ class ClosePublicity(_Command):
 
 
 class SetDeadline(_Command):
-    """Record a step's legal time limit, computed with the working-day calendar."""
+    """Record a step's legal time limit, computed with the working-day calendar: ``working_days`` counted from
+    ``start`` (both None where a run recorded neither, before they were kept; see :class:`DeadlineSet`).
+    ``reason`` says why a limit already set is set again (a provisional one recomputed)."""
 
     type: Literal["set_deadline"] = "set_deadline"
     step: str
     due: date
     calendar_version: str
+    start: date | None = None
+    working_days: int | None = None
+    reason: str | None = None
 
 
 class RaiseEscalation(_Command):

@@ -269,12 +269,22 @@ class ApplicationWithdrawn(EventBase):
 
 
 class DeadlineSet(EventBase):
-    """A step's legal time limit, computed with the working-day calendar in an activity."""
+    """A step's legal time limit, computed with the working-day calendar in an activity.
+
+    ``start`` and ``working_days`` — what was counted — let a deadline computed *provisionally* (a year the
+    calendar did not cover yet: ``calendar_version`` ends ``+provisional-YYYY``) be counted again once that
+    year's schedule is entered. Events recorded before they were kept (and runs without the patch
+    ``case-deadline-count-v1``) lack them: late fields, left out while None.
+    """
 
     type: Literal["deadline_set"] = "deadline_set"
     step: str
     due: date
     calendar_version: str
+    start: date | None = None
+    working_days: int | None = None
+
+    LATE_FIELDS: ClassVar[frozenset[str]] = frozenset({"start", "working_days"})
 
 
 class EscalationRaised(EventBase):

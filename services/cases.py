@@ -35,6 +35,8 @@ from workflows.models import (
     CommandResult,
     PeriodicReviewInput,
     PeriodicReviewResult,
+    RecomputeDeadlinesInput,
+    RecomputeDeadlinesResult,
     StandardChangeInput,
     StandardChangeResult,
 )
@@ -49,6 +51,7 @@ SNAPSHOT_QUERY = "snapshot"
 EXECUTE_UPDATE = "execute"
 RECALCULATE_UPDATE = "recalculate"
 OPEN_PERIODIC_REVIEW_UPDATE = "open_periodic_review"
+RECOMPUTE_DEADLINES_UPDATE = "recompute_deadlines"
 
 #: RPC statuses that say "the service is unwell, try again", as opposed to "this case cannot be served".
 TRANSIENT = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
@@ -245,6 +248,12 @@ class CaseGateway:
         """Open the periodic review due (the ``open_periodic_review`` Update). Raises as :meth:`execute`."""
         return await self._update(case_id, OPEN_PERIODIC_REVIEW_UPDATE, review, update_id,
                                   PeriodicReviewResult)
+
+    async def recompute_deadlines(self, case_id: UUID, recount: RecomputeDeadlinesInput, *,
+                                  update_id: str | None = None) -> RecomputeDeadlinesResult:
+        """Count the case's provisional deadlines again with today's calendar (the ``recompute_deadlines``
+        Update). Raises as :meth:`execute`."""
+        return await self._update(case_id, RECOMPUTE_DEADLINES_UPDATE, recount, update_id, RecomputeDeadlinesResult)
 
     async def _update(self, case_id: UUID, update: str, arg: Any, update_id: str | None,
                       result_type: type[T]) -> T:

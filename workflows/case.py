@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import CaseEvent
     from domain.kernel.clock import CHINA_TZ, end_of_day
     from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
+    from domain.kernel.deadlines import recount, recount_reason
     from domain.kernel.programme import Programme
     from domain.kernel.state import PaidMonth
     from domain.parameters import PublicityUnit, ResolvedParameters
@@ -35,9 +36,16 @@ with workflow.unsafe.imports_passed_through():
         CommandResult,
         PeriodicReviewInput,
         PeriodicReviewResult,
+        RecomputedDeadline,
+        RecomputeDeadlinesInput,
+        RecomputeDeadlinesResult,
         StandardChangeInput,
         StandardChangeResult,
     )
+
+#: Runs that take this patch record what each deadline counted (start, working days) with its ``deadline_set``,
+#: so a provisional one can be counted again exactly; runs recorded before it re-derive their events unchanged.
+DEADLINE_COUNT_PATCH = "case-deadline-count-v1"
 
 
 def search_attributes_for(state: CaseState) -> TypedSearchAttributes:
@@ -216,6 +224,44 @@ class CaseWorkflow:
             self._dirty = True
             return PeriodicReviewResult(opened=True)
 
+    @workflow.update
+    async def recompute_deadlines(self, inp: RecomputeDeadlinesInput) -> RecomputeDeadlinesResult:
+        """A year's holiday schedule has been entered: count the deadlines of pending steps that were counted
+        provisionally (weekdays only) again, and record each new due date as a system ``deadline_set`` citing
+        the step's article. A deadline whose year is still not covered is left as it is; a repeat changes
+        nothing. Only a deadline; never a decision (SPEC §0.1)."""
+        async with self._lock:
+            result = RecomputeDeadlinesResult()
+            events: list[CaseEvent] = []
+            after = self._state
+            for deadline in self._programme.deadlines.provisional(self._state, inp.year):
+                basis = recount(deadline)
+                assert basis is not None
+                start, days = basis
+                counted = await workflow.execute_activity_method(
+                    CalendarActivities.compute_deadline,
+                    DeadlineInput(start=start, amount=days, unit="working_day"),
+                    start_to_close_timeout=STORE_TIMEOUT,
+                    retry_policy=STORE_RETRY,
+                )
+                reason = recount_reason(deadline, counted.calendar_version)
+                if reason is None:
+                    result.still_provisional.append(deadline.step)
+                    continue
+                ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
+                new = decide(after, c.SetDeadline(step=deadline.step, due=counted.due,
+                                                  calendar_version=counted.calendar_version, start=start,
+                                                  working_days=days, reason=reason), ctx)
+                events += new
+                after = project(new, after)
+                assert after is not None
+                result.recomputed.append(RecomputedDeadline(step=deadline.step, old_due=deadline.due, due=counted.due,
+                                                            calendar_version=counted.calendar_version))
+            if events:
+                await self._commit(events)
+                self._dirty = True
+            return result
+
     @execute.validator
     def _validate(self, inp: CommandInput) -> None:
         # Another decision is being taken (a timer's, another command's: its record may already be in PostgreSQL
@@ -339,8 +385,10 @@ class CaseWorkflow:
                 retry_policy=STORE_RETRY,
             )
             ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
-            events += decide(after, c.SetDeadline(step=step, due=result.due,
-                                                  calendar_version=result.calendar_version), ctx)
+            counted = workflow.patched(DEADLINE_COUNT_PATCH)
+            events += decide(after, c.SetDeadline(step=step, due=result.due, calendar_version=result.calendar_version,
+                                                  start=start if counted else None,
+                                                  working_days=days if counted else None), ctx)
             after = project(events[-1:], after)
             assert after is not None
         await self._record(after, events)

@@ -78,6 +78,28 @@ class PeriodicReviewResult(BaseModel):
     reason: str | None = None  # why not: already_open | not_due | not_in_payment
 
 
+class RecomputeDeadlinesInput(BaseModel):
+    """Count a case's provisional deadlines again with the calendar as it is now (a year's holiday schedule has
+    been entered); only those provisional from ``year`` when it is given."""
+
+    year: int | None = None
+
+
+class RecomputedDeadline(BaseModel):
+    step: str
+    old_due: date
+    due: date
+    calendar_version: str
+
+
+class RecomputeDeadlinesResult(BaseModel):
+    """What the case recorded (a ``deadline_set`` per recomputed step) and what is still provisional (its year
+    still not covered)."""
+
+    recomputed: list[RecomputedDeadline] = []
+    still_provisional: list[str] = []
+
+
 class CaseSnapshot(BaseModel):
     """The case as queries and updates answer it: the state and who must act next, by when."""
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from domain.calendar import provisional_year, weekdays_between
 from domain.errors import InvalidTransition
 from domain.events import CaseEvent
 from domain.kernel.drafts import draft
@@ -80,6 +81,47 @@ class DeadlineBook:
         """Whether an escalated deadline's step is still pending (the case is overdue)."""
         return any(d.escalated and self.is_open(state, d.step) for d in state.deadlines.values())
 
+    def provisional(self, state: CaseCore, year: int | None = None) -> list[Deadline]:
+        """The deadlines of pending steps that were counted provisionally (weekdays only, in a year the
+        calendar did not cover), in step order; only those provisional from ``year`` when it is given."""
+        out = []
+        for d in state.deadlines.values():
+            first = provisional_year(d.calendar_version)
+            if first is not None and (year is None or first == year) and self.is_open(state, d.step):
+                out.append(d)
+        return out
+
+
+def recount(deadline: Deadline) -> tuple[date, int] | None:
+    """What to count again to recompute a provisional deadline with the calendar as it is now: (start, working
+    days). None for a deadline counted officially.
+
+    Where the deadline's event recorded what it counted, that. Otherwise (recorded before it was kept) the count
+    restarts on 31 December before the first provisional year with the working days the provisional count
+    found from there to the due date — every day of that year and after was a working day for it exactly when
+    it was a weekday. This is the same count whenever the original count started before that year, as every
+    deadline recorded before the year began did; one started inside the year itself cannot be recovered.
+    """
+    first = provisional_year(deadline.calendar_version)
+    if first is None:
+        return None
+    if deadline.start is not None and deadline.working_days is not None:
+        return deadline.start, deadline.working_days
+    eve = date(first - 1, 12, 31)
+    return eve, max(weekdays_between(eve, deadline.due), 1)
+
+
+def recount_reason(deadline: Deadline, calendar_version: str) -> str | None:
+    """Why a provisional deadline counted again under ``calendar_version`` is recorded anew (zh-CN, for the
+    trail), or None when the new count is no less provisional than the old one (its year is still not covered):
+    then nothing is recorded."""
+    was = provisional_year(deadline.calendar_version)
+    now = provisional_year(calendar_version)
+    if was is None or (now is not None and now <= was):
+        return None
+    return (f"{was}年节假日安排已录入，按法定工作日历重新计算期限（原到期日 {deadline.due.isoformat()}，"
+            f"原按工作日临时计算，日历版本 {deadline.calendar_version}）")
+
 
 def deadline_handlers(
     book: DeadlineBook, set_command: type, escalate_command: type, set_event: type, escalation_event: type
@@ -89,7 +131,8 @@ def deadline_handlers(
 
     def set_deadline(_state: CaseCore, cmd: Any, _ctx: Any) -> list[Any]:
         return [
-            draft(set_event, *book.basis(cmd.step), step=cmd.step, due=cmd.due, calendar_version=cmd.calendar_version)
+            draft(set_event, *book.basis(cmd.step), reason=cmd.reason, step=cmd.step, due=cmd.due,
+                  calendar_version=cmd.calendar_version, start=cmd.start, working_days=cmd.working_days)
         ]
 
     def raise_escalation(state: CaseCore, cmd: Any, _ctx: Any) -> list[Any]:
@@ -108,7 +151,8 @@ def deadline_mutators(set_event: type, escalation_event: type) -> Mutators:
     @m.on(set_event)
     def _(state: Any, event: Any) -> Any:
         deadlines = dict(state.deadlines)
-        deadlines[event.step] = Deadline(step=event.step, due=event.due, calendar_version=event.calendar_version)
+        deadlines[event.step] = Deadline(step=event.step, due=event.due, calendar_version=event.calendar_version,
+                                         start=event.start, working_days=event.working_days)
         return moved(state, event, deadlines=deadlines)
 
     @m.on(escalation_event)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Role
 from domain.household import Member, Program
@@ -21,6 +21,9 @@ class Deadline(BaseModel):
     due: date
     calendar_version: str
     escalated: bool = False
+    #: What was counted (``working_days`` after ``start``), where the deadline's event recorded it.
+    start: date | None = Field(None, exclude_if=lambda v: v is None)
+    working_days: int | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class PaidMonth(BaseModel):

@@ -33,6 +33,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.calendar import PgCalendarOverrides, package_calendar_data
 from adapters.db.cases import PgCaseMembers, PgCaseStore
 from adapters.db.economic_records import PgEconomicRecords
 from adapters.db.migrate import migrate
@@ -42,6 +43,7 @@ from adapters.parameters import DEFAULT_BOOK, ParameterFile
 from adapters.temporal.search_attributes import dev_server_search_attribute_args
 from devstack.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
 from domain import commands as c
+from domain.calendar import provisional_year
 from domain.household import AreaType, Declaration, IncomeItem, IncomeKind
 from domain.kernel.clock import CHINA_TZ
 from domain.kernel.state import Deadline
@@ -50,6 +52,7 @@ from domain.procedure.records import OpenReview
 from domain.programmes import CaseState
 from domain.programmes.dibao.stages import Stage
 from domain.verification import RecordSource
+from services.cases import CaseGateway
 from tests.builders import JINSHAN_VILLAGE, application
 from tests.params import book_with
 from tests.standard_change_cases import book_with_version, in_payment_state, load_book
@@ -71,8 +74,8 @@ from tests.workflows.lifecycle import (
 )
 from worker.main import build_worker
 from workflows.case import CaseWorkflow, CaseWorkflowInput, search_attributes_for
+from workflows.models import RecomputeDeadlinesInput, StandardChangeInput, StandardChangeResult
 from workflows.review_sweep import ReviewSweepWorkflow, SweepInput
-from workflows.models import StandardChangeInput, StandardChangeResult
 from workflows.standard_change import StandardChangeWorkflow, StandardChangeWorkflowInput
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -501,6 +504,25 @@ async def amendments_republished(x: Export) -> list[Exported]:
     return [Exported("case_v6_amendments_republished", case.handle.id)]
 
 
+async def provisional_deadline_recounted(x: Export) -> list[Exported]:
+    """受理 in December of the last year the calendar covers: the 30-wd overall limit (S1 Art. 22) runs into the
+    next year and is counted weekdays only, recording what it counted (patch ``case-deadline-count-v1``); the
+    year's schedule is entered and the ``recompute_deadlines`` Update counts it again (a ``deadline_set`` with
+    the official calendar version). SPEC §0.1."""
+    await x.skip_to(date(max(package_calendar_data().years), 12, 1))
+    case = await x.new_case()
+    await case.do(WINDOW, c.AcceptApplication())
+    state = (await case.snap()).state
+    year = provisional_year(state.deadlines["overall"].calendar_version)
+    assert year is not None
+    store = PgCalendarOverrides(x.pool)
+    await store.set_day(date(year, 1, 1), "holiday", "元旦 (test schedule)", "cal-admin")
+    await store.mark_year_complete(year, "test schedule", "cal-admin")
+    result = await CaseGateway(x.client).recompute_deadlines(state.case_id, RecomputeDeadlinesInput(year=year))
+    assert [r.step for r in result.recomputed] == ["overall"]
+    return [Exported("case_v6_provisional_deadline_recounted", case.handle.id)]
+
+
 # --- the in-payment life (SPEC §8; S1 Arts. 30-34; S4 Arts. 10, 45, 68; S6 §一(三)) -----------------------
 
 
@@ -730,6 +752,7 @@ NEW = {
     "case_v6_back_pay": Scenario(back_pay),
     "case_v6_close_relative_staff_recused": Scenario(close_relative_staff_recused),
     "case_v6_reapplication_linked": Scenario(reapplication_linked),
+    "case_v6_provisional_deadline_recounted": Scenario(provisional_deadline_recounted),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
 }

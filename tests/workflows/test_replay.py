@@ -106,6 +106,13 @@ _branch("timers as deployed before case-timer-instant-v1 (the patch's old path)"
 _branch("re-application after a refusal: the members' earlier case linked at intake (issue 20)",
         "case_v6_reapplication_linked",
         "event:application_submitted", "event:earlier_cases_linked", "event:application_accepted", "end:running")
+_branch("a deadline counted provisionally into an uncovered year records what it counted (patch "
+        "case-deadline-count-v1); the recompute_deadlines Update counts it again once the year is entered",
+        "case_v6_provisional_deadline_recounted", "patch:case-deadline-count-v1", "update:recompute_deadlines",
+        "event:deadline_set", "end:running")
+_branch("deadlines as recorded before case-deadline-count-v1 (the patch's old path)",
+        ("case_v4_escalation_noncooperation", "case_v5_timers_decide_at_their_instant"), "event:deadline_set",
+        "not:patch:case-deadline-count-v1")
 _branch("termination for non-cooperation", "case_v4_escalation_noncooperation",
         "event:non_cooperation_recorded", "event:review_terminated_for_non_cooperation", "end:completed")
 _branch("household amended before the decision: by the window; a data alert's proposals confirmed and dismissed; "
