@@ -4,9 +4,15 @@
     casework calendar set 2027-09-26 workday --note "2027 国庆节调休上班" --by county-admin-01
     casework calendar complete-year 2027 --source "国办发明电〔2026〕x号" --by county-admin-01
     casework calendar show 2027
+    casework calendar provisional [--year 2027] [--json]
+    casework calendar recompute [--year 2027]
 
 Enter every holiday and make-up working day of the State Council's schedule first, then ``complete-year``:
-until a year is complete, deadlines running into it are refused (and their activities keep retrying).
+until a year is complete, working-day deadlines running into it are counted *provisionally* (weekdays only;
+their calendar version ends ``+provisional-YYYY``). ``provisional`` lists the pending steps whose deadline
+was counted so (case id, step, article, due date, calendar version: no personal data). ``complete-year``
+then sends each of them to its case, which counts it again with the official calendar and records the new due
+date (``--no-recompute`` leaves that to a later ``recompute``, which also retries cases that failed).
 """
 
 from __future__ import annotations
@@ -47,9 +53,21 @@ def register(subparsers: Any) -> None:
     c.add_argument("--by", required=True, dest="by", help="your staff id")
     c.set_defaults(func=_cmd_complete_year)
 
+    c.add_argument("--no-recompute", action="store_true",
+                   help="do not recount the deadlines counted provisionally for the year (see `recompute`)")
+
     w = sub.add_parser("show", help="list a year's entries and whether the year is covered")
     w.add_argument("year", type=_year)
     w.set_defaults(func=_cmd_show)
+
+    p = sub.add_parser("provisional", help="pending steps whose deadline was counted provisionally (weekdays only)")
+    p.add_argument("--year", type=_year, default=None, help="only those provisional from this year")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=_cmd_provisional)
+
+    r = sub.add_parser("recompute", help="recount the provisional deadlines with the calendar as it is now")
+    r.add_argument("--year", type=_year, default=None, help="only those provisional from this year")
+    r.set_defaults(func=_cmd_recompute)
 
 
 def _day(text: str) -> date:
@@ -121,7 +139,85 @@ def _cmd_complete_year(args: argparse.Namespace) -> int:
         )
         return 2
     sys.stdout.write(f"{year} complete\n")
+    if args.no_recompute:
+        return 0
+    return _recompute(year, after=f"{year} is complete, but ")
+
+
+def _county() -> str:
+    from adapters.parameters import DEFAULT_BOOK, ParameterFile
+    from adapters.settings import Settings
+
+    settings = Settings()
+    return ParameterFile(settings.parameters_file or DEFAULT_BOOK).book().county_code
+
+
+@_guarded
+def _cmd_provisional(args: argparse.Namespace) -> int:
+    from adapters.db.case_queries import ProvisionalDeadline, provisional_deadlines
+
+    county = _county()
+
+    async def work(pool: asyncpg.Pool) -> list[ProvisionalDeadline]:
+        return await provisional_deadlines(pool, county, year=args.year)
+
+    rows = _with_pool(work)
+    out = sys.stdout
+    for r in rows:
+        if args.json:
+            out.write(r.model_dump_json() + "\n")
+            continue
+        out.write(f"{r.due.isoformat()}  case {r.case_id}  {r.step} ({', '.join(r.legal_basis)})  "
+                  f"township {r.township_code}  calendar {r.calendar_version}"
+                  f"{'  ESCALATED' if r.escalated else ''}\n")
+    if not args.json:
+        out.write(f"{len(rows)} deadline(s) counted provisionally\n")
     return 0
+
+
+@_guarded
+def _cmd_recompute(args: argparse.Namespace) -> int:
+    return _recompute(args.year)
+
+
+def _recompute(year: int | None, after: str = "") -> int:
+    """Send the provisional deadlines to their cases; 0 when every case answered, 1 otherwise."""
+    import asyncio
+
+    from adapters.db.case_queries import provisional_deadlines
+    from adapters.settings import Settings
+    from adapters.temporal.client import connect
+    from cli.common import cli_pool
+    from services.provisional_deadlines import RecountOutcome, recount_provisional_deadlines
+
+    settings = Settings()
+    county = _county()
+
+    async def work() -> list[RecountOutcome]:
+        async with cli_pool(settings) as pool:
+            if not await provisional_deadlines(pool, county, year=year):
+                return []  # nothing to send: no need of Temporal
+            return await recount_provisional_deadlines(pool, await connect(settings), county, year=year)
+
+    try:
+        outcomes = asyncio.run(work())
+    except (RuntimeError, OSError) as err:  # Temporal not reachable: the year stays entered, retry later
+        sys.stderr.write(f"casework calendar: {after}the provisional deadlines were not recounted ({err}); "
+                         f"run `casework calendar recompute{f' --year {year}' if year else ''}`\n")
+        return 1
+    out = sys.stdout
+    for o in outcomes:
+        steps = ", ".join(o.recomputed) if o.recomputed else ""
+        still = f" still provisional: {', '.join(o.still_provisional)}" if o.still_provisional else ""
+        out.write(f"case {o.case_id}: {o.outcome}{f' {steps}' if steps else ''}{still}"
+                  f"{f' ({o.detail})' if o.detail else ''}\n")
+    failed = sum(o.outcome == "failed" for o in outcomes)
+    out.write(f"{len(outcomes)} case(s) with provisional deadlines, "
+              f"{sum(o.outcome == 'recomputed' for o in outcomes)} recomputed, {failed} failed\n")
+    if failed:
+        sys.stderr.write(f"casework calendar: {after}{failed} case(s) failed; run `casework calendar recompute` "
+                         "again\n")
+    return 1 if failed else 0
 
 
 @_guarded

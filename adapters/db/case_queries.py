@@ -33,6 +33,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from domain.actors import HUMAN_ROLES
+from domain.calendar import provisional_year
 from domain.divisions import is_jurisdiction_code
 from domain.household import Program
 from domain.kernel.clock import CHINA_TZ
@@ -425,6 +426,65 @@ def last_months(today: date, months: int) -> list[str]:
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return out[::-1]
+
+
+# --- deadlines counted provisionally -----------------------------------------------------------------------
+
+_PROVISIONAL = """
+SELECT state FROM cases
+WHERE {scope}
+  AND EXISTS (SELECT 1 FROM jsonb_each(state -> 'deadlines') d
+              WHERE d.value ->> 'calendar_version' LIKE '%+provisional-%')
+ORDER BY case_id
+"""
+
+
+class ProvisionalDeadline(BaseModel):
+    """A pending step's deadline counted provisionally: weekdays only, from ``provisional_from`` on, a year
+    whose holiday schedule had not been entered. Codes and dates only."""
+
+    case_id: UUID
+    program: str
+    township_code: str
+    stage: str
+    step: str
+    #: The article that sets the limit (e.g. ``S1 Art. 20`` for the county's 10 working days).
+    legal_basis: list[str]
+    due: date
+    calendar_version: str
+    provisional_from: int
+    escalated: bool
+    #: ``exact``: the deadline recorded what it counted (start and working days), so the recount is the
+    #: original count; ``from_year_start``: recorded before that was kept, recounted from 31 December before
+    #: ``provisional_from`` (the same count when the original one started before that year).
+    recount: str
+
+
+async def provisional_deadlines(pool: asyncpg.Pool, jurisdiction: str, *,
+                                year: int | None = None) -> list[ProvisionalDeadline]:
+    """The deadlines of pending steps inside ``jurisdiction`` that were counted provisionally (only those from
+    ``year`` when given), by due date then case. Whether a step is pending is the programme's rule
+    (:meth:`domain.kernel.deadlines.DeadlineBook.provisional`), applied to the stored state.
+
+    Raises:
+        ValueError: a bad jurisdiction.
+    """
+    code = _narrowest(jurisdiction)
+    assert code is not None
+    out: list[ProvisionalDeadline] = []
+    for row in await pool.fetch(_PROVISIONAL.format(scope=_scope(code)), code):
+        state = CaseState.model_validate(row["state"])
+        book = programme_of(state.program).deadlines
+        for d in book.provisional(state, year):
+            first = provisional_year(d.calendar_version)
+            assert first is not None
+            out.append(ProvisionalDeadline(
+                case_id=state.case_id, program=state.program.value, township_code=state.township_code,
+                stage=str(state.stage), step=d.step, legal_basis=list(book.basis(d.step)), due=d.due,
+                calendar_version=d.calendar_version, provisional_from=first, escalated=d.escalated,
+                recount="exact" if d.start is not None and d.working_days is not None else "from_year_start"))
+    out.sort(key=lambda p: (p.due, str(p.case_id), p.step))
+    return out
 
 
 async def monthly_caseload(pool: asyncpg.Pool, jurisdiction: str, *, months: int = 12,

@@ -16,11 +16,13 @@ from adapters.db.case_queries import (
     CasePage,
     CaseQuery,
     MonthlyCaseload,
+    ProvisionalDeadline,
     SlaBreaches,
     TownshipOverdue,
     list_cases,
     monthly_caseload,
     overdue_by_township,
+    provisional_deadlines,
     sla_breaches,
     stage_counts,
 )
@@ -91,6 +93,19 @@ async def report_monthly(
     (a payable benefit period that month) and the payment-roll total."""
     today = clock().astimezone(CHINA_TZ).date()
     return await monthly_caseload(pool, actor.jurisdiction, months=months, today=today)
+
+
+@router.get("/v1/reports/provisional-deadlines", response_model=list[ProvisionalDeadline], responses=_ERRORS)
+async def report_provisional_deadlines(
+    actor: ReportActor, pool: PoolDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100,
+                                      description="only deadlines counted provisionally from this year")] = None,
+) -> list[ProvisionalDeadline]:
+    """Pending steps whose working-day deadline was counted *provisionally* — weekdays only, in a year whose
+    holiday schedule had not been entered (calendar version ``…+provisional-YYYY``) — by due date: case id,
+    step and its article, due date, calendar version, whether it has escalated. Once the year is entered
+    (``casework calendar complete-year``) each is counted again and leaves this list. No personal data."""
+    return await provisional_deadlines(pool, actor.jurisdiction, year=year)
 
 
 @router.get("/v1/reports/waiting-on/{role}", response_model=CasePage, responses=_ERRORS)

@@ -21,7 +21,7 @@ _TRAIL_DETAILS = frozenset({
     "program", "area_type", "village_code", "items", "t0", "member_index", "related_to", "investigators", "remote",
     "evidence_sha256", "eligible", "reasons", "reissued", "starts_on", "ends_on", "unit", "location",
     "notice_sha256", "objections", "real_name", "feedback_sent", "conclusion", "monthly_amount",
-    "first_payment_month", "notice_due", "ground", "step", "due", "calendar_version",
+    "first_payment_month", "notice_due", "ground", "step", "due", "calendar_version", "start", "working_days",
     # the in-payment life (issue 4)
     "review_class", "interval_months", "trigger", "alert", "occurred_on", "source", "outcome", "periodic",
     "next_review_due", "old_amount", "new_amount", "household_size", "from_month", "months", "ends_month",

@@ -189,6 +189,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _ep("GET", "/v1/reports/sla-breaches", P.REPORT_READ, None, 200),
     _ep("GET", "/v1/reports/monthly-caseload", P.REPORT_READ, None, 200),
     _ep("GET", "/v1/reports/waiting-on/{role}", P.REPORT_READ, None, 200),
+    _ep("GET", "/v1/reports/provisional-deadlines", P.REPORT_READ, None, 200),
     _ep("POST", "/v1/data-alerts", P.DATA_ALERT_RAISE, None, 200, body=_alert),  # no_active_case
     _ep("POST", "/v1/payment-rolls", P.PAYMENT_ROLL_GENERATE, "township", 200, 201, serial=True,
         body=lambda _: {"township_code": JINSHAN, "month": ROLL_MONTH}),
@@ -463,7 +464,8 @@ async def test_every_cell(world: World, endpoint: Endpoint) -> None:
 # --- jurisdiction cut of the lists --------------------------------------------------------------------------
 
 LISTS = ("/v1/cases", "/v1/reports/overdue-by-township", "/v1/reports/sla-breaches",
-         "/v1/reports/monthly-caseload", "/v1/reports/waiting-on/front_office", "/v1/reports/stages")
+         "/v1/reports/monthly-caseload", "/v1/reports/waiting-on/front_office", "/v1/reports/stages",
+         "/v1/reports/provisional-deadlines")
 
 
 def _townships_in(answer: Any) -> set[str]:
