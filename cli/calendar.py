@@ -54,7 +54,8 @@ def register(subparsers: Any) -> None:
     c.set_defaults(func=_cmd_complete_year)
 
     c.add_argument("--no-recompute", action="store_true",
-                   help="do not recount the deadlines counted provisionally for the year (see `recompute`)")
+                   help="do not recount the deadlines counted provisionally for the year (see `recompute`); "
+                        "without it they are recounted at once, and a recount that fails is reported, not fatal")
 
     w = sub.add_parser("show", help="list a year's entries and whether the year is covered")
     w.add_argument("year", type=_year)
@@ -139,9 +140,11 @@ def _cmd_complete_year(args: argparse.Namespace) -> int:
         )
         return 2
     sys.stdout.write(f"{year} complete\n")
-    if args.no_recompute:
-        return 0
-    return _recompute(year, after=f"{year} is complete, but ")
+    if not args.no_recompute:
+        # The year is entered whatever happens next: a recount that cannot be done now is reported (with the
+        # command that does it later), not turned into a failure of the entry.
+        _recompute(year, after=f"{year} is complete, but ")
+    return 0
 
 
 def _county() -> str:
@@ -181,7 +184,8 @@ def _cmd_recompute(args: argparse.Namespace) -> int:
 
 
 def _recompute(year: int | None, after: str = "") -> int:
-    """Send the provisional deadlines to their cases; 0 when every case answered, 1 otherwise."""
+    """Send the provisional deadlines to their cases; 0 when every case answered, 1 otherwise (each failure,
+    and Temporal out of reach, also said on stderr with the command to run again)."""
     import asyncio
 
     from adapters.db.case_queries import provisional_deadlines
