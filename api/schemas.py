@@ -439,7 +439,10 @@ class CasePublic(BaseModel):
     village_code: str
     township_code: str
     county_code: str
-    household_size: int
+    household_size: int = Field(description="the household the case is about: before the decision, the members "
+                                "who still count (S1 Art. 7); once an amount is decided, the household it is paid "
+                                "for, as on the current benefit period and the payment roll (a departure counts "
+                                "from the review that recomputes the amount, S6 §一(三))")
     version: int
     opened_at: datetime
     stage_since: datetime
@@ -455,7 +458,7 @@ class CasePublic(BaseModel):
             village_code=state.village_code,
             township_code=state.township_code,
             county_code=state.county_code,
-            household_size=len(getattr(state, "counted_members", state.members)),
+            household_size=state.household_size,
             version=state.version,
             opened_at=state.opened_at,
             stage_since=state.stage_since,

@@ -114,7 +114,7 @@ class PgCaseStore:
                 state.village_code,
                 state.township_code,
                 state.county_code,
-                len(state.members),
+                state.household_size,
                 state.version,
                 state.opened_at,
                 state.stage_since,

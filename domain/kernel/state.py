@@ -107,3 +107,9 @@ class CaseCore(BaseModel):
     def is_closed(self) -> bool:
         """Finished: nothing more will happen on the case (the workflow may complete)."""
         raise NotImplementedError
+
+    @property
+    def household_size(self) -> int:
+        """The household size the case shows (the API, the read model, the notices): here every member; a
+        programme that pays for a household counts the household its amount was decided for."""
+        return len(self.members)

@@ -84,6 +84,7 @@ async def test_a_death_alert_by_id_number_opens_the_review_and_the_decision_decr
     after = decided.json()["case"]
     assert after["stage"] == "in_payment"
     assert after["monthly_amount"] == "325.00"  # 9,600 a year over 3: (375 − 266.67) × 3
+    assert after["household_size"] == 3, "the member who died no longer counts (S1 Art. 7), as on the roll"
     # the decrease applies from the month after the death (it replaces the first period when the death came
     # before the first payment month)
     periods = after["benefit_periods"]

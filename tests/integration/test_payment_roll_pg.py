@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -22,12 +23,15 @@ import pytest
 from adapters.db.cases import PgCaseStore
 from adapters.db.payments import Roll, RollLine, UnknownCase, generate_roll, get_roll, set_payee
 from adapters.rendering.payment_roll import CSV_HEADER, render_roll_csv
+from domain import commands as cmd
 from domain.errors import InvalidInput
+from domain.household import Declaration, IncomeKind, LabourCapacity, Member, Relation
 from domain.identity import parse_resident_id
 from domain.procedure.records import BenefitPeriod
 from domain.programmes import CaseState, decide, project
 from domain.programmes.dibao.stages import Stage
 from tests.builders import BICHENG, JINSHAN, actor, application, ctx
+from tests.unit.domain import dynamic_support as dynamic
 
 JINSHAN_VILLAGE_1 = "532302101001"
 JINSHAN_VILLAGE_2 = "532302101002"
@@ -183,6 +187,41 @@ async def test_a_new_amount_applies_from_the_month_of_its_benefit_period(pg_pool
     assert paid(march) == (Decimal("500.00"), 3)
     assert paid(april) == (Decimal("650.00"), 4)
     assert paid(may) == (Decimal("650.00"), 4)
+
+
+async def test_after_a_death_the_case_row_counts_the_household_the_roll_pays_for(pg_pool: asyncpg.Pool) -> None:
+    """S1 Art. 7 (a member who died no longer lives in the household) and S6 §一(三) (N recomputed): a household
+    of 4 loses a member, the review decreases the amount for 3; the read model's case row then shows the
+    household of 3, as the benefit period and the roll line do (it showed the 4 who applied)."""
+    case = dynamic.in_payment(*_household_of_four(), case_id=uuid4())
+    case.on(date(2027, 2, 20))
+    case.do(dynamic.CASEWORKER, cmd.RaiseDataAlert(alert=cmd.AlertType.DEATH, member_index=3,
+                                                   occurred_on=date(2027, 2, 14), source="殡葬管理信息比对"))
+    case.on(date(2027, 3, 5))
+    dynamic.review(case, "家庭成员死亡，保障人口减为3人", payments=dynamic.paid("2026-12", "2027-03", "600"))
+    store = PgCaseStore(pg_pool)
+    await store.record(case.state, case.events)
+
+    roll = await generate_roll(pg_pool, JINSHAN, "2027-04", "county-01")
+
+    row = await store.get_case(case.state.case_id)
+    assert row is not None
+    line = mine(roll, case.state)[case.state.case_id]
+    assert (line.household_size, line.amount) == (3, Decimal("325.00"))
+    assert row["household_size"] == 3
+    assert await pg_pool.fetchval("SELECT household_size FROM benefit_periods WHERE case_id = $1 "
+                                  "ORDER BY from_month DESC LIMIT 1", case.state.case_id) == 3
+
+
+def _household_of_four() -> tuple[list[Member], Declaration]:
+    """SPEC §12 sc. 12: four rural members, 9,600 a year of farming and a parent's 1,200 pension: 600.00."""
+    members = [dynamic.member("杨大", "19800101", "411", Relation.APPLICANT),
+               dynamic.member("柳二", "19820202", "422", Relation.SPOUSE),
+               dynamic.member("杨小", "20120303", "433"),
+               dynamic.member("杨老汉", "19450404", "444", Relation.PARENT, LabourCapacity.NONE)]
+    declaration = Declaration(income=[dynamic.income(IncomeKind.BUSINESS_NET, 9600),
+                                      dynamic.income(IncomeKind.TRANSFER_RECEIVED, 1200, 3)])
+    return members, declaration
 
 
 async def test_generating_again_adds_a_case_that_became_payable_and_changes_no_line(

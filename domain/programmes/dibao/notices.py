@@ -86,7 +86,7 @@ def _entry(state: CaseState) -> PublicNoticeEntry:
         else (state.prelim_assessment.monthly_amount if state.prelim_assessment else None)
     )
     assert amount is not None
-    return PublicNoticeEntry(name=_applicant(state), household_size=len(state.members), amount=amount)
+    return PublicNoticeEntry(name=_applicant(state), household_size=state.household_size, amount=amount)
 
 
 def case_ref(state: CaseState) -> str:

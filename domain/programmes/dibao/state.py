@@ -102,6 +102,16 @@ class DibaoState(CaseCore):
         return self.stage in {Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN}
 
     @property
+    def household_size(self) -> int:
+        """The household the case is about (S1 Art. 7: members who died, are in prison or missing, or moved out
+        no longer count). Before the decision, the members who still count (amendments included); once an
+        amount is decided, the household it is paid for, as on the benefit period and the payment roll — a
+        departure in payment counts from the review that recomputes the amount (S6 §一(三))."""
+        if self.benefit_periods:
+            return self.benefit_periods[-1].household_size
+        return len(self.counted_members)
+
+    @property
     def counted_members(self) -> tuple[int, ...]:
         """Indexes of the members who still count in the household (S1 Art. 7)."""
         gone = {d.member_index for d in self.departed}

@@ -13,14 +13,17 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from api.schemas import CaseDetail, CasePublic
 from domain import commands as c
 from domain import events as e
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Declaration, IncomeKind, LabourCapacity, Relation
 from domain.kernel.context import SYSTEM_ACTOR
 from domain.months import add_months_to_month
+from domain.notices import PublicationList
 from domain.programmes import pending_step
 from domain.programmes.dibao.deadlines import DEADLINES
+from domain.programmes.dibao.notices import notice_for
 from domain.programmes.dibao.stages import Stage
 from tests.unit.domain.dynamic_support import (
     CASEWORKER,
@@ -405,6 +408,38 @@ def test_a_death_in_a_four_person_household_recomputes_n_and_decreases_the_amoun
     assert state.stage is Stage.IN_PAYMENT
     assert state.unresolved_deaths == ()
     assert completed.next_review_due == state.next_review_due == date(2027, 9, 5)  # able-bodied: 6 months
+
+
+def _shown_size(case: Case) -> int:
+    """The household size the API shows for the case (``GET /v1/cases/{id}``; the read model's row the same)."""
+    state = case.state
+    return CaseDetail.of_snapshot(state, pending_step(state), f"case-{state.case_id}").household_size
+
+
+def test_after_a_death_the_case_counts_the_household_its_roll_and_benefit_period_pay_for() -> None:
+    """S1 Art. 7 (共同生活的家庭成员: a member who died no longer lives in the household) and S6 §一(三) (the
+    death is resolved by recomputing N): once the review decides, the case itself — the API's case, the read
+    model's row and the 公布 entry — shows the household of 3 that the benefit period and the payment roll pay
+    for, not the 4 who applied. Until the decision the amount is still the one decided for 4, and so is the
+    household the case shows."""
+    case = _four_person_household()
+    assert _shown_size(case) == 4
+    case.on(date(2027, 2, 20))
+    case.do(CASEWORKER, c.RaiseDataAlert(alert=c.AlertType.DEATH, member_index=3,
+                                         occurred_on=date(2027, 2, 14), source="殡葬管理信息比对"))
+    assert _shown_size(case) == case.state.benefit_periods[-1].household_size == 4
+    case.on(date(2027, 3, 5))
+
+    review(case, "家庭成员杨老汉于2027年2月14日死亡，保障人口减为3人", payments=paid("2026-12", "2027-03", "600"))
+
+    state = case.state
+    assert state.benefit_periods[-1].household_size == 3
+    assert _shown_size(case) == 3
+    assert CasePublic.of(state, f"case-{state.case_id}").household_size == state.household_size == 3
+    publication = notice_for(state, "publication")
+    assert isinstance(publication, PublicationList)
+    assert [(entry.household_size, entry.amount) for entry in publication.entries] == [(3, Decimal("325.00"))]
+    assert len(state.members) == 4, "the member stays on record; she no longer counts"
 
 
 # --- Stops and the stop notice (S1 Art. 32) ---------------------------------------------------------------
