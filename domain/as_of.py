@@ -65,7 +65,7 @@ Computation = Literal["assessment_for", "household_assessment"]
 
 #: Events ``_decide_review`` records before its ``review_completed``, in the same batch (same instant, actor).
 _REVIEW_BATCH = (e.BenefitIncreased, e.BenefitDecreased, e.OverpaymentRecoveryOrdered, e.GradualExitGranted,
-                 e.BenefitStopped, e.EdgeMonitoringReferred)
+                 e.BenefitStopped, e.PaymentLinesWithdrawn, e.EdgeMonitoringReferred)
 _INITIAL = (e.PrelimOpinionIssued, e.ApplicationApproved, e.ApplicationRejected)
 
 

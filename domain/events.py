@@ -454,6 +454,21 @@ class OverpaymentRecoveryOrdered(EventBase):
     per_month: dict[str, Decimal] = {}  # empty for a fraud recovery (the amount obtained, S4 Art. 68)
 
 
+class PaymentLinesWithdrawn(EventBase):
+    """Lines of a payment roll drawn up for months the benefit no longer covers, withdrawn before they were paid
+    (a stop decided after next month's roll was drawn): nothing was paid for them, so nothing is ordered back
+    (S1 Arts. 25, 32), and what earlier decisions ordered back for them (a decrease) or decided to pay on top
+    of them (补发 after a raised standard) is cancelled. Recorded with the stop; the case store marks the lines
+    withdrawn on the roll."""
+
+    type: Literal["payment_lines_withdrawn"] = "payment_lines_withdrawn"
+    months: tuple[str, ...]
+    per_month: dict[str, Decimal]
+    amount: Decimal
+    recoveries_cancelled: dict[str, Decimal] = {}
+    back_pay_cancelled: dict[str, Decimal] = {}
+
+
 class FineImposed(EventBase):
     type: Literal["fine_imposed"] = "fine_imposed"
     multiple: Decimal
@@ -568,6 +583,7 @@ CaseEvent = Annotated[
     | BenefitStopped
     | StopNoticeServed
     | OverpaymentRecoveryOrdered
+    | PaymentLinesWithdrawn
     | FineImposed
     | JobRefusalRecorded
     | MemberBenefitReduced

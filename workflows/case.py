@@ -163,8 +163,10 @@ class CaseWorkflow:
             params = await self._params_today(inp.params_book) if needs.params else self._params
             ends_on = await self._publicity_end(params) if needs.publicity_end else None
             payments = await self._paid_months() if needs.payments else ()
+            # patched: a change of behaviour made after cases were running applies only where the history is
+            # new (a replayed history re-derives the events it recorded; see DecisionContext.patched).
             ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=self._state.case_id, params=params,
-                                  publicity_ends_on=ends_on, payments=payments)
+                                  publicity_ends_on=ends_on, payments=payments, patched=workflow.patched)
             try:
                 events = decide(self._state, cmd, ctx)
             except DomainError as err:
@@ -325,7 +327,8 @@ class CaseWorkflow:
         cmd = self._programme.follow_up(self._state)
         if cmd is None:
             return
-        ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
+        ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id,
+                              patched=workflow.patched)
         events = decide(self._state, cmd, ctx)
         if self._programme.needs(cmd).info_check:
             events += await self._run_info_check(events)
@@ -368,7 +371,8 @@ class CaseWorkflow:
         return decide(requested, self._programme.info_check_command(report), ctx)
 
     async def _system(self, command: Any, now: datetime | None = None) -> None:
-        ctx = DecisionContext(now=now or workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
+        ctx = DecisionContext(now=now or workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id,
+                              patched=workflow.patched)
         await self._commit(decide(self._state, command, ctx))
 
     async def _commit(self, events: list[CaseEvent]) -> None:

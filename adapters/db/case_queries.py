@@ -14,7 +14,8 @@ Definitions used by the reports:
   approved and later exited counts as approved in its decision month.
 - **active in a month**: the case's benefit period in force that month has an amount above zero and the month
   is before its stop month (the same rule as ``CaseState.amount_for`` and the payment roll).
-- **payment total**: the sum of the payment-roll lines (``payment_lines``) of that month and township.
+- **payment total**: the sum of the payment-roll lines (``payment_lines``) of that month and township, less
+  the lines withdrawn before they were paid.
 
 SQL is static text with ``$n`` parameters; only fixed fragments (filters) are put together, never values.
 """
@@ -402,7 +403,7 @@ active AS (
 paid AS (
     SELECT township_code, month, sum(amount) AS total
     FROM payment_lines
-    WHERE {payment_scope} AND month = ANY($2::text[])
+    WHERE {payment_scope} AND month = ANY($2::text[]) AND withdrawn_seq IS NULL
     GROUP BY 1, 2
 )
 SELECT m.month, t.township_code,

@@ -14,7 +14,8 @@ import asyncpg
 
 from adapters.audit.ledger import Ledger
 from adapters.db.case_queries import list_columns, outcome_of
-from domain.events import CaseEvent
+from adapters.db.payments import withdraw_lines
+from domain.events import CaseEvent, PaymentLinesWithdrawn
 from domain.ids import workflow_id_for
 from domain.kernel.state import EarlierCase, PaidMonth
 from domain.programmes import CaseState, is_overdue
@@ -60,7 +61,8 @@ INSERT INTO benefit_periods (case_id, from_month, monthly_amount, household_size
 VALUES ($1, $2, $3, $4, $5, $6)
 """
 
-_PAID_MONTHS = "SELECT month, amount FROM payment_lines WHERE case_id = $1 ORDER BY month"
+# A line withdrawn before it was paid (adapters.db.payments.withdraw_lines) was never paid.
+_PAID_MONTHS = "SELECT month, amount FROM payment_lines WHERE case_id = $1 AND withdrawn_seq IS NULL ORDER BY month"
 _GET_CASE = "SELECT * FROM cases WHERE case_id = $1"
 _GET_EVENTS = "SELECT seq, type, payload FROM case_events WHERE case_id = $1 ORDER BY seq"
 
@@ -85,8 +87,9 @@ class PgCaseStore:
         self._ledger = ledger or Ledger()
 
     async def record(self, state: CaseState, events: list[CaseEvent]) -> None:
-        """Record new events and the case's state after them, in one transaction; the members of a closed or
-        refused case are released so they may apply again (:func:`releases_members`).
+        """Record new events and the case's state after them, in one transaction; roll lines an event withdraws
+        are marked withdrawn, and the members of a closed or refused case are released so they may apply again
+        (:func:`releases_members`).
 
         Args:
             state: the state after ``events``.
@@ -134,6 +137,9 @@ class PgCaseStore:
                     (state.case_id, p.from_month, p.monthly_amount, p.household_size, p.parameter_set_version, p.seq)
                     for p in state.benefit_periods
                 ])
+            for ev in events:
+                if isinstance(ev, PaymentLinesWithdrawn):
+                    await withdraw_lines(conn, ev)
             if releases_members(state):
                 await conn.execute(_RELEASE_MEMBERS, state.case_id)
             await self._ledger.append(conn, self._ledger.decisions(events))  # last: it takes the chain's lock

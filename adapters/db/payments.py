@@ -10,9 +10,19 @@ stopped from the stop's effective month [SPEC §8.3]. A month ``M`` is payable f
 * ``M`` ≥ its first payment month, and ``M`` < its stop's effective month when it has one.
 
 A roll is generated in one transaction by a single ``INSERT … SELECT``; a line is keyed by
-``(case_id, month)`` and inserted with ``ON CONFLICT DO NOTHING``, so generating a roll twice, or
-concurrently, never pays a case twice in a month. Generating it again adds the cases that became payable
-since (a late approval) and changes no line already on it.
+``(case_id, month)`` and inserted with ``ON CONFLICT``, so generating a roll twice, or concurrently, never
+pays a case twice in a month. Generating it again adds the cases that became payable since (a late approval)
+and changes no line on it (a withdrawn line is not on it: see below).
+
+**Withdrawn lines.** A stop decided after a roll was drawn up for a month it no longer covers withdraws that
+month's line when it was not paid yet (the case's ``payment_lines_withdrawn`` event, which the case store applies
+in the transaction that records it, :func:`withdraw_lines`). There is no payment confirmation from the bank: a
+line counts as paid once its month has begun (a roll is drawn up at most for next month and paid within its
+month, S1 Art. 25); a line for a month not begun yet is unpaid. A withdrawn line stays under its key but is
+no longer on the roll: the roll lists it under ``withdrawn``, its totals and the CSV leave it out, and the months
+paid for the case (what a later decision may order back) do not count it. A later generation draws it again only
+if the case has become payable for that month again (a 渐退期, whose stop was decided with it, resumed by a
+review); a stopped case never is.
 
 Privacy (SPEC §9; S4 Art. 61): a roll shows the applicant's name, a masked resident ID number and the last
 four digits of the account only. The full account number never leaves PostgreSQL (only its last four
@@ -31,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.divisions import KNOWN_TOWNSHIPS, county_of
 from domain.errors import InvalidInput
+from domain.events import PaymentLinesWithdrawn
 from domain.identity import ResidentId
 from domain.months import month_after
 from domain.programmes import REGISTRY
@@ -150,6 +161,9 @@ class Roll(BaseModel):
     generated_at: datetime
     lines: list[RollLine]
     totals: RollTotals
+    withdrawn: list[RollLine] = Field(
+        default=[], description="lines withdrawn before they were paid (a stop decided after the roll was drawn "
+        "up): not to be paid, not in the totals")
     created: bool = Field(default=False, exclude=True)
     added: int = Field(default=0, exclude=True)
 
@@ -182,7 +196,10 @@ WHERE c.township_code = $1
   AND (c.stop_effective_month IS NULL OR $2 < c.stop_effective_month)
   AND bp.monthly_amount > 0
 ORDER BY c.case_id
-ON CONFLICT (case_id, month) DO NOTHING
+ON CONFLICT (case_id, month) DO UPDATE SET
+    amount = EXCLUDED.amount, household_size = EXCLUDED.household_size, account_ref = EXCLUDED.account_ref,
+    period_seq = EXCLUDED.period_seq, withdrawn_seq = NULL, withdrawn_at = NULL
+WHERE payment_lines.withdrawn_seq IS NOT NULL
 """
 
 _GET_ROLL = """
@@ -193,6 +210,7 @@ FROM payment_rolls WHERE township_code = $1 AND month = $2
 # Only the last four digits of an account number are ever selected.
 _GET_LINES = """
 SELECT l.case_id, l.village_code, l.household_size, l.amount, l.account_ref,
+       l.withdrawn_seq IS NOT NULL AS withdrawn,
        a.name AS applicant_name, a.resident_id AS applicant_resident_id,
        right(p.account_number, 4) AS account_last4
 FROM payment_lines l
@@ -228,19 +246,8 @@ async def _read_roll(conn: asyncpg.Connection, township_code: str, month: str) -
     head = await conn.fetchrow(_GET_ROLL, township_code, month)
     if head is None:
         return None
-    lines = [
-        RollLine(
-            case_id=r["case_id"],
-            village_code=r["village_code"],
-            applicant_name=r["applicant_name"] or "",
-            resident_id_masked=_mask_resident_id(r["applicant_resident_id"]),
-            household_size=r["household_size"],
-            amount=r["amount"],
-            account_ref=r["account_ref"],
-            account_masked=mask_account(r["account_last4"]),
-        )
-        for r in await conn.fetch(_GET_LINES, township_code, month)
-    ]
+    rows = await conn.fetch(_GET_LINES, township_code, month)
+    lines = [_line(r) for r in rows if not r["withdrawn"]]
     totals = RollTotals(
         lines=len(lines),
         households=len({line.case_id for line in lines}),
@@ -249,15 +256,42 @@ async def _read_roll(conn: asyncpg.Connection, township_code: str, month: str) -
         without_account=sum(1 for line in lines if line.account_ref is None),
     )
     return Roll(township_code=head["township_code"], month=head["month"], generated_by=head["generated_by"],
-                generated_at=head["generated_at"], lines=lines, totals=totals)
+                generated_at=head["generated_at"], lines=lines, totals=totals,
+                withdrawn=[_line(r) for r in rows if r["withdrawn"]])
+
+
+def _line(r: asyncpg.Record) -> RollLine:
+    return RollLine(
+        case_id=r["case_id"],
+        village_code=r["village_code"],
+        applicant_name=r["applicant_name"] or "",
+        resident_id_masked=_mask_resident_id(r["applicant_resident_id"]),
+        household_size=r["household_size"],
+        amount=r["amount"],
+        account_ref=r["account_ref"],
+        account_masked=mask_account(r["account_last4"]),
+    )
+
+
+_WITHDRAW_LINES = """
+UPDATE payment_lines SET withdrawn_seq = $3, withdrawn_at = $4
+WHERE case_id = $1 AND month = ANY($2::text[]) AND withdrawn_seq IS NULL
+"""
+
+
+async def withdraw_lines(conn: asyncpg.Connection, event: PaymentLinesWithdrawn) -> None:
+    """Mark a case's unpaid roll lines withdrawn, as its ``payment_lines_withdrawn`` event says (run by the case
+    store in the transaction that records the event; a line withdrawn already keeps its first withdrawal, so a
+    retried write changes nothing)."""
+    await conn.execute(_WITHDRAW_LINES, event.case_id, list(event.months), event.seq, event.at)
 
 
 async def generate_roll(pool: asyncpg.Pool, township_code: str, month: str, generated_by: str) -> Roll:
     """Generate (or top up) a township's roll for a month, in one transaction, and return it.
 
     Idempotent: every payable case of the township gets exactly one line for the month, however often and
-    however concurrently this runs. A line once on the roll is never changed; a case that became payable
-    after the first generation is added by the next one.
+    however concurrently this runs. A line on the roll is never changed; a case that became payable after the
+    first generation is added by the next one (and a withdrawn line of a case payable again is drawn anew).
 
     Args:
         pool: the database (not owned).

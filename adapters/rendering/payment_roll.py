@@ -2,7 +2,9 @@
 
 Both show exactly the fields of :class:`adapters.db.payments.RollLine`: the applicant's name, the masked resident
 ID number, the household size, the amount, the account reference and the account's last four digits
-(SPEC §9; S4 Art. 61). Neither can show a full ID or account number: the roll never holds one.
+(SPEC §9; S4 Art. 61). Neither can show a full ID or account number: the roll never holds one. Lines withdrawn
+before they were paid are not in the CSV (the file the bank pays from); the printable page lists them apart,
+marked 已撤回, outside the totals.
 """
 
 from __future__ import annotations

@@ -111,6 +111,7 @@ EVENT_LABELS: dict[str, str] = {
     "payment_scheduled": "安排发放",
     "application_withdrawn": "撤回申请",
     "overpayment_recovery_ordered": "责令退回多发金额",
+    "payment_lines_withdrawn": "撤回未发放的名册记录",
     "edge_monitoring_referred": "转入低收入监测",
     "job_refusal_recorded": "记录拒绝就业",
     "member_benefit_reduced": "核减个人份额",

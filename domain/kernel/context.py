@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
@@ -15,6 +16,11 @@ from domain.parameters import ResolvedParameters
 SYSTEM_ACTOR = Actor(id="casework-engine", role=Role.SYSTEM, jurisdiction="000000")
 
 
+def every_change(_change_id: str) -> bool:
+    """Outside a workflow (the API's early check, tests) every change of behaviour applies."""
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class DecisionContext:
     """What a decision needs from outside the domain.
@@ -26,6 +32,10 @@ class DecisionContext:
         params: the parameters in force for the case's village today (decisions that compute need them).
         publicity_ends_on: the last day of a working-day 公示 being started (from the calendar activity).
         payments: months already on a payment roll for the case (for stops and decreases that reach back).
+        patched: whether a change of behaviour made after cases were running applies to this decision: the
+            workflow passes ``workflow.patched``, so a replayed history takes the path it took when it was
+            recorded and re-derives the very events it recorded. A handler asks it only on the path the change
+            is about (the change's id is the patch id); elsewhere every change applies.
     """
 
     now: datetime
@@ -34,6 +44,7 @@ class DecisionContext:
     params: ResolvedParameters | None = None
     publicity_ends_on: date | None = None
     payments: tuple[PaidMonth, ...] = ()
+    patched: Callable[[str], bool] = every_change
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

@@ -49,6 +49,11 @@ from domain.procedure.records import BenefitPeriod, Departure, OpenReview
 #: Calendar version recorded with deadlines counted in calendar months (no working-day calendar involved).
 CALENDAR_MONTHS = "calendar-months"
 
+#: The change (a patch id: see ``DecisionContext.patched``) by which a stop withdraws the lines of a drawn roll
+#: that were not paid yet instead of ordering their amount back; a history recorded before it re-derives the
+#: recovery it recorded.
+WITHDRAW_UNPAID_PATCH = "case-stop-withdraws-unpaid-v1"
+
 REVIEW_ROLES = CASEWORKER | TOWNSHIP_APPROVER | COUNTY_REVIEWER
 
 FIELDS = frozenset(
@@ -84,6 +89,7 @@ ARTICLE_KEYS = frozenset(
     {
         "recovery",
         "back_pay",
+        "unpaid_withdrawal",
         "death_deadline",
         "periodic_review",
         "ad_hoc_review",
@@ -165,12 +171,15 @@ def _from_month(ctx: DecisionContext, params: ResolvedParameters) -> str:
     return month_after(ctx.today)
 
 
-def _overpaid(state: Any, ctx: DecisionContext, from_month: str, due: Decimal) -> tuple[Decimal, dict[str, Decimal]]:
+def _overpaid(
+    state: Any, ctx: DecisionContext, from_month: str, due: Decimal, withdrawn: Iterable[str] = ()
+) -> tuple[Decimal, dict[str, Decimal]]:
     """What the rolls paid for months from ``from_month`` above ``due`` a month and not yet ordered back
-    (a month is never recovered beyond what was paid for it)."""
+    (a month is never recovered beyond what was paid for it; a ``withdrawn`` month was never paid)."""
     per_month: dict[str, Decimal] = {}
+    skip = set(withdrawn)
     for p in ctx.payments:
-        if p.month < from_month:
+        if p.month < from_month or p.month in skip:
             continue
         over = fen(p.amount - due - state.recovered.get(p.month, Decimal("0")))
         if over > 0:
@@ -178,8 +187,10 @@ def _overpaid(state: Any, ctx: DecisionContext, from_month: str, due: Decimal) -
     return fen(sum(per_month.values(), Decimal("0"))), per_month
 
 
-def _recovery(spec: InPaymentSpec, state: Any, ctx: DecisionContext, from_month: str, due: Decimal) -> list[Draft]:
-    amount, per_month = _overpaid(state, ctx, from_month, due)
+def _recovery(
+    spec: InPaymentSpec, state: Any, ctx: DecisionContext, from_month: str, due: Decimal, withdrawn: Iterable[str] = ()
+) -> list[Draft]:
+    amount, per_month = _overpaid(state, ctx, from_month, due, withdrawn)
     if amount <= 0:
         return []
     return [
@@ -189,6 +200,32 @@ def _recovery(spec: InPaymentSpec, state: Any, ctx: DecisionContext, from_month:
             amount=amount,
             months=tuple(per_month),
             per_month=per_month,
+        )
+    ]
+
+
+def _unpaid_lines(spec: InPaymentSpec, state: Any, ctx: DecisionContext, from_month: str) -> list[Draft]:
+    """The lines of drawn rolls for months from ``from_month`` that have not been paid yet, withdrawn (and what
+    an earlier decrease ordered back, or a 补发 added, for those months cancelled: they will never be paid).
+
+    The engine has no confirmation from the bank that a roll was paid. A roll is drawn up at most for next
+    month and paid within its month (S1 Art. 25: monthly), so a line counts as paid once its month has begun
+    (China time) — what was paid for it is then ordered back — and a line for a month that has not begun
+    yet is unpaid: the stop withdraws it from the roll, and nothing is ordered back for it.
+    """
+    this_month = month_of(ctx.today)
+    unpaid = {p.month: p.amount for p in ctx.payments if p.month >= from_month and p.month > this_month}
+    if not unpaid or not ctx.patched(WITHDRAW_UNPAID_PATCH):
+        return []
+    return [
+        draft(
+            e.PaymentLinesWithdrawn,
+            *spec.basis("unpaid_withdrawal"),
+            months=tuple(sorted(unpaid)),
+            per_month=dict(sorted(unpaid.items())),
+            amount=fen(sum(unpaid.values(), Decimal("0"))),
+            recoveries_cancelled={m: state.recovered[m] for m in sorted(unpaid) if state.recovered.get(m)},
+            back_pay_cancelled={m: state.back_paid[m] for m in sorted(unpaid) if state.back_paid.get(m)},
         )
     ]
 
@@ -339,8 +376,9 @@ def _stop_events(
     key: str,
     assessment: Assessment | None = None,
 ) -> list[Draft]:
-    """A stop from the configured month (or from the month after a death), the recovery of anything the
-    rolls paid for months from then on, and the referral to low-income monitoring when near the line."""
+    """A stop from the configured month (or from the month after a death), the withdrawal of roll lines from
+    then on not paid yet, the recovery of anything the rolls paid for months from then on, and the referral to
+    low-income monitoring when near the line."""
     effective = _from_month(ctx, params)
     if state.unresolved_deaths and reason_code is c.StopReason.NO_MEMBERS:
         # the household existed until its last member died (earlier deaths only made it smaller)
@@ -360,11 +398,14 @@ def _stop_events(
             assessment=assessment,
         )
     ]
+    withdrawal = _unpaid_lines(spec, state, ctx, effective)
+    events += withdrawal
+    withdrawn = withdrawal[0]["months"] if withdrawal else ()
     death_only = bool(state.unresolved_deaths) and reason_code is c.StopReason.NO_MEMBERS
     if reason_code is not c.StopReason.FRAUD and (
         not death_only or params.values.dynamic.recover_overpayment_after_death
     ):
-        events += _recovery(spec, state, ctx, effective, Decimal("0"))
+        events += _recovery(spec, state, ctx, effective, Decimal("0"), withdrawn)
     if spec.edge_referral and assessment is not None and assessment.near_dibao:
         events.append(_edge_referral(spec, assessment, params))
     return events
@@ -442,6 +483,7 @@ def _decide_review(spec: InPaymentSpec, state: Any, cmd: c.DecideReview, ctx: De
             start = _from_month(ctx, params)
             ends = first_day(start)
             ends_month = month_of(add_months(ends, cmd.gradual_exit_months - 1))
+            stop_month = month_of(add_months(ends, cmd.gradual_exit_months))
             amount = old if dm.gradual_exit_amount == "keep" else fen(old / 2)
             events.append(
                 draft(
@@ -454,13 +496,15 @@ def _decide_review(spec: InPaymentSpec, state: Any, cmd: c.DecideReview, ctx: De
                     from_month=start,
                     ends_month=ends_month,
                     assessment=assessment,
-                    stop_effective_month=month_of(add_months(ends, cmd.gradual_exit_months)),
+                    stop_effective_month=stop_month,
                     override_reason=cmd.override_reason
                     if cmd.gradual_exit_months > dm.gradual_exit_max_months
                     else None,
                     reasons=reasons,
                 )
             )
+            # the stop is decided now: a drawn line for its month (never begun yet) is withdrawn now
+            events += _unpaid_lines(spec, state, ctx, stop_month)
             return done("gradual_exit", assessment, False)
         code = (
             c.StopReason.INCOME_ABOVE_STANDARD
@@ -794,6 +838,18 @@ def _fine_imposed(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
     return moved(state, event)
 
 
+def _payment_lines_withdrawn(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
+    recoveries, back_pay = event.recoveries_cancelled, event.back_pay_cancelled
+    return moved(
+        state,
+        event,
+        recovered={m: a for m, a in state.recovered.items() if m not in recoveries},
+        overpayment_ordered=state.overpayment_ordered - sum(recoveries.values(), Decimal("0")),
+        back_paid={m: a for m, a in state.back_paid.items() if m not in back_pay},
+        back_pay_decided=state.back_pay_decided - sum(back_pay.values(), Decimal("0")),
+    )
+
+
 def _benefit_recalculated(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
     applied = (*state.standard_versions_applied, event.version)
     if event.new_amount == event.old_amount:
@@ -826,6 +882,7 @@ _MUTATORS = {
         e.FineImposed,
         e.EdgeMonitoringReferred,
     ): _fine_imposed,
+    (e.PaymentLinesWithdrawn,): _payment_lines_withdrawn,
     (e.BenefitRecalculated,): _benefit_recalculated,
 }
 

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -21,10 +21,11 @@ import asyncpg
 import pytest
 
 from adapters.db.cases import PgCaseStore
-from adapters.db.payments import Roll, RollLine, UnknownCase, generate_roll, get_roll, set_payee
-from adapters.rendering.payment_roll import CSV_HEADER, render_roll_csv
+from adapters.db.payments import Roll, RollLine, UnknownCase, generate_roll, get_roll, set_payee, withdraw_lines
+from adapters.rendering.payment_roll import CSV_HEADER, render_roll_csv, render_roll_html, roll_heading
 from domain import commands as cmd
 from domain.errors import InvalidInput
+from domain.events import PaymentLinesWithdrawn
 from domain.household import Declaration, IncomeKind, LabourCapacity, Member, Relation
 from domain.identity import parse_resident_id
 from domain.procedure.records import BenefitPeriod
@@ -211,6 +212,78 @@ async def test_after_a_death_the_case_row_counts_the_household_the_roll_pays_for
     assert row["household_size"] == 3
     assert await pg_pool.fetchval("SELECT household_size FROM benefit_periods WHERE case_id = $1 "
                                   "ORDER BY from_month DESC LIMIT 1", case.state.case_id) == 3
+
+
+async def test_a_stop_withdraws_its_unpaid_line_from_the_drawn_roll_which_never_pays_or_adds_it_back(
+    pg_pool: asyncpg.Pool,
+) -> None:
+    """S1 Art. 32 (nothing paid from the stop month) and S1 Art. 25 (paid month by month): April's and May's rolls
+    are drawn up; on 15 April the county stops the benefit from May. Recording the stop withdraws May's line —
+    not paid yet, its month has not begun — so May's roll no longer pays it (nor its totals, nor the CSV the bank
+    pays from), lists it as withdrawn, a new generation does not add it back, and the months paid for the case
+    (what a later decision may order back) are April's and earlier only."""
+    case = dynamic.in_payment(*dynamic.single_elder(), case_id=uuid4())
+    store = PgCaseStore(pg_pool)
+    case.on(date(2027, 4, 1))
+    await store.record(case.state, case.events)
+    for month in ("2027-04", "2027-05"):
+        await generate_roll(pg_pool, JINSHAN, month, "county-01")
+    case.on(date(2027, 4, 15))
+    paid = tuple(await store.paid_months(case.state.case_id))
+    assert [(p.month, p.amount) for p in paid] == [("2027-04", Decimal("275.00")), ("2027-05", Decimal("275.00"))]
+    before = case.state.version
+
+    events = case.do(dynamic.COUNTY_APPROVER, cmd.StopBenefit(reason_code=cmd.StopReason.VOLUNTARY_EXIT,
+                                                              reasons=["本人申请退出"]), payments=paid)
+    await store.record(case.state, [ev for ev in events if ev.seq > before])
+    await store.record(case.state, [ev for ev in events if ev.seq > before])  # an activity retry
+
+    assert [ev.type for ev in events][:2] == ["benefit_stopped", "payment_lines_withdrawn"]
+    may = await get_roll(pg_pool, JINSHAN, "2027-05")
+    assert may is not None
+    assert case.state.case_id not in mine(may, case.state)
+    assert [line.case_id for line in may.withdrawn if line.case_id == case.state.case_id] == [case.state.case_id]
+    assert may.totals.lines == len(may.lines)
+    assert may.totals.amount == sum((line.amount for line in may.lines), Decimal("0.00"))
+    assert str(case.state.case_id) not in render_roll_csv(may).decode("utf-8-sig")
+    page = render_roll_html(may, roll_heading(may), date(2027, 4, 15))
+    assert f"已撤回 {len(may.withdrawn)} 户" in page
+    again = await generate_roll(pg_pool, JINSHAN, "2027-05", "county-01")
+    assert case.state.case_id not in mine(again, case.state)
+    april = await get_roll(pg_pool, JINSHAN, "2027-04")
+    assert april is not None
+    assert mine(april, case.state)[case.state.case_id].amount == Decimal("275.00")
+    assert [(p.month, p.amount) for p in await store.paid_months(case.state.case_id)] == [
+        ("2027-04", Decimal("275.00"))]
+    withdrawal = events[1]
+    assert await pg_pool.fetchval(
+        "SELECT withdrawn_seq FROM payment_lines WHERE case_id = $1 AND month = '2027-05'", case.state.case_id
+    ) == withdrawal.seq
+
+
+async def test_a_withdrawn_line_is_drawn_again_only_for_a_case_payable_that_month_again(pg_pool: asyncpg.Pool) -> None:
+    """S1 Arts. 25, 33: a 渐退期's stop withdrew the line of its stop month; a review then resumed the benefit, so
+    the case is payable that month again and the next generation draws the line anew, at the amount now in
+    force. A case whose stop still stands keeps its line withdrawn."""
+    month = "2008-04"
+    resumed = await seed_case(pg_pool, [("2008-01", "500.00")])
+    stopped = await seed_case(pg_pool, [("2008-01", "300.00")])
+    await generate_roll(pg_pool, JINSHAN, month, "county-01")
+    async with pg_pool.acquire() as conn:
+        for case in (resumed, stopped):
+            await withdraw_lines(conn, PaymentLinesWithdrawn(
+                case_id=case.case_id, seq=case.version + 1, at=datetime(2008, 3, 20, tzinfo=UTC),
+                actor=actor(), months=(month,), per_month={month: Decimal("1")}, amount=Decimal("1")))
+    await seed_case_update(pg_pool, resumed, periods=(("2008-01", "500.00"), ("2008-04", "450.00")))
+    await PgCaseStore(pg_pool).record(stopped.model_copy(update={
+        "version": stopped.version + 1, "stage": Stage.EXITED, "stop_effective_month": month}), [])
+
+    roll = await generate_roll(pg_pool, JINSHAN, month, "county-01")
+
+    assert {c: line.amount for c, line in mine(roll, resumed, stopped).items()} == {
+        resumed.case_id: Decimal("450.00")}
+    assert [line.case_id for line in roll.withdrawn if line.case_id in {resumed.case_id, stopped.case_id}] == [
+        stopped.case_id]
 
 
 def _household_of_four() -> tuple[list[Member], Declaration]:

@@ -47,13 +47,13 @@ from domain.calendar import provisional_year
 from domain.household import AreaType, Declaration, IncomeItem, IncomeKind
 from domain.kernel.clock import CHINA_TZ
 from domain.kernel.state import Deadline
-from domain.months import add_months
+from domain.months import add_months, month_after, month_of
 from domain.procedure.records import OpenReview
 from domain.programmes import CaseState
 from domain.programmes.dibao.stages import Stage
 from domain.verification import RecordSource
 from services.cases import CaseGateway
-from tests.builders import JINSHAN_VILLAGE, application
+from tests.builders import JINSHAN, JINSHAN_VILLAGE, application
 from tests.params import book_with
 from tests.standard_change_cases import book_with_version, in_payment_state, load_book
 from tests.workflows.helpers import running_worker, start_case, wait_for_case_row
@@ -559,6 +559,21 @@ async def job_refusals_stopped(x: Export) -> list[Exported]:
     return [Exported("case_v4_job_refusals_stopped", case.handle.id)]
 
 
+async def stop_withdraws_unpaid_line(x: Export) -> list[Exported]:
+    """This month's and next month's rolls are drawn up; the household moves away and the county stops the
+    benefit from next month: next month's line, not paid yet, is withdrawn (patch
+    ``case-stop-withdraws-unpaid-v1``), nothing is ordered back; the stop notice is served (S1 Arts. 25, 32)."""
+    today = await x.today()
+    case = await x.carried(paying(today, members=2, per_capita="150"))
+    for month in (month_of(today), month_after(today)):
+        await generate_roll(x.pool, JINSHAN, month, "tsa-01")
+    await case.do(COUNTY_APPROVER, c.StopBenefit(reason_code=c.StopReason.MOVED_AWAY,
+                                                 reasons=["全家迁往外省居住，不再在本地生活"]))
+    await case.do(CASEWORKER, c.ServeStopNotice())
+    await case.handle.result()
+    return [Exported("case_v6_stop_withdraws_unpaid_line", case.handle.id)]
+
+
 async def death_reported_late(x: Export) -> list[Exported]:
     """A death reported 100 days after it happened: the 3-month limit (from the death) has already passed, so
     the timer escalates at once; the review still decides, a decrease for the household of one, and the run
@@ -753,6 +768,7 @@ NEW = {
     "case_v6_close_relative_staff_recused": Scenario(close_relative_staff_recused),
     "case_v6_reapplication_linked": Scenario(reapplication_linked),
     "case_v6_provisional_deadline_recounted": Scenario(provisional_deadline_recounted),
+    "case_v6_stop_withdraws_unpaid_line": Scenario(stop_withdraws_unpaid_line),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
 }

@@ -484,3 +484,35 @@ async def test_a_death_not_resolved_within_three_months_raises_an_escalation_nev
     row = await pg_pool.fetchrow("SELECT overdue, stage FROM cases WHERE case_id = $1", snap.state.case_id)
     assert row is not None and row["overdue"] and row["stage"] == "under_review"
     assert (await decide(case))[0] == "benefit_decreased", "the county can still decide after the escalation"
+
+
+# --- stops (S1 Arts. 25, 32) -------------------------------------------------------------------------------
+
+
+async def test_a_stop_after_next_months_roll_was_drawn_withdraws_its_unpaid_line_instead_of_ordering_it_back(
+    ts_env: WorkflowEnvironment, ts_worker: Worker, pg_pool: asyncpg.Pool
+) -> None:
+    """S1 Art. 32 (停发: nothing payable from the stop month) and S1 Art. 25 (paid month by month): in the first
+    payment month its line and next month's are on the rolls; the county stops the benefit from next month. Next
+    month has not begun, so its line was not paid: the workflow records its withdrawal (and the store marks it
+    withdrawn on the roll) instead of ordering 1 month back; this month's line, paid, stays."""
+    case = await in_payment(ts_env, ts_worker, lone_elder(), monthly_income(Decimal("100"), 1))
+    state = (await case.snap()).state
+    this_month = state.first_payment_month
+    assert this_month is not None
+    next_month = month_after(date.fromisoformat(this_month + "-01"))
+    await skip_to(ts_env, date.fromisoformat(this_month + "-10"))
+    for month in (this_month, next_month):
+        await pay(pg_pool, state.case_id, state.township_code, state.village_code, month, state.amount_for(month))
+
+    result = await case.do(COUNTY_APPROVER, c.StopBenefit(reason_code=c.StopReason.VOLUNTARY_EXIT,
+                                                          reasons=["本人申请退出低保"]))
+
+    assert result.events[:2] == ["benefit_stopped", "payment_lines_withdrawn"]
+    assert "overpayment_recovery_ordered" not in result.events
+    stored = await stored_events(pg_pool, case)
+    [withdrawal] = of_type(stored, "payment_lines_withdrawn")
+    assert withdrawal["payload"]["months"] == [next_month]
+    lines = {r["month"]: r["withdrawn_seq"] for r in await pg_pool.fetch(
+        "SELECT month, withdrawn_seq FROM payment_lines WHERE case_id = $1", state.case_id)}
+    assert lines == {this_month: None, next_month: withdrawal["seq"]}

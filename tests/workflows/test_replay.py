@@ -132,6 +132,10 @@ _branch("job refusals: one member's share cut", "case_v4_job_refusals_stopped",
         "event:job_refusal_recorded", "event:member_benefit_reduced")
 _branch("stop_benefit and serve_stop_notice", "case_v4_job_refusals_stopped",
         "stop_reason:moved_away", "activity:paid_months", "event:stop_notice_served", "end:completed")
+_branch("a stop after next month's roll was drawn withdraws its unpaid line (patch case-stop-withdraws-unpaid-v1)",
+        "case_v6_stop_withdraws_unpaid_line",
+        "patch:case-stop-withdraws-unpaid-v1", "activity:paid_months", "event:payment_lines_withdrawn",
+        "not:event:overpayment_recovery_ordered", "event:stop_notice_served", "end:completed")
 _branch("a death reported after its 3-month limit: escalated at once, decided by the review",
         "case_v4_death_reported_late",
         "event:change_reported", "escalated:death_resolution", "review_outcome:decreased",

@@ -35,6 +35,7 @@ __all__ = ["CALENDAR_MONTHS", "HANDLERS", "SPEC"]
 #: The legal basis recorded with each in-payment step. A contract: recorded events carry these.
 ARTICLES: dict[str, tuple[str, ...]] = {
     "recovery": ("S4 Art. 68", "S6 §五(五)"),
+    "unpaid_withdrawal": ("S1 Art. 32", "S1 Art. 25"),
     "death_deadline": ("S6 §一(三)",),
     "periodic_review": ("S1 Art. 31", "S5 item 7"),
     "ad_hoc_review": ("S1 Art. 31",),

@@ -18,10 +18,10 @@ from domain import commands as c
 from domain import events as e
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Declaration, IncomeKind, LabourCapacity, Relation
-from domain.kernel.context import SYSTEM_ACTOR
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
 from domain.months import add_months_to_month
 from domain.notices import PublicationList
-from domain.programmes import pending_step
+from domain.programmes import decide, pending_step
 from domain.programmes.dibao.deadlines import DEADLINES
 from domain.programmes.dibao.notices import notice_for
 from domain.programmes.dibao.stages import Stage
@@ -492,6 +492,151 @@ def test_a_stop_may_take_effect_this_month_and_then_recovers_this_months_payment
     assert isinstance(recovery, e.OverpaymentRecoveryOrdered)
     assert (recovery.amount, recovery.months) == (Decimal("275.00"), ("2027-04",))
     assert case.state.amount_for("2027-04") is None
+
+
+def _stop_after_mays_roll(**dynamic: object) -> tuple[Case, list[e.CaseEvent]]:
+    """Paid 275.00 a month from 2026-12; on 15 April May's roll is already drawn up (a roll is drawn up at most
+    for next month) when the county stops the benefit."""
+    case = in_payment(*single_elder(), p=params(**dynamic))
+    case.on(date(2027, 4, 15))
+    stop = c.StopBenefit(reason_code=c.StopReason.PROPERTY_NON_COMPLIANT, reasons=VEHICLE)
+    events = case.do(COUNTY_APPROVER, stop, payments=paid("2026-12", "2027-05", "275"))
+    return case, events
+
+
+def test_a_stop_decided_after_next_months_roll_was_drawn_withdraws_its_unpaid_line_instead_of_ordering_it_back(
+) -> None:
+    """S1 Art. 32 (停发: nothing is paid from the stop month, SPEC §8.3) and S1 Art. 25 (paid month by month):
+    May's line is on the roll but May has not begun, so it has not been paid — the stop withdraws it from the
+    roll, and no repayment is ordered for money the household never received (S4 Art. 68 recovers what was
+    paid)."""
+    case, events = _stop_after_mays_roll()
+
+    assert types(events) == ["benefit_stopped", "payment_lines_withdrawn"]
+    stopped, withdrawn = events
+    assert isinstance(stopped, e.BenefitStopped)
+    assert stopped.effective_month == "2027-05"
+    assert isinstance(withdrawn, e.PaymentLinesWithdrawn)
+    assert (withdrawn.months, withdrawn.per_month, withdrawn.amount) == (
+        ("2027-05",), {"2027-05": Decimal("275.00")}, Decimal("275.00"))
+    assert withdrawn.legal_basis == ("S1 Art. 32", "S1 Art. 25")
+    assert case.state.overpayment_ordered == Decimal("0")
+    assert case.state.amount_for("2027-05") is None
+
+
+def test_a_stop_this_month_orders_back_the_paid_month_and_withdraws_next_months_unpaid_line() -> None:
+    """S1 Arts. 25, 32; S4 Art. 68: with the stop effective this month (a local parameter, SPEC §8.3), April —
+    begun, so paid by the roll — is ordered back, and May's line, drawn but not paid, is withdrawn."""
+    _, events = _stop_after_mays_roll(change_effective="this_month")
+
+    assert types(events) == ["benefit_stopped", "payment_lines_withdrawn", "overpayment_recovery_ordered"]
+    _, withdrawn, recovery = events
+    assert isinstance(withdrawn, e.PaymentLinesWithdrawn)
+    assert withdrawn.months == ("2027-05",)
+    assert isinstance(recovery, e.OverpaymentRecoveryOrdered)
+    assert (recovery.months, recovery.amount) == (("2027-04",), Decimal("275.00"))
+
+
+def test_after_a_sole_members_death_the_unpaid_line_is_withdrawn_even_where_nothing_is_recovered() -> None:
+    """S6 §一(三); SPEC §12 sc. 11: with the local recovery flag off nothing paid is ordered back after a death,
+    but next month's line, not paid yet, must not be paid either (S1 Arts. 25, 32)."""
+    case = _sole_member_died(recover_overpayment_after_death=False)
+    case.do(CASEWORKER, DEATH)
+
+    events = review(case, "唯一家庭成员已死亡", payments=paid("2026-12", "2027-06", "275.00"))
+
+    assert types(events) == ["benefit_stopped", "payment_lines_withdrawn", "review_completed"]
+    assert isinstance(events[1], e.PaymentLinesWithdrawn)
+    assert events[1].months == ("2027-06",)
+
+
+def test_a_withdrawn_month_cancels_what_an_earlier_decrease_ordered_back_for_it() -> None:
+    """S1 Arts. 25, 32; S4 Art. 68: a decrease from May, decided after May's roll was drawn at 275.00, orders the
+    100.00 difference back; the stop decided later that month withdraws May's line — May is never paid, so the
+    100.00 is no longer owed."""
+    case = in_payment(*single_elder())
+    case.on(date(2027, 4, 12))
+    case.do(WINDOW, c.ReportChange(declaration=Declaration(income=[income(IncomeKind.TRANSFER_RECEIVED, 2400)]),
+                                   note="子女赡养费增加"))
+    check_review(case)
+    drawn = paid("2026-12", "2027-05", "275")
+    decreased = case.do(COUNTY_APPROVER, c.DecideReview(reasons=["赡养费增加"]), payments=drawn)
+    assert types(decreased) == ["benefit_decreased", "overpayment_recovery_ordered", "review_completed"]
+    assert case.state.recovered == {"2027-05": Decimal("100.00")}
+    case.on(date(2027, 4, 20))
+
+    events = case.do(COUNTY_APPROVER, c.StopBenefit(reason_code=c.StopReason.VOLUNTARY_EXIT,
+                                                    reasons=["本人申请退出"]), payments=drawn)
+
+    assert types(events) == ["benefit_stopped", "payment_lines_withdrawn"]
+    withdrawn = events[1]
+    assert isinstance(withdrawn, e.PaymentLinesWithdrawn)
+    assert (withdrawn.months, withdrawn.recoveries_cancelled) == (("2027-05",), {"2027-05": Decimal("100.00")})
+    assert (case.state.recovered, case.state.overpayment_ordered) == ({}, Decimal("0.00"))
+
+
+def test_a_withdrawn_month_cancels_the_back_pay_decided_for_it() -> None:
+    """S4 Art. 10 (补发 after a raised standard) and S1 Arts. 25, 32: a standard raised from March, applied on
+    15 April when May's roll is already drawn at 275.00, decides 45.00 more for March, April and May; the stop
+    decided the same day withdraws May's line, so May's 补发 is no longer owed."""
+    case = in_payment(*single_elder())
+    case.on(date(2027, 4, 15))
+    raised = params(case.params, version="532302-test-raise", rural="420", effective_from=date(2027, 3, 1))
+    drawn = paid("2026-12", "2027-05", "275")
+    recalculated = case.do(COUNTY_APPROVER, c.ApplyStandardChange(version="532302-test-raise",
+                                                                  effective_from=date(2027, 3, 1)),
+                           payments=drawn, with_params=raised)
+    assert types(recalculated) == ["benefit_recalculated", "back_pay_decided"]
+    assert case.state.back_paid == {m: Decimal("45.00") for m in ("2027-03", "2027-04", "2027-05")}
+    case.params = raised
+
+    events = case.do(COUNTY_APPROVER, c.StopBenefit(reason_code=c.StopReason.VOLUNTARY_EXIT,
+                                                    reasons=["本人申请退出"]), payments=drawn)
+
+    assert types(events) == ["benefit_stopped", "payment_lines_withdrawn"]
+    withdrawn = events[1]
+    assert isinstance(withdrawn, e.PaymentLinesWithdrawn)
+    assert withdrawn.back_pay_cancelled == {"2027-05": Decimal("45.00")}
+    assert case.state.back_paid == {m: Decimal("45.00") for m in ("2027-03", "2027-04")}
+    assert case.state.back_pay_decided == Decimal("90.00")
+
+
+def test_a_gradual_exit_whose_stop_month_is_on_a_drawn_roll_withdraws_that_line_at_the_grant() -> None:
+    """S1 Arts. 25, 32, 33: the 渐退期's stop is decided with the grant. With changes effective this month (a local
+    parameter) a one-month 渐退期 granted on 20 July stops from August, whose roll is already drawn up: August's
+    line, not paid yet, is withdrawn at once."""
+    case = _scenario_10_review(change_effective="this_month")
+
+    events = case.do(COUNTY_APPROVER, _grant(1), payments=paid("2026-12", "2027-08", "710"))
+
+    assert types(events) == ["gradual_exit_granted", "payment_lines_withdrawn", "review_completed"]
+    granted, withdrawn = events[:2]
+    assert isinstance(granted, e.GradualExitGranted)
+    assert granted.stop_effective_month == "2027-08"
+    assert isinstance(withdrawn, e.PaymentLinesWithdrawn)
+    assert withdrawn.months == ("2027-08",)
+
+
+def test_a_history_recorded_before_the_withdrawal_still_orders_the_unpaid_line_back() -> None:
+    """STYLE guideline 14 (versioning): a case whose history took the stop before the change
+    (``case-stop-withdraws-unpaid-v1`` not patched) re-derives the recovery it recorded."""
+    case = in_payment(*single_elder())
+    case.on(date(2027, 4, 15))
+    stop = c.StopBenefit(reason_code=c.StopReason.PROPERTY_NON_COMPLIANT, reasons=VEHICLE)
+    asked: list[str] = []
+
+    def before_the_change(change_id: str) -> bool:
+        asked.append(change_id)
+        return False
+
+    events = decide(case.state, stop, DecisionContext(
+        now=case.now, actor=COUNTY_APPROVER, case_id=case.state.case_id, params=case.params,
+        payments=paid("2026-12", "2027-05", "275"), patched=before_the_change))
+
+    assert "case-stop-withdraws-unpaid-v1" in asked
+    assert "payment_lines_withdrawn" not in types(events)
+    [recovery] = [ev for ev in events if isinstance(ev, e.OverpaymentRecoveryOrdered)]
+    assert (recovery.months, recovery.amount) == (("2027-05",), Decimal("275.00"))
 
 
 def test_nothing_more_happens_to_a_stopped_case_but_its_notice() -> None:

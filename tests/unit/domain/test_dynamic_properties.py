@@ -108,14 +108,16 @@ class Run:
     def today(self) -> date:
         return self.case.now.astimezone(CHINA_TZ).date()
 
-    def pay_due_months(self) -> None:
-        """The payroll pays each month once, in that month, at the amount then payable."""
+    def pay_due_months(self, draw_next: bool = False) -> None:
+        """The payroll pays each month once, in that month, at the amount then payable; next month's roll may
+        already be drawn up (at most next month: its line is on the roll, not paid yet)."""
         state = self.case.state
         assert state.first_payment_month is not None
         current = month_of(self.today)
-        if state.first_payment_month > current:
+        last = month_after(self.today) if draw_next else current
+        if state.first_payment_month > last:
             return
-        for month in months_from(state.first_payment_month, current):
+        for month in months_from(state.first_payment_month, last):
             amount = state.amount_for(month)
             if month not in self.roll and amount is not None and amount > 0:
                 self.roll[month] = amount
@@ -134,6 +136,10 @@ class Run:
         for ev in events:
             event(f"recorded {ev.type}")
         self.check(before, command, events)
+        for ev in events:  # the store marks them withdrawn: no longer lines the roll pays
+            if isinstance(ev, e.PaymentLinesWithdrawn):
+                for month in ev.months:
+                    del self.roll[month]
         return events
 
     # --- invariants -----------------------------------------------------------------------------------
@@ -192,6 +198,12 @@ class Run:
                 self.check_recovery(before, after, ev, events)
             if isinstance(ev, e.BenefitDecreased):
                 assert ev.reasons
+            if isinstance(ev, e.GradualExitGranted):
+                # The 渐退期's stop is decided now: a drawn line from its stop month on (never begun yet) is
+                # withdrawn now, not paid (S1 Arts. 25, 32, 33).
+                withdrawn = {m for w in events if isinstance(w, e.PaymentLinesWithdrawn) for m in w.months}
+                assert withdrawn == {m for m in self.roll if m >= ev.stop_effective_month}
+                assert all(m > month_of(self.today) for m in withdrawn)
         # A standard change never stops or decreases by itself; crossing out of eligibility opens a review
         # (S1 Arts. 31-32).
         if isinstance(command, c.ApplyStandardChange):
@@ -209,6 +221,13 @@ class Run:
         back (with what earlier decreases ordered back, exactly what was paid) — unless the stop follows only
         a death and the local flag is off; fraud orders the finding's amount instead."""
         recoveries = [ev for ev in events if isinstance(ev, e.OverpaymentRecoveryOrdered)]
+        # S1 Arts. 25, 32: a line from the stop on whose month has not begun was not paid: withdrawn, and
+        # nothing is (or stays) ordered back for it; one whose month has begun was paid.
+        withdrawn = {m for ev in events if isinstance(ev, e.PaymentLinesWithdrawn) for m in ev.months}
+        unpaid = {m for m in self.roll if m >= stopped.effective_month and m > month_of(self.today)}
+        assert withdrawn == unpaid, (withdrawn, unpaid)
+        assert not withdrawn & set(after.recovered)
+        assert not withdrawn & set(after.back_paid)
         death_only = bool(before.unresolved_deaths) and stopped.reason_code is c.StopReason.NO_MEMBERS
         if stopped.reason_code is c.StopReason.FRAUD:
             assert any(ev.amount > 0 and not ev.per_month for ev in recoveries)
@@ -216,7 +235,7 @@ class Run:
             assert not recoveries
         else:
             for month, amount in self.roll.items():
-                if month >= stopped.effective_month:
+                if stopped.effective_month <= month <= month_of(self.today):
                     assert after.recovered.get(month) == amount, (month, amount, after.recovered)
 
     # --- commands -------------------------------------------------------------------------------------
@@ -224,7 +243,7 @@ class Run:
     def step(self, draw: Any, number: int) -> None:
         state = self.case.state
         self.case.on(self.today + timedelta(days=draw(st.integers(0, 40))))
-        self.pay_due_months()
+        self.pay_due_months(draw_next=draw(st.booleans()))
         n = len(state.members)
         index = st.integers(0, n - 1)
         since = st.dates(DECIDED_ON - timedelta(days=60), self.today)  # some deaths during the procedure
