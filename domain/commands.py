@@ -580,5 +580,12 @@ class EndGradualExit(_Command):
     type: Literal["end_gradual_exit"] = "end_gradual_exit"
 
 
+class CompleteExit(_Command):
+    """The stop month has begun and the stop notice is served: the stopped case leaves payment (a natural
+    transition, the consequence of the stop decision; S1 Art. 32)."""
+
+    type: Literal["complete_exit"] = "complete_exit"
+
+
 SystemCommand = (CompleteInfoCheck | ClosePublicity | SetDeadline | RaiseEscalation | OpenPeriodicReview
-                 | RequestReviewCheck | EndGradualExit)
+                 | RequestReviewCheck | EndGradualExit | CompleteExit)

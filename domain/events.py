@@ -431,7 +431,12 @@ class GradualExitEnded(EventBase):
 
 
 class BenefitStopped(EventBase):
-    """停保 with reasons for the written notice (S1 Art. 32); no payment from ``effective_month`` on."""
+    """停保 with reasons for the written notice (S1 Art. 32); no payment from ``effective_month`` on.
+
+    ``schema_version`` 2 (stops decided since patch ``case-stopping-v1``): the decision only — the case stays in
+    payment, ``stopping``, until the stop month has begun and the notice is served, and :class:`CaseExited`
+    then records the exit. Version 1 (recorded before): the stop and the exit in one, the case ``exited`` at once.
+    """
 
     type: Literal["benefit_stopped"] = "benefit_stopped"
     reason_code: StopReason
@@ -443,6 +448,14 @@ class BenefitStopped(EventBase):
 
 class StopNoticeServed(EventBase):
     type: Literal["stop_notice_served"] = "stop_notice_served"
+
+
+class CaseExited(EventBase):
+    """The stopped case left payment: its stop month has begun and its stop notice was served (the engine's,
+    the consequence of the stop decision; S1 Art. 32)."""
+
+    type: Literal["case_exited"] = "case_exited"
+    effective_month: str
 
 
 class OverpaymentRecoveryOrdered(EventBase):
@@ -582,6 +595,7 @@ CaseEvent = Annotated[
     | GradualExitEnded
     | BenefitStopped
     | StopNoticeServed
+    | CaseExited
     | OverpaymentRecoveryOrdered
     | PaymentLinesWithdrawn
     | FineImposed

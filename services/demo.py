@@ -235,7 +235,7 @@ TARGETS: tuple[Target, ...] = (
     Target("rejected_unserved", "不予确认（待送达）", 1),
     Target("terminated", "不配合终止", 2),
     Target("withdrawn", "撤回申请", 2),
-    Target("exited", "停保退出（已送达）", 4),
+    Target("exited", "停发（通知已送达，次月起退出）", 4),
     Target("death_overdue", "成员死亡逾期未处理", 2),
 )
 _TARGET = {t.key: t for t in TARGETS}

@@ -54,6 +54,11 @@ CALENDAR_MONTHS = "calendar-months"
 #: recovery it recorded.
 WITHDRAW_UNPAID_PATCH = "case-stop-withdraws-unpaid-v1"
 
+#: The change by which a stop leaves the case in payment (``stopping``) until the stop month has begun and the
+#: notice is served, the exit then recorded by the engine (``case_exited``); a history recorded before it
+#: re-derives its stops as they were (``benefit_stopped`` version 1: exited at once).
+STOPPING_PATCH = "case-stopping-v1"
+
 REVIEW_ROLES = CASEWORKER | TOWNSHIP_APPROVER | COUNTY_REVIEWER
 
 FIELDS = frozenset(
@@ -106,6 +111,7 @@ ARTICLE_KEYS = frozenset(
         "fraud_stop",
         "fraud",
         "stop_notice",
+        "exit",
         "standard_change",
         "standard_change_review",
     }
@@ -120,6 +126,8 @@ class PaymentStages:
     under_review: StrEnum
     gradual_exit: StrEnum
     exited: StrEnum
+    #: A stop decided, still paid until its month; the notice to serve (None: a stop exits the case at once).
+    stopping: StrEnum | None = None
 
     @property
     def active(self) -> frozenset[StrEnum]:
@@ -228,6 +236,21 @@ def _unpaid_lines(spec: InPaymentSpec, state: Any, ctx: DecisionContext, from_mo
             back_pay_cancelled={m: state.back_paid[m] for m in sorted(unpaid) if state.back_paid.get(m)},
         )
     ]
+
+
+def stop_version(spec: InPaymentSpec, ctx: DecisionContext) -> int:
+    """The ``schema_version`` of a stop decided now: 2 — the case stays ``stopping`` until it exits — where the
+    programme has that stage and the history is new (patch ``case-stopping-v1``), else 1 (exited at once)."""
+    return 2 if spec.stages.stopping is not None and ctx.patched(STOPPING_PATCH) else 1
+
+
+def exit_due(state: Any, today: date) -> bool:
+    """A stopping case exits once its stop month has begun (China date ``today``) and its notice is served."""
+    return (
+        state.stop_notice_served
+        and state.stop_effective_month is not None
+        and month_of(today) >= state.stop_effective_month
+    )
 
 
 def _not_before_payments(state: Any, month: str) -> str:
@@ -386,6 +409,7 @@ def _stop_events(
     if state.stop_effective_month is not None:
         effective = min(effective, state.stop_effective_month)
     effective = _not_before_payments(state, effective)
+    stopped: dict[str, Any] = {"schema_version": 2} if stop_version(spec, ctx) == 2 else {}
     events: list[Draft] = [
         draft(
             e.BenefitStopped,
@@ -396,6 +420,7 @@ def _stop_events(
             reasons=reasons,
             effective_month=effective,
             assessment=assessment,
+            **stopped,
         )
     ]
     withdrawal = _unpaid_lines(spec, state, ctx, effective)
@@ -587,12 +612,27 @@ def _stop(spec: InPaymentSpec, state: Any, cmd: c.StopBenefit, ctx: DecisionCont
     return _stop_events(spec, state, ctx, params, cmd.reason_code, tuple(cmd.reasons), "stop")
 
 
+def _stopped_stages(spec: InPaymentSpec) -> set[Any]:
+    return {spec.stages.exited} | ({spec.stages.stopping} if spec.stages.stopping is not None else set())
+
+
 def _serve_stop(spec: InPaymentSpec, state: Any, _: c.ServeStopNotice, ctx: DecisionContext) -> list[Draft]:
     need_role(ctx, CASEWORKER, "serve the stop notice")
-    need_stage(state, {spec.stages.exited}, "serving the stop notice")
+    need_stage(state, _stopped_stages(spec), "serving the stop notice")
     if state.stop_notice_served:
         raise InvalidTransition("the stop notice was already served")
     return [draft(e.StopNoticeServed, *spec.basis("stop_notice"))]
+
+
+def _complete_exit(spec: InPaymentSpec, state: Any, _: c.CompleteExit, ctx: DecisionContext) -> list[Draft]:
+    """The stopped case leaves payment: the engine records it once both conditions hold (S1 Art. 32: the stop
+    was decided and notified; nothing is paid from its month)."""
+    need_stage(state, _stopped_stages(spec) - {spec.stages.exited}, "completing the exit")
+    if not state.stop_notice_served:
+        raise InvalidTransition(f"the stop notice has not been served ({spec.cite('stop_notice')})")
+    if not exit_due(state, ctx.today):
+        raise InvalidTransition("the stop month has not begun: the benefit is still paid until then")
+    return [draft(e.CaseExited, *spec.basis("exit"), effective_month=state.stop_effective_month)]
 
 
 def _standard_change(spec: InPaymentSpec, state: Any, cmd: c.ApplyStandardChange, ctx: DecisionContext) -> list[Draft]:
@@ -672,6 +712,7 @@ _HANDLERS = {
     c.RecordFraudFinding: _fraud,
     c.StopBenefit: _stop,
     c.ServeStopNotice: _serve_stop,
+    c.CompleteExit: _complete_exit,
     c.ApplyStandardChange: _standard_change,
 }
 
@@ -771,8 +812,8 @@ def _review_completed(spec: InPaymentSpec, state: Any, event: Any) -> Any:
             "exit_reasons": (),
             "exit_assessment": None,
         }
-    if state.stage is spec.stages.exited:
-        stage = spec.stages.exited
+    if state.stage in _stopped_stages(spec):
+        stage = state.stage  # the review stopped the benefit (the stop comes first in its decision)
     elif changes.get("gradual_exit_ends_month", state.gradual_exit_ends_month) is not None:
         stage = spec.stages.gradual_exit
     else:
@@ -803,10 +844,12 @@ def _gradual_exit_granted(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
 
 def _benefit_stopped(spec: InPaymentSpec, state: Any, event: Any) -> Any:
     effective = min(event.effective_month, state.stop_effective_month or event.effective_month)
+    # version 2: the decision only, the case stays in payment until it exits (CaseExited); version 1: exited
+    stage = spec.stages.stopping if event.schema_version >= 2 and spec.stages.stopping else spec.stages.exited
     return moved(
         state,
         event,
-        spec.stages.exited,
+        stage,
         stop_effective_month=effective,
         stop_reason=event.reason_code.value,
         review=None,
@@ -818,6 +861,10 @@ def _benefit_stopped(spec: InPaymentSpec, state: Any, event: Any) -> Any:
 
 def _stop_notice_served(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
     return moved(state, event, stop_notice_served=True)
+
+
+def _case_exited(spec: InPaymentSpec, state: Any, event: Any) -> Any:
+    return moved(state, event, spec.stages.exited)
 
 
 def _back_pay_decided(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
@@ -876,6 +923,7 @@ _MUTATORS = {
     (e.GradualExitGranted,): _gradual_exit_granted,
     (e.BenefitStopped,): _benefit_stopped,
     (e.StopNoticeServed,): _stop_notice_served,
+    (e.CaseExited,): _case_exited,
     (e.OverpaymentRecoveryOrdered,): _overpayment_recovery_ordered,
     (e.BackPayDecided,): _back_pay_decided,
     (

@@ -29,7 +29,7 @@ SEED = 20261102
 MAIN_STAGES = {
     "submitted", "materials_incomplete", "accepted", "investigating", "info_check_negative_notified",
     "democratic_appraisal", "submitted_to_county", "county_review", "approved", "in_payment", "under_review",
-    "gradual_exit", "rejected", "terminated_noncooperation", "withdrawn", "exited",
+    "gradual_exit", "rejected", "terminated_noncooperation", "withdrawn", "stopping",
 }
 
 

@@ -127,8 +127,9 @@ async def test_a_reported_change_opens_a_review_and_a_stop_needs_its_notice(
     http: httpx.AsyncClient, auth: TokenFactory
 ) -> None:
     """S1 Arts. 30-32 (SPEC §8.2, §8.3): the household reports a higher income at the window; the review's
-    decision stops the benefit from next month with reasons; the case stays open until the stop notice is
-    served by the township, and a stop by the window is refused (403)."""
+    decision stops the benefit from next month with reasons; the case stays in payment (``stopping``, still an
+    open case) until next month begins and the stop notice is served by the township — it then waits for the
+    month only — and a stop by the window is refused (403)."""
     api = Api(http, auth)
     case_id = await in_payment(api, household("周大", "吴二"))
     richer = income_per_capita(Decimal("900"), 2).model_dump(mode="json")
@@ -141,10 +142,12 @@ async def test_a_reported_change_opens_a_review_and_a_stop_needs_its_notice(
     stopped = await api.command(case_id, COUNTY_APPROVER, "decide_review", reasons=["家庭人均收入超过当地低保标准"])
     assert stopped.status_code == 200, stopped.text
     case = stopped.json()["case"]
-    assert case["stage"] == "exited"
+    assert case["stage"] == "stopping"
     assert case["pending"]["step"] == "serve_stop_notice"
     served = await api.ok(case_id, CASEWORKER, "serve_stop_notice")
-    assert served["stage"] == "exited" and served["pending"] is None
+    assert served["stage"] == "stopping"
+    assert served["pending"] == {"step": "stop_takes_effect", "roles": [], "overdue": False,
+                                 "due": case["stop_effective_month"] + "-01"}
 
 
 async def _casework(settings: Settings, cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:

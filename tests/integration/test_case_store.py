@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from uuid import uuid4
 
 import asyncpg
+import pytest
 
-from adapters.db.cases import PgCaseStore
+from adapters.db.cases import MemberAlreadyInCase, PgCaseMembers, PgCaseStore
+from domain import commands as cmd
+from domain.kernel.context import SYSTEM_ACTOR
 from domain.programmes import decide, project
 from domain.programmes.dibao.stages import Stage
-from tests.builders import application, ctx
+from tests.builders import application, ctx, unique_resident_id
+from tests.unit.domain import dynamic_support as dynamic
 
 
 async def test_recording_a_submission_writes_the_case_row_and_its_event(pg_pool: asyncpg.Pool) -> None:
@@ -65,3 +69,32 @@ async def test_an_older_write_arriving_late_never_moves_the_case_backwards(pg_po
     assert row is not None
     assert (row["version"], row["stage"]) == (2, "accepted")
     assert len(await store.get_events(c.case_id)) == 1
+
+
+async def test_a_stopping_case_keeps_its_members_until_it_exits(pg_pool: asyncpg.Pool) -> None:
+    """S1 Art. 32; one active dibao case per person: a stop decided from next month leaves the case in payment
+    (``stopping``), so its members are still in an active case — a new application naming them is refused —
+    until the case exits (its month begun, its notice served); then they are released."""
+    [elder], declaration = dynamic.single_elder()
+    alone = elder.model_copy(update={"resident_id": unique_resident_id(1950)})  # unique in the session's database
+    case = dynamic.in_payment([alone], declaration, case_id=uuid4())
+    store, claims = PgCaseStore(pg_pool), PgCaseMembers(pg_pool)
+    resident_id = case.state.members[0].resident_id
+    await claims.claim(case.state.case_id, "dibao", [resident_id], actor_id="window-01", request_sha256="a" * 64)
+    case.on(date(2027, 4, 15))
+    case.do(dynamic.COUNTY_APPROVER, cmd.StopBenefit(reason_code=cmd.StopReason.VOLUNTARY_EXIT,
+                                                     reasons=["本人申请退出"]))
+    case.on(date(2027, 4, 16))
+    case.do(dynamic.CASEWORKER, cmd.ServeStopNotice())
+    await store.record(case.state, case.events)
+
+    with pytest.raises(MemberAlreadyInCase) as still:
+        await claims.claim(uuid4(), "dibao", [resident_id], actor_id="window-01", request_sha256="b" * 64)
+    assert still.value.case_id == case.state.case_id
+
+    case.on(date(2027, 5, 1), 0)
+    exited = case.do(SYSTEM_ACTOR, cmd.CompleteExit())
+    await store.record(case.state, exited)
+
+    assert (await store.get_case(case.state.case_id))["stage"] == "exited"  # type: ignore[index]
+    await claims.claim(uuid4(), "dibao", [resident_id], actor_id="window-01", request_sha256="c" * 64)

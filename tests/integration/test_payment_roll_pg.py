@@ -90,6 +90,8 @@ async def test_a_roll_pays_every_payable_case_once_and_no_case_whose_stop_is_in_
     takes effect from its month): the roll for 2003-06 holds every case payable in 2003-06 exactly once —
     in payment, under review, in 渐退期, or exited with the stop still ahead — and no case whose stop is
     effective by 2003-06, whose first payment month is later, whose amount is 0 or that is not yet in payment.
+    A case whose stop is decided but not yet in effect (``stopping``) is still paid until its stop month (S1
+    Art. 32).
     """
     month = "2003-06"
     paid = await seed_case(pg_pool, [("2003-01", "500.00")])
@@ -97,24 +99,27 @@ async def test_a_roll_pays_every_payable_case_once_and_no_case_whose_stop_is_in_
                                 village_code=JINSHAN_VILLAGE_2)
     gradual = await seed_case(pg_pool, [("2003-02", "410.00")], stage=Stage.GRADUAL_EXIT, stop="2003-07")
     stop_ahead = await seed_case(pg_pool, [("2003-01", "275.00", 3)], stage=Stage.EXITED, stop="2003-09")
+    stopping = await seed_case(pg_pool, [("2003-01", "390.00", 2)], stage=Stage.STOPPING, stop="2003-07")
+    stopping_from_now = await seed_case(pg_pool, [("2003-01", "390.00")], stage=Stage.STOPPING, stop="2003-06")
     stopped_this_month = await seed_case(pg_pool, [("2003-01", "500.00")], stage=Stage.EXITED, stop="2003-06")
     stopped_before = await seed_case(pg_pool, [("2003-01", "500.00")], stage=Stage.EXITED, stop="2003-03")
     stop_recorded_while_paid = await seed_case(pg_pool, [("2003-01", "500.00")], stop="2003-06")
     not_yet = await seed_case(pg_pool, [("2003-07", "500.00")], stage=Stage.UNDER_REVIEW)
     cut_to_zero = await seed_case(pg_pool, [("2003-01", "300.00"), ("2003-05", "0.00")])
     unpublished = await seed_case(pg_pool, [("2003-01", "500.00")], stage=Stage.APPROVED)
-    seeded = (paid, in_review, gradual, stop_ahead, stopped_this_month, stopped_before,
+    seeded = (paid, in_review, gradual, stop_ahead, stopping, stopping_from_now, stopped_this_month, stopped_before,
               stop_recorded_while_paid, not_yet, cut_to_zero, unpublished)
 
     roll = await generate_roll(pg_pool, JINSHAN, month, "county-01")
 
     lines = mine(roll, *seeded)
-    assert set(lines) == {paid.case_id, in_review.case_id, gradual.case_id, stop_ahead.case_id}
+    assert set(lines) == {paid.case_id, in_review.case_id, gradual.case_id, stop_ahead.case_id, stopping.case_id}
     assert {c: (line.amount, line.household_size) for c, line in lines.items()} == {
         paid.case_id: (Decimal("500.00"), 2),
         in_review.case_id: (Decimal("320.50"), 1),
         gradual.case_id: (Decimal("410.00"), 2),
         stop_ahead.case_id: (Decimal("275.00"), 3),
+        stopping.case_id: (Decimal("390.00"), 2),
     }
     assert_no_case_twice(roll)
     assert (roll.township_code, roll.month, roll.generated_by) == (JINSHAN, month, "county-01")

@@ -47,7 +47,7 @@ from domain.calendar import provisional_year
 from domain.household import AreaType, Declaration, IncomeItem, IncomeKind
 from domain.kernel.clock import CHINA_TZ
 from domain.kernel.state import Deadline
-from domain.months import add_months, month_after, month_of
+from domain.months import add_months, first_day, month_after, month_of
 from domain.procedure.records import OpenReview
 from domain.programmes import CaseState
 from domain.programmes.dibao.stages import Stage
@@ -574,6 +574,40 @@ async def stop_withdraws_unpaid_line(x: Export) -> list[Exported]:
     return [Exported("case_v6_stop_withdraws_unpaid_line", case.handle.id)]
 
 
+async def stop_exits_when_its_month_begins(x: Export) -> list[Exported]:
+    """The household asks to leave; the county stops the benefit from next month and the stop notice is served at
+    once: the case stays in payment, ``stopping`` (patch ``case-stopping-v1``), until next month begins, when its
+    timer records the exit and the run completes (S1 Art. 32)."""
+    today = await x.today()
+    case = await x.carried(paying(today, members=2, per_capita="150"))
+    await case.do(COUNTY_APPROVER, c.StopBenefit(reason_code=c.StopReason.VOLUNTARY_EXIT,
+                                                 reasons=["户主书面申请自愿退出最低生活保障"]))
+    await case.do(CASEWORKER, c.ServeStopNotice())
+    assert (await case.snap()).state.stage is Stage.STOPPING
+    await x.skip_to(first_day(month_after(today)))
+    await case.handle.result()
+    return [Exported("case_v6_stop_exits_when_its_month_begins", case.handle.id)]
+
+
+async def gradual_exit_stopping_notice_late(x: Export) -> list[Exported]:
+    """Employment lifts the income above the standard: a one-month 渐退期 (a review cycle, then a new run); when
+    it runs out its timer carries out the stop decided with it and the case stays ``stopping`` until the stop
+    notice, served two days into the stop month, takes it out at once (S1 Arts. 32, 33)."""
+    today = await x.today()
+    case = await x.carried(paying(today, members=2, per_capita="150"))
+    await case.do(WINDOW, c.ReportChange(declaration=income_per_capita(Decimal("500"), 2), note="务工收入增加"))
+    await review_ready(case)
+    await case.do(COUNTY_APPROVER, c.DecideReview(reasons=["务工收入超过低保标准"], gradual_exit_months=1,
+                                                  income_from_employment=True))
+    stop_month = (await case.snap()).state.stop_effective_month
+    assert stop_month is not None
+    await x.skip_to(first_day(stop_month) + timedelta(days=1))
+    await case.wait_stage(Stage.STOPPING)
+    await case.do(CASEWORKER, c.ServeStopNotice())
+    await case.handle.result()
+    return [Exported("case_v6_gradual_exit_stopping_notice_late", case.handle.id)]
+
+
 async def death_reported_late(x: Export) -> list[Exported]:
     """A death reported 100 days after it happened: the 3-month limit (from the death) has already passed, so
     the timer escalates at once; the review still decides, a decrease for the household of one, and the run
@@ -769,6 +803,8 @@ NEW = {
     "case_v6_reapplication_linked": Scenario(reapplication_linked),
     "case_v6_provisional_deadline_recounted": Scenario(provisional_deadline_recounted),
     "case_v6_stop_withdraws_unpaid_line": Scenario(stop_withdraws_unpaid_line),
+    "case_v6_stop_exits_when_its_month_begins": Scenario(stop_exits_when_its_month_begins),
+    "case_v6_gradual_exit_stopping_notice_late": Scenario(gradual_exit_stopping_notice_late),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
 }

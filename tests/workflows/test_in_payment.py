@@ -21,6 +21,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.db.payments import generate_roll
 from adapters.parameters import DEFAULT_BOOK, ParameterFile
 from domain import commands as c
 from domain.household import Declaration, IncomeItem, IncomeKind, LabourCapacity, Member, Relation
@@ -284,9 +285,10 @@ async def test_scenario_10_employment_gradual_exit_then_stop_with_notice_and_edg
     assert Decimal(edge["payload"]["per_capita_monthly_income"]) == Decimal("420.00")
     assert Decimal(edge["payload"]["threshold"]) == Decimal("562.50")
     snap = await (await latest(case)).snap()
-    assert snap.state.stage is Stage.EXITED and snap.pending is not None
+    assert snap.state.stage is Stage.STOPPING and snap.pending is not None  # S1 Art. 32: notice first
     assert snap.pending.step == "serve_stop_notice"
-    await (await latest(case)).do(CASEWORKER, c.ServeStopNotice())
+    served = await (await latest(case)).do(CASEWORKER, c.ServeStopNotice())
+    assert served.snapshot.state.stage is Stage.EXITED, "the stop month has begun: the notice completes the exit"
     assert (await (await latest(case)).handle.result()).state.is_closed
 
 
@@ -516,3 +518,43 @@ async def test_a_stop_after_next_months_roll_was_drawn_withdraws_its_unpaid_line
     lines = {r["month"]: r["withdrawn_seq"] for r in await pg_pool.fetch(
         "SELECT month, withdrawn_seq FROM payment_lines WHERE case_id = $1", state.case_id)}
     assert lines == {this_month: None, next_month: withdrawal["seq"]}
+
+
+async def test_a_stop_keeps_the_case_in_payment_until_its_month_begins_and_its_notice_is_served(
+    ts_env: WorkflowEnvironment, ts_worker: Worker, pg_pool: asyncpg.Pool
+) -> None:
+    """S1 Art. 32 (停发 with a written notice; SPEC §8.3: from next month): decided on the 10th, the stop leaves
+    the case in payment — ``stopping``, an open case, on this month's roll and not on next month's — and the
+    notice served the same day does not end it either; at the start of next month the case's timer records the
+    exit (the engine's, the stop's consequence), and the run completes."""
+    case = await in_payment(ts_env, ts_worker, lone_elder(), monthly_income(Decimal("100"), 1))
+    state = (await case.snap()).state
+    this_month = state.first_payment_month
+    assert this_month is not None
+    next_month = month_after(date.fromisoformat(this_month + "-01"))
+    await skip_to(ts_env, date.fromisoformat(this_month + "-10"))
+
+    stopped = await case.do(COUNTY_APPROVER, c.StopBenefit(reason_code=c.StopReason.MOVED_AWAY,
+                                                           reasons=["全家迁往外省居住"]))
+
+    assert stopped.snapshot.state.stage is Stage.STOPPING
+    assert stopped.snapshot.state.stop_effective_month == next_month
+    assert stopped.snapshot.pending is not None and stopped.snapshot.pending.step == "serve_stop_notice"
+    row = await pg_pool.fetchrow("SELECT stage, outcome FROM cases WHERE case_id = $1", state.case_id)
+    assert row is not None and (row["stage"], row["outcome"]) == ("stopping", "approved")
+    rolls = [await generate_roll(pg_pool, state.township_code, m, "tsa-01") for m in (this_month, next_month)]
+    assert [state.case_id in {line.case_id for line in roll.lines} for roll in rolls] == [True, False]
+    served = await case.do(CASEWORKER, c.ServeStopNotice())
+    assert served.snapshot.state.stage is Stage.STOPPING, "next month has not begun"
+    assert served.snapshot.pending is not None and served.snapshot.pending.step == "stop_takes_effect"
+
+    await skip_to(ts_env, date.fromisoformat(next_month + "-01"))
+    final = await case.handle.result()
+
+    assert final.state.stage is Stage.EXITED and final.state.is_closed
+    [exited] = of_type(await stored_events(pg_pool, case), "case_exited")
+    assert exited["payload"]["actor"]["role"] == "system"
+    assert datetime.fromisoformat(exited["payload"]["at"]).astimezone(CHINA_TZ) == datetime.fromisoformat(
+        next_month + "-01").replace(tzinfo=CHINA_TZ)
+    row = await pg_pool.fetchrow("SELECT stage, outcome FROM cases WHERE case_id = $1", state.case_id)
+    assert row is not None and (row["stage"], row["outcome"]) == ("exited", "exited")

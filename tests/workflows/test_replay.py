@@ -136,6 +136,18 @@ _branch("a stop after next month's roll was drawn withdraws its unpaid line (pat
         "case_v6_stop_withdraws_unpaid_line",
         "patch:case-stop-withdraws-unpaid-v1", "activity:paid_months", "event:payment_lines_withdrawn",
         "not:event:overpayment_recovery_ordered", "event:stop_notice_served", "end:completed")
+_branch("a stop leaves the case stopping until its month begins and its notice is served; the month's timer "
+        "exits it (patch case-stopping-v1)", "case_v6_stop_exits_when_its_month_begins",
+        "patch:case-stopping-v1", "stop_reason:voluntary_exit", "event:stop_notice_served", "timer_fired",
+        "event:case_exited", "end:completed")
+_branch("the 渐退期's stop leaves the case stopping; a notice served in the stop month exits it at once",
+        "case_v6_gradual_exit_stopping_notice_late",
+        "event:gradual_exit_ended", "event:benefit_stopped", "patch:case-stopping-v1", "event:stop_notice_served",
+        "event:case_exited", "end:completed")
+_branch("stops as deployed before case-stopping-v1: exited at once, closed by the notice (the patch's old path)",
+        ("case_v4_job_refusals_stopped", "case_v4_alert_fraud_stopped", "case_v3_gradual_exit_run"),
+        "event:benefit_stopped", "event:stop_notice_served", "end:completed", "not:patch:case-stopping-v1",
+        "not:event:case_exited")
 _branch("a death reported after its 3-month limit: escalated at once, decided by the review",
         "case_v4_death_reported_late",
         "event:change_reported", "escalated:death_resolution", "review_outcome:decreased",

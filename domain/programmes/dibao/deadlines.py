@@ -92,7 +92,7 @@ DEADLINES = DeadlineBook(
         DeadlineRule(
             step="stop_notice",
             basis=("S1 Art. 32",),
-            open_while=lambda s: s.stage is Stage.EXITED and not s.stop_notice_served,
+            open_while=lambda s: s.stage in {Stage.STOPPING, Stage.EXITED} and not s.stop_notice_served,
             starts={e.BenefitStopped: _on_event_day(lambda p: p.values.dynamic.stop_notice_wd)},
         ),
     ]

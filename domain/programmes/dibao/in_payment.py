@@ -52,6 +52,7 @@ ARTICLES: dict[str, tuple[str, ...]] = {
     "fraud_stop": ("S4 Art. 68", "S1 Art. 32"),
     "fraud": ("S4 Art. 68",),
     "stop_notice": ("S1 Art. 32",),
+    "exit": ("S1 Art. 32",),
     "standard_change": ("S4 Art. 10", "S1 Art. 23"),
     "back_pay": ("S4 Art. 10", "S1 Art. 23"),
     "standard_change_review": ("S1 Art. 31", "S4 Art. 10"),
@@ -63,6 +64,7 @@ SPEC = InPaymentSpec(
         under_review=Stage.UNDER_REVIEW,
         gradual_exit=Stage.GRADUAL_EXIT,
         exited=Stage.EXITED,
+        stopping=Stage.STOPPING,
     ),
     articles=ARTICLES,
     assess=household_assessment,
@@ -139,6 +141,7 @@ def _end_gradual_exit(state: DibaoState, _: c.EndGradualExit, ctx: DecisionConte
     if month_of(ctx.today) < state.stop_effective_month:
         raise InvalidTransition("the 渐退期 has not run out")
     seq = state.gradual_exit_seq
+    stopped = {"schema_version": 2} if in_payment.stop_version(SPEC, ctx) == 2 else {}
     events: list[Draft] = [
         draft(e.GradualExitEnded, "S1 Art. 33", granted_seq=seq or 0),
         draft(
@@ -152,6 +155,7 @@ def _end_gradual_exit(state: DibaoState, _: c.EndGradualExit, ctx: DecisionConte
             effective_month=state.stop_effective_month,
             assessment=state.exit_assessment,
             decided_seq=seq,
+            **stopped,
         ),
     ]
     assessment = state.exit_assessment

@@ -25,5 +25,6 @@ STAGE_LABELS: dict[str, str] = {
     Stage.IN_PAYMENT: "在保发放",
     Stage.UNDER_REVIEW: "复核中",
     Stage.GRADUAL_EXIT: "渐退期",
+    Stage.STOPPING: "停发办理中",
     Stage.EXITED: "退出",
 }

@@ -181,7 +181,7 @@ def stop_notice(state: CaseState, events: Sequence[e.CaseEvent], remedy: str = D
         InvalidTransition: the benefit was not stopped.
     """
     stopped = next((ev for ev in reversed(events) if isinstance(ev, e.BenefitStopped)), None)
-    if state.stage is not Stage.EXITED or stopped is None:
+    if state.stage not in {Stage.STOPPING, Stage.EXITED} or stopped is None:
         raise InvalidTransition(f"no stop notice: the benefit of this case (stage {state.stage.value}) was not stopped")
     decision: e.EventBase = stopped
     if stopped.decided_seq is not None:

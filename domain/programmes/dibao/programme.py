@@ -12,7 +12,7 @@ from typing import Any
 from domain import commands as c
 from domain import events as e
 from domain.household import Program
-from domain.kernel.clock import start_of_day
+from domain.kernel.clock import local_date, start_of_day
 from domain.kernel.deadlines import deadline_handlers, deadline_mutators
 from domain.kernel.guards import CASEWORKER, COUNTY_APPROVER, COUNTY_REVIEWER, TOWNSHIP_APPROVER, WINDOW
 from domain.kernel.mutators import merged
@@ -45,6 +45,7 @@ _PENDING: dict[Stage, tuple[str, frozenset[Any], str | None]] = {
     Stage.APPROVED: ("post_publication", CASEWORKER, None),
     Stage.REJECTED: ("serve_rejection_notice", CASEWORKER, "rejection_notice"),
     Stage.UNDER_REVIEW: ("review_decision", CASEWORKER | TOWNSHIP_APPROVER | COUNTY_APPROVER, "review"),
+    Stage.STOPPING: ("serve_stop_notice", CASEWORKER, "stop_notice"),
     Stage.EXITED: ("serve_stop_notice", CASEWORKER, "stop_notice"),
 }
 
@@ -63,6 +64,9 @@ def pending_step(state: DibaoState) -> PendingStep | None:
     deadline = state.deadlines.get(deadline_key) if deadline_key else None
     if state.stage is Stage.PUBLICITY:
         return PendingStep(step=step, roles=(), due=state.publicity_ends_on)
+    if state.stage is Stage.STOPPING and state.stop_notice_served and state.stop_effective_month is not None:
+        # the notice is served; the case exits on its own when the stop month begins (S1 Art. 32)
+        return PendingStep(step="stop_takes_effect", roles=(), due=first_day(state.stop_effective_month))
     return PendingStep(
         step=step,
         roles=tuple(sorted(roles)),
@@ -117,14 +121,32 @@ def needs(command: Any) -> Needs:
 #: The patch behind which in-payment timers run: cases recorded before the in-payment life existed waited
 #: without timers once in payment, and their histories must replay unchanged.
 IN_PAYMENT_TIMERS_PATCH = "case-dynamic-v1"
+#: The patch behind which a stop leaves the case ``stopping`` (its decisions: ``benefit_stopped`` version 2) and
+#: a timer moves it to ``exited`` at the start of the stop month once the notice is served.
+STOPPING_PATCH = in_payment_step.STOPPING_PATCH
 
 
 def timers(state: DibaoState, patched: Callable[[str], bool]) -> list[Timer]:
     """The 公示 window's end (S1 Art. 19); in payment, the end of a 渐退期 (S1 Art. 33: the stop decided with
-    it) and else the periodic review's due day (S1 Art. 31), whose information check follows at once."""
+    it) and else the periodic review's due day (S1 Art. 31), whose information check follows at once; once a
+    stop's notice is served, the start of its stop month, when the case exits (S1 Art. 32: the exit is the
+    stop decision's consequence, never a decision of the timer's)."""
     out: list[Timer] = []
     if state.stage is Stage.PUBLICITY:
         out.append(Timer(at=publicity.closes_at(state), command=c.ClosePublicity()))
+    if (
+        state.stage is Stage.STOPPING
+        and state.stop_notice_served
+        and state.stop_effective_month is not None
+        and patched(STOPPING_PATCH)
+    ):
+        out.append(
+            Timer(
+                at=start_of_day(first_day(state.stop_effective_month)),
+                command=c.CompleteExit(),
+                group="in_payment",
+            )
+        )
     if state.stage in ACTIVE_STAGES and patched(IN_PAYMENT_TIMERS_PATCH):
         if state.gradual_exit_ends_month is not None and state.stop_effective_month is not None:
             out.append(
@@ -147,19 +169,26 @@ def timers(state: DibaoState, patched: Callable[[str], bool]) -> list[Timer]:
 
 
 def follow_up(state: DibaoState) -> Any | None:
-    """A review just opened: re-run the information check (S1 Art. 31) before anyone decides it."""
+    """A review just opened: re-run the information check (S1 Art. 31) before anyone decides it. A stop notice
+    served once the stop month has begun: the case exits at once (S1 Art. 32; served earlier, the month's timer
+    takes it out)."""
+    if state.stage is Stage.STOPPING:
+        # the follow-up runs right after a decision: the state's time is that decision's (the notice's)
+        return c.CompleteExit() if in_payment_step.exit_due(state, local_date(state.updated_at)) else None
     if state.stage is not Stage.UNDER_REVIEW or state.info_check_requested:
         return None
     return c.RequestReviewCheck()
 
 
 def at_rest(state: DibaoState) -> bool:
+    """In payment with nothing open (a stopping case is not: its run waits for its exit)."""
     return not state.is_closed and state.stage in {Stage.IN_PAYMENT, Stage.GRADUAL_EXIT}
 
 
 def outcome(state: DibaoState) -> str | None:
-    """The outcome of the application: approved / rejected / terminated / withdrawn / exited, or None."""
-    if state.stage is Stage.APPROVED or state.stage in ACTIVE_STAGES:
+    """The outcome of the application: approved / rejected / terminated / withdrawn / exited, or None. A stopping
+    case is still in payment until it exits."""
+    if state.stage in {Stage.APPROVED, Stage.STOPPING} or state.stage in ACTIVE_STAGES:
         return "approved"
     return {
         Stage.REJECTED: "rejected",
@@ -256,7 +285,7 @@ DIBAO = Programme(
     cycles=lambda state: state.reviews_completed,
     outcome=outcome,
     amount_for=amount_for,
-    payable_stages=frozenset({*ACTIVE_STAGES, Stage.EXITED}),
+    payable_stages=frozenset({*ACTIVE_STAGES, Stage.STOPPING, Stage.EXITED}),
     info_check_command=lambda report: c.CompleteInfoCheck(report=report),
     in_payment=IN_PAYMENT,
     command_vocabulary=(

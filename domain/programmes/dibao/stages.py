@@ -28,6 +28,7 @@ class Stage(StrEnum):
     IN_PAYMENT = "in_payment"  # 在保, S1 Arts. 21, 25
     UNDER_REVIEW = "under_review"  # 复核中 (periodic or ad hoc review; still paid), S1 Arts. 30-31
     GRADUAL_EXIT = "gradual_exit"  # 渐退期 (still paid until the stop month), S1 Art. 33
+    STOPPING = "stopping"  # 停发 decided: paid until the stop month, notice to serve; then exited, S1 Art. 32
     EXITED = "exited"  # 退出/停保
 
 
@@ -41,11 +42,14 @@ DECIDED_STAGES = frozenset(
         Stage.IN_PAYMENT,
         Stage.UNDER_REVIEW,
         Stage.GRADUAL_EXIT,
+        Stage.STOPPING,
         Stage.EXITED,
     }
 )
 
-#: Stages in which the household is receiving the benefit (the in-payment life of a case, SPEC §8).
+#: Stages in which the household is receiving the benefit (the in-payment life of a case, SPEC §8): reviews,
+#: changes, alerts and recalculations apply. A ``stopping`` case is still paid until its stop month but its
+#: stop is decided: nothing but the stop notice and the exit happens to it.
 ACTIVE_STAGES = frozenset({Stage.IN_PAYMENT, Stage.UNDER_REVIEW, Stage.GRADUAL_EXIT})
 
 #: Stages before the decision on the application (the procedure's time limits run; withdrawal is possible).

@@ -18,10 +18,11 @@ from domain import commands as c
 from domain import events as e
 from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import Declaration, IncomeKind, LabourCapacity, Relation
-from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
+from domain.kernel.context import SYSTEM_ACTOR, DecisionContext, every_change
 from domain.months import add_months_to_month
 from domain.notices import PublicationList
-from domain.programmes import decide, pending_step
+from domain.programmes import decide, pending_step, project
+from domain.programmes.dibao.programme import DIBAO
 from domain.programmes.dibao.deadlines import DEADLINES
 from domain.programmes.dibao.notices import notice_for
 from domain.programmes.dibao.stages import Stage
@@ -32,6 +33,7 @@ from tests.unit.domain.dynamic_support import (
     TOWNSHIP_APPROVER,
     WINDOW,
     Case,
+    at,
     check_review,
     factory_job_declaration,
     in_payment,
@@ -169,7 +171,7 @@ def test_without_a_gradual_exit_the_review_stops_the_benefit_at_once() -> None:
     assert isinstance(stopped, e.BenefitStopped)
     assert stopped.reason_code is c.StopReason.INCOME_ABOVE_STANDARD
     assert (stopped.effective_month, stopped.reasons) == ("2027-08", tuple(EXIT_REASONS))
-    assert case.state.stage is Stage.EXITED
+    assert case.state.stage is Stage.STOPPING  # paid through July; exits once August begins, notice served
 
 
 def test_the_gradual_exit_cannot_end_before_its_stop_month() -> None:
@@ -205,12 +207,18 @@ def test_when_the_gradual_exit_ends_the_stop_decided_with_it_takes_effect() -> N
     assert isinstance(referred, e.EdgeMonitoringReferred)
     assert referred.per_capita_monthly_income == Decimal("420.00")
     assert referred.threshold == Decimal("562.50")
-    assert case.state.stage is Stage.EXITED
+    assert case.state.stage is Stage.STOPPING  # S1 Art. 32: the notice is still to be served
     assert case.state.amount_for("2028-01") == Decimal("710.00")
     assert case.state.amount_for("2028-02") is None
     step = pending_step(case.state)
     assert step is not None
     assert step.step == "serve_stop_notice"
+    case.do(CASEWORKER, c.ServeStopNotice())
+    exit_now = DIBAO.follow_up(case.state)  # the stop month has begun: the engine takes the case out at once
+    assert exit_now == c.CompleteExit()
+    assert types(case.do(SYSTEM_ACTOR, exit_now)) == ["case_exited"]
+    assert case.state.stage is Stage.EXITED
+    assert case.state.is_closed
 
 
 def test_only_the_engine_ends_a_gradual_exit() -> None:
@@ -286,7 +294,7 @@ def test_the_review_stops_a_sole_members_benefit_from_the_month_after_death_and_
     assert isinstance(completed, e.ReviewCompleted)
     assert completed.outcome == "stopped"
     state = case.state
-    assert state.stage is Stage.EXITED
+    assert state.stage is Stage.STOPPING
     assert state.amount_for("2027-03") == Decimal("275.00")
     assert [state.amount_for(m) for m in ("2027-04", "2027-05", "2027-06", "2030-01")] == [None] * 4
     assert state.overpayment_ordered == Decimal("550.00")
@@ -455,29 +463,114 @@ def _stop(**dynamic: object) -> tuple[Case, list[e.CaseEvent]]:
     return case, events
 
 
-def test_a_stop_takes_effect_next_month_and_waits_for_its_written_notice() -> None:
-    """S1 Art. 32: a stop is a decision with reasons on a written notice; SPEC §8.3: effective from the next
-    month by default. The case is closed only once the notice is served."""
+def test_a_stop_leaves_the_case_in_payment_until_its_month_begins_and_its_notice_is_served() -> None:
+    """S1 Art. 32: a stop is a decision with reasons, notified in writing (停发通知书); SPEC §8.3: effective from
+    the next month by default. Decided on 15 April, the case stays in payment — ``stopping``, April still paid,
+    still an open case — until both May has begun and the notice is served; the exit is then the engine's
+    (a natural transition at the month's start), never a decision of its own."""
     case, events = _stop()
 
     assert types(events) == ["benefit_stopped"]
     stopped = events[0]
     assert isinstance(stopped, e.BenefitStopped)
-    assert (stopped.effective_month, stopped.reasons) == ("2027-05", tuple(VEHICLE))
-    assert case.state.stage is Stage.EXITED
-    assert case.state.amount_for("2027-04") == Decimal("275.00")
-    assert case.state.amount_for("2027-05") is None
-    assert not case.state.is_closed
-    step = pending_step(case.state)
+    assert (stopped.effective_month, stopped.reasons, stopped.schema_version) == ("2027-05", tuple(VEHICLE), 2)
+    state = case.state
+    assert state.stage is Stage.STOPPING
+    assert (state.amount_for("2027-04"), state.amount_for("2027-05")) == (Decimal("275.00"), None)
+    assert not state.is_closed and not DIBAO.at_rest(state)
+    assert DIBAO.outcome(state) == "approved"
+    step = pending_step(state)
     assert step is not None
     assert step.step == "serve_stop_notice"
+    assert DEADLINES.is_open(state, "stop_notice")  # its limit (set by the workflow) runs and escalates
+    assert DIBAO.timers(state, every_change) == []  # no exit before the notice is served
+    with pytest.raises(InvalidTransition, match="notice has not been served"):
+        case.decide(SYSTEM_ACTOR, c.CompleteExit())
 
     case.on(date(2027, 4, 16))
     assert types(case.do(CASEWORKER, c.ServeStopNotice())) == ["stop_notice_served"]
-    assert case.state.is_closed
-    assert pending_step(case.state) is None
+    state = case.state
+    assert state.stage is Stage.STOPPING and not state.is_closed
+    assert DIBAO.follow_up(state) is None  # May has not begun
+    step = pending_step(state)
+    assert step is not None
+    assert (step.step, step.roles, step.due) == ("stop_takes_effect", (), date(2027, 5, 1))
+    [timer] = DIBAO.timers(state, every_change)
+    assert (timer.at, timer.command) == (at(date(2027, 5, 1), 0), c.CompleteExit())
     with pytest.raises(InvalidTransition, match="already served"):
         case.decide(CASEWORKER, c.ServeStopNotice())
+    case.on(date(2027, 4, 30), 23, 59)
+    with pytest.raises(InvalidTransition, match="has not begun"):
+        case.decide(SYSTEM_ACTOR, c.CompleteExit())
+
+    case.on(date(2027, 5, 1), 0)
+    [exited] = case.do(SYSTEM_ACTOR, c.CompleteExit())
+
+    assert isinstance(exited, e.CaseExited)
+    assert (exited.effective_month, exited.legal_basis, exited.actor) == ("2027-05", ("S1 Art. 32",), SYSTEM_ACTOR)
+    assert case.state.stage is Stage.EXITED
+    assert case.state.is_closed
+    assert pending_step(case.state) is None
+    assert DIBAO.outcome(case.state) == "exited"
+
+
+def test_a_notice_served_once_the_stop_month_has_begun_exits_the_case_at_once() -> None:
+    """S1 Art. 32: the stop is decided on 15 April from May, and the notice served only on 3 May (late; its
+    limit escalates, never decides): the month has begun, so the engine's follow-up takes the case out at once."""
+    case, _ = _stop()
+    case.on(date(2027, 5, 3))
+
+    case.do(CASEWORKER, c.ServeStopNotice())
+
+    assert case.state.stage is Stage.STOPPING
+    assert DIBAO.follow_up(case.state) == c.CompleteExit()
+    assert types(case.do(SYSTEM_ACTOR, c.CompleteExit())) == ["case_exited"]
+    assert case.state.is_closed
+
+
+def test_only_the_engine_completes_an_exit() -> None:
+    """SPEC §0.1: the exit is the stop's consequence, taken by the engine, not a person's decision."""
+    case, _ = _stop()
+    case.on(date(2027, 5, 3))
+    case.do(CASEWORKER, c.ServeStopNotice())
+
+    with pytest.raises(NotPermitted):
+        case.decide(COUNTY_APPROVER, c.CompleteExit())
+
+
+def test_a_stopping_case_is_on_the_rolls_until_its_stop_month_and_is_not_reviewed() -> None:
+    """S1 Arts. 25, 31, 32: until May a stopping case is payable (its stage is on the rolls) and nothing is
+    payable from May; the periodic review sweep and the standard change leave it alone (its stop is decided)."""
+    case, _ = _stop()
+    state = case.state
+
+    assert state.stage in DIBAO.payable_stages
+    assert DIBAO.amount_for(state, "2027-04") == Decimal("275.00")
+    assert DIBAO.amount_for(state, "2027-05") is None
+    assert state.next_review_due is None
+    assert DIBAO.in_payment is not None
+    assert DIBAO.in_payment.periodic_review_refused(state, date(2027, 4, 20), date(2027, 4, 20)) == "not_in_payment"
+    assert DIBAO.in_payment.recalculation_refused(state, "532302-new") == "not_active"
+
+
+def test_a_stop_in_a_history_recorded_before_the_stopping_stage_exits_at_once() -> None:
+    """STYLE guideline 14 (versioning): a history that took its stop before patch ``case-stopping-v1``
+    re-derives a version-1 stop, which folds to ``exited`` at once (closed when its notice is served)."""
+    case = in_payment(*single_elder())
+    case.on(date(2027, 4, 15))
+    stop = c.StopBenefit(reason_code=c.StopReason.PROPERTY_NON_COMPLIANT, reasons=VEHICLE)
+
+    events = decide(case.state, stop, DecisionContext(
+        now=case.now, actor=COUNTY_APPROVER, case_id=case.state.case_id, params=case.params,
+        patched=lambda change_id: change_id != "case-stopping-v1"))
+    state = project(events, case.state)
+
+    assert isinstance(events[0], e.BenefitStopped)
+    assert events[0].schema_version == 1
+    assert "schema_version" not in events[0].model_dump(exclude_defaults=True)
+    assert state is not None and state.stage is Stage.EXITED and not state.is_closed
+    served = project(decide(state, c.ServeStopNotice(), case.ctx(CASEWORKER)), state)
+    assert served is not None and served.stage is Stage.EXITED and served.is_closed
 
 
 def test_a_stop_may_take_effect_this_month_and_then_recovers_this_months_payment() -> None:
@@ -706,7 +799,7 @@ def test_fraud_stops_the_benefit_orders_repayment_and_fines_the_multiple(multipl
     assert isinstance(fined, e.FineImposed)
     assert (fined.multiple, fined.amount) == (Decimal(multiple), Decimal(fine))
     assert all("S4 Art. 68" in ev.legal_basis for ev in events)
-    assert case.state.stage is Stage.EXITED
+    assert case.state.stage is Stage.STOPPING
 
 
 def test_a_fraud_finding_without_a_fine_orders_repayment_only() -> None:

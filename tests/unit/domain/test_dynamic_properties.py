@@ -60,9 +60,11 @@ TEXT = st.sampled_from(("复核家庭经济状况", "收入变化", "经信息�
 #: and the ends of a case (fraud, stop) are rare enough for runs to live long.
 WEIGHTS = {"report_income": 10, "report_leaving": 4, "report_joining": 3, "alert": 7, "ad_hoc": 4,
            "periodic": 6, "check": 12, "decide": 14, "refusal": 12, "reduce": 6, "fraud": 1, "stop": 2,
-           "serve": 4, "end_exit": 5, "standard": 4}
+           "serve": 4, "end_exit": 5, "exit": 4, "standard": 4}
 KINDS = tuple(kind for kind, weight in WEIGHTS.items() for _ in range(weight))
 
+#: A stop decided: stopping (still paid until the stop month) or exited (S1 Art. 32).
+STOPPED = (Stage.STOPPING, Stage.EXITED)
 #: Events that lower or end what the household gets: each needs a person's decision (SPEC §8; S1 Art. 32).
 ADVERSE = (e.BenefitStopped, e.BenefitDecreased, e.MemberBenefitReduced, e.GradualExitGranted)
 MULTIPLES = (Decimal(1), Decimal("2.5"), Decimal(3))  # S4 Art. 68: one to three times
@@ -158,8 +160,8 @@ class Run:
         for month, amount in after.recovered.items():
             assert amount <= self.roll.get(month, Decimal("0")), (month, amount, self.roll.get(month))
 
-        # No payable month from the stop's effective month on (S1 Art. 32; SPEC §12 sc. 11).
-        if after.stage is Stage.EXITED:
+        # No payable month from the stop's effective month on (S1 Art. 32; SPEC §12 sc. 11), once stopping.
+        if after.stage in STOPPED:
             stop = after.stop_effective_month
             assert stop is not None
             assert after.stop_reason is not None
@@ -169,11 +171,24 @@ class Run:
                 if month >= stop:
                     assert after.amount_for(month) is None, month
 
-        # An exit is final: the stop month and the amounts paid up to it never change again (S1 Art. 32).
-        if before.stage is Stage.EXITED:
-            assert after.stage is Stage.EXITED
+        # A stop is final: the stop month and the amounts paid up to it never change again, and an exit stays
+        # an exit (S1 Art. 32).
+        if before.stage in STOPPED:
+            assert after.stage in STOPPED
             assert after.stop_effective_month == before.stop_effective_month
             assert after.benefit_periods == before.benefit_periods
+        if before.stage is Stage.EXITED:
+            assert after.stage is Stage.EXITED
+
+        # A stopping case is still in payment (not closed: its members stay in an active case) until it exits,
+        # which it does only once its stop month has begun and its notice is served (S1 Art. 32).
+        if after.stage is Stage.STOPPING:
+            assert not after.is_closed
+        if after.stage is Stage.EXITED and before.stage is not Stage.EXITED:
+            assert before.stage is Stage.STOPPING
+            assert after.stop_notice_served
+            assert after.stop_effective_month is not None
+            assert month_of(self.today) >= after.stop_effective_month
 
         # A 渐退期 pays through its last month and stops after it (S1 Art. 33).
         if after.stage is Stage.GRADUAL_EXIT:
@@ -323,6 +338,11 @@ class Run:
                     self.case.on(max(self.today, date.fromisoformat(f"{state.stop_effective_month}-01")))
                     self.pay_due_months()
                 self.send(SYSTEM_ACTOR, c.EndGradualExit())
+            case "exit":  # the engine's exit: its timer fires at the start of the stop month (S1 Art. 32)
+                if state.stop_effective_month and draw(st.booleans()):
+                    self.case.on(max(self.today, date.fromisoformat(f"{state.stop_effective_month}-01")))
+                    self.pay_due_months()
+                self.send(SYSTEM_ACTOR, c.CompleteExit())
             case "standard":  # with nobody left it is refused (the open review decides the stop)
                 version = f"532302-test-{number}"
                 new = params(self.case.params, version=version, rural=str(draw(st.integers(150, 500))),
