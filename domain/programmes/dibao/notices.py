@@ -266,7 +266,9 @@ def notice_for(
             return ApprovalNotice(
                 case_ref=case_ref(state),
                 applicant_name=_applicant(state),
-                household_size=len(state.members),
+                # the household the decision's amount is for (S1 Arts. 7, 23), not everyone who ever applied
+                household_size=(state.decision_assessment.household_size if state.decision_assessment
+                                else len(state.counted_members)),
                 monthly_amount=state.monthly_amount,
                 first_payment_month=state.first_payment_month,
                 decided_on=_local(state.decided_at),

@@ -265,3 +265,20 @@ def test_objections_to_the_reopened_opinion_are_answered_by_the_fresh_one() -> N
     case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
     case.do(SYSTEM_ACTOR, c.ClosePublicity(), minutes=9 * 24 * 60)
     assert case.s.stage is Stage.SUBMITTED_TO_COUNTY
+
+
+def test_the_approval_notice_names_the_household_the_amount_is_for() -> None:
+    """S1 Arts. 7, 23: after a death during the procedure the 确认通知书 prints two persons beside the amount
+    for two, not the three who applied."""
+    from domain.programmes import notice_for
+
+    case = Case()
+    _investigated(case)
+    case.do(CASEWORKER, _died())
+    case.do(APPROVER, c.IssuePrelimOpinion(eligible=True))
+    case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    case.do(SYSTEM_ACTOR, c.ClosePublicity(), minutes=9 * 24 * 60)
+    case.do(COUNTY_REVIEWER, c.StartCountyReview())
+    case.do(COUNTY_APPROVER, c.Approve(reason="符合条件"))
+    notice = notice_for(case.s, "approval")
+    assert (notice.household_size, notice.monthly_amount) == (2, Decimal("450.00"))
