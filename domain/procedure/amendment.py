@@ -77,16 +77,11 @@ def need_no_open_proposal(state: Any, spec: ProcedureSpec, what: str) -> None:
         )
 
 
-def _counted(state: Any) -> set[int]:
-    gone = {d.member_index for d in state.departed}
-    return {i for i in range(len(state.members)) if i not in gone}
-
-
 def _validated(spec: ProcedureSpec, state: Any, cmd: c.AmendHousehold, ctx: DecisionContext) -> tuple[Any, ...]:
     if not (cmd.members_joining or cmd.members_leaving or cmd.declaration):
         raise InvalidInput("the amendment changes nothing: give joining or leaving members or a declaration",
                            field=("note",))
-    counted = _counted(state)
+    counted = set(state.counted_members)
     seen: set[int] = set()
     for i, leaving in enumerate(cmd.members_leaving):
         fld = ("members_leaving", i, "member_index")
@@ -163,7 +158,7 @@ def _amended(spec: ProcedureSpec, state: Any, ctx: DecisionContext, *, joining: 
             eligible_after=None if assessment is None else assessment.eligible,
             amount_before=None if before is None else before.monthly_amount,
             amount_after=None if assessment is None else assessment.monthly_amount,
-            size_after=len(_counted(after)),
+            size_after=len(after.counted_members),
         ),
     ]
 
@@ -198,7 +193,7 @@ def propose_from_alert(spec: ProcedureSpec, state: Any, cmd: c.RaiseDataAlert, c
         raise InvalidInput(f"a {cmd.alert.value} alert names the member", field=("member_index",))
     if cmd.member_index is not None and cmd.member_index >= len(state.members):
         raise InvalidInput("no such member", field=("member_index",))
-    if leaving is not None and cmd.member_index not in _counted(state):
+    if leaving is not None and cmd.member_index not in state.counted_members:
         raise InvalidTransition("that member no longer counts in the household; the alert is on record")
     for p in open_proposals(state):
         if (p.alert, p.member_index) == (cmd.alert.value, cmd.member_index):
@@ -232,9 +227,9 @@ def _confirm(spec: ProcedureSpec, state: Any, cmd: c.ConfirmAmendment, ctx: Deci
         )
     leaving: tuple[c.MemberLeaving, ...] = ()
     if reason is not None and proposal.member_index is not None:
-        if proposal.member_index not in _counted(state):
+        if proposal.member_index not in state.counted_members:
             raise InvalidTransition("that member no longer counts in the household")
-        if len(_counted(state)) == 1:
+        if len(state.counted_members) == 1:
             raise InvalidInput(
                 "no member would count in the household any more: the application ends by withdrawal, not by "
                 "an amendment", field=("confirmed",)
