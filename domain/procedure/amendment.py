@@ -28,7 +28,6 @@ from domain.kernel.context import DecisionContext
 from domain.kernel.drafts import Draft, draft
 from domain.kernel.guards import (
     CASEWORKER,
-    COUNTY_REVIEWER,
     TOWNSHIP_APPROVER,
     WINDOW,
     need_params,
@@ -37,6 +36,7 @@ from domain.kernel.guards import (
 )
 from domain.kernel.mutators import Mutators, moved
 from domain.kernel.programme import Handler
+from domain.procedure.in_payment import ALERT_ROLES, check_alert, checked_joining
 from domain.procedure.records import AmendmentProposal, Departure
 from domain.procedure.spec import ProcedureSpec
 
@@ -58,8 +58,6 @@ ARTICLE_KEYS = frozenset({"amendment", "amendment_proposal", "amendment_reopens"
 #: Who records an amendment (the window, the township's caseworker) and who confirms a data alert's proposal.
 AMEND_ROLES = WINDOW | CASEWORKER
 CONFIRM_ROLES = CASEWORKER | TOWNSHIP_APPROVER
-#: Who may raise a data alert (as in payment: the township, the county's checking centre).
-ALERT_ROLES = CASEWORKER | COUNTY_REVIEWER
 
 
 def open_proposals(state: Any) -> tuple[AmendmentProposal, ...]:
@@ -96,18 +94,12 @@ def _validated(spec: ProcedureSpec, state: Any, cmd: c.AmendHousehold, ctx: Deci
             "amendment", field=("members_leaving",)
         )
     # The applicant leaving (dying) is allowed: the members who still count carry the application on.
-    joining: tuple[Any, ...] = ()
-    if cmd.members_joining:
-        known = {m.resident_id for m in state.members}
-        assert spec.validate_ids is not None, "a programme that runs the amendment step validates joining members"
-        joining = spec.validate_ids(cmd.members_joining, ctx, "members_joining")
-        for i, member in enumerate(joining):
-            if member.resident_id in known:
-                raise InvalidInput("this person is already a member of the household",
-                                   field=("members_joining", i, "resident_id"))
-            if member.relation == "applicant":
-                raise InvalidInput("a joining member cannot be the applicant (S1 Art. 4)",
-                                   field=("members_joining", i, "relation"))
+    assert spec.validate_ids is not None, "a programme that runs the amendment step validates joining members"
+    joining = checked_joining(spec.validate_ids, state, cmd.members_joining, ctx)
+    for i, member in enumerate(joining):
+        if member.relation == "applicant":
+            raise InvalidInput("a joining member cannot be the applicant (S1 Art. 4)",
+                               field=("members_joining", i, "relation"))
     return joining
 
 
@@ -186,15 +178,7 @@ def propose_from_alert(spec: ProcedureSpec, state: Any, cmd: c.RaiseDataAlert, c
     """A data alert for a case not yet decided: a proposed amendment for the township to confirm."""
     need_role(ctx, ALERT_ROLES, "record a data alert")
     need_stage(state, spec.stages.pre_decision, "proposing a household amendment")
-    if cmd.occurred_on > ctx.today:
-        raise InvalidInput("the date lies in the future", field=("occurred_on",))
-    leaving = c.MEMBER_LEAVING_ALERTS.get(cmd.alert)
-    if leaving is not None and cmd.member_index is None:
-        raise InvalidInput(f"a {cmd.alert.value} alert names the member", field=("member_index",))
-    if cmd.member_index is not None and cmd.member_index >= len(state.members):
-        raise InvalidInput("no such member", field=("member_index",))
-    if leaving is not None and cmd.member_index not in state.counted_members:
-        raise InvalidTransition("that member no longer counts in the household; the alert is on record")
+    check_alert(state, cmd, ctx)
     for p in open_proposals(state):
         if (p.alert, p.member_index) == (cmd.alert.value, cmd.member_index):
             raise InvalidTransition(f"the same alert awaits the township's confirmation (seq {p.seq})")

@@ -337,15 +337,7 @@ def _report_change(spec: InPaymentSpec, state: Any, cmd: c.ReportChange, ctx: De
             )
         if leaving.on is not None and leaving.on > ctx.today:
             raise InvalidInput("the date lies in the future", field=("members_leaving", i, "on"))
-    joining: tuple[Any, ...] = ()
-    if cmd.members_joining:
-        known = {m.resident_id for m in state.members}
-        joining = spec.validate_ids(cmd.members_joining, ctx, "members_joining")
-        for i, member in enumerate(joining):
-            if member.resident_id in known:
-                raise InvalidInput(
-                    "this person is already a member of the household", field=("members_joining", i, "resident_id")
-                )
+    joining = checked_joining(spec.validate_ids, state, cmd.members_joining, ctx)
     events: list[Draft] = [
         draft(
             e.ChangeReported,
@@ -362,18 +354,42 @@ def _report_change(spec: InPaymentSpec, state: Any, cmd: c.ReportChange, ctx: De
     return events + _open_ad_hoc(spec, state, "change_report", "ad_hoc_review")
 
 
-def _raise_alert(spec: InPaymentSpec, state: Any, cmd: c.RaiseDataAlert, ctx: DecisionContext) -> list[Draft]:
-    need_role(ctx, CASEWORKER | COUNTY_REVIEWER, "record a data alert")
-    need_stage(state, spec.stages.active, "recording a data alert")
+#: Who may record a data alert: the township, the county's checking centre (S6 §三).
+ALERT_ROLES = CASEWORKER | COUNTY_REVIEWER
+
+
+def check_alert(state: Any, cmd: c.RaiseDataAlert, ctx: DecisionContext) -> c.LeaveReason | None:
+    """The alert's content checked against the household (a date not in the future, the member it names still
+    counting); the reason the member leaves, if the alert is one that makes a member leave."""
     if cmd.occurred_on > ctx.today:
         raise InvalidInput("the date lies in the future", field=("occurred_on",))
-    leaving = cmd.alert in c.MEMBER_LEAVING_ALERTS
-    if leaving and cmd.member_index is None:
+    leaving = c.MEMBER_LEAVING_ALERTS.get(cmd.alert)
+    if leaving is not None and cmd.member_index is None:
         raise InvalidInput(f"a {cmd.alert.value} alert names the member", field=("member_index",))
     if cmd.member_index is not None and cmd.member_index >= len(state.members):
         raise InvalidInput("no such member", field=("member_index",))
-    if leaving and cmd.member_index not in state.counted_members:
+    if leaving is not None and cmd.member_index not in state.counted_members:
         raise InvalidTransition("that member no longer counts in the household; the alert is on record")
+    return leaving
+
+
+def checked_joining(validate_ids: Any, state: Any, members: Any, ctx: DecisionContext) -> tuple[Any, ...]:
+    """Members joining the household, their ID numbers checked and normalised, none already a member."""
+    if not members:
+        return ()
+    known = {m.resident_id for m in state.members}
+    joining = validate_ids(members, ctx, "members_joining")
+    for i, member in enumerate(joining):
+        if member.resident_id in known:
+            raise InvalidInput("this person is already a member of the household",
+                               field=("members_joining", i, "resident_id"))
+    return tuple(joining)
+
+
+def _raise_alert(spec: InPaymentSpec, state: Any, cmd: c.RaiseDataAlert, ctx: DecisionContext) -> list[Draft]:
+    need_role(ctx, ALERT_ROLES, "record a data alert")
+    need_stage(state, spec.stages.active, "recording a data alert")
+    check_alert(state, cmd, ctx)
     events: list[Draft] = [
         draft(
             e.DataAlertRaised,
