@@ -23,6 +23,7 @@ from domain import commands as c
 from domain.actors import Actor
 from domain.errors import InvalidInput
 from domain.identity import parse_resident_id
+from domain.procedure.amendment import open_proposals
 from services.cases import CaseGateway, CaseGatewayError, CaseRefused, UpdateFailed
 from workflows.models import CommandInput
 
@@ -142,5 +143,4 @@ def _on_record(state: Any, alert: c.AlertType, index: int) -> bool:
     alert's proposed amendment awaits the township."""
     if alert in c.MEMBER_LEAVING_ALERTS and index not in state.counted_members:
         return True
-    return any(p.outcome is None and (p.alert, p.member_index) == (alert.value, index)
-               for p in getattr(state, "amendment_proposals", ()))
+    return any((p.alert, p.member_index) == (alert.value, index) for p in open_proposals(state))
