@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,6 +66,8 @@ class SubmitApplication(_Command):
     #: The members' earlier cases, found in the register by the engine at intake (the API's ``CaseCreate`` has
     #: no such field: a caller cannot set it). Empty for an application recorded before links existed.
     earlier_cases: tuple[EarlierCase, ...] = ()
+    #: The referral from another programme this application takes up (转办, S4 Art. 60), checked by the API.
+    referral_id: UUID | None = None
 
 
 class NotifyMissingMaterials(_Command):
@@ -470,46 +473,64 @@ class ServeStopNotice(_Command):
     type: Literal["serve_stop_notice"] = "serve_stop_notice"
 
 
+class RecordReferral(_Command):
+    """Refer members of the household to another programme (转介 / 转办, S4 Art. 60; S5 item 23): the township
+    window or the caseworker records it on this case; that programme's window opens it as a new application."""
+
+    type: Literal["record_referral"] = "record_referral"
+    to_program: Program
+    member_indexes: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1, max_length=MAX_MEMBERS)]
+    note: Text
+
+
+#: The human steps of the procedure kernel as dibao first built it (shared steps and dibao's own).
+PROCEDURE_COMMANDS: tuple[type[_Command], ...] = (
+    NotifyMissingMaterials,
+    AcceptApplication,
+    StartInvestigation,
+    RecordHomeVisit,
+    RecordNeighbourVisit,
+    RecordLetterEvidence,
+    RequestInfoCheck,
+    NotifyInfoCheckIneligible,
+    ObjectToCheckResult,
+    DecideVillageReview,
+    RecordDemocraticAppraisal,
+    IssuePrelimOpinion,
+    StartPublicity,
+    LogObjection,
+    ResolveObjection,
+    SubmitToCounty,
+    StartCountyReview,
+    RecordCountyHomeVisit,
+    LogComplaint,
+    ResolveComplaint,
+    Approve,
+    Reject,
+    ServeRejectionNotice,
+    PostPublication,
+    RecordNonCooperation,
+    TerminateForNonCooperation,
+    ExtendDeadline,
+    WithdrawApplication,
+    ReportChange,
+    RaiseDataAlert,
+    AmendHousehold,
+    ConfirmAmendment,
+    OpenAdHocReview,
+    DecideReview,
+    RecordJobRefusal,
+    ReduceMemberShare,
+    RecordFraudFinding,
+    StopBenefit,
+    ServeStopNotice,
+)
+
+#: Human commands any programme may accept (kernel): a referral to another programme.
+KERNEL_COMMANDS: tuple[type[_Command], ...] = (RecordReferral,)
+
 HumanCommand = Annotated[
-    NotifyMissingMaterials
-    | AcceptApplication
-    | StartInvestigation
-    | RecordHomeVisit
-    | RecordNeighbourVisit
-    | RecordLetterEvidence
-    | RequestInfoCheck
-    | NotifyInfoCheckIneligible
-    | ObjectToCheckResult
-    | DecideVillageReview
-    | RecordDemocraticAppraisal
-    | IssuePrelimOpinion
-    | StartPublicity
-    | LogObjection
-    | ResolveObjection
-    | SubmitToCounty
-    | StartCountyReview
-    | RecordCountyHomeVisit
-    | LogComplaint
-    | ResolveComplaint
-    | Approve
-    | Reject
-    | ServeRejectionNotice
-    | PostPublication
-    | RecordNonCooperation
-    | TerminateForNonCooperation
-    | ExtendDeadline
-    | WithdrawApplication
-    | ReportChange
-    | RaiseDataAlert
-    | AmendHousehold
-    | ConfirmAmendment
-    | OpenAdHocReview
-    | DecideReview
-    | RecordJobRefusal
-    | ReduceMemberShare
-    | RecordFraudFinding
-    | StopBenefit
-    | ServeStopNotice,
+    Union[(*PROCEDURE_COMMANDS, *KERNEL_COMMANDS)],  # noqa: UP007 - built from the programmes' tuples
     Field(discriminator="type"),
 ]
 
@@ -587,5 +608,9 @@ class CompleteExit(_Command):
     type: Literal["complete_exit"] = "complete_exit"
 
 
-SystemCommand = (CompleteInfoCheck | ClosePublicity | SetDeadline | RaiseEscalation | OpenPeriodicReview
-                 | RequestReviewCheck | EndGradualExit | CompleteExit)
+#: The commands the engine issues for the procedure kernel (dibao's and the shared steps').
+PROCEDURE_SYSTEM_COMMANDS: tuple[type[_Command], ...] = (
+    CompleteInfoCheck, ClosePublicity, SetDeadline, RaiseEscalation, OpenPeriodicReview, RequestReviewCheck,
+    EndGradualExit, CompleteExit,
+)
+SystemCommand = Union[PROCEDURE_SYSTEM_COMMANDS]  # noqa: UP007 - built from the programmes' tuples

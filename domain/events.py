@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
@@ -62,6 +62,10 @@ class ApplicationSubmitted(EventBase):
     area_type: AreaType
     members: tuple[Member, ...]
     declaration: Declaration = Declaration()
+    #: The referral (another programme's ``referral_recorded``) this application was opened from, if any.
+    referral_id: UUID | None = None
+
+    LATE_FIELDS: ClassVar[frozenset[str]] = frozenset({"referral_id"})
 
 
 class EarlierCasesLinked(EventBase):
@@ -540,69 +544,90 @@ class EdgeMonitoringReferred(EventBase):
     threshold: Decimal
 
 
+class ReferralRecorded(EventBase):
+    """Members of the household were referred to another programme (转介 / 转办, S4 Art. 60; S5 item 23): a
+    referral the front office of that programme opens as a new application with the household pre-filled. The
+    referral's own reason is the envelope's ``reason``; which members (by index) it is for, and the programme."""
+
+    type: Literal["referral_recorded"] = "referral_recorded"
+    referral_id: UUID
+    to_program: Program
+    member_indexes: tuple[int, ...]
+
+
+#: The events of the procedure kernel as dibao first built it: the shared steps' and dibao's own. A programme
+#: lists the events it records (``Programme.event_vocabulary``); new programmes append their own below.
+PROCEDURE_EVENTS: tuple[type[EventBase], ...] = (
+    ApplicationSubmitted,
+    EarlierCasesLinked,
+    MaterialsDeficiencyNotified,
+    ApplicationAccepted,
+    CloseRelativeFiled,
+    StaffRecused,
+    InvestigationStarted,
+    HomeVisitRecorded,
+    NeighbourVisitRecorded,
+    LetterEvidenceRecorded,
+    InfoCheckRequested,
+    InfoCheckCompleted,
+    IneligibilityByInfoCheckNotified,
+    CheckResultObjected,
+    VillageReviewExempted,
+    DemocraticAppraisalOrdered,
+    DemocraticAppraisalHeld,
+    PrelimOpinionIssued,
+    PublicityStarted,
+    PublicityObjectionLogged,
+    PublicityWindowElapsed,
+    ReinvestigationOrdered,
+    CaseSubmittedToCounty,
+    CountyReviewStarted,
+    CountyHomeVisitRecorded,
+    ComplaintReceived,
+    ComplaintResolved,
+    ApplicationApproved,
+    ApplicationRejected,
+    RejectionNoticeServed,
+    PublicationPosted,
+    PaymentScheduled,
+    NonCooperationRecorded,
+    ReviewTerminatedForNonCooperation,
+    DeadlineExtended,
+    ApplicationWithdrawn,
+    DeadlineSet,
+    EscalationRaised,
+    ReviewScheduled,
+    PeriodicReviewDue,
+    AdHocReviewOpened,
+    ChangeReported,
+    DataAlertRaised,
+    HouseholdAmended,
+    AmendmentProposed,
+    AmendmentDismissed,
+    OpinionReopenedByAmendment,
+    ReviewCompleted,
+    BenefitIncreased,
+    BenefitDecreased,
+    GradualExitGranted,
+    GradualExitEnded,
+    BenefitStopped,
+    StopNoticeServed,
+    CaseExited,
+    OverpaymentRecoveryOrdered,
+    PaymentLinesWithdrawn,
+    FineImposed,
+    JobRefusalRecorded,
+    MemberBenefitReduced,
+    BenefitRecalculated,
+    BackPayDecided,
+    EdgeMonitoringReferred,
+)
+
+#: Events a case of any programme may record: a referral to another programme (kernel, see
+#: ``domain.procedure.referral``).
+KERNEL_EVENTS: tuple[type[EventBase], ...] = (ReferralRecorded,)
+
 CaseEvent = Annotated[
-    ApplicationSubmitted
-    | EarlierCasesLinked
-    | MaterialsDeficiencyNotified
-    | ApplicationAccepted
-    | CloseRelativeFiled
-    | StaffRecused
-    | InvestigationStarted
-    | HomeVisitRecorded
-    | NeighbourVisitRecorded
-    | LetterEvidenceRecorded
-    | InfoCheckRequested
-    | InfoCheckCompleted
-    | IneligibilityByInfoCheckNotified
-    | CheckResultObjected
-    | VillageReviewExempted
-    | DemocraticAppraisalOrdered
-    | DemocraticAppraisalHeld
-    | PrelimOpinionIssued
-    | PublicityStarted
-    | PublicityObjectionLogged
-    | PublicityWindowElapsed
-    | ReinvestigationOrdered
-    | CaseSubmittedToCounty
-    | CountyReviewStarted
-    | CountyHomeVisitRecorded
-    | ComplaintReceived
-    | ComplaintResolved
-    | ApplicationApproved
-    | ApplicationRejected
-    | RejectionNoticeServed
-    | PublicationPosted
-    | PaymentScheduled
-    | NonCooperationRecorded
-    | ReviewTerminatedForNonCooperation
-    | DeadlineExtended
-    | ApplicationWithdrawn
-    | DeadlineSet
-    | EscalationRaised
-    | ReviewScheduled
-    | PeriodicReviewDue
-    | AdHocReviewOpened
-    | ChangeReported
-    | DataAlertRaised
-    | HouseholdAmended
-    | AmendmentProposed
-    | AmendmentDismissed
-    | OpinionReopenedByAmendment
-    | ReviewCompleted
-    | BenefitIncreased
-    | BenefitDecreased
-    | GradualExitGranted
-    | GradualExitEnded
-    | BenefitStopped
-    | StopNoticeServed
-    | CaseExited
-    | OverpaymentRecoveryOrdered
-    | PaymentLinesWithdrawn
-    | FineImposed
-    | JobRefusalRecorded
-    | MemberBenefitReduced
-    | BenefitRecalculated
-    | BackPayDecided
-    | EdgeMonitoringReferred,
+    Union[(*PROCEDURE_EVENTS, *KERNEL_EVENTS)],  # noqa: UP007 - built from the programmes' tuples
     Field(discriminator="type"),
 ]

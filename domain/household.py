@@ -15,9 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Program(StrEnum):
-    """Assistance programmes. Only 低保 has a lifecycle so far."""
+    """Assistance programmes (the bureau's five). A code the registry has no programme for yet is refused at
+    intake (``domain.programmes.programme_of``); a referral may still name it."""
 
     DIBAO = "dibao"  # 最低生活保障, S1
+    TEKUN = "tekun"  # 特困人员救助供养, S3
+    TEMPORARY = "temporary"  # 临时救助, S8
+    DISABILITY_SUBSIDIES = "disability_subsidies"  # 残疾人两项补贴
+    OLD_AGE_ALLOWANCE = "old_age_allowance"  # 高龄津贴
 
 
 class AreaType(StrEnum):

@@ -15,7 +15,7 @@ import asyncpg
 from adapters.audit.ledger import Ledger
 from adapters.db.case_queries import list_columns, outcome_of
 from adapters.db.payments import withdraw_lines
-from domain.events import CaseEvent, PaymentLinesWithdrawn
+from domain.events import CaseEvent, PaymentLinesWithdrawn, ReferralRecorded
 from domain.ids import workflow_id_for
 from domain.kernel.state import EarlierCase, PaidMonth
 from domain.programmes import CaseState, is_overdue
@@ -56,6 +56,15 @@ RETURNING case_id
 """
 
 _DELETE_PERIODS = "DELETE FROM benefit_periods WHERE case_id = $1"
+#: A referral recorded on the case, listed for the receiving programme's window (migration 0014). A retried
+#: record writes nothing twice (the event's own insert would fail first; the id makes it safe besides).
+_INSERT_REFERRAL = """
+INSERT INTO referrals (referral_id, from_case_id, from_seq, from_program, to_program, village_code, township_code,
+                       county_code, member_indexes, referred_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (referral_id) DO NOTHING
+"""
+
 _INSERT_PERIOD = """
 INSERT INTO benefit_periods (case_id, from_month, monthly_amount, household_size, parameter_set_version, seq)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -140,6 +149,10 @@ class PgCaseStore:
             for ev in events:
                 if isinstance(ev, PaymentLinesWithdrawn):
                     await withdraw_lines(conn, ev)
+                elif isinstance(ev, ReferralRecorded):
+                    await conn.execute(_INSERT_REFERRAL, ev.referral_id, ev.case_id, ev.seq, state.program.value,
+                                       ev.to_program.value, state.village_code, state.township_code,
+                                       state.county_code, list(ev.member_indexes), ev.at)
             if releases_members(state):
                 await conn.execute(_RELEASE_MEMBERS, state.case_id)
             await self._ledger.append(conn, self._ledger.decisions(events))  # last: it takes the chain's lock

@@ -115,6 +115,7 @@ EVENT_LABELS: dict[str, str] = {
     "overpayment_recovery_ordered": "责令退回多发金额",
     "payment_lines_withdrawn": "撤回未发放的名册记录",
     "edge_monitoring_referred": "转入低收入监测",
+    "referral_recorded": "转介至其他救助项目",
     "job_refusal_recorded": "记录拒绝就业",
     "member_benefit_reduced": "核减个人份额",
     "fine_imposed": "处以罚款",

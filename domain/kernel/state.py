@@ -64,6 +64,17 @@ class EarlierCase(BaseModel):
     member_indexes: tuple[int, ...] = ()
 
 
+class Referral(BaseModel):
+    """A referral of members of the household to another programme (转介, S4 Art. 60), as the case recorded it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    referral_id: UUID
+    to_program: Program
+    member_indexes: tuple[int, ...]
+    at: datetime
+
+
 class PendingStep(BaseModel):
     """Who must act next, and by when."""
 
@@ -102,6 +113,10 @@ class CaseCore(BaseModel):
     recused_staff: tuple[str, ...] = ()
     #: The household members' earlier cases, linked at intake (issue 20): (), for a case submitted before.
     earlier_cases: tuple[EarlierCase, ...] = ()
+    #: Referrals of members to other programmes recorded on the case (kernel, ``domain.procedure.referral``).
+    referrals: tuple[Referral, ...] = ()
+    #: The referral from another programme this case was opened from (None: an application of its own).
+    from_referral: UUID | None = None
 
     @property
     def is_closed(self) -> bool:

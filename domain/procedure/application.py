@@ -88,6 +88,8 @@ def submit(spec: ProcedureSpec, _: None, cmd: c.SubmitApplication, ctx: Decision
     basis = spec.basis("submit_by_agent" if ctx.actor.role == Role.VILLAGE_COMMITTEE else "submit")
     if competence is not None and spec.basis("competence")[0] in competence.legal_basis[0]:
         basis = (*basis, *competence.legal_basis)
+    if cmd.referral_id is not None:  # opened from another programme's referral (转办, S4 Art. 60)
+        basis = (*basis, "S4 Art. 60")
     submitted = draft(
         e.ApplicationSubmitted,
         *basis,
@@ -96,6 +98,7 @@ def submit(spec: ProcedureSpec, _: None, cmd: c.SubmitApplication, ctx: Decision
         area_type=cmd.area_type,
         members=members,
         declaration=cmd.declaration,
+        referral_id=cmd.referral_id,
     )
     return [submitted, *_earlier_cases(spec, cmd, n)]
 
@@ -258,6 +261,7 @@ def mutators(spec: ProcedureSpec, state_type: type) -> tuple[Any, Mutators]:
             area_type=event.area_type,
             members=event.members,
             declaration=event.declaration,
+            from_referral=event.referral_id,
             version=event.seq,
             opened_at=event.at,
             stage_since=event.at,

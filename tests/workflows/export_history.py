@@ -44,7 +44,7 @@ from adapters.temporal.search_attributes import dev_server_search_attribute_args
 from devstack.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
 from domain import commands as c
 from domain.calendar import provisional_year
-from domain.household import AreaType, Declaration, IncomeItem, IncomeKind
+from domain.household import AreaType, Declaration, IncomeItem, IncomeKind, Program
 from domain.kernel.clock import CHINA_TZ
 from domain.kernel.state import Deadline
 from domain.months import add_months, first_day, month_after, month_of
@@ -434,6 +434,25 @@ async def reapplication_linked(x: Export) -> list[Exported]:
     return [Exported("case_v6_reapplication_linked", case.handle.id)]
 
 
+async def refused_referred_to_temporary(x: Export) -> list[Exported]:
+    """The county refuses (income above the standard); before the refusal notice is served the township refers the
+    household to 临时救助 (转介 / 转办, S4 Art. 60; S5 item 23): ``referral_recorded`` on this case, listed for
+    the receiving window. The notice is then served and the case closes (S1 Art. 21)."""
+    case = await x.new_case(application(unique=True, declaration=income_per_capita(Decimal("500"), 2)))
+    await investigate(case)
+    await case.do(TOWNSHIP_APPROVER, NO_DISPUTE)
+    reasons = ["家庭人均收入高于当地低保标准"]
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=False, reasons=reasons))
+    await case.do(CASEWORKER, c.SubmitToCounty())
+    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await case.do(COUNTY_APPROVER, c.Reject(reasons=reasons))
+    await case.do(CASEWORKER, c.RecordReferral(to_program=Program.TEMPORARY, member_indexes=[0, 1],
+                                               note="家庭成员突发重病，医疗支出大，转临时救助"))
+    await case.do(CASEWORKER, c.ServeRejectionNotice())
+    await case.handle.result()
+    return [Exported("case_v7_refused_referred_to_temporary", case.handle.id)]
+
+
 async def escalation_noncooperation(x: Export) -> list[Exported]:
     """Nobody acts for 60 days after 受理: the timers escalate the 3-wd start and the 30-wd overall limits (the
     case stays where it was); the investigation starts late, the family twice refuses the home visit, and the
@@ -805,6 +824,7 @@ NEW = {
     "case_v6_stop_withdraws_unpaid_line": Scenario(stop_withdraws_unpaid_line),
     "case_v6_stop_exits_when_its_month_begins": Scenario(stop_exits_when_its_month_begins),
     "case_v6_gradual_exit_stopping_notice_late": Scenario(gradual_exit_stopping_notice_late),
+    "case_v7_refused_referred_to_temporary": Scenario(refused_referred_to_temporary),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
 }

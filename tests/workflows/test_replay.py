@@ -144,6 +144,9 @@ _branch("the 渐退期's stop leaves the case stopping; a notice served in the s
         "case_v6_gradual_exit_stopping_notice_late",
         "event:gradual_exit_ended", "event:benefit_stopped", "patch:case-stopping-v1", "event:stop_notice_served",
         "event:case_exited", "end:completed")
+_branch("a refused household referred to another programme before its notice (转介, S4 Art. 60)",
+        "case_v7_refused_referred_to_temporary",
+        "event:application_rejected", "event:referral_recorded", "event:rejection_notice_served", "end:completed")
 _branch("stops as deployed before case-stopping-v1: exited at once, closed by the notice (the patch's old path)",
         ("case_v4_job_refusals_stopped", "case_v4_alert_fraud_stopped", "case_v3_gradual_exit_run"),
         "event:benefit_stopped", "event:stop_notice_served", "end:completed", "not:patch:case-stopping-v1",

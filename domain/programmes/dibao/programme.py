@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -19,7 +18,7 @@ from domain.kernel.mutators import merged
 from domain.kernel.programme import NOTHING, InPayment, Needs, Programme, Timer
 from domain.kernel.state import PendingStep
 from domain.months import first_day
-from domain.procedure import amendment, application, confirmation, investigation, publicity
+from domain.procedure import amendment, application, confirmation, investigation, publicity, referral
 from domain.procedure import in_payment as in_payment_step
 from domain.programmes.dibao import in_payment, notices, procedure
 from domain.programmes.dibao.deadlines import DEADLINES
@@ -243,7 +242,7 @@ IN_PAYMENT = InPayment(
 
 
 #: Commands only the engine issues (timers, deadlines, the information check's result, follow-ups).
-_SYSTEM_COMMANDS: frozenset[type] = frozenset(typing.get_args(c.SystemCommand))
+_SYSTEM_COMMANDS: frozenset[type] = frozenset(c.PROCEDURE_SYSTEM_COMMANDS)
 
 _INITIAL, _STEP_MUTATORS = application.mutators(procedure.SPEC, DibaoState)
 
@@ -259,6 +258,7 @@ DIBAO = Programme(
         **procedure.HANDLERS,
         **in_payment.HANDLERS,
         c.RaiseDataAlert: _raise_data_alert,
+        **referral.handlers(),
         **deadline_handlers(DEADLINES, c.SetDeadline, c.RaiseEscalation, e.DeadlineSet, e.EscalationRaised),
     },
     system_commands=_SYSTEM_COMMANDS,
@@ -271,6 +271,7 @@ DIBAO = Programme(
             publicity.mutators(procedure.SPEC),
             confirmation.mutators(procedure.SPEC),
             amendment.mutators(procedure.SPEC),
+            referral.mutators(),
             in_payment_step.mutators(in_payment.SPEC),
             MUTATORS,
             deadline_mutators(e.DeadlineSet, e.EscalationRaised),
@@ -290,14 +291,19 @@ DIBAO = Programme(
     in_payment=IN_PAYMENT,
     command_vocabulary=(
         c.SubmitApplication,
-        *typing.get_args(typing.get_args(c.HumanCommand)[0]),
-        *typing.get_args(c.SystemCommand),
+        *c.PROCEDURE_COMMANDS,
+        *c.KERNEL_COMMANDS,
+        *c.PROCEDURE_SYSTEM_COMMANDS,
         c.ApplyStandardChange,
     ),
-    event_vocabulary=typing.get_args(typing.get_args(e.CaseEvent)[0]),
+    event_vocabulary=(*e.PROCEDURE_EVENTS, *e.KERNEL_EVENTS),
     vocabulary_only_stages=frozenset({Stage.RECHECK}),  # folded into INVESTIGATING (S1 Art. 18)
     procedure=procedure.SPEC,
-    steps=(*((m, procedure.SPEC) for m in procedure.STEP_MODULES), (in_payment_step, in_payment.SPEC)),
+    steps=(
+        *((m, procedure.SPEC) for m in procedure.STEP_MODULES),
+        (in_payment_step, in_payment.SPEC),
+        (referral, procedure.SPEC),
+    ),
     active_stages=ACTIVE_STAGES,
     notice_kinds=notices.NOTICE_KINDS,
     event_notice_kinds=notices.EVENT_NOTICE_KINDS,
