@@ -23,6 +23,7 @@ from api.routes import alerts, audit, cases, codec, health, notices, standard_ch
 from api.routes import household as household_routes
 from api.routes import payments as payment_routes
 from api.routes import queries as query_routes
+from api.routes import referrals as referral_routes
 from api.unavailable import install_unavailability_handlers
 
 
@@ -77,5 +78,6 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
     app.include_router(payment_routes.router)
     app.include_router(standard_changes.router)
     app.include_router(query_routes.router)
+    app.include_router(referral_routes.router)
     app.include_router(console_router)
     return app

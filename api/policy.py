@@ -26,6 +26,8 @@ class Permission(StrEnum):
     REPORT_READ = "report.read"
     AUDIT_READ = "audit.read"
     PAYLOAD_DECODE = "payload.decode"
+    #: Referrals between programmes (转介, S4 Art. 60): listed for the windows and caseworkers who take them up.
+    REFERRAL_READ = "referral.read"
     #: A property-level right: who sees members' resident ID numbers in full (the others see them masked).
     RESIDENT_ID_FULL = "resident_id.full"
 
@@ -63,6 +65,9 @@ POLICY: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
         Permission.AUDIT_READ: frozenset({Role.AUDITOR, Role.SUPERVISOR}),
         # The codec server shows the Temporal Web UI decrypted payloads: the same people (issue 7).
         Permission.PAYLOAD_DECODE: frozenset({Role.AUDITOR, Role.SUPERVISOR}),
+        # Referrals are taken up at the window; the township and county follow them; supervision oversees.
+        Permission.REFERRAL_READ: frozenset({Role.FRONT_OFFICE, Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER,
+                                             Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER, Role.SUPERVISOR}),
         # Full resident ID numbers (PIPL Art. 28: sensitive personal information; Art. 6 and 35: only what the
         # task needs; S1 Art. 66: staff keep applicants' information confidential). In full for the roles that
         # must identify the person or sign a decision on them: the window checks the ID at 受理 (S4 Art. 60),

@@ -295,6 +295,9 @@ class CaseCreate(RequestBody):
     area_type: AreaType
     members: Annotated[list[MemberCreate], Field(min_length=1, max_length=MAX_MEMBERS)]
     declaration: DeclarationCreate = DeclarationCreate()
+    #: Takes up an open referral from another programme (转办, S4 Art. 60; ``GET /v1/referrals``): the referral
+    #: must be to this programme and inside the caller's jurisdiction; it is then taken by the new case.
+    referral_id: UUID | None = None
 
 
 # --- commands: the domain's, with the API's limits where the domain leaves them open ----------------------

@@ -19,6 +19,7 @@ from adapters.db.cases import (
     RequestMismatch,
     remember_command,
 )
+from adapters.db.referrals import PgReferrals, ReferralTaken
 from api.deps import ClockDep, LedgerDep, ParametersDep, PoolDep, SettingsDep, TemporalDep, require
 from api.errors import CaseClosed, CaseNotFound, ConflictWithCase
 from api.policy import Permission
@@ -100,8 +101,17 @@ async def create_case(
         area_type=body.area_type,
         members=[Member(**m.model_dump()) for m in body.members],
         declaration=body.declaration.to_domain(),
+        referral_id=body.referral_id,
     )
     now = clock()
+    referrals = PgReferrals(pool)
+    if body.referral_id is not None:
+        referral = await referrals.get(body.referral_id)
+        if referral is None or not actor.covers(referral["village_code"]):
+            raise InvalidInput("no such referral in your jurisdiction", field=("referral_id",))
+        if referral["to_program"] != body.program.value:
+            raise InvalidInput(f"the referral is to {referral['to_program']}, not {body.program.value}",
+                               field=("referral_id",))
     events = decide(None, command, DecisionContext(now=now, actor=actor, case_id=case_id))
     state = project(events)
     assert state is not None
@@ -122,6 +132,12 @@ async def create_case(
     except RequestMismatch:
         raise InvalidInput("this Idempotency-Key was already used for a different application",
                            field=("header", "idempotency-key")) from None
+    if body.referral_id is not None:
+        try:
+            await referrals.take(body.referral_id, case_id, actor.id, now)
+        except ReferralTaken as err:
+            await members.forget(case_id)
+            raise InvalidTransition(f"the referral was already taken up by case {err.case_id}") from None
     try:
         await CaseGateway(temporal, settings.temporal_task_queue).start(
             CaseWorkflowInput(case_id=case_id, actor=actor, submitted_at=now, application=command),
@@ -135,6 +151,8 @@ async def create_case(
         return CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id, reader=actor)
     except BaseException:
         await members.forget(case_id)
+        if body.referral_id is not None:
+            await referrals.release(body.referral_id, case_id)
         raise
     log.info("case.started", stage=state.stage.value, township_code=state.township_code)
     response.headers["Location"] = f"/v1/cases/{case_id}"

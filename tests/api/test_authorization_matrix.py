@@ -89,6 +89,8 @@ REVIEWED_POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType({
     Permission.RESIDENT_ID_FULL: frozenset({Role.FRONT_OFFICE, Role.TOWNSHIP_CASEWORKER,
                                             Role.TOWNSHIP_APPROVER, Role.COUNTY_REVIEWER,
                                             Role.COUNTY_APPROVER}),
+    Permission.REFERRAL_READ: frozenset({Role.FRONT_OFFICE, Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER,
+                                         Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER, Role.SUPERVISOR}),
 })
 
 
@@ -201,6 +203,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _ep("POST", "/v1/standard-changes/apply", P.STANDARD_CHANGE_APPLY, None, 422,
         body=lambda _: {"version": NO_VERSION}),
     _ep("GET", "/v1/standard-changes/{version}", P.STANDARD_CHANGE_PREVIEW, None, 404),
+    # Referrals (S4 Art. 60): a referral outside the caller's jurisdiction is not found (404), like a random id.
+    _ep("GET", "/v1/referrals", P.REFERRAL_READ, None, 200),
+    _ep("GET", "/v1/referrals/{referral_id}", P.REFERRAL_READ, None, 404),
+    _ep("GET", "/v1/referrals/{referral_id}/application", P.CASE_CREATE, None, 404),
     _ep("POST", "/codec/decode", P.PAYLOAD_DECODE, None, 200, body=lambda _: {"payloads": []}),
     _ep("POST", "/codec/encode", P.PAYLOAD_DECODE, None, 200, body=lambda _: {"payloads": []}),
 )
@@ -241,7 +247,8 @@ class World:
 
     def url(self, ep: Endpoint) -> str:
         return ep.path.format(case_id=self.case_id, kind="acceptance", seq=1, township_code=JINSHAN,
-                              month=ROLL_MONTH, role="front_office", version=NO_VERSION)
+                              month=ROLL_MONTH, role="front_office", version=NO_VERSION,
+                              referral_id="00000000-0000-4000-8000-000000000000")
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -275,7 +275,7 @@ async def test_filters_by_stage_overdue_pending_role_programme_and_dates(pool: a
         ("village_code", "5323021010x1"),
         ("stage", ["paid"]),
         ("pending_role", "system"),
-        ("program", "tekun"),
+        ("program", "no_such_programme"),
         ("cursor", "not-a-cursor"),
         ("limit", 201),
         ("limit", 0),
