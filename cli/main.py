@@ -1,4 +1,4 @@
-"""The ``casework`` command: ``up``, ``worker``, ``api``, ``migrate``, ``token``."""
+"""The ``casework`` command: ``up``, ``worker``, ``api``, ``migrate``, ``token``, ``users`` …"""
 
 from __future__ import annotations
 
@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.projection import register as register_projection
     from cli.schedules import register as register_schedules
     from cli.standard_change import register as register_standard_change
+    from cli.users import register as register_users
     from cli.verification import register as register_verification
 
     register_alerts(sub)
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_standard_change(sub)
     register_schedules(sub)
     register_verification(sub)
+    register_users(sub)
     return parser
 
 

@@ -8,7 +8,7 @@ jurisdiction by the queries, and a case page is served only for a case inside it
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
@@ -23,7 +23,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from adapters.auth import AuthError, TokenVerifier
 from adapters.db import case_queries
+from adapters.db import staff as staff_store
 from adapters.db.cases import PgCaseStore
+from adapters.settings import Settings
 from api.console import charts
 from api.console.labels import (
     EVENT_LABELS,
@@ -49,6 +51,7 @@ from domain.events import CaseEvent
 from domain.ids import workflow_id_for
 from domain.kernel.clock import CHINA_TZ
 from domain.programmes import evolve, is_overdue, notice_for, notice_kinds, programme_of
+from services import staff
 from services.audit.access import log_refusal
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -81,8 +84,9 @@ def _login_redirect() -> HTTPException:
     return HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": "/console/login"})
 
 
-def console_actor(request: Request) -> Actor:
-    """The actor of the console cookie, verified like a bearer token; no (valid) cookie → the login page."""
+async def console_actor(request: Request) -> Actor:
+    """The actor of the console cookie, verified like a bearer token; no (valid) cookie, or the cookie of a staff
+    account disabled since → the login page."""
     token = request.cookies.get(COOKIE)
     if not token:
         raise _login_redirect()
@@ -93,6 +97,9 @@ def console_actor(request: Request) -> Actor:
         log.info("console.unauthenticated", reason=str(err))
         raise _login_redirect() from None
     if actor.role not in POLICY[Permission.CASE_READ]:
+        raise _login_redirect()
+    if await staff_store.is_disabled(request.app.state.pool, actor.id):
+        log.info("console.unauthenticated", reason="account disabled")
         raise _login_redirect()
     return actor
 
@@ -126,16 +133,54 @@ def _lacks(actor: Actor, permission: Permission) -> NotPermitted | None:
 # --- login ------------------------------------------------------------------------------------------------
 
 
+def _password_login(settings: Settings) -> bool:
+    """Password login issues the API's own HS256 tokens: not where tokens come from an identity provider."""
+    return not (settings.jwt_jwks_url or settings.jwt_public_key_file)
+
+
+def _login_page(request: Request, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    return _page(request, "login.html", None, status_code=status_code,
+                 password_login=_password_login(request.app.state.settings),
+                 max_attempts=staff.MAX_FAILED_ATTEMPTS, lock_minutes=staff.LOCK_MINUTES, **ctx)
+
+
+def _logged_in(request: Request, token: str) -> Response:
+    response = RedirectResponse("/console", status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+_REFUSED_LOGIN = {
+    staff.LoginRefused.BAD_CREDENTIALS: "工号或密码不正确。",
+    staff.LoginRefused.DISABLED: "该账号已停用，请联系系统管理员。",
+}
+
+
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request) -> HTMLResponse:
-    return _page(request, "login.html", None)
+    return _login_page(request)
 
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
-    """Verify the pasted token and keep it in the console cookie (HttpOnly, SameSite=Strict)."""
-    # A urlencoded form parsed by hand: the console needs no multipart dependency for one field.
+    """A staff id and password (checked against the staff accounts), or a pasted token (verified like a bearer
+    token); either way the API's token is kept in the console cookie (HttpOnly, SameSite=Strict)."""
+    # A urlencoded form parsed by hand: the console needs no multipart dependency for a few fields.
     form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
+    staff_id = (form.get("staff_id") or [""])[0].strip()
+    if staff_id and _password_login(request.app.state.settings):
+        password = (form.get("password") or [""])[0]
+        result = await staff.login(request.app.state.pool, request.app.state.ledger, request.app.state.settings,
+                                   staff_id, password, datetime.now(UTC))
+        if result.token is None:
+            if result.refused is staff.LoginRefused.LOCKED:
+                until = _china(result.locked_until, "%H:%M")
+                message = f"密码连续输错，账号已锁定至 {until}（北京时间）；如需提前解锁请联系系统管理员。"
+            else:
+                message = _REFUSED_LOGIN[result.refused or staff.LoginRefused.BAD_CREDENTIALS]
+            return _login_page(request, status_code=401, error=message, staff_id=staff_id)
+        return _logged_in(request, result.token)
     token = (form.get("token") or [""])[0].strip()
     if token.lower().startswith("bearer "):
         token = token[7:].strip()
@@ -144,14 +189,11 @@ async def login(request: Request) -> Response:
         actor = verifier.verify(token)
     except AuthError as err:
         log.info("console.login_refused", reason=str(err))
-        return _page(request, "login.html", None, status_code=401, error="令牌无效或已过期，请重新获取。")
+        return _login_page(request, status_code=401, error="令牌无效或已过期，请重新获取。")
     if actor.role not in HUMAN_ROLES:
-        return _page(request, "login.html", None, status_code=401, error="该令牌无权使用控制台。")
-    response = RedirectResponse("/console", status_code=status.HTTP_303_SEE_OTHER)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/",
-                        secure=request.url.scheme == "https")
+        return _login_page(request, status_code=401, error="该令牌无权使用控制台。")
     log.info("console.login", actor_id=actor.id, role=actor.role.value)
-    return response
+    return _logged_in(request, token)
 
 
 @router.api_route("/logout", methods=["GET", "POST"])
