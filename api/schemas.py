@@ -31,7 +31,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain import commands as c
 from domain.actors import Actor
-from domain.divisions import validate_village_code
+from domain.divisions import validate_known_village
 from domain.errors import InvalidInput
 from domain.household import (
     MAX_MEMBERS,
@@ -149,7 +149,7 @@ def _legacy_converted(value: Any) -> Any:
 
 def _village(value: str) -> str:
     try:
-        return validate_village_code(value)
+        return validate_known_village(value)
     except InvalidInput as err:
         raise ValueError(err.message) from None
 
@@ -179,7 +179,7 @@ ConvertibleResidentIdNumber = Annotated[
 ]
 #: A division code: county (6 digits), township (9) or village (12).
 DivisionCode = Annotated[str, Field(pattern=r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-#: A 12-digit village (村/社区) code of a known township. The shape is documented in the schema and checked by
+#: A 12-digit village (村/社区) code of the county's village table (domain/lufeng_villages.py). The shape is documented in the schema and checked by
 #: the validator, whose messages are clearer than a pattern's.
 VillageCode = Annotated[
     str,

@@ -40,7 +40,7 @@ from typing import Any, Protocol
 import httpx
 
 from domain.actors import Role
-from domain.divisions import LUFENG_COUNTY_CODE, LUFENG_TOWNSHIPS
+from domain.divisions import LUFENG_COUNTY_CODE, LUFENG_TOWNSHIPS, LUFENG_VILLAGES
 from domain.identity import check_character
 from domain.kernel.clock import CHINA_TZ
 from domain.labels import STAGE_LABELS
@@ -76,57 +76,12 @@ class PublicityNotFast(RuntimeError):
 
 # --- the county ---------------------------------------------------------------------------------------------
 
-# MADE-UP village names. Lufeng's real village list (统计用区划代码, 村级) is UNCONFIRMED here, so these
-# are plausible Yunnan place names, not the real villages or codes: 00x codes are 社区 (urban), 2xx codes
-# 村 (rural), as in the NBS scheme. Replace with the real list once the bureau confirms it.
-_VILLAGE_NAMES = (
-    "大营",
-    "小河",
-    "龙潭",
-    "松坪",
-    "沙坝",
-    "新庄",
-    "白塔",
-    "黄草坝",
-    "大箐",
-    "麦地冲",
-    "石门",
-    "中和",
-    "安乐",
-    "平田",
-    "凤鸣",
-    "团山",
-    "罗川",
-    "腰站",
-    "双河",
-    "三家",
-    "上营",
-    "下营",
-    "马街",
-    "阿纳",
-    "者乐",
-    "高家",
-    "猫街",
-    "大村",
-    "小村",
-    "河口",
-    "新民",
-    "旧庄",
-    "羊街",
-    "老鸦",
-    "大坪",
-    "长冲",
-    "青龙",
-    "梨园",
-    "鹿城",
-    "柏树",
-)
-_SEAT_COMMUNITIES = ("金山", "东河", "西城")  # 金山镇 is the seat: three urban communities (made up)
-
+# The county's real villages and communities (统计用区划代码, from china-division 2.7.0: domain/lufeng_villages.py).
+# 社区 (residents' committees) are urban, 村 (villagers' committees) rural, as in the NBS scheme.
 
 @dataclass(frozen=True, slots=True)
 class Village:
-    """A village (村) or urban community (社区) of the demo county; names are made up (see above)."""
+    """A village (村) or urban community (社区) of the demo county."""
 
     code: str
     name: str
@@ -136,22 +91,13 @@ class Village:
 
 
 def county_villages() -> list[Village]:
-    """The demo county's villages: 1-3 communities and 5-7 villages under each of the 14 townships.
+    """The demo county's villages: every village and community of 禄丰市 in the division code table.
 
     Returns:
-        Villages in code order. The codes are ``<township>`` + 3 digits, never ending in ``000``.
+        Villages in code order.
     """
-    out: list[Village] = []
-    for t, (township, tname) in enumerate(sorted(LUFENG_TOWNSHIPS.items())):
-        communities = (
-            _SEAT_COMMUNITIES if township == "532302101" else (tname.removesuffix("镇").removesuffix("乡"),)
-        )
-        for k, cname in enumerate(communities, start=1):
-            out.append(Village(f"{township}{k:03d}", f"{cname}社区", township, tname, "urban"))
-        for k in range(5 + t % 3):
-            name = _VILLAGE_NAMES[(t * 3 + k) % len(_VILLAGE_NAMES)]
-            out.append(Village(f"{township}{201 + k:03d}", f"{name}村", township, tname, "rural"))
-    return out
+    return [Village(code, name, code[:9], LUFENG_TOWNSHIPS[code[:9]], "urban" if name.endswith("社区") else "rural")
+            for code, name in sorted(LUFENG_VILLAGES.items())]
 
 
 # --- people -------------------------------------------------------------------------------------------------

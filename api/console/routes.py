@@ -45,7 +45,7 @@ from api.routes.cases import get_trail, readable_snapshot
 from api.routes.notices import get_notice
 from api.schemas import CaseDetail
 from domain.actors import HUMAN_ROLES, Actor
-from domain.divisions import LUFENG_TOWNSHIPS, covers
+from domain.divisions import LUFENG_TOWNSHIPS, covers, village_name
 from domain.errors import DomainError, NotPermitted
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
@@ -74,6 +74,7 @@ _templates.env.globals.update(
     step_label=lambda c: label(STEP_LABELS, c), event_label=lambda c: label(EVENT_LABELS, c),
     program_label=lambda c: label(PROGRAM_LABELS, c), outcome_label=lambda c: label(OUTCOME_LABELS, c),
     township_name=lambda c: LUFENG_TOWNSHIPS.get(c or "", c),
+    village_name=lambda c: village_name(c) or c,
 )
 
 

@@ -18,7 +18,7 @@ from adapters.auth import issue_token
 from adapters.db.economic_records import PgEconomicRecords
 from adapters.settings import Settings
 from domain.actors import Role
-from domain.divisions import LUFENG_TOWNSHIPS, validate_village_code
+from domain.divisions import LUFENG_TOWNSHIPS, validate_known_village, validate_village_code
 from domain.identity import parse_resident_id
 from services.demo import TARGETS, county_villages, make_households, run_demo
 
@@ -39,9 +39,11 @@ def test_the_demo_county_has_every_township_and_valid_village_codes() -> None:
     assert len({v.code for v in villages}) == len(villages)
     for v in villages:
         assert validate_village_code(v.code) == v.code
+        assert validate_known_village(v.code) == v.code  # the real villages (issue 19 item 5)
         assert v.code.startswith(v.township_code)
         assert not v.code.endswith("000")
     assert {v.area_type for v in villages} == {"urban", "rural"}
+    assert len(villages) == 168 and any(v.name == "董户村社区" for v in villages)
 
 
 def test_households_are_reproducible_with_valid_unique_id_numbers() -> None:

@@ -59,6 +59,7 @@ from adapters.settings import Settings
 from devstack.embedded import EmbeddedPostgres, EmbeddedTemporal
 from devstack.processes import set_parent_death_signal
 from domain.actors import Role
+from domain.divisions import LUFENG_VILLAGES
 from domain.identity import check_character
 from domain.programmes.dibao.stages import Stage
 from tests.databases import migrated_database
@@ -716,7 +717,7 @@ def plan_batch(n: int, rng: random.Random, *, townships: int, reject_every: int,
     plans = []
     for i in range(n):
         township = towns[i % len(towns)]
-        village = f"{township}{1 + rng.randrange(9):03d}"
+        village = rng.choice(sorted(c for c in LUFENG_VILLAGES if c.startswith(township)))  # the real villages
         refused = bool(reject_every) and i % reject_every == reject_every - 1
         plans.append(CasePlan(i, first_household + i, township, village, approve=not refused,
                               key=f"{run}-case-{i}"))
