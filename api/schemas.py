@@ -179,7 +179,8 @@ ConvertibleResidentIdNumber = Annotated[
 ]
 #: A division code: county (6 digits), township (9) or village (12).
 DivisionCode = Annotated[str, Field(pattern=r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-#: A 12-digit village (村/社区) code of the county's village table (domain/lufeng_villages.py). The shape is documented in the schema and checked by
+#: A 12-digit village (村/社区) code of the county's village table (domain/lufeng_villages.py). The shape is
+#: documented in the schema and checked by
 #: the validator, whose messages are clearer than a pattern's.
 VillageCode = Annotated[
     str,
