@@ -52,9 +52,10 @@ POLICY: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
                                                        Role.AUDITOR}),
         Permission.STANDARD_CHANGE_APPLY: frozenset({Role.COUNTY_APPROVER}),
         # The case list (codes and stages, no personal data) is the administrative work queue and register:
-        # every civil-affairs role. The village committee only assists the procedure (S1 Arts. 6, 16) and
-        # reads the cases it knows by id (CASE_READ); it keeps no register of the township's cases.
-        Permission.CASE_LIST: HUMAN_ROLES - {Role.VILLAGE_COMMITTEE},
+        # every role, each inside its jurisdiction. The village committee assists the procedure in its own
+        # village (S1 Arts. 6, 16, 19, 24: it hands in applications as agent, takes part in the investigation,
+        # posts the 公示 and 公布) and lists its own village's cases, never the township's (issue 19).
+        Permission.CASE_LIST: HUMAN_ROLES,
         # Reports (stage funnel, SLA breaches, monthly caseload and payments) are for supervision and the
         # deciding authorities (S1 Arts. 35-37; S4 Art. 57), not for the front line.
         Permission.REPORT_READ: frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.COUNTY_REVIEWER,

@@ -216,10 +216,10 @@ def _townships_of(actor: Actor) -> dict[str, str]:
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
     """Stage funnel, overdue cases per township and the monthly caseload of the last 12 months (the reports'
-    right, REPORT_READ; the front line lands on its case list instead)."""
+    right, REPORT_READ; the front line lands on its work, 我的待办, instead)."""
     if (refused := _lacks(actor, Permission.REPORT_READ)) is not None:
-        if _lacks(actor, Permission.CASE_LIST) is None:
-            return RedirectResponse("/console/cases", status_code=303)  # type: ignore[return-value]
+        if _lacks(actor, Permission.CASE_LIST) is None:  # the front line lands on its work (issue 19)
+            return RedirectResponse("/console/work", status_code=303)  # type: ignore[return-value]
         return await _refused(request, actor, refused)
     counts = await case_queries.stage_counts(pool, actor.jurisdiction)
     overdue = await case_queries.overdue_by_township(pool, actor.jurisdiction)

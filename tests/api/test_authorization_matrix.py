@@ -81,7 +81,7 @@ REVIEWED_POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType({
     Permission.STANDARD_CHANGE_PREVIEW: frozenset({Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER,
                                                    Role.SUPERVISOR, Role.AUDITOR}),
     Permission.STANDARD_CHANGE_APPLY: frozenset({Role.COUNTY_APPROVER}),
-    Permission.CASE_LIST: HUMAN_ROLES - {Role.VILLAGE_COMMITTEE},
+    Permission.CASE_LIST: HUMAN_ROLES,  # the village committee: its own village's cases (issue 19)
     Permission.REPORT_READ: frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.COUNTY_REVIEWER,
                                        Role.COUNTY_APPROVER, Role.TOWNSHIP_APPROVER}),
     Permission.AUDIT_READ: frozenset({Role.AUDITOR, Role.SUPERVISOR}),
@@ -221,7 +221,10 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/openapi.json"), ("G
 CONSOLE_OPEN = {("GET", "/console/login"), ("POST", "/console/login"), ("GET", "/console/logout"),
                 ("POST", "/console/logout")}
 CONSOLE_GUARDED = {("GET", "/console"), ("GET", "/console/cases"), ("GET", "/console/cases/{case_id}"),
-                   ("GET", "/console/cases/{case_id}/notices/{kind}")}
+                   ("GET", "/console/cases/{case_id}/notices/{kind}"),
+                   # the workbench (issue 19, tests/api/test_workbench.py)
+                   ("GET", "/console/work"), ("GET", "/console/search"), ("POST", "/console/search"),
+                   ("GET", "/console/cases/{case_id}/household")}
 #: Guards of their own (not ``require``), and the right each checks.
 OWN_GUARDS: dict[Callable[..., Any], Permission] = {codec_routes._codec_actor: P.PAYLOAD_DECODE,
                                                     console_actor: P.CASE_READ}
@@ -531,7 +534,7 @@ async def test_each_kind_of_denial_is_written_once_with_who_and_what(world: Worl
          "GET /v1/cases/{case_id}"),
         ("POST", f"/v1/cases/{w.case_id}/commands", Role.TOWNSHIP_CASEWORKER, BICHENG,
          {"command": COMMAND_FOR[Role.TOWNSHIP_CASEWORKER]}, uuid.UUID(w.case_id), "log_objection"),
-        ("GET", "/v1/cases", Role.VILLAGE_COMMITTEE, JINSHAN_VILLAGE, None, None, "GET case.list"),
+        ("GET", "/v1/reports/stages", Role.FRONT_OFFICE, JINSHAN, None, None, "GET report.read"),
         ("GET", f"/v1/payment-rolls/{JINSHAN}/{ROLL_MONTH}", Role.AUDITOR, BICHENG, None, None,
          "GET /v1/payment-rolls/{township_code}/{month}"),
         # The codec's own guard keeps no actor: the handler verifies the token again to name who was refused.

@@ -119,12 +119,16 @@ async def test_bad_filters_answer_422_naming_the_parameter(
     assert answer.json()["detail"][0]["loc"][:2] == ["query", field]
 
 
-async def test_the_village_committee_may_not_list_and_the_window_may_not_read_reports(
+async def test_the_village_committee_lists_only_its_village_and_the_window_may_not_read_reports(
     http: httpx.AsyncClient, auth: TokenFactory
 ) -> None:
+    """Issue 19: the village committee sees its own village's cases (S1 Arts. 6, 16, 19, 24), never another's."""
     listed = await http.get("/v1/cases", headers=auth(Role.VILLAGE_COMMITTEE, JINSHAN_VILLAGE))
-    assert listed.status_code == 403
-    assert "case.list" in listed.json()["detail"]
+    assert listed.status_code == 200
+    assert {r["village_code"] for r in listed.json()["rows"]} <= {JINSHAN_VILLAGE}
+    other = await http.get("/v1/cases", params={"township_code": BICHENG},
+                           headers=auth(Role.VILLAGE_COMMITTEE, JINSHAN_VILLAGE))
+    assert other.status_code == 200 and other.json()["rows"] == []
     report = await http.get("/v1/reports/stages", headers=auth(Role.FRONT_OFFICE, JINSHAN))
     assert report.status_code == 403
     assert (await http.get("/v1/cases")).status_code == 401

@@ -1,0 +1,146 @@
+"""The caseworker's workbench in the console (issue 19): 我的待办, the search by name or resident ID number, and
+the household page. Same cookie, same roles and jurisdictions as the rest of the console (api/console/routes.py).
+
+Names and ID numbers appear on these pages, so they are answered ``Cache-Control: no-store``; ID numbers are
+masked by role exactly as ``GET /v1/cases/{id}/household`` masks them (the policy's ``resident_id.full``), and
+every search and every household page read with full numbers is written to the audit ledger. The search is a POST
+(the number never sits in a URL, a browser history or a proxy log).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+from urllib.parse import parse_qs
+
+import structlog
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+
+from adapters.audit.chain import EntryKind
+from adapters.audit.ledger import actor_entry
+from adapters.db import workbench as queries
+from api.console.labels import label
+from api.console.routes import ConsoleActor, _case_uuid, _error, _page, _refused, _templates
+from api.console.workbench_labels import RELATION_LABELS
+from api.deps import LedgerDep, PoolDep, TemporalDep
+from api.errors import CaseNotFound
+from api.policy import POLICY, Permission
+from api.routes.cases import readable_snapshot
+from api.routes.household import get_household
+from domain.actors import Actor, Role
+from domain.divisions import place_name
+from domain.errors import InvalidInput, NotPermitted
+from domain.identity import mask_resident_id, parse_resident_id
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+log = structlog.get_logger(__name__)
+
+_NO_STORE = {"Cache-Control": "no-store"}
+_BAD_ID = "身份证号无效：请输入 18 位身份证号（校验位不符、出生日期不存在的号码无法查询）。"
+_templates.env.globals.update(relation_label=lambda c: label(RELATION_LABELS, c), place_name=place_name)
+
+
+def _no_store(response: HTMLResponse) -> HTMLResponse:
+    response.headers.update(_NO_STORE)
+    return response
+
+
+# --- my work ----------------------------------------------------------------------------------------------
+
+
+@router.get("/work", response_class=HTMLResponse)
+async def my_work(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
+    """我的待办: the cases in the actor's jurisdiction whose pending step waits on the actor's role, overdue
+    first, then soonest due; how many wait on each step."""
+    items, counts = await queries.work_queue(pool, actor.jurisdiction, actor.role.value)
+    step = request.query_params.get("step", "")
+    shown = [i for i in items if i.pending_step == step] if step else items
+    return _no_store(_page(request, "work.html", actor, items=shown, counts=counts, step=step,
+                           total=sum(c.cases for c in counts), overdue=sum(c.overdue for c in counts)))
+
+
+# --- search -----------------------------------------------------------------------------------------------
+
+
+#: Who may look people up by name or number: the roles that identify applicants or decide on them (the window,
+#: the township, the county: the policy's ``resident_id.full``), and supervision (S1 Arts. 35-37), which sees
+#: the numbers masked. Not the village committee (it assists in its own village and reads its own cases) nor
+#: the auditors (they read histories and the ledger, not the register of people).
+SEARCH_ROLES = POLICY[Permission.RESIDENT_ID_FULL] | {Role.SUPERVISOR}
+
+_templates.env.globals.update(may_search=lambda actor: actor is not None and actor.role in SEARCH_ROLES)
+
+
+def _may_search(actor: Actor) -> NotPermitted | None:
+    if actor.role in SEARCH_ROLES:
+        return None
+    return NotPermitted(f"role {actor.role} may not search people by name or ID number")
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search_form(request: Request, actor: ConsoleActor) -> HTMLResponse:
+    if (refused := _may_search(actor)) is not None:
+        return await _refused(request, actor, refused)
+    return _no_store(_page(request, "search.html", actor, hits=None, query="", error=None))
+
+
+@router.post("/search", response_class=HTMLResponse)
+async def search(request: Request, actor: ConsoleActor, pool: PoolDep, ledger: LedgerDep) -> HTMLResponse:
+    """An exact resident ID number (checked: 18 characters, date, check character) or an exact name, inside the
+    actor's jurisdiction. Every search is an audit-ledger access (the query's SHA-256, never its text)."""
+    if (refused := _may_search(actor)) is not None:
+        return await _refused(request, actor, refused)
+    form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
+    query = (form.get("q") or [""])[0].strip()
+    if not query or len(query) > 50:
+        return _no_store(_page(request, "search.html", actor, status_code=422, hits=None, query=query[:50],
+                               error="请输入完整的身份证号或姓名。"))
+    by = "resident_id" if query[:1].isdigit() else "name"
+    if by == "resident_id":
+        try:
+            query = parse_resident_id(query).value
+        except InvalidInput:
+            return _no_store(_page(request, "search.html", actor, status_code=422, hits=None, query="",
+                                   error=_BAD_ID))
+        hits = await queries.search_members(pool, actor.jurisdiction, resident_id=query)
+    else:
+        hits = await queries.search_members(pool, actor.jurisdiction, name=query)
+    full = actor.role in POLICY[Permission.RESIDENT_ID_FULL]
+    await ledger.append_now(pool, [actor_entry(
+        EntryKind.ACCESS, f"access:{uuid.uuid4()}", actor,
+        {"action": "search", "via": "console", "by": by, "results": len(hits),
+         "query_sha256": hashlib.sha256(query.encode()).hexdigest(),
+         "resident_ids": "full" if full else "masked",
+         "case_ids": sorted({str(h.case_id) for h in hits})})])
+    log.info("console.search", by=by, results=len(hits))
+    rows = [{**h.model_dump(), "resident_id": h.resident_id if full else mask_resident_id(h.resident_id)}
+            for h in hits]
+    # The number the person typed stays in the box only for the roles that see numbers in full.
+    return _no_store(_page(request, "search.html", actor, hits=rows, by=by, full=full, error=None,
+                           query=query if (by == "name" or full) else ""))
+
+
+# --- the household of a case -----------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/household", response_class=HTMLResponse)
+async def household(request: Request, case_id: str, actor: ConsoleActor, temporal: TemporalDep, pool: PoolDep,
+                    ledger: LedgerDep) -> HTMLResponse:
+    """The members of a case as ``GET /v1/cases/{id}/household`` answers this actor (masked by role; a read in
+    full ledgered), and every case inside the actor's jurisdiction, of any programme, naming any of them."""
+    cid = _case_uuid(case_id)
+    if cid is None:
+        return _error(request, actor, 404, "没有这个案件。")
+    try:
+        snap = await readable_snapshot(temporal, cid, actor)
+        members = await get_household(cid, actor, temporal, pool, ledger, Response())
+    except CaseNotFound:
+        return _error(request, actor, 404, "没有这个案件。")
+    except NotPermitted as err:
+        return await _refused(request, actor, err, cid)
+    ids = [m.resident_id for m in snap.state.members]
+    cases: list[Any] = await queries.cases_of_people(pool, actor.jurisdiction, ids)
+    return _no_store(_page(request, "household.html", actor, case_id=cid, household=members,
+                           village_code=snap.state.village_code, cases=cases))
