@@ -27,6 +27,7 @@ from adapters.db import staff as staff_store
 from adapters.db.cases import PgCaseStore
 from adapters.settings import Settings
 from api.console import charts
+from api.console import forms as forms_module
 from api.console.labels import (
     EVENT_LABELS,
     NOTICE_LABELS,
@@ -38,6 +39,7 @@ from api.console.labels import (
     STEP_LABELS,
     label,
 )
+from api.console.workbench_labels import SIDE_COMMANDS
 from api.deps import PoolDep, TemporalDep
 from api.errors import CaseNotFound
 from api.policy import POLICY, Permission
@@ -50,6 +52,8 @@ from domain.errors import DomainError, NotPermitted
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
 from domain.kernel.clock import CHINA_TZ
+from domain.offers import offered_commands
+from domain.parameters import resolve
 from domain.programmes import evolve, is_overdue, notice_for, notice_kinds, programme_of
 from services import staff
 from services.audit.access import log_refusal
@@ -298,10 +302,17 @@ def _available_notices(state: Any, events: list[CaseEvent]) -> list[tuple[str, s
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def case_page(request: Request, case_id: str, actor: ConsoleActor, temporal: TemporalDep,
                     pool: PoolDep) -> HTMLResponse:
-    """Header, pending step and deadline, the stage timeline (an SVG), the decision trail and the notices."""
+    """Header, pending step and deadline, the forms of the steps this person may take now, the stage timeline
+    (an SVG), the decision trail and the notices."""
     cid = _case_uuid(case_id)
     if cid is None:
         return _error(request, actor, 404, "没有这个案件。")
+    return await render_case(request, cid, actor, temporal, pool, done=request.query_params.get("done"))
+
+
+async def render_case(request: Request, cid: UUID, actor: Actor, temporal: Any, pool: Any, *,
+                      refused_form: Any = None, done: str | None = None, status_code: int = 200) -> HTMLResponse:
+    """The case page; ``refused_form`` is a submitted form the API refused (shown open, with its messages)."""
     try:
         snap = await readable_snapshot(temporal, cid, actor)
         trail = await get_trail(cid, actor, pool, request.app.state.ledger)
@@ -319,9 +330,36 @@ async def case_page(request: Request, case_id: str, actor: ConsoleActor, tempora
     entered = charts.stage_history(after)
     detail = CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id_for(cid), reader=actor)
     nodes = charts.timeline(entered, snap.state.stage, programme_of(snap.state.program))
-    return _page(request, "case.html", actor, case=detail, overdue=is_overdue(snap.state), nodes=nodes,
-                 timeline_width=nodes[-1].x + 60 if nodes else 200, trail=trail,
-                 notices=_available_notices(snap.state, events), today=datetime.now(CHINA_TZ).date())
+    forms = case_forms(request, snap.state, actor, refused_form)
+    response = _page(request, "case.html", actor, status_code=status_code, case=detail,
+                     overdue=is_overdue(snap.state), nodes=nodes,
+                     timeline_width=nodes[-1].x + 60 if nodes else 200, trail=trail,
+                     notices=_available_notices(snap.state, events), today=datetime.now(CHINA_TZ).date(),
+                     forms=forms, refused_form=refused_form, done=done)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def case_forms(request: Request, state: Any, actor: Actor, refused_form: Any = None) -> list[Any]:
+    """The forms of the commands the domain lets this person send now (domain.offers), generated from the API's
+    command models; a refused form replaces its fresh copy."""
+    if actor.role not in POLICY[Permission.CASE_COMMAND]:
+        return []
+    today = datetime.now(CHINA_TZ).date()
+    try:
+        params = resolve(request.app.state.parameters.book(), state.village_code, today)
+    except Exception:  # noqa: BLE001 — no parameters for the day: steps that compute are not offered
+        params = None
+    forms = []
+    for command_type in offered_commands(state, actor, datetime.now(UTC), params):
+        type_code = command_type.model_fields["type"].default
+        if type_code not in forms_module.API_COMMANDS:
+            continue
+        if refused_form is not None and refused_form.type == type_code:
+            forms.append(refused_form)
+            continue
+        forms.append(forms_module.build_form(type_code, list(state.members), side=type_code in SIDE_COMMANDS))
+    return forms
 
 
 @router.get("/cases/{case_id}/notices/{kind}", response_class=HTMLResponse)

@@ -14,15 +14,26 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
 import structlog
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from adapters.audit.chain import EntryKind
 from adapters.audit.ledger import actor_entry
 from adapters.db import workbench as queries
+from api.console import forms
 from api.console.labels import label
-from api.console.routes import ConsoleActor, _case_uuid, _error, _page, _refused, _templates
+from api.console.routes import (
+    COOKIE,
+    ConsoleActor,
+    _case_uuid,
+    _error,
+    _page,
+    _refused,
+    _templates,
+    render_case,
+)
 from api.console.workbench_labels import RELATION_LABELS
 from api.deps import LedgerDep, PoolDep, TemporalDep
 from api.errors import CaseNotFound
@@ -39,7 +50,8 @@ log = structlog.get_logger(__name__)
 
 _NO_STORE = {"Cache-Control": "no-store"}
 _BAD_ID = "身份证号无效：请输入 18 位身份证号（校验位不符、出生日期不存在的号码无法查询）。"
-_templates.env.globals.update(relation_label=lambda c: label(RELATION_LABELS, c), place_name=place_name)
+_templates.env.globals.update(relation_label=lambda c: label(RELATION_LABELS, c), place_name=place_name,
+                              new_key=lambda: uuid.uuid4().hex, command_title=forms.command_title)
 
 
 def _no_store(response: HTMLResponse) -> HTMLResponse:
@@ -144,3 +156,69 @@ async def household(request: Request, case_id: str, actor: ConsoleActor, tempora
     cases: list[Any] = await queries.cases_of_people(pool, actor.jurisdiction, ids)
     return _no_store(_page(request, "household.html", actor, case_id=cid, household=members,
                            village_code=snap.state.village_code, cases=cases))
+
+
+# --- a step sent from its form -------------------------------------------------------------------------------
+
+_REFUSAL_ZH = {
+    403: "您无权办理此事项：{why}",
+    409: "案件当前的办理阶段不能办理此事项（可能已由他人办理），页面已刷新为最新状态。",
+}
+_WHY_ZH = {
+    "conflict_of_interest": "您已作为申请人家庭成员的近亲属备案，须回避本案。",
+    "not_permitted": "角色、辖区或“调查人员不得审批”的规定不允许。",
+}
+
+
+async def call_api(request: Request, method: str, path: str, body: dict[str, Any],
+                   idempotency_key: str) -> httpx.Response:
+    """Send a request to this very API in-process, as the console's person (their token from the cookie):
+    the same validation, idempotency, decisions, refusals and ledger entries as any other client."""
+    token = request.cookies.get(COOKIE, "")
+    transport = httpx.ASGITransport(app=request.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.internal") as client:
+        return await client.request(method, path, json=body, timeout=60.0, headers={
+            "Authorization": f"Bearer {token}", "Idempotency-Key": idempotency_key})
+
+
+@router.post("/cases/{case_id}/commands/{command_type}", response_class=HTMLResponse)
+async def send_command(request: Request, case_id: str, command_type: str, actor: ConsoleActor,
+                       temporal: TemporalDep, pool: PoolDep) -> Response:
+    """One step sent from its form through ``POST /v1/cases/{id}/commands`` with the form's Idempotency-Key (a
+    double click sends it once). Done: back to the case page, which shows the new stage. Refused: the case page
+    again with the form as it was filled in and the refusal in Chinese next to the field it names; nothing is
+    changed."""
+    cid = _case_uuid(case_id)
+    if cid is None or command_type not in forms.API_COMMANDS:
+        return _error(request, actor, 404, "没有这个案件或办理事项。")
+    data = parse_qs((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
+    key = (data.pop("_idempotency_key", None) or [uuid.uuid4().hex])[0][:128]
+    try:
+        snap = await readable_snapshot(temporal, cid, actor)
+    except CaseNotFound:
+        return _error(request, actor, 404, "没有这个案件。")
+    except NotPermitted as err:
+        return await _refused(request, actor, err, cid)
+    form = forms.build_form(command_type, list(snap.state.members))
+    forms.keep_values(form, data)
+    try:
+        body = forms.command_body(form, data)
+    except forms.FormInvalid as invalid:
+        for f in form.fields:
+            f.error = invalid.errors.get(f.name, "")
+        return await render_case(request, cid, actor, temporal, pool, refused_form=form, status_code=422)
+    answer = await call_api(request, "POST", f"/v1/cases/{cid}/commands", {"command": body}, key)
+    if answer.status_code == 200:
+        log.info("console.command", command=command_type)
+        return RedirectResponse(f"/console/cases/{cid}?done={command_type}#pending", status_code=303)
+    problem = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else {}
+    if answer.status_code == 422 and isinstance(problem.get("detail"), list):
+        forms.attach_errors(form, problem["detail"])
+    elif answer.status_code in _REFUSAL_ZH:
+        why = _WHY_ZH.get(str(problem.get("code")), _WHY_ZH["not_permitted"])
+        form.error = _REFUSAL_ZH[answer.status_code].format(why=why)
+    else:
+        form.error = "系统暂时无法办理，请稍后再试；本次未作任何变更。"
+    log.info("console.command_refused", command=command_type, status=answer.status_code)
+    return await render_case(request, cid, actor, temporal, pool, refused_form=form,
+                             status_code=answer.status_code if answer.status_code < 500 else 503)

@@ -14,3 +14,145 @@ RELATION_LABELS: dict[str, str] = {
     Relation.GRANDCHILD: "孙子女、外孙子女",
     Relation.OTHER_DEPENDANT: "其他共同生活的家庭成员",
 }
+
+#: The step each command takes, as staff name it. A command missing here shows the first sentence of its model's
+#: docstring (a programme's new command appears in the console before it has a label).
+COMMAND_LABELS: dict[str, str] = {
+    "notify_missing_materials": "一次性告知需补正的材料",
+    "accept_application": "受理申请",
+    "start_investigation": "启动家庭经济状况调查",
+    "record_home_visit": "登记入户调查",
+    "record_neighbour_visit": "登记邻里访问",
+    "record_letter_evidence": "登记信函索证",
+    "request_info_check": "申请家庭经济状况信息核对",
+    "notify_info_check_ineligible": "告知核对结果不符合条件",
+    "object_to_check_result": "登记申请人对核对结果的异议（复查）",
+    "decide_village_review": "决定是否民主评议",
+    "record_democratic_appraisal": "登记民主评议",
+    "issue_prelim_opinion": "出具初审意见",
+    "start_publicity": "张贴公示",
+    "log_objection": "登记公示异议",
+    "resolve_objection": "处理公示异议",
+    "submit_to_county": "报送县级审核确认",
+    "start_county_review": "县级启动审核",
+    "record_county_home_visit": "登记县级入户抽查",
+    "log_complaint": "登记投诉举报",
+    "resolve_complaint": "办结投诉举报",
+    "approve": "确认同意",
+    "reject": "不予确认同意",
+    "serve_rejection_notice": "登记送达不予确认通知书",
+    "post_publication": "张榜公布",
+    "record_non_cooperation": "记录不配合调查",
+    "terminate_for_non_cooperation": "因不配合终止审核确认",
+    "extend_deadline": "延长办理时限",
+    "withdraw_application": "登记撤回申请",
+    "report_change": "登记家庭变化（保障期间）",
+    "raise_data_alert": "登记数据比对预警",
+    "amend_household": "变更家庭成员或申报（决定前）",
+    "confirm_amendment": "确认数据比对提示的家庭变更",
+    "open_ad_hoc_review": "启动专项复核",
+    "decide_review": "作出复核决定",
+    "record_job_refusal": "记录无正当理由拒绝就业",
+    "reduce_member_share": "核减个人保障份额",
+    "record_fraud_finding": "认定虚报冒领",
+    "stop_benefit": "停发保障金",
+    "serve_stop_notice": "登记送达停发通知书",
+}
+
+#: Commands that are not the pending step itself but may be sent beside it (shown under 其他办理事项).
+SIDE_COMMANDS = frozenset({
+    "withdraw_application", "amend_household", "record_non_cooperation", "terminate_for_non_cooperation",
+    "extend_deadline", "raise_data_alert", "confirm_amendment", "log_complaint", "report_change",
+    "open_ad_hoc_review", "record_job_refusal", "reduce_member_share", "record_fraud_finding", "stop_benefit",
+})
+
+#: Field names across the command models, as staff name them; with a hint where one helps.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "items": ("需补正的材料", "一次列全；可通过政务平台获取的材料（户口簿、残疾证）不得要求申请人提供"),
+    "close_relatives": ("近亲属备案", "家庭成员中有经办人员、村（居）委会成员近亲属的，逐人备案"),
+    "member_index": ("家庭成员", ""),
+    "related_to": ("近亲属关系对象", ""),
+    "staff_id": ("相关工作人员工号", "经办人员的近亲属须填写其工号，该人员将回避本案"),
+    "investigators": ("调查人员工号", "每行一个工号，至少两名不同人员"),
+    "household_signed": ("家庭成员已签字确认", ""),
+    "remote": ("重大突发事件期间以电话、视频方式调查", ""),
+    "findings": ("调查情况", ""),
+    "evidence_sha256": ("证据文件摘要（SHA-256）", "每行一个，可不填"),
+    "notes": ("记录内容", ""),
+    "reasons": ("理由", "每行一条"),
+    "evidence": ("证据", ""),
+    "disputed": ("群众对申请有争议", "有争议的须组织民主评议；无争议的可不评议，记录为决定"),
+    "reason": ("理由", ""),
+    "minutes": ("评议记录", ""),
+    "attendance": ("参加人员", "工号或成员编号；村民代表请勾选"),
+    "staff_or_member_id": ("工号或成员编号", ""),
+    "villager_representative": ("村民代表", ""),
+    "signed": ("参加人员已签字", ""),
+    "conclusion": ("评议结论", ""),
+    "eligible": ("初审意见", ""),
+    "location": ("张贴地点", "如：村委会公示栏"),
+    "notice_sha256": ("公示文本摘要（SHA-256）", "可不填"),
+    "real_name": ("实名反映", "实名反映的须反馈处理结果"),
+    "content": ("反映内容", ""),
+    "path": ("处理方式", ""),
+    "feedback_sent": ("已向实名反映人反馈", ""),
+    "finding": ("核查结论", ""),
+    "note": ("说明", ""),
+    "ground": ("延期事由", ""),
+    "members_joining": ("新增成员", ""),
+    "members_leaving": ("减少成员", ""),
+    "declaration": ("家庭收入和财产申报（变更后）", "不变更申报的留空"),
+    "alert": ("预警类型", ""),
+    "occurred_on": ("发生日期", ""),
+    "source": ("数据来源", "如：公安户籍、殡葬、卫健"),
+    "proposal_seq": ("待确认提示的序号", ""),
+    "confirmed": ("确认该变更", "不予采纳的选“否”"),
+    "gradual_exit_months": ("渐退期（月）", "可不填"),
+    "income_from_employment": ("收入增加来自就业", ""),
+    "override_reason": ("超过 6 个月渐退期的理由", ""),
+    "offer": ("提供的就业岗位", ""),
+    "good_reason": ("有正当理由", ""),
+    "amount_obtained": ("骗取金额（元）", ""),
+    "fine_multiple": ("罚款倍数（1-3 倍）", "可不填"),
+    "reason_code": ("停发原因", ""),
+    "on": ("发生日期", ""),
+}
+
+#: Values of enumerations and literals in the command models.
+OPTION_LABELS: dict[str, str] = {
+    # materials (S1 Art. 9)
+    "application_form": "申请书", "id_documents": "身份证件", "hukou_record": "户口簿",
+    "income_property_declaration": "家庭收入和财产申报", "pledge": "承诺书",
+    "check_authorisation": "家庭经济状况核对授权书", "power_of_attorney": "委托书",
+    "disability_certificate": "残疾证", "medical_diagnosis": "诊断证明",
+    # close relatives
+    "case_worker": "经办人员", "village_committee_member": "村（居）委会成员", "public_official": "其他公职人员",
+    # extension grounds
+    "publicity_objection": "公示有异议", "household_separated": "人户分离", "off_site_application": "异地申办",
+    "difficult_investigation": "调查难度大",
+    # leaving / alerts
+    "death": "死亡", "imprisonment": "服刑", "compulsory_rehabilitation": "强制隔离戒毒",
+    "declared_missing": "宣告失踪", "moved_out": "迁出", "hukou_moved": "户籍迁移", "marriage": "婚姻变化",
+    "relapse_monitoring": "返贫监测", "data_mismatch": "数据不符",
+    # stop reasons
+    "income_above_standard": "收入超过保障标准", "property_non_compliant": "财产不符合规定",
+    "no_members": "无保障对象", "fraud": "虚报冒领", "voluntary_exit": "主动申请退出", "moved_away": "迁出本地",
+    "non_cooperation": "不配合复核", "other": "其他",
+    # literals
+    "eligible": "符合条件（同意）", "ineligible": "不符合条件（不同意）",
+    "reinvestigation": "重新调查", "democratic_appraisal": "组织民主评议",
+    "true": "是", "false": "否",
+}
+
+#: Where the law is cited by source tag: the titles people cite (SPEC §0.2).
+SOURCE_TITLES: dict[str, str] = {
+    "S1": "《最低生活保障审核确认办法》",
+    "S2": "《最低生活保障审核审批办法（试行）》",
+    "S3": "《特困人员认定办法》",
+    "S4": "《社会救助暂行办法》",
+    "S5": "《关于改革完善社会救助制度的意见》",
+    "S6": "《关于进一步做好最低生活保障等社会救助兜底工作的通知》",
+    "S8": "《关于进一步加强和改进临时救助工作的意见》",
+    "S9": "《国务院关于全面建立临时救助制度的通知》",
+    "S10": "《刚性支出困难家庭认定办法》",
+}

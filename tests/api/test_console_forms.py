@@ -1,0 +1,91 @@
+"""The forms of the workbench (issue 19 item 2): generated from the API's command models, offered as the domain
+allows (role, stage, guards), sent through the API with an Idempotency-Key; a refusal in Chinese next to the field
+it names and nothing changed; success shows the new stage."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from fastapi import FastAPI
+
+from api.console.forms import API_COMMANDS, build_form
+from domain.actors import Role
+from domain.household import Member
+from tests.api.conftest import TokenFactory
+from tests.api.test_console import browser, logged_in
+from tests.builders import JINSHAN, application_body
+
+
+def _key(page: str, command: str) -> str:
+    block = page[page.index(f'id="form-{command}"'):]
+    return re.search(r'name="_idempotency_key" value="([0-9a-f]+)"', block)[1]  # type: ignore[index]
+
+
+def test_every_human_command_of_every_programme_has_a_generated_form() -> None:
+    members = [Member(name="张三", resident_id="532302198001011231", relation="applicant")]
+    for command_type in API_COMMANDS:
+        form = build_form(command_type, members)
+        assert form.title and not form.title.isascii(), command_type  # a Chinese title
+        assert all(f.label for f in form.fields)
+
+
+async def test_a_caseworker_starts_the_investigation_from_the_form_after_a_refusal_in_chinese(
+        app: FastAPI, http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    """S1 Arts. 15, 16: the investigation needs at least two investigators; one is refused, next to the field."""
+    created = await http.post("/v1/cases", json=application_body(), headers=auth(Role.FRONT_OFFICE, JINSHAN))
+    case_id = created.json()["case_id"]
+    async with browser(app) as window:
+        await logged_in(window, app.state.settings, Role.FRONT_OFFICE, JINSHAN)
+        page = (await window.get(f"/console/cases/{case_id}")).text
+        assert 'id="form-accept_application"' in page and 'id="form-start_investigation"' not in page
+        sent = await window.post(f"/console/cases/{case_id}/commands/accept_application",
+                                 data={"_idempotency_key": _key(page, "accept_application")})
+        assert sent.status_code == 303, sent.text
+        shown = await window.get(sent.headers["location"])
+        assert "已办理：受理申请。案件现处于“已受理”阶段" in shown.text
+    async with browser(app) as township:
+        await logged_in(township, app.state.settings, Role.TOWNSHIP_CASEWORKER, JINSHAN)
+        page = (await township.get(f"/console/cases/{case_id}")).text
+        assert 'id="form-start_investigation"' in page and 'id="form-accept_application"' not in page
+        assert "《最低生活保障审核确认办法》第十五条、第十六条" in page
+        refused = await township.post(f"/console/cases/{case_id}/commands/start_investigation",
+                                      data={"_idempotency_key": _key(page, "start_investigation"),
+                                            "investigators": "inv-01"})
+        assert refused.status_code == 422
+        field = refused.text[refused.text.index('data-field="investigators"'):]
+        assert "须由至少两名不同的工作人员调查" in field[:1500]
+        detail = await http.get(f"/v1/cases/{case_id}", headers=auth(Role.TOWNSHIP_CASEWORKER, JINSHAN))
+        assert detail.json()["stage"] == "accepted"  # nothing changed
+        missing = await township.post(f"/console/cases/{case_id}/commands/start_investigation",
+                                      data={"_idempotency_key": _key(refused.text, "start_investigation")})
+        assert missing.status_code == 422 and "至少填写 1 项" in missing.text
+        ok = await township.post(f"/console/cases/{case_id}/commands/start_investigation",
+                                 data={"_idempotency_key": _key(missing.text, "start_investigation"),
+                                       "investigators": "inv-01\ninv-02"})
+        assert ok.status_code == 303, ok.text
+        after = (await township.get(ok.headers["location"])).text
+        assert "已办理：启动家庭经济状况调查" in after and 'id="form-record_home_visit"' in after
+        visit = await township.post(f"/console/cases/{case_id}/commands/record_home_visit", data={
+            "_idempotency_key": _key(after, "record_home_visit"), "investigators": "inv-01\ninv-02",
+            "household_signed": "true", "findings": "入户核实家庭成员、住房和收入情况"})
+        assert visit.status_code == 303, visit.text
+    detail = await http.get(f"/v1/cases/{case_id}", headers=auth(Role.TOWNSHIP_CASEWORKER, JINSHAN))
+    assert detail.json()["stage"] == "investigating"
+    trail = await http.get(f"/v1/cases/{case_id}/trail", headers=auth(Role.TOWNSHIP_CASEWORKER, JINSHAN))
+    types = [t.get("type") for t in trail.json()]
+    assert "investigation_started" in types and "home_visit_recorded" in types
+
+
+async def test_a_double_submission_is_sent_once(app: FastAPI, http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    created = await http.post("/v1/cases", json=application_body(), headers=auth(Role.FRONT_OFFICE, JINSHAN))
+    case_id = created.json()["case_id"]
+    async with browser(app) as window:
+        await logged_in(window, app.state.settings, Role.FRONT_OFFICE, JINSHAN)
+        page = (await window.get(f"/console/cases/{case_id}")).text
+        data = {"_idempotency_key": _key(page, "accept_application")}
+        first = await window.post(f"/console/cases/{case_id}/commands/accept_application", data=data)
+        again = await window.post(f"/console/cases/{case_id}/commands/accept_application", data=data)
+        assert first.status_code == again.status_code == 303
+    trail = await http.get(f"/v1/cases/{case_id}/trail", headers=auth(Role.FRONT_OFFICE, JINSHAN))
+    assert [t.get("type") for t in trail.json()].count("application_accepted") == 1
