@@ -177,6 +177,11 @@ def build_form(command_type: str, members: list[Any], side: bool = False) -> Com
     return CommandForm(command_type, command_title(command_type), basis_of(_doc(model)), fields, side)
 
 
+def basis_of_model(model: type[BaseModel]) -> str:
+    """The legal basis the model's docstring names, as people cite it."""
+    return basis_of(_doc(model))
+
+
 def _doc(model: type[BaseModel]) -> str:
     """The first docstring up the model's classes (the API's strict copies may have none of their own)."""
     return next((k.__doc__ for k in model.__mro__ if k.__doc__ and k not in (BaseModel, object)), "")
@@ -209,16 +214,16 @@ def _scalar(f: FormField, raw: str) -> Any:
     return raw
 
 
-def command_body(form: CommandForm, data: dict[str, list[str]]) -> dict[str, Any]:
-    """The command's JSON from the submitted form (``data``: a parsed urlencoded body). Empty optional inputs
+def form_body(fields: list[FormField], data: dict[str, list[str]]) -> dict[str, Any]:
+    """The JSON of a submitted form (``data``: a parsed urlencoded body). Empty optional inputs
     are left out; everything is validated by the API, not here.
 
     Raises:
         FormInvalid: a JSON input is not JSON.
     """
-    body: dict[str, Any] = {"type": form.type}
+    body: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for f in form.fields:
+    for f in fields:
         first = (data.get(f.name) or [""])[0]
         if f.widget == "checkboxes":
             values = [v for v in data.get(f.name, []) if v]
@@ -252,6 +257,11 @@ def command_body(form: CommandForm, data: dict[str, list[str]]) -> dict[str, Any
         outer, inner = key.split(".", 1)
         body.setdefault(outer, {})[inner] = body.pop(key)
     return body
+
+
+def command_body(form: CommandForm, data: dict[str, list[str]]) -> dict[str, Any]:
+    """The command's JSON from its submitted form (see :func:`form_body`)."""
+    return {"type": form.type, **form_body(form.fields, data)}
 
 
 def keep_values(form: CommandForm, data: dict[str, list[str]]) -> None:
@@ -307,9 +317,18 @@ def _too_short(msg: str) -> str:
     return f"至少填写 {m[1]} 项。" if m else "填写的项数不够。"
 
 
-def message_zh(error: dict[str, Any]) -> str:
-    """One entry of a 422's ``detail`` in Chinese."""
+#: A validator's refusal (``value_error``, ``invalid_input``) of these fields, in Chinese.
+_FIELD_ZH: dict[str, str] = {
+    "resident_id": "身份证号无效：请核对位数、出生日期和校验位（15 位旧号码请换用 18 位号码）。",
+    "village_code": "不是区划代码表中本县（市）的村（社区）。",
+}
+
+
+def message_zh(error: dict[str, Any], field_name: str | None = None) -> str:
+    """One entry of a 422's ``detail`` in Chinese (``field_name``: the field or column it names)."""
     kind, msg = str(error.get("type", "")), str(error.get("msg", ""))
+    if field_name in _FIELD_ZH and kind in ("value_error", "invalid_input"):
+        return _FIELD_ZH[field_name]
     if kind == "too_short":
         return _too_short(msg)
     if kind == "too_long":
@@ -347,7 +366,7 @@ def attach_errors(form: CommandForm, detail: list[dict[str, Any]]) -> None:
             name = f"{name}.{loc[1]}"
             row = loc[2] if len(loc) > 2 and isinstance(loc[2], int) else None
             column = loc[3] if row is not None and len(loc) > 3 and isinstance(loc[3], str) else None
-        text = message_zh(error)
+        text = message_zh(error, column or name)
         target = by_name.get(name)
         if target is None:
             loose.append(text)

@@ -23,7 +23,7 @@ from adapters.audit.chain import EntryKind
 from adapters.audit.ledger import actor_entry
 from adapters.db import workbench as queries
 from api.console import forms
-from api.console.labels import label
+from api.console.labels import PROGRAM_LABELS, label
 from api.console.routes import (
     COOKIE,
     ConsoleActor,
@@ -40,10 +40,12 @@ from api.errors import CaseNotFound
 from api.policy import POLICY, Permission
 from api.routes.cases import readable_snapshot
 from api.routes.household import get_household
+from api.schemas import CaseCreate
 from domain.actors import Actor, Role
-from domain.divisions import place_name
+from domain.divisions import LUFENG_VILLAGES, covers, place_name
 from domain.errors import InvalidInput, NotPermitted
 from domain.identity import mask_resident_id, parse_resident_id
+from domain.programmes import REGISTRY
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -222,3 +224,80 @@ async def send_command(request: Request, case_id: str, command_type: str, actor:
     log.info("console.command_refused", command=command_type, status=answer.status_code)
     return await render_case(request, cid, actor, temporal, pool, refused_form=form,
                              status_code=answer.status_code if answer.status_code < 500 else 503)
+
+
+# --- a new application at the window ----------------------------------------------------------------------------
+
+_INTAKE_ROWS = 6
+
+
+def _intake_form(actor: Actor) -> forms.CommandForm:
+    """The new-application form, generated from ``CaseCreate`` (what ``POST /v1/cases`` validates): the
+    programmes registered, the villages of the actor's jurisdiction by name, a row per member, the declaration's
+    income and property as rows."""
+    choices = [(i, f"第 {i + 1} 人") for i in range(_INTAKE_ROWS)]
+    fields = forms.model_fields(CaseCreate, choices, skip=frozenset(), expand=frozenset({"declaration"}))
+    for f in fields:
+        if f.name == "program":
+            f.widget, f.options = "select", [(str(code), PROGRAM_LABELS.get(code, str(code))) for code in REGISTRY]
+            f.value = str(next(iter(REGISTRY)))
+        elif f.name == "village_code":
+            f.widget = "select"
+            f.options = [(code, place_name(code)) for code in sorted(LUFENG_VILLAGES)
+                         if covers(actor.jurisdiction, code)]
+        elif f.widget == "rows":
+            f.rows = _INTAKE_ROWS if f.name == "members" else 3
+    return forms.CommandForm("submit_application", "新申请登记", forms.basis_of_model(CaseCreate), fields)
+
+
+_templates.env.globals.update(
+    may_create=lambda actor: actor is not None and actor.role in POLICY[Permission.CASE_CREATE])
+
+
+def _may_create(actor: Actor) -> NotPermitted | None:
+    if actor.role in POLICY[Permission.CASE_CREATE]:
+        return None
+    return NotPermitted(f"role {actor.role} may not hand in applications")
+
+
+@router.get("/intake", response_class=HTMLResponse)
+async def intake_form(request: Request, actor: ConsoleActor) -> HTMLResponse:
+    if (refused := _may_create(actor)) is not None:
+        return await _refused(request, actor, refused)
+    return _no_store(_page(request, "intake.html", actor, form=_intake_form(actor), key=uuid.uuid4().hex))
+
+
+@router.post("/intake", response_class=HTMLResponse)
+async def intake(request: Request, actor: ConsoleActor) -> Response:
+    """The application sent through ``POST /v1/cases`` with the form's Idempotency-Key; created: the new case's
+    page; refused: the form as filled in, each refusal in Chinese next to its field, nothing created."""
+    if (refused := _may_create(actor)) is not None:
+        return await _refused(request, actor, refused)
+    data = parse_qs((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
+    key = (data.pop("_idempotency_key", None) or [uuid.uuid4().hex])[0][:128]
+    form = _intake_form(actor)
+    forms.keep_values(form, data)
+    try:
+        body = forms.form_body(form.fields, data)
+    except forms.FormInvalid as invalid:
+        for f in form.fields:
+            f.error = invalid.errors.get(f.name, "")
+        return _no_store(_page(request, "intake.html", actor, status_code=422, form=form, key=uuid.uuid4().hex))
+    answer = await call_api(request, "POST", "/v1/cases", body, key)
+    if answer.status_code in (201, 202):
+        log.info("console.application_created")
+        return RedirectResponse(f"/console/cases/{answer.json()['case_id']}?done=submit_application",
+                                status_code=303)
+    problem = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else {}
+    if answer.status_code == 422 and isinstance(problem.get("detail"), list):
+        forms.attach_errors(form, problem["detail"])
+    elif answer.status_code == 409:
+        form.error = "家庭成员已在一件尚未办结的同类救助案件中，不能重复申请；请先查询该成员的申请记录。"
+    elif answer.status_code == 403:
+        form.error = "您无权在该村（社区）登记申请（不在您的辖区内）。"
+    else:
+        form.error = "系统暂时无法登记，请稍后再试；本次未作任何登记。"
+    log.info("console.application_refused", status=answer.status_code)
+    # A fresh key: the corrected application is a new request.
+    return _no_store(_page(request, "intake.html", actor, status_code=min(answer.status_code, 503), form=form,
+                           key=uuid.uuid4().hex))

@@ -18,6 +18,7 @@ RELATION_LABELS: dict[str, str] = {
 #: The step each command takes, as staff name it. A command missing here shows the first sentence of its model's
 #: docstring (a programme's new command appears in the console before it has a label).
 COMMAND_LABELS: dict[str, str] = {
+    "submit_application": "提交申请",
     "notify_missing_materials": "一次性告知需补正的材料",
     "accept_application": "受理申请",
     "start_investigation": "启动家庭经济状况调查",
@@ -156,3 +157,39 @@ SOURCE_TITLES: dict[str, str] = {
     "S9": "《国务院关于全面建立临时救助制度的通知》",
     "S10": "《刚性支出困难家庭认定办法》",
 }
+
+#: The fields of a new application (the console's intake form, generated from ``CaseCreate``).
+FIELD_LABELS.update({
+    "program": ("救助项目", ""),
+    "village_code": ("村（社区）", "申请人户籍所在地（或经常居住地）的村（居）委会"),
+    "area_type": ("城乡类别", "按城市或农村保障标准核算"),
+    "members": ("共同生活的家庭成员", "第 1 行填申请人本人；身份证号输入时即校验"),
+    "name": ("姓名", ""),
+    "resident_id": ("身份证号", ""),
+    "relation": ("与申请人关系", ""),
+    "labour_capacity": ("劳动能力", ""),
+    "disability_grade": ("残疾等级", "1-4 级，无则不填"),
+    "serious_illness": ("重特大疾病", ""),
+    "hukou_code": ("户籍地代码", "可不填"),
+    "residence_code": ("居住地代码", "可不填"),
+    "declaration.income": ("收入（申报期合计，元）", "工资、经营、财产性、转移性收入等"),
+    "declaration.property": ("财产", "存款、证券、车辆、房屋等"),
+    "kind": ("类别", ""),
+    "amount": ("金额（元）", ""),
+    "irregular": ("非经常性", ""),
+    "value": ("价值（元）", ""),
+    "count": ("数量", ""),
+    "exempt_reason": ("豁免理由", "如：残疾人代步车"),
+})
+
+OPTION_LABELS.update({
+    "urban": "城市", "rural": "农村", "dibao": "最低生活保障",
+    "full": "完全劳动能力", "partial": "部分劳动能力", "none": "无劳动能力",
+    "wages": "工资性收入", "business_net": "经营净收入", "property_net": "财产净收入",
+    "transfer_received": "转移性收入（收到）", "transfer_paid": "赡养费等支出", "preferential_benefit": "优待抚恤金",
+    "family_planning_support": "计划生育奖励扶助金", "scholarship": "奖学金、助学金", "bravery_award": "见义勇为奖励",
+    "social_assistance": "社会救助金", "basic_pension_base": "基础养老金", "rigid_expenditure": "刚性支出",
+    "deposit": "存款", "securities": "有价证券", "commercial_insurance": "商业保险", "vehicle": "机动车辆",
+    "house": "房屋", "business": "工商登记",
+    **{str(k): v for k, v in RELATION_LABELS.items()},
+})

@@ -226,7 +226,8 @@ CONSOLE_GUARDED = {("GET", "/console"), ("GET", "/console/cases"), ("GET", "/con
                    ("GET", "/console/work"), ("GET", "/console/search"), ("POST", "/console/search"),
                    ("GET", "/console/cases/{case_id}/household"),
                    # a step from its form goes through POST /v1/cases/{id}/commands (tests/api/test_console_forms.py)
-                   ("POST", "/console/cases/{case_id}/commands/{command_type}")}
+                   ("POST", "/console/cases/{case_id}/commands/{command_type}"),
+                   ("GET", "/console/intake"), ("POST", "/console/intake")}
 #: Guards of their own (not ``require``), and the right each checks.
 OWN_GUARDS: dict[Callable[..., Any], Permission] = {codec_routes._codec_actor: P.PAYLOAD_DECODE,
                                                     console_actor: P.CASE_READ}

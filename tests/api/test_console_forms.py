@@ -89,3 +89,43 @@ async def test_a_double_submission_is_sent_once(app: FastAPI, http: httpx.AsyncC
         assert first.status_code == again.status_code == 303
     trail = await http.get(f"/v1/cases/{case_id}/trail", headers=auth(Role.FRONT_OFFICE, JINSHAN))
     assert [t.get("type") for t in trail.json()].count("application_accepted") == 1
+
+
+async def test_the_window_opens_a_new_application_from_the_console(app: FastAPI, http: httpx.AsyncClient,
+                                                                   auth: TokenFactory) -> None:
+    """Intake (S1 Arts. 9, 10): members, income and property; an ID number failing its check character is
+    refused next to its row, nothing is created; corrected, the case is created and its page shown."""
+    body = application_body()
+    applicant, child = body["members"]
+    bad = applicant["resident_id"][:-1] + ("1" if applicant["resident_id"][-1] != "1" else "2")
+    async with browser(app) as window:
+        await logged_in(window, app.state.settings, Role.FRONT_OFFICE, JINSHAN)
+        page = await window.get("/console/intake")
+        assert page.status_code == 200 and "董户村社区" in page.text and "校验位不符" in page.text  # the checker
+        assert "碧城镇" not in page.text  # only the villages of the window's township
+        key = re.search(r'name="_idempotency_key" value="([0-9a-f]+)"', page.text)[1]  # type: ignore[index]
+        data = {"_idempotency_key": key, "program": "dibao", "village_code": "532302101001",
+                "area_type": "urban",
+                "members.0.name": applicant["name"], "members.0.resident_id": bad,
+                "members.0.relation": "applicant",
+                "members.1.name": child["name"], "members.1.resident_id": child["resident_id"],
+                "members.1.relation": "child",
+                "declaration.income.0.kind": "wages", "declaration.income.0.amount": "1200",
+                "declaration.income.0.member_index": "0",
+                "declaration.property.0.kind": "deposit", "declaration.property.0.value": "3000"}
+        refused = await window.post("/console/intake", data=data)
+        assert refused.status_code == 422
+        members = refused.text[refused.text.index('data-field="members"'):]
+        assert "第 1 行“身份证号”：身份证号无效" in members
+        assert f'value="{child["resident_id"]}"' in refused.text  # kept as typed
+        data["members.0.resident_id"] = applicant["resident_id"]
+        data["_idempotency_key"] = re.search(r'name="_idempotency_key" value="([0-9a-f]+)"',  # type: ignore[index]
+                                             refused.text)[1]
+        created = await window.post("/console/intake", data=data)
+        assert created.status_code == 303, created.text
+        case_id = created.headers["location"].split("/")[3].split("?")[0]
+        shown = await window.get(created.headers["location"])
+        assert "已办理：提交申请。案件现处于“已提交申请”阶段" in shown.text
+    household = await http.get(f"/v1/cases/{case_id}/household", headers=auth(Role.FRONT_OFFICE, JINSHAN))
+    assert [m["resident_id"] for m in household.json()["members"]] == [applicant["resident_id"],
+                                                                       child["resident_id"]]
