@@ -134,6 +134,8 @@ def place_name(code: str | None) -> str:
     """Township and village as people write them (金山镇董户村社区); the code itself when neither is known."""
     if not code:
         return ""
+    if code == LUFENG_COUNTY_CODE:
+        return "禄丰市"
     township = KNOWN_TOWNSHIPS.get(county_of(code), MappingProxyType({})).get(township_of(code), "")
     village = village_name(code) if len(code) == 12 else None
     return (township + (village or "")) or code

@@ -44,6 +44,7 @@ class FormField:
     options: list[tuple[str, str]] = field(default_factory=list)
     value: Any = ""
     columns: list[FormField] = field(default_factory=list)  # for rows
+    default: str = ""  # what the API takes when the input is left empty (shown as the empty choice)
     rows: int = 0
     error: str = ""
 
@@ -108,7 +109,7 @@ def _scalar_widget(name: str, schema: dict[str, Any], members: list[tuple[int, s
     if kind == "string" and schema.get("format") == "date":
         return "date", []
     if kind == "string":
-        return ("textarea" if (schema.get("maxLength") or 10_000) > 200 else "text"), []
+        return ("textarea" if (schema.get("maxLength") or 0) > 200 else "text"), []
     return "json", []
 
 
@@ -138,7 +139,9 @@ def _field(name: str, schema: dict[str, Any], defs: dict[str, Any], required: bo
     if schema.get("type") == "object":
         return FormField(name, label, hint or ("JSON 对象，可不填" if not required else ""), "json", required)
     widget, options = _scalar_widget(name, schema, members)
-    return FormField(name, label, hint, widget, required, options)
+    default = schema.get("default")
+    shown_default = OPTION_LABELS.get(str(default), str(default)) if widget == "select" and default else ""
+    return FormField(name, label, hint, widget, required, options, default=shown_default)
 
 
 def member_choices(members: list[Any]) -> list[tuple[int, str]]:
@@ -164,6 +167,7 @@ def model_fields(model: type[BaseModel], choices: list[tuple[int, str]], skip: f
             for inner, inner_prop in resolved.get("properties", {}).items():
                 f = _field(inner, inner_prop, defs, inner in inner_required, choices)
                 f.name = f"{name}.{inner}"
+                f.label, f.hint = FIELD_LABELS.get(f.name, (f.label, f.hint))
                 out.append(f)
             continue
         out.append(_field(name, prop, defs, name in required, choices))

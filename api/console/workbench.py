@@ -23,6 +23,7 @@ from adapters.audit.chain import EntryKind
 from adapters.audit.ledger import actor_entry
 from adapters.db import workbench as queries
 from api.console import forms
+from api.console.citations import cite
 from api.console.labels import PROGRAM_LABELS, label
 from api.console.routes import (
     COOKIE,
@@ -53,7 +54,22 @@ log = structlog.get_logger(__name__)
 _NO_STORE = {"Cache-Control": "no-store"}
 _BAD_ID = "身份证号无效：请输入 18 位身份证号（校验位不符、出生日期不存在的号码无法查询）。"
 _templates.env.globals.update(relation_label=lambda c: label(RELATION_LABELS, c), place_name=place_name,
-                              new_key=lambda: uuid.uuid4().hex, command_title=forms.command_title)
+                              new_key=lambda: uuid.uuid4().hex, command_title=forms.command_title, cite=cite,
+                              refusal_zh=lambda t: refusal_zh(t))
+
+
+def refusal_zh(entry: Any) -> str:
+    """A refused command on the trail, in Chinese: by its status family, and its reason as the forms say it."""
+    details = entry.details or {}
+    code = str(details.get("code", ""))
+    if code == "conflict_of_interest":
+        return _WHY_ZH["conflict_of_interest"]
+    if code == "not_permitted":
+        return "无权办理（角色、辖区或“调查人员不得审批”的规定）。"
+    if code == "invalid_transition":
+        return "案件当时的办理阶段不能办理此事项。"
+    field = details.get("field") or []
+    return forms.message_zh({"type": code, "msg": entry.reason or ""}, str(field[-1]) if field else None)
 
 
 def _no_store(response: HTMLResponse) -> HTMLResponse:

@@ -36,7 +36,7 @@ def test_names_are_the_ones_people_use(committee: str, name: str) -> None:
 def test_names_of_places() -> None:
     assert village_name("532302101001") == "董户村社区"
     assert place_name("532302101001") == "金山镇董户村社区"
-    assert place_name("532302109") == "彩云镇"
+    assert place_name("532302109") == "彩云镇" and place_name("532302") == "禄丰市"
     assert village_name("532331101001") is None and place_name("532331101001") == "532331101001"
 
 
