@@ -1,4 +1,4 @@
-"""Staff accounts in PostgreSQL (migration 0014): add, disable, reset a password, and the login bookkeeping
+"""Staff accounts in PostgreSQL (migration 0015): add, disable, reset a password, and the login bookkeeping
 (failed attempts, lock-out). Passwords arrive hashed; names are never logged."""
 
 from __future__ import annotations
