@@ -45,6 +45,7 @@ class FormField:
     value: Any = ""
     columns: list[FormField] = field(default_factory=list)  # for rows
     default: str = ""  # what the API takes when the input is left empty (shown as the empty choice)
+    integers: bool = False  # checkboxes whose values are integers (members by index)
     rows: int = 0
     error: str = ""
 
@@ -124,6 +125,9 @@ def _field(name: str, schema: dict[str, Any], defs: dict[str, Any], required: bo
             return FormField(name, label, hint, "checkboxes", required, _options(items["enum"]), value=[])
         if items.get("type") == "string":
             return FormField(name, label, hint or "每行一项", "lines", required)
+        if items.get("type") == "integer" and "member" in name:  # members of the household, by name
+            return FormField(name, label, hint, "checkboxes", required, [(str(i), t) for i, t in members],
+                             value=[], integers=True)
         props = items.get("properties", {})
         if items.get("type") == "object" and props:
             columns = []
@@ -230,7 +234,9 @@ def form_body(fields: list[FormField], data: dict[str, list[str]]) -> dict[str, 
     for f in fields:
         first = (data.get(f.name) or [""])[0]
         if f.widget == "checkboxes":
-            values = [v for v in data.get(f.name, []) if v]
+            values: list[Any] = [v for v in data.get(f.name, []) if v]
+            if f.integers:
+                values = [int(v) if v.isdigit() else v for v in values]
             if values or f.required:
                 body[f.name] = values
         elif f.widget == "lines":

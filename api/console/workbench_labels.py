@@ -58,6 +58,7 @@ COMMAND_LABELS: dict[str, str] = {
     "record_fraud_finding": "认定虚报冒领",
     "stop_benefit": "停发保障金",
     "serve_stop_notice": "登记送达停发通知书",
+    "record_referral": "转介至其他救助项目",
 }
 
 #: Commands that are not the pending step itself but may be sent beside it (shown under 其他办理事项).
@@ -65,6 +66,7 @@ SIDE_COMMANDS = frozenset({
     "withdraw_application", "amend_household", "record_non_cooperation", "terminate_for_non_cooperation",
     "extend_deadline", "raise_data_alert", "confirm_amendment", "log_complaint", "report_change",
     "open_ad_hoc_review", "record_job_refusal", "reduce_member_share", "record_fraud_finding", "stop_benefit",
+    "record_referral",
 })
 
 #: Field names across the command models, as staff name them; with a hint where one helps.
@@ -117,6 +119,8 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "fine_multiple": ("罚款倍数（1-3 倍）", "可不填"),
     "reason_code": ("停发原因", ""),
     "on": ("发生日期", ""),
+    "to_program": ("转介至", ""),
+    "member_indexes": ("转介的家庭成员", ""),
 }
 
 #: Values of enumerations and literals in the command models.
@@ -183,7 +187,8 @@ FIELD_LABELS.update({
 })
 
 OPTION_LABELS.update({
-    "urban": "城市", "rural": "农村", "dibao": "最低生活保障",
+    "urban": "城市", "rural": "农村", "dibao": "最低生活保障", "tekun": "特困人员救助供养",
+    "temporary": "临时救助", "disability_subsidies": "残疾人两项补贴", "old_age_allowance": "高龄津贴",
     "full": "完全劳动能力", "partial": "部分劳动能力", "none": "无劳动能力",
     "wages": "工资性收入", "business_net": "经营净收入", "property_net": "财产净收入",
     "transfer_received": "转移性收入（收到）", "transfer_paid": "赡养费等支出", "preferential_benefit": "优待抚恤金",

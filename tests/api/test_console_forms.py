@@ -129,3 +129,21 @@ async def test_the_window_opens_a_new_application_from_the_console(app: FastAPI,
     household = await http.get(f"/v1/cases/{case_id}/household", headers=auth(Role.FRONT_OFFICE, JINSHAN))
     assert [m["resident_id"] for m in household.json()["members"]] == [applicant["resident_id"],
                                                                        child["resident_id"]]
+
+
+def test_a_command_added_by_another_programme_gets_a_form_with_its_members_by_name() -> None:
+    """record_referral (S4 Art. 60) came with the kernel's referrals, after the forms: no console change made
+    its form; members are offered by name and sent as their indexes."""
+    from api.console.forms import command_body
+
+    members = [Member(name="张三", resident_id="532302198001011231", relation="applicant"),
+               Member(name="张小", resident_id="532302202103150029", relation="child")]
+    form = build_form("record_referral", members)
+    by_name = {f.name: f for f in form.fields}
+    assert by_name["member_indexes"].widget == "checkboxes"
+    assert [label for _, label in by_name["member_indexes"].options] == ["第 1 人 张三（申请人本人）",
+                                                                        "第 2 人 张小（子女）"]
+    assert dict(by_name["to_program"].options)["tekun"] == "特困人员救助供养"
+    body = command_body(form, {"to_program": ["tekun"], "member_indexes": ["1"], "note": ["无劳动能力，无赡养人"]})
+    assert body == {"type": "record_referral", "to_program": "tekun", "member_indexes": [1],
+                    "note": "无劳动能力，无赡养人"}
