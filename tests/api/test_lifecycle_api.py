@@ -252,6 +252,8 @@ async def test_happy_path_from_application_to_payment(http: httpx.AsyncClient, a
         for member in members:
             assert member.resident_id not in notice.text
         assert "王建国" not in notice.text and "王小明" not in notice.text, "only the applicant is named"
+        # Issue 19: the village by name (division code table), the township once.
+        assert "（金山镇董户村社区）" in notice.text and "金山镇金山镇" not in notice.text
     assert "公示" in publicity.text
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from domain import events as e
 from domain.actors import Actor, Role
 from domain.commands import Material
-from domain.divisions import LUFENG_TOWNSHIPS
+from domain.divisions import LUFENG_TOWNSHIPS, village_name
 from domain.errors import InvalidTransition
 from domain.household import Relation
 from domain.kernel.clock import CHINA_TZ
@@ -217,8 +217,9 @@ def notice_for(
         return change_notice(state, events, remedy)
     if kind == "stop":
         return stop_notice(state, events, remedy)
-    # The village list of Lufeng was not retrieved (SPEC §13 item 10): notices name the township.
-    village = f"{_township_name(state)}所辖村（社区）"
+    # The village by name from the division code table (issue 19); a code outside it: the township's villages.
+    # The notices print the township before it (金山镇董户村社区), so the township is not repeated here.
+    village = village_name(state.village_code) or "所辖村（社区）"
     match kind:
         case "deficiency" if state.deficiency_notified:
             day = _local(state.stage_since if state.stage is Stage.MATERIALS_INCOMPLETE else state.opened_at)
