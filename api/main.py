@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from temporalio.client import Client
 
 from adapters.audit.ledger import Ledger
@@ -82,4 +83,9 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
     app.include_router(referral_routes.router)
     app.include_router(console_router)
     app.include_router(workbench_router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        """The address people type: to the console (issue 19)."""
+        return RedirectResponse("/console", status_code=307)
     return app

@@ -138,6 +138,8 @@ def _announce(settings: Settings) -> None:
     lines = [
         "",
         "casework is up (社会救助案件工作流引擎)",
+        f"  Console       {base}/console   (控制台; an account: .venv/bin/casework users add ID --role R "
+        "--jurisdiction CODE)",
         f"  API           {base}",
         f"  API docs      {base}/docs",
         f"  Readiness     {base}/readyz",

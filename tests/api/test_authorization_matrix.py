@@ -215,7 +215,7 @@ BY_ROUTE = {(e.method, e.path): e for e in ENDPOINTS}
 #: Open to everyone: liveness, readiness and the API's documentation.
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/openapi.json"), ("GET", "/docs"),
           ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"), ("HEAD", "/openapi.json"), ("HEAD", "/docs"),
-          ("HEAD", "/docs/oauth2-redirect"), ("HEAD", "/redoc")}
+          ("HEAD", "/docs/oauth2-redirect"), ("HEAD", "/redoc"), ("GET", "/")}  # / → /console
 #: The web console (cookie session, HTML pages, tests/api/test_console.py): the login pages are open, every
 #: other page is guarded by ``console_actor`` (CASE_READ); case pages check the jurisdiction.
 CONSOLE_OPEN = {("GET", "/console/login"), ("POST", "/console/login"), ("GET", "/console/logout"),

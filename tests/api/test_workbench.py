@@ -112,3 +112,8 @@ async def test_workbench_pages_need_a_login(app: FastAPI) -> None:
             assert (await client.get(path)).headers["location"] == "/console/login"
         client.cookies.set(COOKIE, token(app.state.settings, Role.FRONT_OFFICE, JINSHAN), domain="casework.test")
         assert (await client.get("/console/search")).status_code == 200
+
+
+async def test_the_root_leads_to_the_console(http: httpx.AsyncClient) -> None:
+    root = await http.get("/")
+    assert root.status_code == 307 and root.headers["location"] == "/console"
