@@ -335,7 +335,10 @@ async def render_case(request: Request, cid: UUID, actor: Actor, temporal: Any, 
                      overdue=is_overdue(snap.state), nodes=nodes,
                      timeline_width=nodes[-1].x + 60 if nodes else 200, trail=trail,
                      notices=_available_notices(snap.state, events), today=datetime.now(CHINA_TZ).date(),
-                     forms=forms, refused_form=refused_form, done=done)
+                     forms=forms, refused_form=refused_form, done=done,
+                     # whether each deadline's step is still pending (the programme's deadline rules say)
+                     deadline_open={d.step: programme_of(snap.state.program).deadlines.is_open(snap.state, d.step)
+                                    for d in detail.deadlines})
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -66,6 +66,10 @@ async def test_a_caseworker_starts_the_investigation_from_the_form_after_a_refus
         assert ok.status_code == 303, ok.text
         after = (await township.get(ok.headers["location"])).text
         assert "已办理：启动家庭经济状况调查" in after and 'id="form-record_home_visit"' in after
+        # the case-page defect of issue 19: a deadline whose step is done no longer reads 进行中
+        started = after[after.index('data-deadline="start_investigation"'):]
+        started = started[:started.index("</tr>")]
+        assert "已办结" in started and "进行中" not in started
         visit = await township.post(f"/console/cases/{case_id}/commands/record_home_visit", data={
             "_idempotency_key": _key(after, "record_home_visit"), "investigators": "inv-01\ninv-02",
             "household_signed": "true", "findings": "入户核实家庭成员、住房和收入情况"})
