@@ -43,9 +43,11 @@ class CaseClosed(Exception):
 class ConflictWithCase(Exception):
     """A member already belongs to another active case."""
 
-    def __init__(self, case_id: object) -> None:
+    def __init__(self, case_id: object, visible: bool = True) -> None:
         super().__init__(str(case_id))
         self.case_id = case_id
+        #: False when the case lies outside the caller's jurisdiction: its id is not told (issue 19).
+        self.visible = visible
 
 
 def _validation_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
@@ -146,6 +148,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ConflictWithCase)
     async def _conflict(_: Request, exc: ConflictWithCase) -> JSONResponse:
+        if not exc.visible:
+            return JSONResponse(status_code=409, content={
+                "detail": "a member already belongs to an active case outside your jurisdiction; the county "
+                          "civil-affairs bureau (禄丰市民政局) can tell where", "code": "member_in_case_elsewhere"})
         return JSONResponse(
             status_code=409,
             content={"detail": f"a member already belongs to active case {exc.case_id}", "code": "member_in_case",

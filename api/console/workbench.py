@@ -307,6 +307,8 @@ async def intake(request: Request, actor: ConsoleActor) -> Response:
     problem = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else {}
     if answer.status_code == 422 and isinstance(problem.get("detail"), list):
         forms.attach_errors(form, problem["detail"])
+    elif answer.status_code == 409 and problem.get("code") == "member_in_case_elsewhere":
+        form.error = "家庭成员在其他乡镇（街道）有尚未办结的同类救助案件，不能重复申请；请向禄丰市民政局核实。"
     elif answer.status_code == 409:
         form.error = "家庭成员已在一件尚未办结的同类救助案件中，不能重复申请；请先查询该成员的申请记录。"
     elif answer.status_code == 403:

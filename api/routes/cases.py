@@ -128,7 +128,9 @@ async def create_case(
         await members.claim(case_id, state.program.value, [m.resident_id for m in state.members],
                             actor_id=actor.id, request_sha256=request_sha256)
     except MemberAlreadyInCase as err:
-        raise ConflictWithCase(err.case_id) from None
+        held = await PgCaseStore(pool).get_case(err.case_id)
+        # Another township's case is not named to this window (issue 19): only that it exists, and whom to ask.
+        raise ConflictWithCase(err.case_id, visible=held is not None and actor.covers(held["village_code"])) from None
     except RequestMismatch:
         raise InvalidInput("this Idempotency-Key was already used for a different application",
                            field=("header", "idempotency-key")) from None

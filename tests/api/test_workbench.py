@@ -117,3 +117,20 @@ async def test_workbench_pages_need_a_login(app: FastAPI) -> None:
 async def test_the_root_leads_to_the_console(http: httpx.AsyncClient) -> None:
     root = await http.get("/")
     assert root.status_code == 307 and root.headers["location"] == "/console"
+
+
+async def test_a_member_held_by_another_townships_case_is_refused_without_naming_it(
+        http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    """Issue 19 defect: the 409 for a member of an active case names that case only inside the caller's
+    jurisdiction; another township's window is told it is held elsewhere and whom to ask."""
+    case_id, body = await _create(http, auth)  # 金山镇
+    again = application_body(village_code=BICHENG_VILLAGE)
+    again["members"] = [body["members"][0]]
+    elsewhere = await http.post("/v1/cases", json=again, headers=auth(Role.FRONT_OFFICE, BICHENG))
+    assert elsewhere.status_code == 409
+    assert elsewhere.json()["code"] == "member_in_case_elsewhere" and case_id not in elsewhere.text
+    assert "禄丰市民政局" in elsewhere.json()["detail"]
+    here = application_body()
+    here["members"] = [body["members"][0]]
+    own = await http.post("/v1/cases", json=here, headers=auth(Role.FRONT_OFFICE, JINSHAN))
+    assert own.status_code == 409 and own.json()["case_id"] == case_id
