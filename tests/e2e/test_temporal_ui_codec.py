@@ -121,8 +121,9 @@ async def _workflow_as_seen(stack: UiStack, token: str, profile: Path) -> tuple[
             page.set_default_timeout(30_000)
             page.on("response", lambda r: statuses.append(r.status) if "/codec/decode" in r.url else None)
             await page.goto(f"{stack.api}/console/login")
+            await page.click("details.token-login summary")  # the password form comes first (issue 19)
             await page.fill("#token", token)
-            await page.click("button[type=submit]")
+            await page.click("#token-login")
             await expect(page).not_to_have_url(f"{stack.api}/console/login")
             # In the UI's "Codec Server" dialog, as an auditor does once per browser: the same endpoint, with
             # cross-origin credentials included (the console's cookie goes along; kept in the browser).
