@@ -331,11 +331,12 @@ async def render_case(request: Request, cid: UUID, actor: Actor, temporal: Any, 
     detail = CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id_for(cid), reader=actor)
     nodes = charts.timeline(entered, snap.state.stage, programme_of(snap.state.program))
     forms = case_forms(request, snap.state, actor, refused_form)
+    assessment = _assessment_for(request, snap.state, forms)
     response = _page(request, "case.html", actor, status_code=status_code, case=detail,
                      overdue=is_overdue(snap.state), nodes=nodes,
                      timeline_width=nodes[-1].x + 60 if nodes else 200, trail=trail,
                      notices=_available_notices(snap.state, events), today=datetime.now(CHINA_TZ).date(),
-                     forms=forms, refused_form=refused_form, done=done,
+                     forms=forms, refused_form=refused_form, done=done, assessment=assessment,
                      # whether each deadline's step is still pending (the programme's deadline rules say)
                      deadline_open={d.step: programme_of(snap.state.program).deadlines.is_open(snap.state, d.step)
                                     for d in detail.deadlines})
@@ -343,16 +344,39 @@ async def render_case(request: Request, cid: UUID, actor: Actor, temporal: Any, 
     return response
 
 
+def _params_today(request: Request, state: Any) -> Any:
+    try:
+        return resolve(request.app.state.parameters.book(), state.village_code, datetime.now(CHINA_TZ).date())
+    except Exception:  # noqa: BLE001 — no parameters for the day: nothing that computes is offered or shown
+        return None
+
+
+def _assessment_for(request: Request, state: Any, forms: list[Any]) -> Any:
+    """Before an opinion or a decision (a form asking ``eligible``): the programme's own assessment of the
+    household with today's parameters, shown beside the form and pre-filling it (the decision recomputes it)."""
+    if not any(f.name == "eligible" for form in forms for f in form.fields):
+        return None
+    spec = programme_of(state.program).procedure
+    params = _params_today(request, state)
+    if spec is None or params is None:
+        return None
+    try:
+        assessment = spec.assess(state, params)
+    except DomainError:
+        return None
+    for form in forms:
+        for f in form.fields:
+            if f.name == "eligible" and not f.value:
+                f.value = "true" if assessment.eligible else "false"
+    return assessment
+
+
 def case_forms(request: Request, state: Any, actor: Actor, refused_form: Any = None) -> list[Any]:
     """The forms of the commands the domain lets this person send now (domain.offers), generated from the API's
     command models; a refused form replaces its fresh copy."""
     if actor.role not in POLICY[Permission.CASE_COMMAND]:
         return []
-    today = datetime.now(CHINA_TZ).date()
-    try:
-        params = resolve(request.app.state.parameters.book(), state.village_code, today)
-    except Exception:  # noqa: BLE001 — no parameters for the day: steps that compute are not offered
-        params = None
+    params = _params_today(request, state)
     forms = []
     for command_type in offered_commands(state, actor, datetime.now(UTC), params):
         type_code = command_type.model_fields["type"].default

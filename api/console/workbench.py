@@ -35,7 +35,7 @@ from api.console.routes import (
     _templates,
     render_case,
 )
-from api.console.workbench_labels import RELATION_LABELS
+from api.console.workbench_labels import CRITERION_LABELS, RELATION_LABELS
 from api.deps import LedgerDep, PoolDep, TemporalDep
 from api.errors import CaseNotFound
 from api.policy import POLICY, Permission
@@ -55,7 +55,8 @@ _NO_STORE = {"Cache-Control": "no-store"}
 _BAD_ID = "身份证号无效：请输入 18 位身份证号（校验位不符、出生日期不存在的号码无法查询）。"
 _templates.env.globals.update(relation_label=lambda c: label(RELATION_LABELS, c), place_name=place_name,
                               new_key=lambda: uuid.uuid4().hex, command_title=forms.command_title, cite=cite,
-                              refusal_zh=lambda t: refusal_zh(t))
+                              refusal_zh=lambda t: refusal_zh(t),
+                              criterion_label=lambda c: label(CRITERION_LABELS, c))
 
 
 def refusal_zh(entry: Any) -> str:

@@ -198,3 +198,14 @@ OPTION_LABELS.update({
     "house": "房屋", "business": "工商登记",
     **{str(k): v for k, v in RELATION_LABELS.items()},
 })
+
+#: The criteria of a household assessment (domain.benefit), as shown before an opinion or a decision.
+CRITERION_LABELS: dict[str, str] = {
+    "income.countable_total": "申报期可计算收入合计（元）",
+    "income.per_capita_monthly": "家庭月人均收入（元）",
+    "property.financial_assets_per_capita": "人均金融资产（元）",
+    "property.vehicles": "机动车辆（辆）",
+    "property.houses": "房屋（套）",
+    "property.businesses": "工商登记（户）",
+    "amount.gap_top_up": "补差后月保障金（元）",
+}

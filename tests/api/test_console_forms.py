@@ -151,3 +151,25 @@ def test_a_command_added_by_another_programme_gets_a_form_with_its_members_by_na
     body = command_body(form, {"to_program": ["tekun"], "member_indexes": ["1"], "note": ["无劳动能力，无赡养人"]})
     assert body == {"type": "record_referral", "to_program": "tekun", "member_indexes": [1],
                     "note": "无劳动能力，无赡养人"}
+
+
+async def test_the_opinion_form_shows_the_assessment_and_is_prefilled_with_it(
+        app: FastAPI, http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    """S1 Art. 19: the 初审意见 is given on the household's assessment; the form shows it (income, standard,
+    property, amount, each criterion with its article) and pre-selects its conclusion."""
+    from tests.api.test_lifecycle_api import TOWNSHIP_APPROVER, Api, household
+
+    api = Api(http, auth)
+    created = await http.post("/v1/cases", json=application_body(members=household("李春花", "王建国")),
+                              headers=auth(Role.FRONT_OFFICE, JINSHAN))
+    case_id = created.json()["case_id"]
+    await api.investigate(case_id)
+    await api.ok(case_id, TOWNSHIP_APPROVER, "decide_village_review", disputed=False, reason="无争议")
+    async with browser(app) as township:
+        await logged_in(township, app.state.settings, Role.TOWNSHIP_APPROVER, JINSHAN)
+        page = (await township.get(f"/console/cases/{case_id}")).text
+        assert 'id="form-issue_prelim_opinion"' in page
+        panel = page[page.index('id="assessment"'):]
+        assert "家庭月人均收入" in panel and "保障标准" in panel and "《最低生活保障审核确认办法》第十三条" in panel
+        form = page[page.index('id="form-issue_prelim_opinion"'):]
+        assert 'name="eligible" value="true" checked' in form[:3000]
