@@ -173,3 +173,20 @@ async def test_the_opinion_form_shows_the_assessment_and_is_prefilled_with_it(
         assert "家庭月人均收入" in panel and "保障标准" in panel and "《最低生活保障审核确认办法》第十三条" in panel
         form = page[page.index('id="form-issue_prelim_opinion"'):]
         assert 'name="eligible" value="true" checked' in form[:3000]
+
+
+async def test_a_case_stopped_before_its_first_payment_month_does_not_read_as_paid(
+        app: FastAPI, http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    """Issue 19 defect: a case stopped before any payment showed '330.00 元（自 2027-01 起发放）'."""
+    from tests.api.test_in_payment_api import COUNTY_APPROVER, Api, household, in_payment
+
+    api = Api(http, auth)
+    case_id = await in_payment(api, household("周大", "吴二"))
+    stopped = await api.ok(case_id, COUNTY_APPROVER, "stop_benefit", reason_code="voluntary_exit",
+                           reasons=["本人申请退出"])
+    assert stopped["stop_effective_month"] <= stopped["first_payment_month"]
+    async with browser(app) as county:
+        await logged_in(county, app.state.settings, Role.COUNTY_APPROVER, "532302")
+        page = (await county.get(f"/console/cases/{case_id}")).text
+        header = page[page.index('id="header"'):page.index('id="pending"')]
+        assert "未曾发放" in header and "起发放）" not in header
