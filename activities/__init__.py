@@ -11,6 +11,7 @@ from temporalio.client import Client
 from activities.audit import AuditActivities
 from activities.calendar import CalendarActivities
 from activities.cases import CaseStoreActivities
+from activities.links import LinkActivities
 from activities.parameters import ParameterActivities
 from activities.review_sweep import ReviewSweepActivities
 from activities.standard_change import StandardChangeActivities
@@ -35,6 +36,7 @@ def build_activities(
     calendar = CalendarActivities(pool)
     sweep = ReviewSweepActivities(PgReviewSweepQueries(pool), client)
     standard_change = StandardChangeActivities(pool, client)
+    case_links = LinkActivities(pool, client)
     return [
         CaseStoreActivities(store).record_case,
         CaseStoreActivities(store).paid_months,
@@ -47,4 +49,6 @@ def build_activities(
         standard_change.list_active_cases,
         standard_change.apply_standard_change_batch,
         AuditActivities(pool, client, ledger or Ledger(), settings).daily_audit,
+        case_links.related_cases,
+        case_links.deliver_links,
     ]

@@ -529,11 +529,6 @@ PROCEDURE_COMMANDS: tuple[type[_Command], ...] = (
 #: Human commands any programme may accept (kernel): a referral to another programme.
 KERNEL_COMMANDS: tuple[type[_Command], ...] = (RecordReferral,)
 
-HumanCommand = Annotated[
-    Union[(*PROCEDURE_COMMANDS, *KERNEL_COMMANDS)],  # noqa: UP007 - built from the programmes' tuples
-    Field(discriminator="type"),
-]
-
 
 class ApplyStandardChange(_Command):
     """物价联动: recalculate the case under a new parameter version from its effective date. Issued by the mass
@@ -613,4 +608,180 @@ PROCEDURE_SYSTEM_COMMANDS: tuple[type[_Command], ...] = (
     CompleteInfoCheck, ClosePublicity, SetDeadline, RaiseEscalation, OpenPeriodicReview, RequestReviewCheck,
     EndGradualExit, CompleteExit,
 )
-SystemCommand = Union[PROCEDURE_SYSTEM_COMMANDS]  # noqa: UP007 - built from the programmes' tuples
+
+
+# --- Links between programmes (the kernel's; every programme accepts them) ------------------------------
+
+
+class LinkEffect(StrEnum):
+    """What one case's event means for the other cases of the same person (docs/programmes.md, "Links")."""
+
+    PERSON_DIED = "person_died"  # a death recorded once reaches every case of the person
+    LEFT_PROGRAMME = "left_programme"  # the source programme stopped (e.g. dibao: the living subsidy is reviewed)
+    ENTERED_PROGRAMME = "entered_programme"  # the source programme began (e.g. 特困: the care-subsidy exclusion)
+
+
+class ApplyLink(_Command):
+    """Another case of the same person recorded an event with an effect on this one (the engine delivers it;
+    ``key`` makes a repeated delivery change nothing)."""
+
+    type: Literal["apply_link"] = "apply_link"
+    key: Annotated[str, Field(min_length=1, max_length=200)]
+    effect: LinkEffect
+    source_case_id: UUID
+    source_program: str
+    source_seq: Annotated[int, Field(ge=1)]
+    resident_id: str
+    occurred_on: date | None = None
+
+
+class LinkDelivery(BaseModel):
+    """Where one effect went: the target case and what it made of it (``applied``, ``already_applied``,
+    ``refused: <code>``, ``closed``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    effect: LinkEffect
+    target_case_id: UUID
+    target_program: str
+    outcome: str
+
+
+class RecordLinkDeliveries(_Command):
+    """Record on the source case where the effects of its event ``source_seq`` were delivered."""
+
+    type: Literal["record_link_deliveries"] = "record_link_deliveries"
+    source_seq: Annotated[int, Field(ge=1)]
+    deliveries: Annotated[list[LinkDelivery], Field(max_length=200)]
+
+
+#: System commands of the kernel that every programme accepts: the links between programmes.
+KERNEL_SYSTEM_COMMANDS: tuple[type[_Command], ...] = (ApplyLink, RecordLinkDeliveries)
+
+
+# --- 残疾人两项补贴 and 高龄津贴 (SPEC §6.2, §6.3) --------------------------------------------------------
+
+
+class DisabilityKind(StrEnum):
+    """残疾类别 on the certificate (第二代残疾人证)."""
+
+    VISUAL = "visual"
+    HEARING = "hearing"
+    SPEECH = "speech"
+    PHYSICAL = "physical"
+    INTELLECTUAL = "intellectual"
+    MENTAL = "mental"
+    MULTIPLE = "multiple"
+
+
+class ProposeEnrolment(_Command):
+    """主动发现: the hukou data shows a resident who has reached an allowance's age band; a case is opened for
+    the township to confirm, without an application (SPEC §6.3). Issued by the enrolment import."""
+
+    type: Literal["propose_enrolment"] = "propose_enrolment"
+    program: Program
+    village_code: str
+    member: Member
+    #: The band reached (its lowest age), as the import found it with the parameters in force.
+    band_min_age: Annotated[int, Field(ge=60, le=150)]
+    source: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class ReviewAllowance(_Command):
+    """The township's review of a 两项补贴 application against the disability certificate (S12; SPEC §6.2):
+    the certificate's data, long-term care, a work-injury care allowance, and its opinion."""
+
+    type: Literal["review_allowance"] = "review_allowance"
+    disability_kind: DisabilityKind
+    grade: Annotated[int, Field(ge=1, le=4)]
+    certificate_number: Annotated[str, Field(pattern=r"^[0-9]{18}[0-9X][0-9][1-4]$|^[0-9A-Z]{8,24}$")]
+    long_term_care: bool
+    work_injury_care: bool = False
+    recommend: bool
+    note: Text
+
+
+class ConfirmAllowance(_Command):
+    """确认: the allowance is granted from next month at the standards in force (county for 两项补贴, township
+    for 高龄津贴)."""
+
+    type: Literal["confirm_allowance"] = "confirm_allowance"
+    note: Text
+
+
+class RefuseAllowance(_Command):
+    type: Literal["refuse_allowance"] = "refuse_allowance"
+    reasons: Annotated[list[Text], Field(min_length=1, max_length=20)]
+
+
+class ForwardApplication(_Command):
+    """跨省通办: the window received an application for a person whose hukou is elsewhere; it is recorded and
+    forwarded to the competent place (a referral with a status)."""
+
+    type: Literal["forward_application"] = "forward_application"
+    destination_code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+    note: Text
+
+
+class RecordForwardingOutcome(_Command):
+    type: Literal["record_forwarding_outcome"] = "record_forwarding_outcome"
+    status: Literal["accepted", "returned"]
+    note: Text
+
+
+class RecordOffsiteReceipt(_Command):
+    """跨省通办: the application was received elsewhere (``received_in_code``) for a resident of this county."""
+
+    type: Literal["record_offsite_receipt"] = "record_offsite_receipt"
+    received_in_code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+    received_on: date
+
+
+class RecordSurvivalCheck(_Command):
+    """生存认证 done (SPEC §6.3): payment held for a missed check resumes, with the months owed."""
+
+    type: Literal["record_survival_check"] = "record_survival_check"
+    checked_on: date
+    method: Literal["in_person", "video", "home_visit", "data_match"]
+
+
+class DecideAllowanceReview(_Command):
+    """Conclude an allowance's review: the subsidies are recomputed from the facts on record and the person's
+    other cases now (e.g. still in a dibao household)."""
+
+    type: Literal["decide_allowance_review"] = "decide_allowance_review"
+    note: Text
+
+
+class StopAllowance(_Command):
+    type: Literal["stop_allowance"] = "stop_allowance"
+    reason_code: StopReason
+    reasons: Annotated[list[Text], Field(min_length=1, max_length=20)]
+
+
+class MoveAgeBand(_Command):
+    """The birthday that reaches the next 高龄津贴 band (the case's own timer)."""
+
+    type: Literal["move_age_band"] = "move_age_band"
+    on: date
+
+
+class HoldForSurvivalCheck(_Command):
+    """The survival check's grace ran out: escalate and hold payment (not a stop; the case's own timer)."""
+
+    type: Literal["hold_for_survival_check"] = "hold_for_survival_check"
+    due: date
+
+
+#: The human and system commands of the two allowances.
+ALLOWANCE_COMMANDS: tuple[type[_Command], ...] = (
+    ReviewAllowance, ConfirmAllowance, RefuseAllowance, ForwardApplication, RecordForwardingOutcome,
+    RecordOffsiteReceipt, RecordSurvivalCheck, DecideAllowanceReview, StopAllowance,
+)
+ALLOWANCE_SYSTEM_COMMANDS: tuple[type[_Command], ...] = (MoveAgeBand, HoldForSurvivalCheck)
+
+HumanCommand = Annotated[
+    Union[(*PROCEDURE_COMMANDS, *KERNEL_COMMANDS, *ALLOWANCE_COMMANDS)],  # noqa: UP007 - the programmes' tuples
+    Field(discriminator="type"),
+]
+SystemCommand = Union[(*PROCEDURE_SYSTEM_COMMANDS, *KERNEL_SYSTEM_COMMANDS, *ALLOWANCE_SYSTEM_COMMANDS)]  # noqa: UP007

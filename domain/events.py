@@ -16,7 +16,17 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 
 from domain.actors import Actor
 from domain.benefit import Assessment
-from domain.commands import AlertType, Attendee, ExtensionGround, Material, MemberLeaving, StopReason
+from domain.commands import (
+    AlertType,
+    Attendee,
+    DisabilityKind,
+    ExtensionGround,
+    LinkDelivery,
+    LinkEffect,
+    Material,
+    MemberLeaving,
+    StopReason,
+)
 from domain.household import AreaType, Declaration, Member, Program
 from domain.kernel.state import EarlierCase
 from domain.procedure.records import ReviewClass
@@ -627,7 +637,166 @@ PROCEDURE_EVENTS: tuple[type[EventBase], ...] = (
 #: ``domain.procedure.referral``).
 KERNEL_EVENTS: tuple[type[EventBase], ...] = (ReferralRecorded,)
 
+
+# --- Links between programmes (the kernel's; every programme records them) -------------------------------
+
+
+class LinkReceived(EventBase):
+    """Another case of the same person recorded an event with an effect on this case (``effect``); the
+    source case and event name it on both trails. ``key`` is the delivery's: a second delivery records
+    nothing."""
+
+    type: Literal["link_received"] = "link_received"
+    key: str
+    effect: LinkEffect
+    source_case_id: UUID
+    source_program: str
+    source_seq: int
+    resident_id: str
+    occurred_on: date | None = None
+
+
+class LinksDelivered(EventBase):
+    """The effects of this case's event ``source_seq`` on the person's other cases, and where they went."""
+
+    type: Literal["links_delivered"] = "links_delivered"
+    source_seq: int
+    deliveries: tuple[LinkDelivery, ...]
+
+
+#: The kernel's link events, every programme records them.
+LINK_EVENTS: tuple[type[EventBase], ...] = (LinkReceived, LinksDelivered)
+
+
+# --- 残疾人两项补贴 and 高龄津贴 (SPEC §6.2, §6.3) --------------------------------------------------------
+
+
+class Grant(BaseModel):
+    """One subsidy of an allowance case: ``living`` / ``care`` (两项补贴) or ``old_age`` (高龄津贴, with its
+    band), and the monthly amount under the parameters in force."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["living", "care", "old_age"]
+    monthly: Decimal
+    band_min_age: int | None = None
+
+
+class EnrolmentProposed(EventBase):
+    """主动发现: the hukou data shows the person has reached an age band; the township is to confirm (SPEC
+    §6.3). Opens an allowance case without an application."""
+
+    type: Literal["enrolment_proposed"] = "enrolment_proposed"
+    program: Program
+    village_code: str
+    members: tuple[Member, ...]
+    birth_date: date
+    band_min_age: int
+    source: str
+
+
+class AllowanceReviewed(EventBase):
+    """The township's review of a 两项补贴 application against the certificate (S12; SPEC §6.2): the
+    certificate's facts, the person's dibao status found in this engine, and what the township recommends."""
+
+    type: Literal["allowance_reviewed"] = "allowance_reviewed"
+    disability_kind: DisabilityKind
+    grade: int
+    certificate_number: str
+    long_term_care: bool
+    work_injury_care: bool
+    in_dibao: bool
+    in_tekun: bool
+    recommend: bool
+    proposed: tuple[Grant, ...]
+
+
+class AllowanceGranted(EventBase):
+    """确认: the grants, paid from ``first_payment_month``. For 高龄津贴 also the band ages in force (the next
+    band's birthday) and the first survival check: due ``next_check_due``, payment held from ``hold_on``."""
+
+    type: Literal["allowance_granted"] = "allowance_granted"
+    grants: tuple[Grant, ...]
+    first_payment_month: str
+    band_ages: tuple[int, ...] = ()
+    next_check_due: date | None = None
+    hold_on: date | None = None
+
+
+class AllowanceRefused(EventBase):
+    type: Literal["allowance_refused"] = "allowance_refused"
+    reasons: tuple[str, ...]
+
+
+class AllowanceChanged(EventBase):
+    """The subsidies change from ``from_month``: a band reached, a review's outcome, an exclusion."""
+
+    type: Literal["allowance_changed"] = "allowance_changed"
+    grants: tuple[Grant, ...]
+    from_month: str
+    cause: Literal["age_band", "review", "exclusion"]
+
+
+class AllowanceReviewOpened(EventBase):
+    """A review of the subsidies is open (payment goes on meanwhile); ``trigger`` names what opened it."""
+
+    type: Literal["allowance_review_opened"] = "allowance_review_opened"
+    trigger: str
+
+
+class PaymentHeld(EventBase):
+    """The survival check was missed: payment is held from ``from_month`` (not a stop: the entitlement stands
+    and the months held are paid once the check is done; SPEC §6.3)."""
+
+    type: Literal["payment_held"] = "payment_held"
+    from_month: str
+    due: date
+
+
+class SurvivalCheckRecorded(EventBase):
+    """生存认证 done; ``resumed_months``: the held months now paid (补发), ``next_due`` the next check."""
+
+    type: Literal["survival_check_recorded"] = "survival_check_recorded"
+    checked_on: date
+    method: str
+    next_due: date
+    hold_on: date
+    resumed_months: tuple[str, ...] = ()
+
+
+class AllowanceStopped(EventBase):
+    """Nothing is paid from ``effective_month`` on (death, moved away, no longer eligible)."""
+
+    type: Literal["allowance_stopped"] = "allowance_stopped"
+    reason_code: StopReason
+    reasons: tuple[str, ...]
+    effective_month: str
+
+
+class ApplicationForwarded(EventBase):
+    """跨省通办: recorded here and forwarded to ``destination_code`` (the person's hukou elsewhere); ``status``
+    follows the referral (``forwarded`` → ``accepted`` / ``returned``)."""
+
+    type: Literal["application_forwarded"] = "application_forwarded"
+    destination_code: str
+    status: Literal["forwarded", "accepted", "returned"]
+
+
+class OffsiteReceiptRecorded(EventBase):
+    """跨省通办: this application was received elsewhere for a resident of this county."""
+
+    type: Literal["offsite_receipt_recorded"] = "offsite_receipt_recorded"
+    received_in_code: str
+    received_on: date
+
+
+#: The events of the two allowances.
+ALLOWANCE_EVENTS: tuple[type[EventBase], ...] = (
+    EnrolmentProposed, AllowanceReviewed, AllowanceGranted, AllowanceRefused, AllowanceChanged, AllowanceReviewOpened,
+    PaymentHeld, SurvivalCheckRecorded, AllowanceStopped, ApplicationForwarded, OffsiteReceiptRecorded,
+)
+
 CaseEvent = Annotated[
-    Union[(*PROCEDURE_EVENTS, *KERNEL_EVENTS)],  # noqa: UP007 - built from the programmes' tuples
+    Union[(*PROCEDURE_EVENTS, *KERNEL_EVENTS, *LINK_EVENTS, *ALLOWANCE_EVENTS)],  # noqa: UP007 - the tuples
     Field(discriminator="type"),
 ]

@@ -109,6 +109,57 @@ class DynamicManagement(BaseModel):
     stop_notice_wd: int = 3  # LOCAL PARAMETER, by analogy with S1 Art. 21
 
 
+class AgeBand(BaseModel):
+    """One 高龄津贴 band: from ``min_age`` (completed years) on, ``monthly`` yuan (SPEC §6.3: UNCONFIRMED)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    min_age: Annotated[int, Field(ge=60, le=150)]
+    monthly: Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=2)]
+
+
+class Allowances(BaseModel):
+    """残疾人两项补贴 (SPEC §6.2) and 高龄津贴 (SPEC §6.3). Optional in :class:`ParameterValues`: a book or a
+    recorded activity result from before these programmes has none, and a decision of theirs refuses to run
+    without it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: 困难残疾人生活补贴, yuan/person/month: the 2026 Yunnan provincial guide (云民发〔2026〕2号 [S12], a FLOOR;
+    #: Chuxiong's own standard UNCONFIRMED, SPEC §13 item 8).
+    living_subsidy_monthly: Annotated[Decimal, Field(ge=0)]
+    #: 重度残疾人护理补贴 per disability grade (1, 2), yuan/month: the same guide's floors (110 / 100).
+    care_subsidy_monthly: dict[int, Annotated[Decimal, Field(ge=0)]]
+    #: Whether 特困 recipients are excluded from the care subsidy (other provinces' rule, Yunnan UNCONFIRMED:
+    #: SPEC §6.2, default as SPEC says).
+    care_excludes_tekun: bool = True
+    #: Whether people receiving a work-injury care allowance (工伤护理费) are excluded (idem).
+    care_excludes_work_injury: bool = True
+    #: Whether the living subsidy may be received together with the care subsidy (SPEC §6.2: yes elsewhere).
+    both_together: bool = True
+    #: Working days for the township's review of a disability application (no source: UNCONFIRMED).
+    township_review_wd: Annotated[int, Field(ge=1, le=60)] = 10
+    #: Working days for the township to confirm a 高龄津贴 enrolment found from the hukou data (UNCONFIRMED).
+    enrolment_confirmation_wd: Annotated[int, Field(ge=1, le=60)] = 10
+    #: 高龄津贴 bands, ascending by age (SPEC §6.3: commonly 80+, 90+, 100+; amounts UNCONFIRMED).
+    old_age_bands: Annotated[list[AgeBand], Field(min_length=1, max_length=10)]
+    #: Months between survival checks (生存认证; SPEC §6.3: annual) and days of grace after the due day before
+    #: payment is held (UNCONFIRMED, LOCAL PARAMETER).
+    survival_check_months: Annotated[int, Field(ge=1, le=24)] = 12
+    survival_check_grace_days: Annotated[int, Field(ge=0, le=180)] = 30
+    #: A stop (death, moved away) takes effect from the month after the fact (SPEC §6.3; local practice).
+    stop_effective: Literal["this_month", "next_month"] = "next_month"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Allowances:
+        ages = [b.min_age for b in self.old_age_bands]
+        if ages != sorted(set(ages)):
+            raise ValueError("old_age_bands must be in ascending min_age order, one per age")
+        if not {1, 2} <= set(self.care_subsidy_monthly):
+            raise ValueError("care_subsidy_monthly needs grades 1 and 2")
+        return self
+
+
 class ParameterValues(BaseModel):
     """The values of one version (after overrides)."""
 
@@ -135,6 +186,8 @@ class ParameterValues(BaseModel):
     appraisal_villager_share_min: Annotated[str, Field(pattern=r"^[1-9][0-9]*/[1-9][0-9]*$")] = "2/3"
     close_relatives_of_public_officials: bool = False  # LOCAL PARAMETER (SPEC §3.3 row 3)
     dynamic: DynamicManagement = DynamicManagement()
+    #: 残疾人两项补贴 and 高龄津贴 (SPEC §6.2, §6.3); None in books and recorded results from before them.
+    allowances: Allowances | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> ParameterValues:

@@ -29,6 +29,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.ids import workflow_id_for
 from workflows.models import (
+    ApplyLinkInput,
+    ApplyLinkResult,
     CaseSnapshot,
     CaseWorkflowInput,
     CommandInput,
@@ -52,6 +54,7 @@ EXECUTE_UPDATE = "execute"
 RECALCULATE_UPDATE = "recalculate"
 OPEN_PERIODIC_REVIEW_UPDATE = "open_periodic_review"
 RECOMPUTE_DEADLINES_UPDATE = "recompute_deadlines"
+APPLY_LINK_UPDATE = "apply_link"
 
 #: RPC statuses that say "the service is unwell, try again", as opposed to "this case cannot be served".
 TRANSIENT = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
@@ -254,6 +257,11 @@ class CaseGateway:
         """Count the case's provisional deadlines again with today's calendar (the ``recompute_deadlines``
         Update). Raises as :meth:`execute`."""
         return await self._update(case_id, RECOMPUTE_DEADLINES_UPDATE, recount, update_id, RecomputeDeadlinesResult)
+
+    async def apply_link(self, case_id: UUID, link: ApplyLinkInput, *, update_id: str | None = None) -> ApplyLinkResult:
+        """Deliver an effect of another case of the same person (the ``apply_link`` Update). Raises as
+        :meth:`execute`."""
+        return await self._update(case_id, APPLY_LINK_UPDATE, link, update_id, ApplyLinkResult)
 
     async def _update(self, case_id: UUID, update: str, arg: Any, update_id: str | None,
                       result_type: type[T]) -> T:

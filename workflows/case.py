@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, DeadlineInput
     from activities.cases import CaseStoreActivities
+    from activities.links import DeliverLinksInput, LinkActivities, LinkToDeliver, RelatedCasesInput
     from activities.models import PaidMonthsInput, RecordCaseInput
     from activities.parameters import ParameterActivities, ResolveParametersInput
     from activities.verification import InfoCheckInput, VerificationActivities
@@ -20,16 +21,19 @@ with workflow.unsafe.imports_passed_through():
     from domain import commands as c
     from domain.errors import DomainError
     from domain.events import CaseEvent
+    from domain.kernel import links as kernel_links
     from domain.kernel.clock import CHINA_TZ, end_of_day
     from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
     from domain.kernel.deadlines import recount, recount_reason
     from domain.kernel.programme import Programme
-    from domain.kernel.state import PaidMonth
+    from domain.kernel.state import PaidMonth, RelatedCase
     from domain.parameters import PublicityUnit, ResolvedParameters
     from domain.procedure.publicity import counts_start_day
     from domain.programmes import CaseState, decide, programme_of, project
     from workflows._policies import STORE_RETRY, STORE_TIMEOUT
     from workflows.models import (
+        ApplyLinkInput,
+        ApplyLinkResult,
         CaseSnapshot,
         CaseWorkflowInput,
         CommandInput,
@@ -110,6 +114,9 @@ class CaseWorkflow:
         self._params_day: date | None = None
         self._dirty = False
         self._index = inp.index_in_visibility
+        #: Effects of recorded events on the person's other cases, delivered by the run loop outside the lock
+        #: (a delivery waits for the target, which may be delivering to this case at the same time).
+        self._outbox: list[kernel_links.Link] = []
 
     @workflow.run
     async def run(self, inp: CaseWorkflowInput) -> CaseSnapshot:
@@ -140,13 +147,17 @@ class CaseWorkflow:
                     # TMPRL1100). The instant comes from the state alone, so live and replay agree.
                     at = wake_at if fired and workflow.patched("case-timer-instant-v1") else None
                     await self._fire_due(at)
+            await self._deliver_links()
             if self._cycle_done():
                 # One run per review cycle keeps every history bounded (issue 4). Updates in flight finish
                 # first; an update that arrives after this point is delivered to the new run.
                 await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._lock.locked())
                 if self._cycle_done():
+                    await self._deliver_links()
                     workflow.continue_as_new(inp.model_copy(update={"carried": self._state}))
+        await self._deliver_links()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._deliver_links()
         return self._snapshot()
 
     # --- messages ------------------------------------------------------------------------------------
@@ -163,10 +174,12 @@ class CaseWorkflow:
             params = await self._params_today(inp.params_book) if needs.params else self._params
             ends_on = await self._publicity_end(params) if needs.publicity_end else None
             payments = await self._paid_months() if needs.payments else ()
+            related = await self._related_cases() if needs.related else ()
             # patched: a change of behaviour made after cases were running applies only where the history is
             # new (a replayed history re-derives the events it recorded; see DecisionContext.patched).
             ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=self._state.case_id, params=params,
-                                  publicity_ends_on=ends_on, payments=payments, patched=workflow.patched)
+                                  publicity_ends_on=ends_on, payments=payments, patched=workflow.patched,
+                                  related=related)
             try:
                 events = decide(self._state, cmd, ctx)
             except DomainError as err:
@@ -225,6 +238,29 @@ class CaseWorkflow:
             await self._follow_up()
             self._dirty = True
             return PeriodicReviewResult(opened=True)
+
+    @workflow.update
+    async def apply_link(self, inp: ApplyLinkInput) -> ApplyLinkResult:
+        """An effect of another case of the same person (a death, a programme left or entered; see
+        :mod:`domain.kernel.links`), delivered by the engine: recorded as ``link_received`` naming the source
+        case and event, with what this case's programme makes of it. A key applied already changes nothing."""
+        async with self._lock:
+            cmd = inp.command
+            if kernel_links.already_applied(self._state, cmd):
+                return ApplyLinkResult(outcome="already_applied")
+            needs = self._programme.needs(cmd)
+            params = await self._params_today() if needs.params else self._params
+            related = await self._related_cases() if needs.related else ()
+            ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id, params=params,
+                                  patched=workflow.patched, related=related)
+            try:
+                events = decide(self._state, cmd, ctx)
+            except DomainError as err:
+                raise _domain_failure(err) from None
+            await self._commit(events)
+            await self._follow_up()
+            self._dirty = True
+            return ApplyLinkResult(outcome="applied", events=[ev.type for ev in events])
 
     @workflow.update
     async def recompute_deadlines(self, inp: RecomputeDeadlinesInput) -> RecomputeDeadlinesResult:
@@ -321,6 +357,36 @@ class CaseWorkflow:
         )
         return tuple(paid)
 
+    async def _related_cases(self) -> tuple[RelatedCase, ...]:
+        """The members' other active cases, any programme (the ``case_members`` read model)."""
+        related = await workflow.execute_activity_method(
+            LinkActivities.related_cases,
+            RelatedCasesInput(case_id=self._state.case_id, resident_ids=[m.resident_id for m in self._state.members]),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+        return tuple(related)
+
+    async def _deliver_links(self) -> None:
+        """Deliver the effects of recorded events to the person's other cases (outside the lock: the target may be
+        delivering to this case meanwhile), then record on this case where each went (``links_delivered``)."""
+        while self._outbox:
+            batch, self._outbox = self._outbox, []
+            deliveries = await workflow.execute_activity_method(
+                LinkActivities.deliver_links,
+                DeliverLinksInput(source_case_id=self._state.case_id, source_program=str(self._state.program),
+                                  links=[LinkToDeliver(effect=x.effect, resident_id=x.resident_id, seq=x.seq,
+                                                       occurred_on=x.occurred_on.isoformat() if x.occurred_on
+                                                       else None) for x in batch]),
+                start_to_close_timeout=timedelta(minutes=5),
+                retry_policy=STORE_RETRY,
+            )
+            async with self._lock:
+                for seq in dict.fromkeys(x.seq for x in batch):
+                    await self._system(c.RecordLinkDeliveries(
+                        source_seq=seq, deliveries=[d for d in deliveries
+                                                    if any(x.seq == seq and x.effect is d.effect for x in batch)]))
+
     async def _follow_up(self) -> None:
         """What the programme runs after every decision (dibao: a review just opened re-runs the information
         check, S1 Art. 31, before anyone decides it)."""
@@ -371,8 +437,10 @@ class CaseWorkflow:
         return decide(requested, self._programme.info_check_command(report), ctx)
 
     async def _system(self, command: Any, now: datetime | None = None) -> None:
+        # A system command that computes (高龄津贴's band move) reads the parameters in force; dibao's need none.
+        params = await self._params_today() if self._programme.needs(command).params else None
         ctx = DecisionContext(now=now or workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id,
-                              patched=workflow.patched)
+                              patched=workflow.patched, params=params)
         await self._commit(decide(self._state, command, ctx))
 
     async def _commit(self, events: list[CaseEvent]) -> None:
@@ -398,6 +466,9 @@ class CaseWorkflow:
         await self._record(after, events)
         before = self._state
         self._state = after
+        effects = self._programme.links(before, events)
+        if effects and workflow.patched(kernel_links.LINKS_PATCH):
+            self._outbox += effects
         overdue = self._programme.deadlines.overdue
         if self._index and (before.stage is not after.stage or overdue(before) != overdue(after)):
             workflow.upsert_search_attributes(

@@ -34,7 +34,7 @@ class CaseWorkflowInput(BaseModel):
     case_id: UUID
     actor: Actor
     submitted_at: AwareDatetime
-    application: c.SubmitApplication
+    application: Annotated[c.SubmitApplication | c.ProposeEnrolment, Field(discriminator="type")]
     #: The state carried over a continue-as-new (one run per review cycle); None for a new case.
     carried: CaseState | None = None
     #: Keep the stage and overdue search attributes current. Off only where the server has no custom search
@@ -98,6 +98,17 @@ class RecomputeDeadlinesResult(BaseModel):
 
     recomputed: list[RecomputedDeadline] = []
     still_provisional: list[str] = []
+
+
+class ApplyLinkInput(BaseModel):
+    """An effect of another case of the same person (:mod:`domain.kernel.links`), delivered by the engine."""
+
+    command: c.ApplyLink
+
+
+class ApplyLinkResult(BaseModel):
+    outcome: str  # applied | already_applied
+    events: list[str] = []
 
 
 class CaseSnapshot(BaseModel):

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from domain.actors import Actor, Role
 from domain.kernel.clock import CHINA_TZ
-from domain.kernel.state import PaidMonth
+from domain.kernel.state import PaidMonth, RelatedCase
 from domain.parameters import ResolvedParameters
 
 #: The engine's own actor for natural transitions, deadlines and escalations.
@@ -32,6 +32,7 @@ class DecisionContext:
         params: the parameters in force for the case's village today (decisions that compute need them).
         publicity_ends_on: the last day of a working-day 公示 being started (from the calendar activity).
         payments: months already on a payment roll for the case (for stops and decreases that reach back).
+        related: the other active cases of the case's members, any programme (``Needs.related``).
         patched: whether a change of behaviour made after cases were running applies to this decision: the
             workflow passes ``workflow.patched``, so a replayed history takes the path it took when it was
             recorded and re-derives the very events it recorded. A handler asks it only on the path the change
@@ -45,6 +46,7 @@ class DecisionContext:
     publicity_ends_on: date | None = None
     payments: tuple[PaidMonth, ...] = ()
     patched: Callable[[str], bool] = every_change
+    related: tuple[RelatedCase, ...] = ()
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

@@ -24,6 +24,7 @@ from domain.kernel.context import DecisionContext
 from domain.kernel.deadlines import DeadlineBook
 from domain.kernel.drafts import Draft, number
 from domain.kernel.guards import need_jurisdiction, not_recused
+from domain.kernel.links import LinksOf, no_links
 from domain.kernel.mutators import Mutators
 from domain.kernel.state import CaseCore, PendingStep
 
@@ -41,12 +42,15 @@ class Needs:
         payments: the months already on a payment roll.
         info_check: the decision requests the information check: the workflow runs it and records its result
             (a system command) in the same decision.
+        related: the other active cases of the case's members (any programme), from the ``case_members`` read
+            model (e.g. whether a disabled person's household is in dibao).
     """
 
     params: bool = False
     publicity_end: bool = False
     payments: bool = False
     info_check: bool = False
+    related: bool = False
 
 
 NOTHING = Needs()
@@ -130,6 +134,9 @@ class Programme:
             InvalidTransition before its step).
         main_path: the stages every case's timeline shows (the path of an approved case).
         end_branches: stages that end a case before a decision on it (its timeline stops there).
+        links: the effects of a decision's events on the other cases of the same person (a death, a stop …):
+            :mod:`domain.kernel.links`; the workflow delivers them. The programme handles the kernel's
+            ``ApplyLink`` (what it makes of an effect) through ``domain.kernel.links.handlers``.
         recusal_exempt: commands a person issues to every case alike, with no discretion over the household
             (a standard change applied by the mass recalculation): a filed relative does not stand aside from
             them (refusing would only keep the new standard from the household).
@@ -176,6 +183,7 @@ class Programme:
     main_path: tuple[StrEnum, ...] = ()
     end_branches: frozenset[StrEnum] = frozenset()
     recusal_exempt: frozenset[type] = frozenset()
+    links: LinksOf = no_links
 
     @property
     def commands(self) -> frozenset[type]:

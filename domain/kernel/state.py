@@ -73,6 +73,16 @@ class Referral(BaseModel):
     to_program: Program
     member_indexes: tuple[int, ...]
     at: datetime
+class RelatedCase(BaseModel):
+    """Another active case of a member (from the ``case_members`` read model): its programme, and whether it
+    is paying now (its stage among the programme's ``active_stages``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: UUID
+    program: str
+    resident_id: str
+    paying: bool
 
 
 class PendingStep(BaseModel):
@@ -117,6 +127,8 @@ class CaseCore(BaseModel):
     referrals: tuple[Referral, ...] = ()
     #: The referral from another programme this case was opened from (None: an application of its own).
     from_referral: UUID | None = None
+    #: The keys of the links from the person's other cases this case has applied (``link_received``).
+    links_received: tuple[str, ...] = ()
 
     @property
     def is_closed(self) -> bool:

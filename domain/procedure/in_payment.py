@@ -388,6 +388,12 @@ def checked_joining(validate_ids: Any, state: Any, members: Any, ctx: DecisionCo
 
 def _raise_alert(spec: InPaymentSpec, state: Any, cmd: c.RaiseDataAlert, ctx: DecisionContext) -> list[Draft]:
     need_role(ctx, ALERT_ROLES, "record a data alert")
+    return alert_drafts(spec, state, cmd, ctx)
+
+
+def alert_drafts(spec: InPaymentSpec, state: Any, cmd: c.RaiseDataAlert, ctx: DecisionContext) -> list[Draft]:
+    """A data alert on a case in payment (whoever records it: staff, or the engine delivering a death another
+    case of the person recorded): the alert, a death's 3-month limit, an ad-hoc review."""
     need_stage(state, spec.stages.active, "recording a data alert")
     check_alert(state, cmd, ctx)
     events: list[Draft] = [

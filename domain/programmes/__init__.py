@@ -9,7 +9,9 @@ and never tests the programme code itself. A new programme is a new module and o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter
 
 from domain.errors import DomainError, InvalidInput, InvalidTransition
 from domain.events import CaseEvent
@@ -19,12 +21,22 @@ from domain.kernel.programme import Programme
 from domain.kernel.state import PendingStep
 from domain.programmes.dibao.programme import DIBAO
 from domain.programmes.dibao.state import DibaoState
+from domain.programmes.disability_subsidies.programme import DISABILITY_SUBSIDIES, DisabilityState
+from domain.programmes.old_age_allowance.programme import OLD_AGE_ALLOWANCE, OldAgeState
 
 #: Every programme on the kernel, by code. Static: the workflow sandbox imports exactly these.
-REGISTRY: Mapping[Program, Programme] = {p.code: p for p in (DIBAO,)}
+REGISTRY: Mapping[Program, Programme] = {p.code: p for p in (DIBAO, DISABILITY_SUBSIDIES, OLD_AGE_ALLOWANCE)}
 
-#: A case's state, whichever its programme (a union discriminated on ``program`` once there are two).
-CaseState = DibaoState
+#: A case's state, whichever its programme: a union discriminated on ``program``.
+CaseState = Annotated[DibaoState | DisabilityState | OldAgeState, Field(discriminator="program")]
+_CASE_STATE: TypeAdapter[Any] = TypeAdapter(CaseState)
+
+
+def parse_state(data: Any) -> Any:
+    """A stored or transported state (a dict or JSON text), as its programme's state type."""
+    if isinstance(data, str | bytes):
+        return _CASE_STATE.validate_json(data)
+    return _CASE_STATE.validate_python(data)
 
 
 def programme_of(code: Program | str) -> Programme:

@@ -37,7 +37,10 @@ from workflows.models import CaseWorkflowInput
 HISTORY_DIR = Path(__file__).parent / "histories"
 PROGRAMMES = list(REGISTRY.values())
 IDS = [p.code.value for p in PROGRAMMES]
-ARTICLE = re.compile(r"^S\d+ (Arts?\. \d+|§|item \d+)")
+#: An article of a source (SPEC §0.2); a source's document by its number where its articles were not retrieved
+#: (S12 云政发〔2016〕5号); or — for a step no source governs — the SPEC section that says so, labelled
+#: UNCONFIRMED (the value is then a parameter).
+ARTICLE = re.compile(r"^S\d+ (Arts?\. \d+|§|item \d+|\S+〔\d{4}〕\d+号)|^SPEC §\d+(\.\d+)? \(UNCONFIRMED")
 
 
 def _json(payload: Any) -> Any:
@@ -85,7 +88,8 @@ def _stage_graph(programme: Programme) -> Graph:
             continue
         for item in raw:
             event = events_of.validate_python(item)
-            if state is None and not isinstance(event, programme.first_event):
+            if state is None and (not isinstance(event, programme.first_event)
+                                  or getattr(event, "program", programme.code) != programme.code):
                 break
             before = None if state is None else str(state.stage)
             state = programme.evolve(state, event)

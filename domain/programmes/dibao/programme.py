@@ -11,6 +11,7 @@ from typing import Any
 from domain import commands as c
 from domain import events as e
 from domain.household import Program
+from domain.kernel import links
 from domain.kernel.clock import local_date, start_of_day
 from domain.kernel.deadlines import deadline_handlers, deadline_mutators
 from domain.kernel.guards import CASEWORKER, COUNTY_APPROVER, COUNTY_REVIEWER, TOWNSHIP_APPROVER, WINDOW
@@ -21,6 +22,7 @@ from domain.months import first_day
 from domain.procedure import amendment, application, confirmation, investigation, publicity, referral
 from domain.procedure import in_payment as in_payment_step
 from domain.programmes.dibao import in_payment, notices, procedure
+from domain.programmes.dibao import links as dibao_links
 from domain.programmes.dibao.deadlines import DEADLINES
 from domain.programmes.dibao.evolve import MUTATORS
 from domain.programmes.dibao.labels import STAGE_LABELS
@@ -97,6 +99,7 @@ NEEDS_PARAMS: frozenset[type] = frozenset(
         c.RecordFraudFinding,
         c.StopBenefit,
         c.ApplyStandardChange,
+        c.ApplyLink,  # a death delivered from another case of a member starts the 3-month limit
     }
 )
 #: Commands whose decision may reach back over months already on a payment roll.
@@ -242,7 +245,7 @@ IN_PAYMENT = InPayment(
 
 
 #: Commands only the engine issues (timers, deadlines, the information check's result, follow-ups).
-_SYSTEM_COMMANDS: frozenset[type] = frozenset(c.PROCEDURE_SYSTEM_COMMANDS)
+_SYSTEM_COMMANDS: frozenset[type] = frozenset((*c.PROCEDURE_SYSTEM_COMMANDS, *c.KERNEL_SYSTEM_COMMANDS))
 
 _INITIAL, _STEP_MUTATORS = application.mutators(procedure.SPEC, DibaoState)
 
@@ -260,6 +263,7 @@ DIBAO = Programme(
         c.RaiseDataAlert: _raise_data_alert,
         **referral.handlers(),
         **deadline_handlers(DEADLINES, c.SetDeadline, c.RaiseEscalation, e.DeadlineSet, e.EscalationRaised),
+        **links.handlers(dibao_links.on_link),
     },
     system_commands=_SYSTEM_COMMANDS,
     first_event=e.ApplicationSubmitted,
@@ -275,6 +279,7 @@ DIBAO = Programme(
             in_payment_step.mutators(in_payment.SPEC),
             MUTATORS,
             deadline_mutators(e.DeadlineSet, e.EscalationRaised),
+            links.mutators(),
         ]
     ),
     deadlines=DEADLINES,
@@ -294,9 +299,10 @@ DIBAO = Programme(
         *c.PROCEDURE_COMMANDS,
         *c.KERNEL_COMMANDS,
         *c.PROCEDURE_SYSTEM_COMMANDS,
+        *c.KERNEL_SYSTEM_COMMANDS,
         c.ApplyStandardChange,
     ),
-    event_vocabulary=(*e.PROCEDURE_EVENTS, *e.KERNEL_EVENTS),
+    event_vocabulary=(*e.PROCEDURE_EVENTS, *e.KERNEL_EVENTS, *e.LINK_EVENTS),
     vocabulary_only_stages=frozenset({Stage.RECHECK}),  # folded into INVESTIGATING (S1 Art. 18)
     procedure=procedure.SPEC,
     steps=(
@@ -322,4 +328,5 @@ DIBAO = Programme(
     ),
     end_branches=frozenset({Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN}),
     recusal_exempt=frozenset({c.ApplyStandardChange}),
+    links=dibao_links.links_of,
 )

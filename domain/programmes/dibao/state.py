@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from domain.benefit import Assessment
 from domain.commands import ExtensionGround, Material
-from domain.household import AreaType, Declaration
+from domain.household import AreaType, Declaration, Program
 from domain.kernel.state import CaseCore
 from domain.procedure import confirmation, publicity
 from domain.procedure.records import (
@@ -30,6 +31,7 @@ class DibaoState(CaseCore):
     """
 
     stage: Stage
+    program: Literal[Program.DIBAO] = Program.DIBAO
     area_type: AreaType
     declaration: Declaration = Declaration()
     t0: date | None = None
