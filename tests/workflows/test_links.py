@@ -1,0 +1,167 @@
+"""The kernel's links between programmes on real workflows (docs/programmes.md, "Links"; SPEC §6.2, §6.3).
+
+A dibao case's stop reaches the living subsidy of its disabled member (a review opens, recorded on both
+trails); a death recorded once on a dibao case reaches every other case of that person in every programme.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from adapters.db.cases import PgCaseMembers, PgCaseStore
+from adapters.parameters import DEFAULT_BOOK
+from domain import commands as c
+from domain.household import AreaType, Member, Program, Relation
+from domain.ids import workflow_id_for
+from domain.kernel.clock import CHINA_TZ
+from domain.kernel.context import SYSTEM_ACTOR
+from domain.months import month_after
+from domain.programmes.disability_subsidies.stages import Stage as D
+from domain.programmes.old_age_allowance.stages import Stage as A
+from tests.builders import JINSHAN_VILLAGE, unique_resident_id
+from tests.standard_change_cases import in_payment_state, load_book
+from tests.workflows.lifecycle import CASEWORKER, COUNTY_APPROVER, TOWNSHIP_APPROVER, WINDOW, Case
+from workflows.case import CaseWorkflow, CaseWorkflowInput
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def claim(pool: asyncpg.Pool, case_id: uuid.UUID, program: str, ids: list[str]) -> None:
+    digest = hashlib.sha256(f"{case_id}".encode()).hexdigest()
+    await PgCaseMembers(pool).claim(case_id, program, ids, actor_id="test", request_sha256=digest)
+
+
+async def open_case(env: WorkflowEnvironment, worker: Worker, pool: asyncpg.Pool, app: Any, who: Any) -> Case:
+    case_id = uuid.uuid4()
+    ids = [m.resident_id for m in getattr(app, "members", None) or [app.member]]
+    await claim(pool, case_id, app.program.value, ids)
+    handle = await env.client.start_workflow(
+        CaseWorkflow.run,
+        CaseWorkflowInput(case_id=case_id, actor=who, submitted_at=await env.get_current_time(), application=app,
+                          index_in_visibility=False),
+        id=workflow_id_for(case_id), task_queue=worker.task_queue)
+    return Case(env.client.get_workflow_handle_for(CaseWorkflow.run, handle.id))
+
+
+async def dibao_in_payment(env: WorkflowEnvironment, worker: Worker, pool: asyncpg.Pool, elder: bool = False) -> Any:
+    today = (await env.get_current_time()).astimezone(CHINA_TZ).date()
+    state = in_payment_state(load_book(DEFAULT_BOOK), village_code=JINSHAN_VILLAGE, decided_on=today - timedelta(days=1))
+    if elder:  # the applicant is 86
+        members = list(state.members)
+        members[0] = members[0].model_copy(update={"resident_id": unique_resident_id(1940)})
+        state = state.model_copy(update={"members": tuple(members)})
+    await claim(pool, state.case_id, "dibao", [m.resident_id for m in state.members])
+    await PgCaseStore(pool).record(state, [])
+    app = c.SubmitApplication(program=state.program, village_code=state.village_code, area_type=state.area_type,
+                              members=list(state.members), declaration=state.declaration)
+    await env.client.start_workflow(
+        CaseWorkflow.run,
+        CaseWorkflowInput(case_id=state.case_id, actor=WINDOW, submitted_at=state.opened_at, application=app,
+                          carried=state, index_in_visibility=False),
+        id=workflow_id_for(state.case_id), task_queue=worker.task_queue)
+    return state, Case(env.client.get_workflow_handle_for(CaseWorkflow.run, workflow_id_for(state.case_id)))
+
+
+async def disability_in_payment(env: WorkflowEnvironment, worker: Worker, pool: asyncpg.Pool, person: Member) -> Case:
+    app = c.SubmitApplication(program=Program.DISABILITY_SUBSIDIES, village_code=JINSHAN_VILLAGE,
+                              area_type=AreaType.RURAL,
+                              members=[person.model_copy(update={"relation": Relation.APPLICANT,
+                                                                 "disability_grade": 1})])
+    case = await open_case(env, worker, pool, app, WINDOW)
+    await case.do(CASEWORKER, c.ReviewAllowance(disability_kind=c.DisabilityKind.PHYSICAL, grade=1,
+                                                certificate_number="ABC12345", long_term_care=True,
+                                                recommend=True, note="核对残疾人证"))
+    await case.do(COUNTY_APPROVER, c.ConfirmAllowance(note="确认"))
+    return case
+
+
+async def events_of(pool: asyncpg.Pool, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    return [r["payload"] if isinstance(r["payload"], dict) else json.loads(r["payload"])
+            for r in await PgCaseStore(pool).get_events(case_id)]
+
+
+async def until(predicate: Any, timeout: float = 30) -> None:
+    async with asyncio.timeout(timeout):
+        while not await predicate():
+            await asyncio.sleep(0.1)
+
+
+async def test_dibao_stop_reaches_the_living_subsidy_on_both_trails(
+    ts_env: WorkflowEnvironment, ts_worker: Worker, pg_pool: asyncpg.Pool
+) -> None:
+    """SPEC §6.2: the living subsidy is for a disabled person in a dibao household; the dibao stop opens its
+    review (still paid), and both cases record the link: ``links_delivered`` names the target,
+    ``link_received`` the source case and event."""
+    state, dibao = await dibao_in_payment(ts_env, ts_worker, pg_pool)
+    disabled = await disability_in_payment(ts_env, ts_worker, pg_pool, state.members[0])
+    granted = (await disabled.snap()).state
+    assert granted.stage is D.IN_PAYMENT and {g.kind for g in granted.grants} == {"living", "care"}
+    result = await dibao.do(COUNTY_APPROVER, c.StopBenefit(reason_code=c.StopReason.MOVED_AWAY, reasons=["迁出"]))
+    stop_seq = result.first_seq + result.events.index("benefit_stopped")
+
+    async def reviewed() -> bool:
+        return (await disabled.snap()).state.stage is D.UNDER_REVIEW
+
+    await until(reviewed)
+    target = (await disabled.snap()).state
+    received = [e for e in await events_of(pg_pool, target.case_id) if e["type"] == "link_received"]
+    assert [(r["effect"], r["source_case_id"], r["source_seq"]) for r in received] == [
+        ("left_programme", str(state.case_id), stop_seq)]
+
+    async def delivered() -> bool:
+        return any(e["type"] == "links_delivered" for e in await events_of(pg_pool, state.case_id))
+
+    await until(delivered)
+    sent = [e for e in await events_of(pg_pool, state.case_id) if e["type"] == "links_delivered"]
+    deliveries = [(d["target_case_id"], d["outcome"]) for d in sent[0]["deliveries"]]
+    assert (str(target.case_id), "applied") in deliveries and sent[0]["source_seq"] == stop_seq
+    # the review decides with the dibao case no longer paying: the living subsidy ends, the care subsidy stays
+    await disabled.do(TOWNSHIP_APPROVER, c.DecideAllowanceReview(note="家庭已退出低保"))
+    after = (await disabled.snap()).state
+    assert [g.kind for g in after.grants] == ["care"] and after.stage is D.IN_PAYMENT
+
+
+async def test_a_death_recorded_once_reaches_every_case_of_the_person(
+    ts_env: WorkflowEnvironment, ts_worker: Worker, pg_pool: asyncpg.Pool
+) -> None:
+    """A death data alert on the dibao case (S6 §三) stops the person's 两项补贴 and 高龄津贴 too (SPEC §6.2,
+    §6.3), each from the month after the death; the dibao case records where the death went."""
+    state, dibao = await dibao_in_payment(ts_env, ts_worker, pg_pool, elder=True)
+    person = state.members[0]
+    disabled = await disability_in_payment(ts_env, ts_worker, pg_pool, person)
+    enrolment = c.ProposeEnrolment(program=Program.OLD_AGE_ALLOWANCE, village_code=JINSHAN_VILLAGE,
+                                   member=person.model_copy(update={"relation": Relation.APPLICANT}),
+                                   band_min_age=80, source="户籍数据")
+    elder = await open_case(ts_env, ts_worker, pg_pool, enrolment, SYSTEM_ACTOR)
+    await elder.do(TOWNSHIP_APPROVER, c.ConfirmAllowance(note="确认"))
+    died = (await ts_env.get_current_time()).astimezone(CHINA_TZ).date() - timedelta(days=2)
+    await dibao.do(CASEWORKER, c.RaiseDataAlert(alert=c.AlertType.DEATH, member_index=0, occurred_on=died,
+                                                source="殡葬数据比对"))
+
+    async def both_stopped() -> bool:
+        return ((await disabled.snap()).state.stage is D.EXITED
+                and (await elder.handle.query(CaseWorkflow.snapshot)).state.stage is A.EXITED)
+
+    await until(both_stopped)
+    for case in (disabled, elder):
+        stopped = (await case.snap()).state
+        assert stopped.stop_effective_month == month_after(died)
+
+    async def delivered() -> bool:
+        return any(e["type"] == "links_delivered" for e in await events_of(pg_pool, state.case_id))
+
+    await until(delivered)
+    sent = next(e for e in await events_of(pg_pool, state.case_id) if e["type"] == "links_delivered")
+    assert sorted(d["target_program"] for d in sent["deliveries"] if d["effect"] == "person_died") == [
+        "disability_subsidies", "old_age_allowance"]
+    assert all(d["outcome"] == "applied" for d in sent["deliveries"])
