@@ -120,11 +120,18 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, inp: CaseWorkflowInput) -> CaseSnapshot:
+        opening: list[CaseEvent] = []
         if inp.carried is None:
             await self._record(self._state, self._pending)
-            self._pending = []
+            opening, self._pending = self._pending, []
         if workflow.patched("case-params-preload-v1"):
             await self._params_today()
+        # A programme whose limit runs from the application itself (两项补贴's township review) starts it now;
+        # dibao's start at 受理, so its runs record nothing here.
+        if opening and self._params is not None and self._programme.deadlines.to_set(self._state, opening,
+                                                                                     self._params):
+            async with self._lock:  # an Update may already be deciding on the new case
+                await self._commit([], starts=opening)
         # workflow.logger is replay-safe (silent during replay); ids go to extra, never personal data.
         workflow.logger.info(
             "case.opened", extra={"case_id": str(self._state.case_id), "stage": str(self._state.stage)}
@@ -443,13 +450,15 @@ class CaseWorkflow:
                               patched=workflow.patched, params=params)
         await self._commit(decide(self._state, command, ctx))
 
-    async def _commit(self, events: list[CaseEvent]) -> None:
-        """Add the deadlines the events start, record everything in PostgreSQL, then evolve."""
+    async def _commit(self, events: list[CaseEvent], starts: list[CaseEvent] | None = None) -> None:
+        """Add the deadlines the events (or ``starts``: events recorded already) start, record everything in
+        PostgreSQL, then evolve."""
         after = project(events, self._state)
         assert after is not None
         # Parameters are preloaded when the case starts; a case started before that (no preload) loads them here.
         params = self._params or await self._params_today()
-        for step, start, days in self._programme.deadlines.to_set(after, events, params):
+        for step, start, days in self._programme.deadlines.to_set(after, events if starts is None else starts,
+                                                                  params):
             result = await workflow.execute_activity_method(
                 CalendarActivities.compute_deadline,
                 DeadlineInput(start=start, amount=days, unit="working_day"),

@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -44,7 +45,7 @@ from adapters.temporal.search_attributes import dev_server_search_attribute_args
 from devstack.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
 from domain import commands as c
 from domain.calendar import provisional_year
-from domain.household import AreaType, Declaration, IncomeItem, IncomeKind, Program
+from domain.household import AreaType, Declaration, IncomeItem, IncomeKind, Member, Program, Relation
 from domain.kernel.clock import CHINA_TZ
 from domain.kernel.state import Deadline
 from domain.months import add_months, first_day, month_after, month_of
@@ -53,7 +54,8 @@ from domain.programmes import CaseState
 from domain.programmes.dibao.stages import Stage
 from domain.verification import RecordSource
 from services.cases import CaseGateway
-from tests.builders import JINSHAN, JINSHAN_VILLAGE, application
+from domain.kernel.context import SYSTEM_ACTOR
+from tests.builders import JINSHAN, JINSHAN_VILLAGE, application, resident_id, unique_resident_id
 from tests.params import book_with
 from tests.standard_change_cases import book_with_version, in_payment_state, load_book
 from tests.workflows.helpers import running_worker, start_case, wait_for_case_row
@@ -222,6 +224,150 @@ def paying(today: date, *, members: int, per_capita: str, decided_days_ago: int 
                             per_capita_monthly=per_capita, members=members,
                             decided_on=decided_on or today - timedelta(days=decided_days_ago),
                             case_id=case_id)
+
+
+# --- 残疾人两项补贴, 高龄津贴 and the kernel's links (issue 17; SPEC §6.2, §6.3) ---------------------------
+
+
+async def _claimed(x: Export, program: str, app: Any, who: Any = None) -> Case:
+    """A case opened with its members claimed in ``case_members`` (as the API claims them), so the kernel's
+    links and the allowance rules find the person's other cases."""
+    case_id = uuid.uuid4()
+    ids = [m.resident_id for m in getattr(app, "members", None) or [app.member]]
+    await PgCaseMembers(x.pool).claim(case_id, program, ids, actor_id="export", request_sha256=case_id.hex * 2)
+    handle = await start_case(x.client, x.worker, case_id=case_id, app=app, who=who)
+    await wait_for_case_row(x.pool, case_id)
+    return x.case(handle.id)
+
+
+def _disability_app(person: Member, grade: int = 1) -> c.SubmitApplication:
+    return c.SubmitApplication(program=Program.DISABILITY_SUBSIDIES, village_code=JINSHAN_VILLAGE,
+                               area_type=AreaType.RURAL,
+                               members=[person.model_copy(update={"relation": Relation.APPLICANT,
+                                                                  "disability_grade": grade})])
+
+
+def _enrolment(person: Member, band: int) -> c.ProposeEnrolment:
+    return c.ProposeEnrolment(program=Program.OLD_AGE_ALLOWANCE, village_code=JINSHAN_VILLAGE,
+                              member=person.model_copy(update={"relation": Relation.APPLICANT}), band_min_age=band,
+                              source="户籍数据比对 高龄")
+
+
+_REVIEW = c.ReviewAllowance(disability_kind=c.DisabilityKind.PHYSICAL, grade=1, certificate_number="53230219400101",
+                            long_term_care=True, recommend=True, note="核对第二代残疾人证")
+
+
+async def _until(predicate: Callable[[], Awaitable[bool]], timeout: float = 30) -> None:
+    async with asyncio.timeout(timeout):
+        while not await predicate():
+            await asyncio.sleep(0.1)
+
+
+async def allowance_links(x: Export) -> list[Exported]:
+    """An 86-year-old disabled member of a dibao household with a 两项补贴 case (received elsewhere: 跨省通办)
+    and a 高龄津贴 case. The dibao stop reviews the living subsidy (a link on both trails); the review keeps the
+    care subsidy; the death reported on the 两项补贴 case stops it and reaches the dibao and 高龄津贴 cases."""
+    today = await x.today()
+    state = paying(today, members=2, per_capita="200")
+    members = list(state.members)
+    members[0] = members[0].model_copy(update={"resident_id": unique_resident_id(1940)})
+    state = state.model_copy(update={"members": tuple(members)})
+    await PgCaseMembers(x.pool).claim(state.case_id, "dibao", [m.resident_id for m in members], actor_id="export",
+                                      request_sha256=state.case_id.hex * 2)
+    dibao = await x.carried(state)
+    person = members[0]
+    disabled = await _claimed(x, "disability_subsidies", _disability_app(person))
+    await disabled.do(WINDOW, c.RecordOffsiteReceipt(received_in_code="510104", received_on=today))
+    await disabled.do(CASEWORKER, _REVIEW)
+    await disabled.do(COUNTY_APPROVER, c.ConfirmAllowance(note="县级确认"))
+    elder = await _claimed(x, "old_age_allowance", _enrolment(person, 80), SYSTEM_ACTOR)
+    await elder.do(TOWNSHIP_APPROVER, c.ConfirmAllowance(note="乡镇确认"))
+    await dibao.do(COUNTY_APPROVER, c.StopBenefit(reason_code=c.StopReason.MOVED_AWAY, reasons=["户籍迁出"]))
+
+    async def reviewing() -> bool:
+        return str((await disabled.snap()).state.stage) == "under_review"
+
+    await _until(reviewing)
+    await disabled.do(TOWNSHIP_APPROVER, c.DecideAllowanceReview(note="家庭已停保，生活补贴停发，护理补贴继续"))
+    await disabled.do(CASEWORKER, c.RaiseDataAlert(alert=c.AlertType.DEATH, member_index=0,
+                                                   occurred_on=today - timedelta(days=1), source="殡葬数据比对"))
+    await disabled.handle.result()
+
+    async def elder_stopped() -> bool:
+        return str((await elder.snap()).state.stage) == "exited"
+
+    await _until(elder_stopped)
+    await elder.handle.result()
+    runs = await x.runs(disabled.handle.id, at_least=2)
+    return [Exported("case_v7_links_dibao_stopped", dibao.handle.id),
+            Exported("case_v7_links_disability_run1_reviewed", disabled.handle.id, runs[0]),
+            Exported("case_v7_links_disability_run2_died", disabled.handle.id, runs[1]),
+            Exported("case_v7_links_old_age_stopped_by_death", elder.handle.id)]
+
+
+async def allowance_end_branches(x: Export) -> list[Exported]:
+    """两项补贴: the township's limit passes (escalation) and it does not recommend (refused); a 跨省通办
+    forward returned; a withdrawal after the township's review. 高龄津贴: the township finds the person not
+    entitled (refused)."""
+    people = [Member(name=f"测试{i}", resident_id=unique_resident_id(1960), relation=Relation.APPLICANT)
+              for i in range(3)]
+    refused = await _claimed(x, "disability_subsidies", _disability_app(people[0], grade=3))
+    await x.env.sleep(timedelta(days=20))
+    await escalated(refused, "township_review")
+    await refused.do(CASEWORKER, _REVIEW.model_copy(update={"grade": 3, "long_term_care": False,
+                                                            "recommend": False, "note": "不符合条件"}))
+    await refused.handle.result()
+    forwarded = await _claimed(x, "disability_subsidies", _disability_app(people[1]))
+    await forwarded.do(WINDOW, c.ForwardApplication(destination_code="510104", note="户籍在四川省成都市，转户籍地办理"))
+    await forwarded.do(WINDOW, c.RecordForwardingOutcome(status="returned", note="户籍地退回：已在当地享受"))
+    await forwarded.handle.result()
+    withdrawn = await _claimed(x, "disability_subsidies", _disability_app(people[2]))
+    await withdrawn.do(CASEWORKER, _REVIEW)
+    await withdrawn.do(WINDOW, c.WithdrawApplication(reason="申请人撤回"))
+    await withdrawn.handle.result()
+    elder = Member(name="测试老", resident_id=unique_resident_id(1944), relation=Relation.APPLICANT)
+    not_here = await _claimed(x, "old_age_allowance", _enrolment(elder, 80), SYSTEM_ACTOR)
+    await not_here.do(TOWNSHIP_APPROVER, c.RefuseAllowance(reasons=["长期在外省居住，已在居住地领取"]))
+    await not_here.handle.result()
+    return [Exported("case_v7_disability_escalated_refused", refused.handle.id),
+            Exported("case_v7_disability_forwarded_returned", forwarded.handle.id),
+            Exported("case_v7_disability_withdrawn", withdrawn.handle.id),
+            Exported("case_v7_old_age_refused", not_here.handle.id)]
+
+
+async def old_age_band_survival(x: Export) -> list[Exported]:
+    """高龄津贴 found in the hukou data at 89; the township's limit escalates before it confirms; the case's own
+    timer moves the person to the 90 band on the birthday; the survival check is missed (payment held), done
+    late (resumed, months owed) — a new run — and a death alert stops it from the next month."""
+    today = await x.today()
+    born = date(today.year - 90, 1, 1) + timedelta(days=(today - date(today.year, 1, 1)).days + 40)
+    person = Member(name="测试寿", resident_id=resident_id(birth=born.strftime("%Y%m%d"), seq="517"),
+                    relation=Relation.APPLICANT)
+    case = await _claimed(x, "old_age_allowance", _enrolment(person, 80), SYSTEM_ACTOR)
+    await x.env.sleep(timedelta(days=20))
+    await escalated(case, "enrolment_confirmation")
+    await case.do(TOWNSHIP_APPROVER, c.ConfirmAllowance(note="乡镇确认"))
+    await x.env.sleep(timedelta(days=30))
+
+    async def moved_band() -> bool:
+        return (await case.snap()).state.band_min_age == 90
+
+    await _until(moved_band)
+    await x.env.sleep(timedelta(days=400))
+
+    async def held() -> bool:
+        return str((await case.snap()).state.stage) == "payment_held"
+
+    await _until(held)
+    await x.env.sleep(timedelta(days=35))
+    checked = await x.today()
+    await case.do(CASEWORKER, c.RecordSurvivalCheck(checked_on=checked, method="home_visit"))
+    runs = await x.runs(case.handle.id, at_least=2)
+    await case.do(CASEWORKER, c.RaiseDataAlert(alert=c.AlertType.DEATH, member_index=0, occurred_on=checked,
+                                               source="殡葬数据比对"))
+    await case.handle.result()
+    return [Exported("case_v7_old_age_run1_band_held_resumed", case.handle.id, runs[0]),
+            Exported("case_v7_old_age_run2_died", case.handle.id, runs[1])]
 
 
 # --- the deployed scenarios (re-exported only by name) ---------------------------------------------------
@@ -825,6 +971,9 @@ NEW = {
     "case_v6_stop_exits_when_its_month_begins": Scenario(stop_exits_when_its_month_begins),
     "case_v6_gradual_exit_stopping_notice_late": Scenario(gradual_exit_stopping_notice_late),
     "case_v7_refused_referred_to_temporary": Scenario(refused_referred_to_temporary),
+    "case_v7_allowance_links": Scenario(allowance_links),
+    "case_v7_allowance_end_branches": Scenario(allowance_end_branches),
+    "case_v7_old_age_band_survival": Scenario(old_age_band_survival),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
 }

@@ -175,6 +175,39 @@ _branch("periodic review opened by the sweep's open_periodic_review Update", "ca
 _branch("the case's stage and overdue search attributes kept current (dev server)",
         ("case_v4_review_opened_by_sweep", "case_v4_standard_change_crossing_out"),
         "search_attribute:CaseStage", "search_attribute:CaseOverdue")
+# --- 残疾人两项补贴, 高龄津贴 and the kernel's links (issue 17; SPEC §6.2, §6.3) ---
+_branch("a dibao stop delivers its effect to the person's other cases and records where it went (patch "
+        "case-links-v1); a death from another case is recorded on the stopping case",
+        "case_v7_links_dibao_stopped",
+        "event:benefit_stopped", "patch:case-links-v1", "activity:deliver_links", "event:links_delivered",
+        "event:link_received")
+_branch("两项补贴: received elsewhere (跨省通办), township review with the person's dibao case, county "
+        "confirmation; the dibao stop opens a review (link), decided: the living subsidy ends",
+        "case_v7_links_disability_run1_reviewed",
+        "event:application_submitted", "event:deadline_set", "event:offsite_receipt_recorded",
+        "activity:related_cases", "event:allowance_reviewed", "event:allowance_granted", "update:apply_link",
+        "event:link_received", "event:allowance_review_opened", "event:allowance_changed", "end:continued_as_new")
+_branch("两项补贴: a death alert stops it from the next month and reaches the person's other cases",
+        "case_v7_links_disability_run2_died",
+        "event:data_alert_raised", "event:allowance_stopped", "activity:deliver_links", "event:links_delivered",
+        "end:completed")
+_branch("高龄津贴 opened from the hukou data, confirmed; the death another case recorded stops it",
+        "case_v7_links_old_age_stopped_by_death",
+        "event:enrolment_proposed", "event:allowance_granted", "update:apply_link", "event:link_received",
+        "event:allowance_stopped", "end:completed")
+_branch("两项补贴 end branches: the township's limit escalates, not recommended (refused); a 跨省通办 forward "
+        "returned; withdrawn after the township's review",
+        ("case_v7_disability_escalated_refused", "case_v7_disability_forwarded_returned",
+         "case_v7_disability_withdrawn"),
+        "escalated:township_review", "event:allowance_refused", "event:application_forwarded",
+        "event:application_withdrawn", "end:completed")
+_branch("高龄津贴 refused by the township", "case_v7_old_age_refused",
+        "event:enrolment_proposed", "event:allowance_refused", "end:completed")
+_branch("高龄津贴: the confirmation limit escalates; the band moves on the 90th birthday (timer); the survival "
+        "check is missed (payment held, timer) and done late (resumed); a death alert stops it",
+        ("case_v7_old_age_run1_band_held_resumed", "case_v7_old_age_run2_died"),
+        "escalated:enrolment_confirmation", "timer_fired", "event:allowance_changed", "event:payment_held",
+        "event:survival_check_recorded", "end:continued_as_new", "event:allowance_stopped", "end:completed")
 # --- the other workflows ---
 _branch("ReviewSweepWorkflow: batches, max_batches truncation, overdue report, the daily audit",
         "review_sweep_v1",

@@ -268,10 +268,11 @@ def needs(cmd: Any) -> Needs:
 
 
 def outcome(state: DisabilityState) -> str | None:
+    """The read model's outcome; a forwarded application has none here (decided at the hukou place: its status
+    is the forwarding's, ``forward_status``)."""
     if state.stage in ACTIVE_STAGES:
         return "approved"
-    return {Stage.REJECTED: "rejected", Stage.WITHDRAWN: "withdrawn", Stage.EXITED: "exited",
-            Stage.FORWARDED: "forwarded"}.get(state.stage)
+    return {Stage.REJECTED: "rejected", Stage.WITHDRAWN: "withdrawn", Stage.EXITED: "exited"}.get(state.stage)
 
 
 _HUMAN = (c.ReviewAllowance, c.ConfirmAllowance, c.RefuseAllowance, c.WithdrawApplication, c.ForwardApplication,
