@@ -1,10 +1,12 @@
 """zh-CN names of the lifecycle stages of every programme, for staff-facing text (the console, the demo's
-summary). Each programme names its own stages (``Programme.stage_labels``); this is their union by code."""
+summary). Each programme names its own stages (``Programme.stage_labels``); this is their union by code (a shared code keeps the
+first registered programme's name)."""
 
 from __future__ import annotations
 
 from domain.programmes import REGISTRY
 
-STAGE_LABELS: dict[str, str] = {
-    stage: label for programme in REGISTRY.values() for stage, label in programme.stage_labels.items()
-}
+STAGE_LABELS: dict[str, str] = {}
+for _programme in REGISTRY.values():  # a code two programmes share keeps the first programme's name
+    for _stage, _label in _programme.stage_labels.items():
+        STAGE_LABELS.setdefault(str(_stage), _label)

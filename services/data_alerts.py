@@ -1,8 +1,8 @@
 """Data-comparison alerts in bulk (S6 §三(二), §三(三); SPEC §8.1): the death, prison, hukou and relapse-monitoring
 matches another department sends as a list of resident ID numbers, each routed to the case its person belongs to.
 
-The sender knows people, not cases: each row names a resident ID number; the engine finds the active case that
-counts the person, checks the sender's jurisdiction, and sends the case a ``raise_data_alert`` command (the
+The sender knows people, not cases: each row names a resident ID number; the engine finds an active case that
+counts the person (any programme; a death then reaches the person's other cases through the kernel's links), checks the sender's jurisdiction, and sends the case a ``raise_data_alert`` command (the
 case opens an ad-hoc review; a death also starts the 3-month limit). Outcomes name rows by their position, never
 by ID number, so the answer and the logs stay free of personal data.
 """
@@ -79,12 +79,17 @@ class AlertOutcome(BaseModel):
     detail: str | None = None
 
 
+#: The person's active case in any programme, a household's case before a single person's (its review or
+#: amendment is the one the alert opens); the kernel's links take a death from there to every other case of
+#: the person (domain.kernel.links). The second part finds cases recorded before members were claimed.
 _FIND_CASE = """
-SELECT case_id FROM case_members WHERE program = 'dibao' AND active AND resident_id = $1
-UNION
-SELECT case_id FROM cases
-WHERE stage IN ('in_payment', 'under_review', 'gradual_exit')
-  AND state -> 'members' @> jsonb_build_array(jsonb_build_object('resident_id', $1::text))
+(SELECT m.case_id FROM case_members m WHERE m.active AND m.resident_id = $1
+ ORDER BY (SELECT count(*) FROM case_members o WHERE o.case_id = m.case_id) DESC, m.case_id LIMIT 1)
+UNION ALL
+(SELECT case_id FROM cases
+ WHERE stage IN ('in_payment', 'under_review', 'gradual_exit')
+   AND state -> 'members' @> jsonb_build_array(jsonb_build_object('resident_id', $1::text))
+ LIMIT 1)
 LIMIT 1
 """
 

@@ -50,6 +50,12 @@ STEP_LABELS: dict[str, str] = {
     "overall": "审核确认总时限",
     "death_resolution": "死亡变更三个月内办结",
     "confirm_amendment": "确认数据比对提示的家庭变更",
+    "township_review": "乡镇审核（残疾人证核对）",
+    "county_confirmation": "县级确认",
+    "forwarding_outcome": "登记跨省通办转递结果",
+    "confirm_enrolment": "乡镇确认高龄津贴（主动发现）",
+    "enrolment_confirmation": "主动发现确认时限",
+    "survival_check": "生存认证",
 }
 
 PROGRAM_LABELS: dict[str, str] = {p.code.value: p.title for p in REGISTRY.values()}
@@ -119,6 +125,19 @@ EVENT_LABELS: dict[str, str] = {
     "job_refusal_recorded": "记录拒绝就业",
     "member_benefit_reduced": "核减个人份额",
     "fine_imposed": "处以罚款",
+    "link_received": "收到关联案件的变化",
+    "links_delivered": "通知同一人的其他案件",
+    "enrolment_proposed": "主动发现，待乡镇确认",
+    "allowance_reviewed": "乡镇审核（残疾人证）",
+    "allowance_granted": "确认发放",
+    "allowance_refused": "不予确认",
+    "allowance_changed": "补贴/津贴调整",
+    "allowance_review_opened": "启动复核",
+    "payment_held": "未生存认证，暂停发放",
+    "survival_check_recorded": "生存认证",
+    "allowance_stopped": "停发",
+    "application_forwarded": "跨省通办转递",
+    "offsite_receipt_recorded": "跨省通办（外地受理）",
 }
 
 #: The outcome of an earlier case linked at intake (the read model's outcome codes).

@@ -101,6 +101,11 @@ class AllowanceState(CaseCore):
     def person(self) -> str:
         return self.members[0].resident_id
 
+    @property
+    def counted_members(self) -> tuple[int, ...]:
+        """The person, until the allowance is stopped (a data alert about them is then on record)."""
+        return () if self.stop_effective_month is not None else (0,)
+
     def amount_for(self, month: str) -> Decimal | None:
         """The amount payable for ``month`` (YYYY-MM), or None (before the first month, from the stop month, or
         a month held for a missed survival check)."""
