@@ -1,6 +1,6 @@
 """zh-CN names of the lifecycle stages of every programme, for staff-facing text (the console, the demo's
-summary). Each programme names its own stages (``Programme.stage_labels``); this is their union by code (a shared code keeps the
-first registered programme's name)."""
+summary). Each programme names its own stages (``Programme.stage_labels``); this is their union by code (a
+shared code keeps the first registered programme's name)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,9 @@
 matches another department sends as a list of resident ID numbers, each routed to the case its person belongs to.
 
 The sender knows people, not cases: each row names a resident ID number; the engine finds an active case that
-counts the person (any programme; a death then reaches the person's other cases through the kernel's links), checks the sender's jurisdiction, and sends the case a ``raise_data_alert`` command (the
-case opens an ad-hoc review; a death also starts the 3-month limit). Outcomes name rows by their position, never
+counts the person (any programme; a death then reaches the person's other cases through the kernel's links),
+checks the sender's jurisdiction, and sends the case a ``raise_data_alert`` command (the case opens an ad-hoc
+review; a death also starts the 3-month limit). Outcomes name rows by their position, never
 by ID number, so the answer and the logs stay free of personal data.
 """
 
