@@ -1,0 +1,48 @@
+"""残疾人两项补贴 and 高龄津贴 over real HTTP (issue 17; S12: 云政发〔2016〕5号, 云民发〔2026〕2号; SPEC §6.2, §6.3):
+the window's application, the township's review against the certificate, the county's confirmation and the
+trail; a wrong command for the programme is a 4xx, never a 500."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.api.conftest import TokenFactory
+from tests.api.test_lifecycle_api import CASEWORKER, COUNTY_APPROVER, COUNTY_REVIEWER, Api
+from tests.builders import JINSHAN_VILLAGE, unique_resident_id
+
+
+def disability_body(grade: int = 1) -> dict[str, object]:
+    return {"program": "disability_subsidies", "village_code": JINSHAN_VILLAGE, "area_type": "rural",
+            "members": [{"name": "测试残", "resident_id": unique_resident_id(1970), "relation": "applicant",
+                         "disability_grade": grade}]}
+
+
+async def test_disability_subsidies_application_review_and_confirmation_over_http(
+    http: httpx.AsyncClient, auth: TokenFactory
+) -> None:
+    """Grade 1 needing long-term care, not in dibao: the care subsidy only (110 yuan, 云民发〔2026〕2号 floor)
+    from next month; every step on the trail with its basis."""
+    api = Api(http, auth)
+    created = await api.create(disability_body())
+    assert created.status_code == 201, created.text
+    case_id = created.json()["case_id"]
+    refused = await api.command(case_id, COUNTY_APPROVER, "confirm_allowance", note="确认")
+    assert refused.status_code in {403, 409}, refused.text
+    bad = await api.command(case_id, CASEWORKER, "start_investigation", investigators=["a", "b"])
+    assert bad.status_code in {409, 422}, bad.text
+    await api.ok(case_id, CASEWORKER, "review_allowance", disability_kind="physical", grade=1,
+                 certificate_number="ABCD12345678", long_term_care=True, recommend=True, note="核对残疾人证")
+    case = await api.ok(case_id, COUNTY_APPROVER, "confirm_allowance", note="县级确认")
+    assert case["stage"] == "in_payment" and case["monthly_amount"] == "110.00"
+    trail = (await api.trail(case_id, COUNTY_REVIEWER)).json()
+    types = [e["type"] for e in trail["entries"]] if isinstance(trail, dict) else [e["type"] for e in trail]
+    assert {"application_submitted", "allowance_reviewed", "allowance_granted"} <= set(types)
+
+
+async def test_an_allowance_case_is_about_one_person(http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    api = Api(http, auth)
+    body = disability_body()
+    body["members"] = [*body["members"],  # type: ignore[misc]
+                       {"name": "测试乙", "resident_id": unique_resident_id(1975), "relation": "spouse"}]
+    answer = await api.create(body)
+    assert answer.status_code == 422 and "members" in answer.text
