@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.audit import register as register_audit
     from cli.calendar import register as register_calendar
     from cli.demo import register as register_demo
+    from cli.enrolment import register as register_enrolment
     from cli.keys import register as register_keys
     from cli.payments import register as register_payments
     from cli.projection import register as register_projection
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_calendar(sub)
     register_keys(sub)
     register_demo(sub)
+    register_enrolment(sub)
     register_payments(sub)
     register_projection(sub)
     register_standard_change(sub)
