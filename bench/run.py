@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import api_latency, audit, lifecycle, memory, read_model, recalc, sandbox, scaleout
+from bench import allowances, api_latency, audit, lifecycle, memory, read_model, recalc, sandbox, scaleout
 from bench.common import bench_stack, emit, enable_bytecode_cache
 from bench.profile import py_spy
 from devstack.embedded import temporal_cli_path
@@ -40,7 +40,7 @@ NOT_MEASURED: list[tuple[str, str, str]] = []
 #: ``--only`` names, in the order they run, and the issue item each measures.
 SECTIONS = {"read_model": "4. Read model", "lifecycle": "1-2. Lifecycle and round trips",
             "api": "3. API latency", "audit": "5. Audit", "scaleout": "7. Scale-out", "memory": "8. Memory",
-            "recalc": "6. Mass recalculation"}
+            "recalc": "6. Mass recalculation", "allowances": "9. Allowances: enrolment and the monthly roll"}
 
 
 def _cpu_model() -> str:
@@ -87,6 +87,8 @@ async def _all(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str
             out(await scaleout.bench(stack, args.scaleout_cases, args.concurrency, args.scaleout_runs))
         if "memory" in only:
             out(await memory.bench(stack, args.memory_cases))
+        if "allowances" in only:
+            out(await allowances.bench(stack, args.allowance_enrol_cases, args.allowance_roll_cases))
         if "recalc" in only:  # last: it leaves 2 × N open workflows in the dev server's database
             out(await recalc.bench(stack, args.recalc_preview_cases, args.recalc_apply_cases, args.recalc_runs,
                                    profile=args.profile))
@@ -142,6 +144,17 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
             f"means zero overhead; per run: {ratio['ratios_per_run']}).",
             "",
         ]
+    if {"allowance_enrolment", "allowance_bare_starts", "allowance_enrol_vs_bare_ratio"} <= by.keys():
+        en, bs, rt = by["allowance_enrolment"], by["allowance_bare_starts"], by["allowance_enrol_vs_bare_ratio"]
+        lines += ["## 9. 高龄津贴: proactive enrolment and the monthly roll (issue 17; bench/allowances.py)", "",
+                  f"Enrolment of {en['people']} people from a hukou extract ({en['concurrency']} starts in flight): "
+                  f"{en['seconds']} s, {en['cases_per_s']} cases/s; {bs['workflows']} bare Temporal starts: "
+                  f"{bs['seconds']} s, {bs['starts_per_s']}/s. **`allowance_enrol_vs_bare_ratio` = {rt['ratio']}**.",
+                  ""]
+    if "allowance_monthly_roll" in by:
+        roll = by["allowance_monthly_roll"]
+        lines += [f"Monthly roll of {roll['cases']} 高龄津贴 cases in one township: {roll['seconds']} s for "
+                  f"{roll['lines']} lines; the idempotent top-up {roll['top_up_seconds']} s.", ""]
     trips = [f for f in figures if f["figure"] == "round_trips_per_case"]
     if trips:
         keys = ["workflow_tasks", "activity_tasks", "timers_started", "timers_cancelled", "updates",
@@ -648,6 +661,10 @@ def main() -> None:
     parser.add_argument("--memory-cases", type=int, default=None, help="open cases cached by the worker (500)")
     parser.add_argument("--profile-commands", type=int, default=None,
                         help="commands in each pass of the command-path probe (48)")
+    parser.add_argument("--allowance-enrol-cases", type=int, default=None,
+                        help="高龄津贴 people enrolled from a hukou extract (10,000)")
+    parser.add_argument("--allowance-roll-cases", type=int, default=None,
+                        help="高龄津贴 cases on one monthly roll (50,000)")
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="no py-spy profiles")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections: " + ",".join(SECTIONS))
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
@@ -677,6 +694,8 @@ def main() -> None:
     args.recalc_preview_cases = args.recalc_preview_cases or (200 if quick else 10_000)
     args.recalc_apply_cases = args.recalc_apply_cases or (50 if quick else 10_000)
     args.recalc_runs = args.recalc_runs or (1 if quick else 3)
+    args.allowance_enrol_cases = args.allowance_enrol_cases or (20 if quick else 10_000)
+    args.allowance_roll_cases = args.allowance_roll_cases or (200 if quick else 50_000)
     args.scaleout_cases = args.scaleout_cases or (4 if quick else 24)
     args.scaleout_runs = args.scaleout_runs or (1 if quick else 2)
     args.memory_cases = args.memory_cases or (40 if quick else 500)
