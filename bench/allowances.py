@@ -49,8 +49,9 @@ CONCURRENCY = 16
 
 async def _until_recorded(stack: Stack, ids: list[uuid.UUID], limit_s: float) -> None:
     async with asyncio.timeout(limit_s):
-        while await stack.pool.fetchval("SELECT count(*) FROM cases WHERE case_id = ANY($1::uuid[])", ids) < len(ids):
-            await asyncio.sleep(0.2)  # noqa: ASYNC110 - polling the read model another process writes
+        query = "SELECT count(*) FROM cases WHERE case_id = ANY($1::uuid[])"
+        while await stack.pool.fetchval(query, ids) < len(ids):  # noqa: ASYNC110 - polls the read model
+            await asyncio.sleep(0.2)
 
 
 async def bench_enrolment(stack: Stack, n: int) -> list[dict[str, Any]]:
@@ -80,8 +81,8 @@ async def bench_enrolment(stack: Stack, n: int) -> list[dict[str, Any]]:
         await asyncio.gather(*(start(i) for i in range(n)))
         for h in handles:  # each ran its first task and the local activity: the history shows the marker
             async with asyncio.timeout(60):
-                while len((await h.fetch_history()).events) < 5:
-                    await asyncio.sleep(0.1)  # noqa: ASYNC110 - polling the server's history
+                while len((await h.fetch_history()).events) < 5:  # noqa: ASYNC110 - polls the history
+                    await asyncio.sleep(0.1)
         bare_s = time.perf_counter() - started
         for h in handles:
             await h.terminate()
