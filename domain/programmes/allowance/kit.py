@@ -90,6 +90,7 @@ class AllowanceState(CaseCore):
     first_payment_month: str | None = None
     stop_effective_month: str | None = None
     stop_reason: str | None = None
+    #: The read model's periodic-review column (dibao's sweep): an allowance has no such review, always None.
     next_review_due: date | None = None
     review_trigger: str | None = None
     reviews_completed: int = 0

@@ -42,7 +42,7 @@ STAGES = kit.AllowanceStages(opened=Stage.PROPOSED, in_payment=Stage.IN_PAYMENT,
 
 class OldAgeState(kit.AllowanceState):
     """A 高龄津贴 case: the person, their birth date (from the ID number), the band paid, the band ages known at
-    the grant (for the next band's timer), and the survival check (``next_review_due``; payment held from
+    the grant (for the next band's timer), and the survival check (``survival_check_due``; payment held from
     ``hold_on`` when it is missed)."""
 
     stage: Stage
@@ -50,6 +50,7 @@ class OldAgeState(kit.AllowanceState):
     birth_date: date
     band_min_age: int
     band_ages: tuple[int, ...] = ()
+    survival_check_due: date | None = None
     hold_on: date | None = None
 
     @property
@@ -114,7 +115,7 @@ def _move_band(state: OldAgeState, cmd: c.MoveAgeBand, ctx: DecisionContext) -> 
 def _hold(state: OldAgeState, cmd: c.HoldForSurvivalCheck, ctx: DecisionContext) -> list[Draft]:
     """The check's grace ran out: escalate and hold payment from next month (an escalation, not a stop)."""
     need_stage(state, {Stage.IN_PAYMENT}, "holding payment")
-    if state.next_review_due != cmd.due:
+    if state.survival_check_due != cmd.due:
         raise InvalidTransition("that survival check is not the one due")
     return [draft(e.PaymentHeld, *SURVIVAL, reason="未按期完成生存认证，暂停发放", from_month=kit.next_month_of(ctx),
                   due=cmd.due)]
@@ -165,7 +166,7 @@ def _band_and_check(state: OldAgeState, ev: Any) -> dict[str, Any]:
     """With a grant: the band paid, the band ages known and the first survival check; with a change: the band."""
     update: dict[str, Any] = {"band_min_age": _band_of(ev.grants, state.band_min_age)}
     if isinstance(ev, e.AllowanceGranted):
-        update |= {"band_ages": ev.band_ages, "next_review_due": ev.next_check_due, "hold_on": ev.hold_on}
+        update |= {"band_ages": ev.band_ages, "survival_check_due": ev.next_check_due, "hold_on": ev.hold_on}
     return update
 
 
@@ -179,7 +180,7 @@ def _held(state: OldAgeState, ev: e.PaymentHeld) -> OldAgeState:
 
 @MUTATORS.on(e.SurvivalCheckRecorded)
 def _checked(state: OldAgeState, ev: e.SurvivalCheckRecorded) -> OldAgeState:
-    update: dict[str, Any] = {"next_review_due": ev.next_due, "reviews_completed": state.reviews_completed + 1,
+    update: dict[str, Any] = {"survival_check_due": ev.next_due, "reviews_completed": state.reviews_completed + 1,
                               "held_from_month": None}
     if state.held_from_month is not None:
         resume = add_months_to_month(ev.resumed_months[-1], 1) if ev.resumed_months else state.held_from_month
@@ -220,8 +221,8 @@ def timers(state: OldAgeState, _patched: Any) -> list[Timer]:
     moves_on = rules.next_band_day(state.birth_date, state.band_ages, state.band_min_age)
     if moves_on is not None:
         out.append(Timer(at=start_of_day(moves_on), command=c.MoveAgeBand(on=moves_on), group="band"))
-    if state.stage is Stage.IN_PAYMENT and state.hold_on is not None and state.next_review_due is not None:
-        out.append(Timer(at=start_of_day(state.hold_on), command=c.HoldForSurvivalCheck(due=state.next_review_due),
+    if state.stage is Stage.IN_PAYMENT and state.hold_on is not None and state.survival_check_due is not None:
+        out.append(Timer(at=start_of_day(state.hold_on), command=c.HoldForSurvivalCheck(due=state.survival_check_due),
                          group="survival"))
     return out
 
@@ -235,7 +236,7 @@ def pending(state: OldAgeState) -> PendingStep | None:
                            overdue_escalated=bool(deadline and deadline.escalated))
     if state.stage in ACTIVE_STAGES:
         return PendingStep(step="survival_check", roles=tuple(sorted(CASEWORKER | TOWNSHIP_APPROVER)),
-                           due=state.next_review_due, overdue_escalated=state.stage is Stage.PAYMENT_HELD)
+                           due=state.survival_check_due, overdue_escalated=state.stage is Stage.PAYMENT_HELD)
     return None
 
 

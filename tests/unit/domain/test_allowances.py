@@ -215,7 +215,7 @@ def test_band_move_on_the_90th_birthday_changes_the_amount_that_month_not_before
     move = next(t for t in timers if isinstance(t.command, c.MoveAgeBand))
     assert move.command.on == date(2036, 5, 17)
     # keep the survival check current so only the band move is due
-    state = state.model_copy(update={"hold_on": date(2037, 1, 1), "next_review_due": date(2036, 12, 1)})
+    state = state.model_copy(update={"hold_on": date(2037, 1, 1), "survival_check_due": date(2036, 12, 1)})
     due = OLD_AGE_ALLOWANCE.due(state, move.at, lambda _: True)
     assert [type(t.command) for t in due] == [c.MoveAgeBand]
     state, _ = step(state, move.command, ctx(SYSTEM_ACTOR, move.at))
@@ -229,7 +229,7 @@ def test_missed_survival_check_holds_payment_and_a_late_one_resumes_it_with_the_
     """The annual survival check (SPEC §6.3, UNCONFIRMED): its grace runs out → payment held (not stopped) from
     next month, the township sees it escalated; the late check resumes payment and lists the months owed."""
     state = enrolled(datetime(2026, 6, 2, 2, tzinfo=UTC))
-    assert state.next_review_due == date(2027, 6, 2) and state.hold_on == date(2027, 7, 2)
+    assert state.survival_check_due == date(2027, 6, 2) and state.hold_on == date(2027, 7, 2)
     hold = next(t for t in OLD_AGE_ALLOWANCE.timers(state, lambda _: True)
                 if isinstance(t.command, c.HoldForSurvivalCheck))
     state, _ = step(state, hold.command, ctx(SYSTEM_ACTOR, hold.at))
@@ -242,7 +242,7 @@ def test_missed_survival_check_holds_payment_and_a_late_one_resumes_it_with_the_
     assert events[0].resumed_months == ("2027-08", "2027-09")
     assert state.stage is A.IN_PAYMENT and state.back_pay_owed == {"2027-08": Decimal("50.00"),
                                                                     "2027-09": Decimal("50.00")}
-    assert state.amount_for("2027-10") == Decimal("50.00") and state.next_review_due == date(2028, 9, 10)
+    assert state.amount_for("2027-10") == Decimal("50.00") and state.survival_check_due == date(2028, 9, 10)
 
 
 def test_death_from_another_case_stops_the_allowance_next_month() -> None:
