@@ -314,6 +314,10 @@ class CaseWorkflow:
         # the lock, on the state that decision leaves — not refused here against the state before it.
         if self._lock.locked():
             return
+        # A decision on the members' other cases (two-subsidy eligibility from dibao) is the handler's alone: the
+        # validator cannot read them, and deciding without them would refuse what they allow.
+        if self._programme.needs(inp.command).related:
+            return
         # Validators cannot run activities, so this uses the parameters last loaded; the handler decides
         # again, authoritatively, with the parameters in force today.
         # A working-day 公示 end comes from the calendar activity in the handler; any date will do to validate.

@@ -131,6 +131,30 @@ async def test_dibao_stop_reaches_the_living_subsidy_on_both_trails(
     assert [g.kind for g in after.grants] == ["care"] and after.stage is D.IN_PAYMENT
 
 
+async def test_the_living_subsidy_alone_is_granted_from_the_persons_dibao_case(
+    ts_env: WorkflowEnvironment, ts_worker: Worker, pg_pool: asyncpg.Pool
+) -> None:
+    """云政发〔2016〕5号 (SPEC §6.2): a grade-3 member of a paying dibao household, no long-term care: the living
+    subsidy alone, found by the engine from its own dibao case (the validator leaves that to the handler)."""
+    state, _dibao = await dibao_in_payment(ts_env, ts_worker, pg_pool)
+    app = c.SubmitApplication(program=Program.DISABILITY_SUBSIDIES, village_code=JINSHAN_VILLAGE,
+                              area_type=AreaType.RURAL,
+                              members=[state.members[0].model_copy(update={"relation": Relation.APPLICANT,
+                                                                          "disability_grade": 3})])
+    case = await open_case(ts_env, ts_worker, pg_pool, app, WINDOW)
+
+    async def settled() -> bool:  # the case has started (its limit is set): the validator runs, unlocked
+        return "township_review" in (await case.snap()).state.deadlines
+
+    await until(settled)
+    await case.do(CASEWORKER, c.ReviewAllowance(disability_kind=c.DisabilityKind.VISUAL, grade=3,
+                                                certificate_number="ABC12345", long_term_care=False,
+                                                recommend=True, note="核对残疾人证"))
+    result = await case.do(COUNTY_APPROVER, c.ConfirmAllowance(note="确认"))
+    granted = result.snapshot.state
+    assert granted.in_dibao and [(g.kind, str(g.monthly)) for g in granted.grants] == [("living", "100.00")]
+
+
 async def test_a_death_recorded_once_reaches_every_case_of_the_person(
     ts_env: WorkflowEnvironment, ts_worker: Worker, pg_pool: asyncpg.Pool
 ) -> None:
