@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 
 from tests.api.conftest import TokenFactory
+from tests.api.test_in_payment_api import CHECKING_CENTRE
 from tests.api.test_lifecycle_api import CASEWORKER, COUNTY_APPROVER, COUNTY_REVIEWER, Api
 from tests.builders import JINSHAN_VILLAGE, unique_resident_id
 
@@ -46,3 +47,24 @@ async def test_an_allowance_case_is_about_one_person(http: httpx.AsyncClient, au
                        {"name": "测试乙", "resident_id": unique_resident_id(1975), "relation": "spouse"}]
     answer = await api.create(body)
     assert answer.status_code == 422 and "members" in answer.text
+
+
+async def test_a_death_alert_by_id_number_stops_the_persons_allowance(http: httpx.AsyncClient,
+                                                                      auth: TokenFactory) -> None:
+    """SPEC §6.2, §6.3: the checking centre's death match reaches the person's allowance case (no dibao case):
+    stopped from the month after the death; the answer never echoes the ID number."""
+    api = Api(http, auth)
+    body = disability_body()
+    person = body["members"][0]["resident_id"]  # type: ignore[index]
+    case_id = (await api.create(body)).json()["case_id"]
+    await api.ok(case_id, CASEWORKER, "review_allowance", disability_kind="physical", grade=1,
+                 certificate_number="ABCD12345678", long_term_care=True, recommend=True, note="核对残疾人证")
+    await api.ok(case_id, COUNTY_APPROVER, "confirm_allowance", note="县级确认")
+    batch = {"source": "民政殡葬数据比对", "alerts": [{"resident_id": person, "alert": "death",
+                                                       "occurred_on": "2026-11-20"}]}
+    posted = await http.post("/v1/data-alerts", json=batch, headers=api.headers(CHECKING_CENTRE))
+    assert posted.status_code == 200, posted.text
+    assert [(o["outcome"], o["case_id"]) for o in posted.json()] == [("raised", case_id)]
+    assert person not in posted.text
+    case = await api.get(case_id)
+    assert case["stage"] == "exited" and case["stop_effective_month"] == "2026-12"
