@@ -5,11 +5,15 @@ trail; a wrong command for the programme is a 4xx, never a 500."""
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
 
+from adapters.settings import Settings
+from domain.actors import Role
 from tests.api.conftest import TokenFactory
+from tests.api.test_console import browser, logged_in
 from tests.api.test_in_payment_api import CHECKING_CENTRE
-from tests.api.test_lifecycle_api import CASEWORKER, COUNTY_APPROVER, COUNTY_REVIEWER, Api
-from tests.builders import JINSHAN_VILLAGE, unique_resident_id
+from tests.api.test_lifecycle_api import CASEWORKER, COUNTY, COUNTY_APPROVER, COUNTY_REVIEWER, Api
+from tests.builders import JINSHAN, JINSHAN_VILLAGE, unique_resident_id
 
 
 def disability_body(grade: int = 1) -> dict[str, object]:
@@ -68,3 +72,25 @@ async def test_a_death_alert_by_id_number_stops_the_persons_allowance(http: http
     assert person not in posted.text
     case = await api.get(case_id)
     assert case["stage"] == "exited" and case["stop_effective_month"] == "2026-12"
+
+
+async def test_the_console_shows_an_allowance_case_and_its_forms(
+    app: FastAPI, http: httpx.AsyncClient, auth: TokenFactory, api_settings: Settings
+) -> None:
+    """The workbench knows no programme: a 两项补贴 case's page renders in Chinese with its own steps."""
+    api = Api(http, auth)
+    case_id = (await api.create(disability_body())).json()["case_id"]
+    async with browser(app) as client:
+        await logged_in(client, api_settings, Role.TOWNSHIP_CASEWORKER, JINSHAN)
+        page = await client.get(f"/console/cases/{case_id}")
+        assert page.status_code == 200, page.text
+        for text in ("残疾人两项补贴", "已提交申请", "乡镇审核（残疾人证核对）"):
+            assert text in page.text, text
+    await api.ok(case_id, CASEWORKER, "review_allowance", disability_kind="physical", grade=1,
+                 certificate_number="ABCD12345678", long_term_care=True, recommend=True, note="核对残疾人证")
+    await api.ok(case_id, COUNTY_APPROVER, "confirm_allowance", note="县级确认")
+    async with browser(app) as client:
+        await logged_in(client, api_settings, Role.SUPERVISOR, COUNTY)
+        page = await client.get(f"/console/cases/{case_id}")
+        assert page.status_code == 200, page.text
+        assert "确认发放" in page.text
