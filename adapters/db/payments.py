@@ -134,6 +134,8 @@ class RollLine(BaseModel):
     amount: Decimal
     account_ref: UUID | None = Field(description="the payee account's reference; null when none is recorded")
     account_masked: str | None = Field(description="the last 4 digits of the account number only")
+    program: str | None = Field(default=None, description="the programme the line pays (one roll per township "
+                                "and month carries every programme's lines)")
 
 
 class RollTotals(BaseModel):
@@ -161,6 +163,7 @@ class Roll(BaseModel):
     generated_at: datetime
     lines: list[RollLine]
     totals: RollTotals
+    totals_by_program: dict[str, RollTotals] = Field(default={}, description="the totals per programme")
     withdrawn: list[RollLine] = Field(
         default=[], description="lines withdrawn before they were paid (a stop decided after the roll was drawn "
         "up): not to be paid, not in the totals")
@@ -209,7 +212,7 @@ FROM payment_rolls WHERE township_code = $1 AND month = $2
 
 # Only the last four digits of an account number are ever selected.
 _GET_LINES = """
-SELECT l.case_id, l.village_code, l.household_size, l.amount, l.account_ref,
+SELECT l.case_id, l.village_code, l.household_size, l.amount, l.account_ref, c.program,
        l.withdrawn_seq IS NOT NULL AS withdrawn,
        a.name AS applicant_name, a.resident_id AS applicant_resident_id,
        right(p.account_number, 4) AS account_last4
@@ -248,16 +251,21 @@ async def _read_roll(conn: asyncpg.Connection, township_code: str, month: str) -
         return None
     rows = await conn.fetch(_GET_LINES, township_code, month)
     lines = [_line(r) for r in rows if not r["withdrawn"]]
-    totals = RollTotals(
+    programs = sorted({line.program or "" for line in lines})
+    return Roll(township_code=head["township_code"], month=head["month"], generated_by=head["generated_by"],
+                generated_at=head["generated_at"], lines=lines, totals=_totals(lines),
+                totals_by_program={p: _totals([x for x in lines if (x.program or "") == p]) for p in programs},
+                withdrawn=[_line(r) for r in rows if r["withdrawn"]])
+
+
+def _totals(lines: list[RollLine]) -> RollTotals:
+    return RollTotals(
         lines=len(lines),
         households=len({line.case_id for line in lines}),
         persons=sum(line.household_size for line in lines),
         amount=sum((line.amount for line in lines), Decimal("0.00")),
         without_account=sum(1 for line in lines if line.account_ref is None),
     )
-    return Roll(township_code=head["township_code"], month=head["month"], generated_by=head["generated_by"],
-                generated_at=head["generated_at"], lines=lines, totals=totals,
-                withdrawn=[_line(r) for r in rows if r["withdrawn"]])
 
 
 def _line(r: asyncpg.Record) -> RollLine:
@@ -270,6 +278,7 @@ def _line(r: asyncpg.Record) -> RollLine:
         amount=r["amount"],
         account_ref=r["account_ref"],
         account_masked=mask_account(r["account_last4"]),
+        program=r["program"],
     )
 
 

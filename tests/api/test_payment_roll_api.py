@@ -42,8 +42,10 @@ async def test_a_township_approver_generates_its_roll_once_and_reads_it_as_json(
         "case_id": str(case.case_id), "village_code": case.village_code, "applicant_name": "测试甲",
         "resident_id_masked": case.members[0].resident_id[:6] + "********" + case.members[0].resident_id[-4:],
         "household_size": 3, "amount": "480.00", "account_ref": None, "account_masked": None,
+        "program": "dibao",
     }
     assert set(body["totals"]) == {"lines", "households", "persons", "amount", "without_account"}
+    assert body["totals_by_program"]["dibao"]["lines"] >= 1  # one roll, every programme's lines, totals per programme
     assert "created" not in body
     assert all(m.resident_id not in read.text for m in case.members)
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -19,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from adapters.db.cases import PgCaseMembers, PgCaseStore
+from adapters.db.payments import generate_roll
 from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
 from domain.household import AreaType, Member, Program, Relation
@@ -90,6 +92,10 @@ async def events_of(pool: asyncpg.Pool, case_id: uuid.UUID) -> list[dict[str, An
             for r in await PgCaseStore(pool).get_events(case_id)]
 
 
+async def _recorded(pool: asyncpg.Pool, case_id: uuid.UUID, version: int) -> bool:
+    return bool(await pool.fetchval("SELECT version >= $2 FROM cases WHERE case_id = $1", case_id, version))
+
+
 async def until(predicate: Any, timeout: float = 30) -> None:
     async with asyncio.timeout(timeout):
         while not await predicate():
@@ -153,6 +159,13 @@ async def test_the_living_subsidy_alone_is_granted_from_the_persons_dibao_case(
     result = await case.do(COUNTY_APPROVER, c.ConfirmAllowance(note="确认"))
     granted = result.snapshot.state
     assert granted.in_dibao and [(g.kind, str(g.monthly)) for g in granted.grants] == [("living", "100.00")]
+    # one roll per township and month, a line per programme and case, totals per programme
+    await until(lambda: _recorded(pg_pool, granted.case_id, granted.version))
+    roll = await generate_roll(pg_pool, granted.township_code, granted.first_payment_month, "test")
+    lines = {(line.case_id, line.program): line.amount for line in roll.lines}
+    assert lines[(granted.case_id, "disability_subsidies")] == Decimal("100.00")
+    assert (state.case_id, "dibao") in lines
+    assert roll.totals_by_program["disability_subsidies"].lines >= 1 and roll.totals_by_program["dibao"].lines >= 1
 
 
 async def test_a_death_recorded_once_reaches_every_case_of_the_person(
