@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
-from domain.programmes import REGISTRY, CaseState
+from domain.programmes import CASE_STATE, REGISTRY, CaseState
 
 #: Before any case id (a random case id is never the nil UUID).
 START = UUID(int=0)
@@ -87,7 +87,7 @@ class PgActiveCases:
                 case_id=r["case_id"],
                 township_code=r["township_code"],
                 village_code=r["village_code"],
-                state=CaseState.model_validate(r["state"]) if r["state"] is not None else None,
+                state=CASE_STATE.validate_python(r["state"]) if r["state"] is not None else None,
             )
             for r in rows
         ]

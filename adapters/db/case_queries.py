@@ -38,7 +38,7 @@ from domain.calendar import provisional_year
 from domain.divisions import is_jurisdiction_code
 from domain.household import Program
 from domain.kernel.clock import CHINA_TZ
-from domain.programmes import CaseState, all_stages, pending_step, programme_of
+from domain.programmes import CASE_STATE, CaseState, all_stages, pending_step, programme_of
 
 _STAGES = frozenset(all_stages())
 _ROLES = frozenset(r.value for r in HUMAN_ROLES)
@@ -474,7 +474,7 @@ async def provisional_deadlines(pool: asyncpg.Pool, jurisdiction: str, *,
     assert code is not None
     out: list[ProvisionalDeadline] = []
     for row in await pool.fetch(_PROVISIONAL.format(scope=_scope(code)), code):
-        state = CaseState.model_validate(row["state"])
+        state = CASE_STATE.validate_python(row["state"])
         book = programme_of(state.program).deadlines
         for d in book.provisional(state, year):
             first = provisional_year(d.calendar_version)

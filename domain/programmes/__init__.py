@@ -9,7 +9,9 @@ and never tests the programme code itself. A new programme is a new module and o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter
 
 from domain.errors import DomainError, InvalidInput, InvalidTransition
 from domain.events import CaseEvent
@@ -19,12 +21,16 @@ from domain.kernel.programme import Programme
 from domain.kernel.state import PendingStep
 from domain.programmes.dibao.programme import DIBAO
 from domain.programmes.dibao.state import DibaoState
+from domain.programmes.tekun.programme import TEKUN
+from domain.programmes.tekun.state import TekunState
 
 #: Every programme on the kernel, by code. Static: the workflow sandbox imports exactly these.
-REGISTRY: Mapping[Program, Programme] = {p.code: p for p in (DIBAO,)}
+REGISTRY: Mapping[Program, Programme] = {p.code: p for p in (DIBAO, TEKUN)}
 
-#: A case's state, whichever its programme (a union discriminated on ``program`` once there are two).
-CaseState = DibaoState
+#: A case's state, whichever its programme: a union discriminated on ``program``.
+CaseState = Annotated[DibaoState | TekunState, Field(discriminator="program")]
+#: Validates a stored state (the read model's JSON) into the state of its programme.
+CASE_STATE: TypeAdapter[Any] = TypeAdapter(CaseState)
 
 
 def programme_of(code: Program | str) -> Programme:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from domain.benefit import Assessment
 from domain.commands import ExtensionGround, Material
-from domain.household import AreaType, Declaration
+from domain.household import AreaType, Declaration, Program
 from domain.kernel.state import CaseCore
 from domain.procedure import confirmation, publicity
 from domain.procedure.records import (
@@ -29,6 +30,7 @@ class DibaoState(CaseCore):
     Field names are a contract: the state travels in Temporal payloads (a continued run's input).
     """
 
+    program: Literal[Program.DIBAO]
     stage: Stage
     area_type: AreaType
     declaration: Declaration = Declaration()
