@@ -312,7 +312,7 @@ def assessment(state: Any, params: ResolvedParameters) -> Assessment:
             inputs={"area_type": state.area_type.value, "support_form": state.support_form.value,
                     "care_tier": state.care_tier.value},
             parameters={"basic_living_standard_monthly": str(basic), "care_standard_monthly": str(care),
-                        "label": p.label},
+                        "status": "LOCAL PARAMETER, UNCONFIRMED (the version's tekun label)"},
             result=str(amount),
             legal_basis=("S4 Art. 15", "S3 Art. 19", "S3 Art. 20"),
         ))

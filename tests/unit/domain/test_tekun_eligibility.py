@@ -211,7 +211,7 @@ def test_s4_art_15_amount_is_basic_living_plus_the_tiers_care_standard(form: str
     assert a.monthly_amount == amount
     crit = _criterion(a, "amount")
     assert crit.parameters["basic_living_standard_monthly"] == "832.00"
-    assert PARAMS.values.tekun.label in crit.parameters["label"]
+    assert "UNCONFIRMED" in crit.parameters["status"] and a.parameter_set_version == PARAMS.version
 
 
 def test_s4_art_15_amounts_to_the_fen_and_urban_treatment_s3_art_19() -> None:
