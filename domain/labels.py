@@ -1,10 +1,12 @@
 """zh-CN names of the lifecycle stages of every programme, for staff-facing text (the console, the demo's
-summary). Each programme names its own stages (``Programme.stage_labels``); this is their union by code."""
+summary). Each programme names its own stages (``Programme.stage_labels``); this is their union by code, the
+first-registered programme's name winning for a shared code (``Programme.stage_labels`` has each programme's own)."""
 
 from __future__ import annotations
 
 from domain.programmes import REGISTRY
 
-STAGE_LABELS: dict[str, str] = {
-    stage: label for programme in REGISTRY.values() for stage, label in programme.stage_labels.items()
-}
+STAGE_LABELS: dict[str, str] = {}
+for _programme in REGISTRY.values():  # a code two programmes share keeps the first-registered one's name
+    for _stage, _label in _programme.stage_labels.items():
+        STAGE_LABELS.setdefault(_stage, _label)
