@@ -9,8 +9,8 @@ assessment, so a decision shows how it was reached.
 
 from __future__ import annotations
 
+import hashlib
 import math
-import random
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
@@ -336,14 +336,15 @@ def assessment(state: Any, params: ResolvedParameters) -> Assessment:
 
 
 def county_check_draw(batch: Iterable[UUID], seed: str, rate: Decimal) -> tuple[UUID, ...]:
-    """The cases drawn for the county's check: ⌈rate × n⌉ of the batch (at least one; ``rate`` ≥ 30 %, S3
-    Art. 16), drawn by a PRNG seeded with ``seed`` over the batch in id order, so anyone with the seed and the
-    batch draws the same list. Returned in id order."""
+    """The cases drawn for the county's check: ⌈rate × n⌉ of the batch (at least one; ``rate`` ≥ 30 %, S3 Art.
+    16). Each case is ranked by SHA-256 of ``seed:case_id`` and the lowest ranks are drawn, so anyone with the
+    seed and the batch recomputes the same list (no PRNG state, no order dependence). Returned in id order."""
     ordered = sorted(set(batch), key=str)
     if not ordered:
         return ()
     k = max(1, math.ceil(Decimal(len(ordered)) * rate))
-    return tuple(sorted(random.Random(seed).sample(ordered, k), key=str))
+    ranked = sorted(ordered, key=lambda case_id: hashlib.sha256(f"{seed}:{case_id}".encode()).hexdigest())
+    return tuple(sorted(ranked[:k], key=str))
 
 
 # --- the applicant ---------------------------------------------------------------------------------------------
