@@ -4,7 +4,6 @@ schooling, the review, and the termination (S3 Arts. 8-9, 13, 16, 20-27; S4 Art.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from domain import commands as c
@@ -214,12 +213,12 @@ def _decide(state: TekunState, cmd: c.DecideTermination, ctx: DecisionContext) -
     if cmd.refer_to and not cmd.referral_reason:
         raise InvalidInput("a referral states why the person may qualify (S3 Art. 27)", field=("referral_reason",))
     assert state.termination_ground is not None
-    out = [draft(e.SupportTerminated, "S3 Art. 24", "S3 Art. 26", reason="; ".join(cmd.reasons),
-                 ground=state.termination_ground, reasons=tuple(cmd.reasons), effective_month=month_after(ctx.today))]
-    # TODO(referral, S3 Art. 27): draft the kernel's `referral_recorded` here with
-    # domain.procedure.referral.referral_draft(ctx, to_program, cmd.referral_reason, (0,), "S3 Art. 27") for each
-    # of cmd.refer_to once the coordinator's generic referral is on main. Until then the referral is not recorded.
-    return out
+    return [draft(e.SupportTerminated, "S3 Art. 24", "S3 Art. 26", reason="; ".join(cmd.reasons),
+                 ground=state.termination_ground, reasons=tuple(cmd.reasons), effective_month=month_after(ctx.today)),
+            # TODO(referral, S3 Art. 27): draft the kernel's `referral_recorded` here with
+            # domain.procedure.referral.referral_draft(ctx, to_program, cmd.referral_reason, (0,), "S3 Art. 27") for
+            # each of cmd.refer_to once the coordinator's generic referral is on main. Until then it is not recorded.
+            ]
 
 
 def _drop(state: TekunState, cmd: c.DropTermination, ctx: DecisionContext) -> list[Draft]:

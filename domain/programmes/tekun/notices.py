@@ -9,7 +9,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
-
 from domain import events as e
 from domain.divisions import LUFENG_TOWNSHIPS
 from domain.errors import InvalidTransition
@@ -102,7 +101,8 @@ def _entry(state: Any, amount: Any) -> PublicNoticeEntry:
 
 
 def _publicity(model: type[PublicityNotice], state: Any, amount: Any, issuer: Issuer) -> PublicityNotice:
-    assert state.publicity_starts_on is not None and state.publicity_ends_on is not None
+    assert state.publicity_starts_on is not None
+    assert state.publicity_ends_on is not None
     return model(
         village_name=f"{_township(state)}所辖村（社区）", township_name=_township(state),
         entries=[_entry(state, amount)], period_start=state.publicity_starts_on, period_end=state.publicity_ends_on,
@@ -134,7 +134,8 @@ def notice_for(state: Any, kind: str, remedy: str = DEFAULT_REMEDY_TEXT, events:
             parts = state.amount_parts
             return TekunApprovalNotice(
                 case_ref=case_ref(state), applicant_name=state.members[0].name, household_size=1,
-                monthly_amount=state.benefit_periods[0].monthly_amount if state.benefit_periods else state.monthly_amount,
+                monthly_amount=(state.benefit_periods[0].monthly_amount if state.benefit_periods
+                                else state.monthly_amount),
                 first_payment_month=state.first_payment_month, decided_on=_local(state.decided_at),
                 issuer=Issuer(name=COUNTY_BUREAU), basic_amount=parts[0] if parts else None,
                 care_amount=parts[1] if parts else None,
