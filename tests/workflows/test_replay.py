@@ -203,7 +203,8 @@ _branch("特困 termination (S3 Arts. 24-26): 7-day termination 公示, objectio
         "published again, the county's decision from next month, notice served",
         "tekun_v1_terminated_after_objection",
         "event:termination_proposed", "event:publicity_objection_logged", "event:reinvestigation_ordered",
-        "event:support_terminated", "event:termination_notice_served", "timer_fired", "end:completed")
+        "event:support_terminated", "event:referral_recorded", "event:termination_notice_served", "timer_fired",
+        "end:completed")
 _branch("特困: a minor's 18th birthday without schooling opens a review by timer (S3 Art. 24 note); termination "
         "公示 without objection; decided; closed",
         "tekun_v1_minor_turns_18_terminated",

@@ -9,6 +9,7 @@ from typing import Any
 from domain import commands as c
 from domain import events as e
 from domain.errors import InvalidInput, InvalidTransition
+from domain.household import Program
 from domain.kernel.context import DecisionContext
 from domain.kernel.drafts import Draft, draft
 from domain.kernel.guards import (
@@ -27,6 +28,7 @@ from domain.kernel.guards import (
 from domain.kernel.programme import Handler
 from domain.months import add_months, month_after
 from domain.parameters import SupportForm
+from domain.procedure import referral
 from domain.procedure.records import ReviewClass
 from domain.programmes.tekun import rules
 from domain.programmes.tekun.stages import (
@@ -213,12 +215,13 @@ def _decide(state: TekunState, cmd: c.DecideTermination, ctx: DecisionContext) -
     if cmd.refer_to and not cmd.referral_reason:
         raise InvalidInput("a referral states why the person may qualify (S3 Art. 27)", field=("referral_reason",))
     assert state.termination_ground is not None
-    return [draft(e.SupportTerminated, "S3 Art. 24", "S3 Art. 26", reason="; ".join(cmd.reasons),
-                 ground=state.termination_ground, reasons=tuple(cmd.reasons), effective_month=month_after(ctx.today)),
-            # TODO(referral, S3 Art. 27): draft the kernel's `referral_recorded` here with
-            # domain.procedure.referral.referral_draft(ctx, to_program, cmd.referral_reason, (0,), "S3 Art. 27") for
-            # each of cmd.refer_to once the coordinator's generic referral is on main. Until then it is not recorded.
-            ]
+    out = [draft(e.SupportTerminated, "S3 Art. 24", "S3 Art. 26", reason="; ".join(cmd.reasons),
+                 ground=state.termination_ground, reasons=tuple(cmd.reasons), effective_month=month_after(ctx.today))]
+    # 转介 (S3 Art. 27; S4 Art. 60): the person, member 0 of the case, to each programme they may qualify for.
+    for to_program in dict.fromkeys(cmd.refer_to):
+        out.append(referral.referral_draft(state, ctx, Program(to_program), (0,), "S3 Art. 27", "S4 Art. 60",
+                                           reason=cmd.referral_reason))
+    return out
 
 
 def _drop(state: TekunState, cmd: c.DropTermination, ctx: DecisionContext) -> list[Draft]:

@@ -22,7 +22,7 @@ from domain.kernel.guards import (
 from domain.kernel.mutators import merged
 from domain.kernel.programme import NOTHING, Needs, Programme, Timer
 from domain.kernel.state import PendingStep
-from domain.procedure import publicity
+from domain.procedure import publicity, referral
 from domain.programmes.tekun import handlers, notices, procedure, rules
 from domain.programmes.tekun.deadlines import DEADLINES
 from domain.programmes.tekun.evolve import MUTATORS
@@ -164,13 +164,15 @@ TEKUN = Programme(
     handlers={
         **procedure.HANDLERS,
         **handlers.HANDLERS,
+        **referral.handlers(),
         **deadline_handlers(DEADLINES, c.SetDeadline, c.RaiseEscalation, e.DeadlineSet, e.EscalationRaised),
     },
     system_commands=frozenset({c.CompleteInfoCheck, c.ClosePublicity, c.SetDeadline, c.RaiseEscalation,
                                *c.TEKUN_SYSTEM_COMMANDS}),
     first_event=e.ApplicationSubmitted,
     initial=_INITIAL,
-    mutators=merged([_STEP_MUTATORS, MUTATORS, deadline_mutators(e.DeadlineSet, e.EscalationRaised)]),
+    mutators=merged([_STEP_MUTATORS, MUTATORS, referral.mutators(),
+                     deadline_mutators(e.DeadlineSet, e.EscalationRaised)]),
     deadlines=DEADLINES,
     pending=pending_step,
     needs=needs,
@@ -183,8 +185,8 @@ TEKUN = Programme(
     payable_stages=frozenset({*ACTIVE_STAGES, Stage.TERMINATED}),
     info_check_command=lambda report: c.CompleteInfoCheck(report=report),
     in_payment=None,
-    command_vocabulary=(c.SubmitApplication, *_HUMAN, c.CompleteInfoCheck, c.ClosePublicity, c.SetDeadline,
-                        c.RaiseEscalation),
+    command_vocabulary=(c.SubmitApplication, *_HUMAN, *c.KERNEL_COMMANDS, c.CompleteInfoCheck, c.ClosePublicity,
+                        c.SetDeadline, c.RaiseEscalation, *c.TEKUN_SYSTEM_COMMANDS),
     event_vocabulary=(
         e.ApplicationSubmitted, e.EarlierCasesLinked, e.MaterialsDeficiencyNotified, e.ApplicationAccepted,
         e.CloseRelativeFiled, e.StaffRecused, e.NonCooperationRecorded, e.ReviewTerminatedForNonCooperation,
@@ -195,10 +197,11 @@ TEKUN = Programme(
         e.ReinvestigationOrdered, e.CaseSubmittedToCounty, e.CountyReviewStarted, e.CountyHomeVisitRecorded,
         e.ComplaintReceived, e.ComplaintResolved, e.ApplicationApproved, e.ApplicationRejected,
         e.RejectionNoticeServed, e.PublicationPosted, e.PaymentScheduled, e.DeadlineSet, e.EscalationRaised,
-        e.ReviewScheduled, *e.TEKUN_EVENTS,
+        e.ReviewScheduled, *e.KERNEL_EVENTS, *e.TEKUN_EVENTS,
     ),
     procedure=procedure.SPEC,
-    steps=(*((m, procedure.SPEC) for m in procedure.STEP_MODULES), (publicity, procedure.TERMINATION_SPEC)),
+    steps=(*((m, procedure.SPEC) for m in procedure.STEP_MODULES), (publicity, procedure.TERMINATION_SPEC),
+           (referral, procedure.SPEC)),
     # The mass recalculation's stages (adapters/db/active_cases.py's partial index names them): 特困 has no
     # recalculation hook yet (in_payment=None), so its cases answer not_active; a termination under way is paid
     # (payable_stages) but not recalculated.

@@ -313,6 +313,11 @@ def test_s3_art_26_termination_without_objection_effective_next_month() -> None:
     state = d.do(COUNTY_APPROVER, c.DecideTermination(reasons=["公示无异议，终止救助供养"], refer_to=["dibao"],
                                                       referral_reason="其子收入较低，可申请低保"))
     assert state.stage is Stage.TERMINATED
+    referral = d.events[-1]  # S3 Art. 27: the former 特困 person referred to dibao, through the kernel
+    assert isinstance(referral, e.ReferralRecorded)
+    assert referral.to_program == "dibao" and referral.member_indexes == (0,)
+    assert referral.legal_basis == ("S3 Art. 27", "S4 Art. 60") and "低保" in referral.reason
+    assert [r.to_program for r in state.referrals] == ["dibao"]
     assert state.termination_effective_month == "2026-12"
     assert state.amount_for("2026-11") is not None or state.first_payment_month == "2026-12"
     assert state.amount_for("2026-12") is None
