@@ -42,14 +42,15 @@ def _change(state: TekunState, event: Any) -> TekunState:
 
 @MUTATORS.on(e.SupportFormChosen)
 def _form(state: TekunState, event: Any) -> TekunState:
-    waiting = None if state.waiting_for == event.institution_id else state.waiting_for
+    placed = state.waiting_for == event.institution_id
     return moved(state, event, support_form=event.form, institution_id=event.institution_id, carer=event.carer,
-                 waiting_for=waiting, **_amount(state, event))
+                 waiting_for=None if placed else state.waiting_for,
+                 waiting_since=None if placed else state.waiting_since, **_amount(state, event))
 
 
 @MUTATORS.on(e.PlacementWaitlisted)
 def _waitlisted(state: TekunState, event: Any) -> TekunState:
-    return moved(state, event, waiting_for=event.institution_id)
+    return moved(state, event, waiting_for=event.institution_id, waiting_since=event.at)
 
 
 @MUTATORS.on(e.DrawnForCountyCheck)

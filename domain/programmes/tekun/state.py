@@ -78,6 +78,7 @@ class TekunState(CaseCore):
     institution_id: str | None = None
     carer: str | None = None
     waiting_for: str | None = None  # the institution whose waiting list the case is on
+    waiting_since: datetime | None = None
     basic_amount: Decimal | None = None
     care_amount: Decimal | None = None
     # --- the county's random check (S3 Art. 16) ---
