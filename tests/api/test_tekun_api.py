@@ -82,6 +82,8 @@ async def test_s3_recognition_draw_support_form_and_termination_with_referral_ov
     assert approved["stage"] == "approved"
     assert approved["monthly_amount"] == "1232.00"  # 832 basic-living + 400 care (centralised, partially lost)
     assert approved["first_payment_month"] == month_after_today_in_china()
+    assert approved["tekun"]["care_tier"] == "partial" and approved["tekun"]["support_form"] == "centralised"
+    assert (approved["tekun"]["basic_amount"], approved["tekun"]["care_amount"]) == ("832.00", "400.00")
     notice = await api.notice(case_id, "approval")
     assert notice.status_code == 200 and "特困人员认定通知书" in notice.text and "400.00" in notice.text
     await api.ok(case_id, CASEWORKER, "post_publication", location="村务公开栏")
