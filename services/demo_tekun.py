@@ -87,7 +87,8 @@ class _Driver:
 async def _township_part(d: _Driver, hh: TekunHousehold, seed: int) -> str:
     township = hh.village_code[:9]
     body = {"program": "tekun", "village_code": hh.village_code, "area_type": "rural",
-            "members": [{"name": hh.name, "resident_id": resident_id(hh.birth, 900 + (seed * 7) % 99, hh.male), "relation": "applicant"}],
+            "members": [{"name": hh.name, "resident_id": resident_id(hh.birth, 900 + (seed * 7) % 99, hh.male),
+                         "relation": "applicant"}],
             "declaration": {"income": [{"kind": "basic_pension_base", "amount": "1836.00"}]}}
     r = await d.http.post("/v1/cases", json=body, headers=d.headers(Role.FRONT_OFFICE, township, "demo-window",
                                                                    key=f"demo-tekun-{seed}-{hh.key}"))
