@@ -58,6 +58,11 @@ def _drawn(state: TekunState, event: Any) -> TekunState:
     return moved(state, event, check_draw_id=event.draw_id, drawn_for_county_check=event.drawn)
 
 
+@MUTATORS.on(e.DataAlertRaised)
+def _alert(state: TekunState, event: Any) -> TekunState:
+    return moved(state, event, data_alerts=(*state.data_alerts, event.alert.value))
+
+
 @MUTATORS.on(e.SchoolingRecorded)
 def _schooling(state: TekunState, event: Any) -> TekunState:
     return moved(state, event, schooling_until=event.expected_end)

@@ -167,6 +167,22 @@ def _schooling(state: TekunState, cmd: c.RecordSchooling, ctx: DecisionContext) 
                   reason=cmd.evidence)]
 
 
+def _data_alert(state: TekunState, cmd: c.RaiseDataAlert, ctx: DecisionContext) -> list[Draft]:
+    """A data comparison about the person (death, prison, declared missing …; S6 §三): recorded on the case; in
+    support it opens a review, where the township investigates and proposes the termination if a ground of S3
+    Art. 24 holds (an alert never terminates by itself)."""
+    need_role(ctx, CASEWORKER | COUNTY_REVIEWER, "raise a data alert")
+    if state.is_closed:
+        raise InvalidTransition("the case is closed")
+    if cmd.member_index not in (None, 0):
+        raise InvalidInput("a 特困 case has one person (member 0)", field=("member_index",))
+    out = [draft(e.DataAlertRaised, "S6 §三", "S3 Art. 25", alert=cmd.alert, member_index=0,
+                 occurred_on=cmd.occurred_on, source=cmd.source)]
+    if state.stage is Stage.IN_PAYMENT:
+        out.append(draft(e.TekunReviewOpened, "S3 Art. 25", trigger=f"data_alert:{cmd.alert.value}", due=ctx.today))
+    return out
+
+
 def review_schedule(ctx: DecisionContext, basis: tuple[str, ...] = ("S5 item 7",)) -> Draft:
     """The next annual review (S5 item 7), counted from today."""
     months = rules.tekun_params(need_params(ctx)).review_months
@@ -239,6 +255,7 @@ def _serve(state: TekunState, _: c.ServeTerminationNotice, ctx: DecisionContext)
 
 
 HANDLERS: dict[type, Handler] = {
+    c.RaiseDataAlert: _data_alert,
     c.RecordEligibilityFacts: _record_facts,
     c.RecordSelfCareAssessment: _self_care,
     c.ReportSelfCareChange: _self_care_change,

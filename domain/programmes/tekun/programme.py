@@ -197,7 +197,7 @@ TEKUN = Programme(
         e.ReinvestigationOrdered, e.CaseSubmittedToCounty, e.CountyReviewStarted, e.CountyHomeVisitRecorded,
         e.ComplaintReceived, e.ComplaintResolved, e.ApplicationApproved, e.ApplicationRejected,
         e.RejectionNoticeServed, e.PublicationPosted, e.PaymentScheduled, e.DeadlineSet, e.EscalationRaised,
-        e.ReviewScheduled, *e.KERNEL_EVENTS, *e.TEKUN_EVENTS,
+        e.ReviewScheduled, e.DataAlertRaised, *e.KERNEL_EVENTS, *e.TEKUN_EVENTS,
     ),
     procedure=procedure.SPEC,
     steps=(*((m, procedure.SPEC) for m in procedure.STEP_MODULES), (publicity, procedure.TERMINATION_SPEC),

@@ -87,6 +87,7 @@ class TekunState(CaseCore):
     # --- in payment (S3 Art. 24 note; S5 item 7) ---
     next_review_due: date | None = None
     review_trigger: str | None = None
+    data_alerts: tuple[str, ...] = ()  # alerts from data comparisons (S6 §三), in order
     reviews_completed: int = 0
     minor_review_opened: bool = False
     schooling_until: date | None = None

@@ -354,3 +354,16 @@ def test_s3_art_26_the_county_may_decide_not_to_terminate_after_the_objection() 
     state = d.do(COUNTY_APPROVER, c.DropTermination(reasons=["其子未返乡，继续供养"]))
     assert state.stage is Stage.IN_PAYMENT and state.termination_ground is None
     assert state.amount_for("2027-01") == Decimal("892.00")
+
+
+def test_s3_art_25_a_death_alert_opens_a_review_never_a_termination() -> None:
+    """S6 §三 data comparison: the alert is recorded and, in support, opens a review; the township then proposes
+    the termination on S3 Art. 24(1) and it goes through its 公示 like any other."""
+    d = Driver()
+    d.in_payment()
+    state = d.do(COUNTY_REVIEWER, c.RaiseDataAlert(alert=c.AlertType.DEATH, occurred_on=d.now.date(),
+                                                   source="殡葬数据比对"))
+    assert state.stage is Stage.UNDER_REVIEW and state.review_trigger == "data_alert:death"
+    assert state.data_alerts == ("death",) and state.amount_for("2026-12") is not None
+    d.do(CASEWORKER, c.ProposeTermination(ground=TerminationGround.DEATH, reasons=["经核实已死亡"]))
+    assert d.state.stage is Stage.TERMINATION_PROPOSED
