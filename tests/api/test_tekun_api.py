@@ -125,3 +125,20 @@ async def test_s4_art_19_a_full_institution_answers_409_and_the_county_sees_the_
     await api.ok(waiting, CASEWORKER, "choose_support_form", form="dispersed", carer="邻居")
     queue = await http.get(f"/v1/tekun/institutions/{SMALL_HOME}/waiting-list", headers=api.headers(county))
     assert waiting in [row["case_id"] for row in queue.json()]
+
+
+async def test_the_console_shows_a_tekun_case_with_its_own_stage_names(
+        http: httpx.AsyncClient, auth: TokenFactory, app: Any, api_settings: Any) -> None:
+    from tests.api.test_console import browser, logged_in
+
+    api = Api(http, auth)
+    case_id = await investigated(api)
+    await api.ok(case_id, COUNTY_REVIEWER, "record_self_care_assessment", failed_items=[], assessors=COUNTY_TEAM)
+    async with browser(app) as client:
+        await logged_in(client, api_settings, Role.COUNTY_REVIEWER, COUNTY)
+        page = await client.get(f"/console/cases/{case_id}")
+        assert page.status_code == 200, page.text[:300]
+        for text in ("调查核实", "记录特困认定条件调查情况", "生活自理能力评估", "特困人员救助供养"):
+            assert text in page.text, text
+        listed = await client.get("/console/cases", params={"program": "tekun"})
+        assert listed.status_code == 200 and case_id in listed.text
