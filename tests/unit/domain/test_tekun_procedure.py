@@ -367,3 +367,27 @@ def test_s3_art_25_a_death_alert_opens_a_review_never_a_termination() -> None:
     assert state.data_alerts == ("death",) and state.amount_for("2026-12") is not None
     d.do(CASEWORKER, c.ProposeTermination(ground=TerminationGround.DEATH, reasons=["经核实已死亡"]))
     assert d.state.stage is Stage.TERMINATION_PROPOSED
+
+
+def test_as_of_reevaluates_a_tekun_approval_with_its_own_assessment() -> None:
+    """An auditor's as-of re-evaluation of a 特困 approval recomputes S3's assessment (not dibao's)."""
+    from domain.as_of import reevaluate
+
+    d = Driver()
+    d.approved()
+    approval = next(ev for ev in d.events if isinstance(ev, e.ApplicationApproved))
+    result = reevaluate(d.events, approval.seq, PARAMS, PARAMS)
+    assert result.reproduced and result.still_granted
+    assert result.at_decision_date.monthly_amount == Decimal("892.00")
+    assert any(x.code == "no_able_supporter" for x in result.at_decision_date.criteria)
+
+
+def test_s3_art_28_devolved_confirmation_the_township_approves() -> None:
+    d = Driver(params(confirmation_devolved_to_township=True))
+    d.investigated()
+    d.assessed()
+    d.published()
+    d.do(TOWNSHIP_APPROVER, c.StartCountyReview())
+    state = d.do(TOWNSHIP_APPROVER, c.Approve(reason="乡镇审核确认（下放）"))
+    assert state.stage is Stage.APPROVED
+    assert d.events[-2].legal_basis[:2] == ("S3 Art. 28", "S3 Art. 17")
