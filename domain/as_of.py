@@ -43,9 +43,9 @@ from pydantic import BaseModel, ConfigDict
 from domain import events as e
 from domain.benefit import Assessment, Criterion
 from domain.errors import InvalidInput
+from domain.household import Program
 from domain.kernel.clock import CHINA_TZ
 from domain.parameters import ResolvedParameters
-from domain.household import Program
 from domain.programmes import CaseState, programme_of, project
 from domain.programmes.dibao.rules import assessment_for, household_assessment, payable_amount
 
