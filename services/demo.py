@@ -794,7 +794,7 @@ class DemoResult:
     waiting_publicity: int = 0
     publicity_ends_on: str | None = None
     case_ids: dict[int, str] = field(default_factory=dict)
-    #: The 特困 demo cases (``services.demo_tekun``), or None when not made.
+    #: The 特困 demo cases (``services.demo_tekun``, made by ``casework demo`` after these), or None.
     tekun: Any = None
 
     @property
@@ -968,7 +968,6 @@ async def run_demo(
     require_fast_publicity: bool = False,
     out: Out = lambda _: None,
     publicity_timeout: float = 180.0,
-    tekun: bool = True,
 ) -> DemoResult:
     """Create the demo county through the API.
 
@@ -984,7 +983,6 @@ async def run_demo(
             API's window closes in seconds.
         out: where progress lines go.
         publicity_timeout: seconds to wait for one 公示 window (fast mode only).
-        tekun: also create the 特困 demo households (:mod:`services.demo_tekun`).
 
     Returns:
         The summary.
@@ -1048,11 +1046,6 @@ async def run_demo(
             result.case_ids[o.household.index] = o.case_id
     result.existing = len(result.case_ids) - result.created
     await _read_back(demo, result)
-    if tekun:  # 特困 households (S3): in a 敬老院, at home with a carer, a minor, a person with a disability
-        from services.demo_tekun import run_tekun_demo
-
-        result.tekun = await run_tekun_demo(http, token, seed=seed, fast_publicity=result.fast_publicity, out=out,
-                                            publicity_timeout=publicity_timeout)
     return result
 
 
