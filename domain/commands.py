@@ -584,6 +584,11 @@ class RecordEligibilityFacts(_Command):
     supporters: Annotated[list[Supporter], Field(max_length=30)] = []
     orphan_scheme_chosen: bool = False
     applicant_signed_check_authorisation: bool = True
+    #: S3 Art. 19 (where urban and rural standards differ): contracted land or a share in collective income →
+    #: rural treatment; relocated to a town by poverty-alleviation relocation → urban. None: not established
+    #: (the application's area type applies).
+    contracted_land: bool | None = None
+    relocated_to_town: bool = False
 
 
 class AdlItem(StrEnum):

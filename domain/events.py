@@ -651,6 +651,10 @@ class EligibilityFactsRecorded(EventBase):
     supporters: tuple[Supporter, ...] = ()
     orphan_scheme_chosen: bool = False
     applicant_signed_check_authorisation: bool = True
+    contracted_land: bool | None = None  # S3 Art. 19
+    relocated_to_town: bool = False  # S3 Art. 19
+
+    LATE_FIELDS: ClassVar[frozenset[str]] = frozenset({"contracted_land", "relocated_to_town"})
 
 
 class SelfCareAssessed(EventBase):

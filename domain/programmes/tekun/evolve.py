@@ -26,7 +26,8 @@ def _facts(state: TekunState, event: Any) -> TekunState:
     return moved(state, event, facts_recorded=True, disability_kind=event.disability_kind,
                  disability_grade=event.disability_grade, supporters=event.supporters,
                  orphan_scheme_chosen=event.orphan_scheme_chosen,
-                 applicant_signed_check_authorisation=event.applicant_signed_check_authorisation)
+                 applicant_signed_check_authorisation=event.applicant_signed_check_authorisation,
+                 contracted_land=event.contracted_land, relocated_to_town=event.relocated_to_town)
 
 
 @MUTATORS.on(e.SelfCareAssessed)

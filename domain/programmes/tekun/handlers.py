@@ -69,7 +69,8 @@ def _record_facts(state: TekunState, cmd: c.RecordEligibilityFacts, ctx: Decisio
     return [draft(e.EligibilityFactsRecorded, "S3 Art. 5", "S3 Art. 8", "S3 Art. 9", "S3 Art. 13",
                   disability_kind=cmd.disability_kind, disability_grade=cmd.disability_grade,
                   supporters=tuple(cmd.supporters), orphan_scheme_chosen=cmd.orphan_scheme_chosen,
-                  applicant_signed_check_authorisation=cmd.applicant_signed_check_authorisation)]
+                  applicant_signed_check_authorisation=cmd.applicant_signed_check_authorisation,
+                  contracted_land=cmd.contracted_land, relocated_to_town=cmd.relocated_to_town)]
 
 
 def _repriced(state: TekunState, ctx: DecisionContext, tier: Any, form: Any) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def incapacity(person: Member, kind: DisabilityKind | None, grade: int | None, t
         inputs={"age": str(age), "disability_kind": kind.value if kind else "none",
                 "disability_grade": str(grade) if grade else "none"},
         parameters={"incapacity_age": str(p.incapacity_age), "minor_age_limit": str(p.minor_age_limit),
-                    "disability_grades": "intellectual/mental ≤ 3, physical ≤ 2, visual 1"},
+                    "disability_grades": "intellectual/mental 1-3, physical 1-2, visual 1"},
         result=",".join(grounds) if grounds else "capable_of_work",
         passed=bool(grounds),
         legal_basis=("S3 Art. 5", "S4 Art. 14") + (("S5 item 5",) if p.minor_age_limit > 16 else ()),
@@ -174,7 +174,7 @@ def _property(items: Sequence[PropertyItem], standard: Decimal, p: TekunParamete
                 "businesses": str(businesses)},
         parameters={"financial_assets_max": str(fen(limit)), "vehicles_max": str(p.vehicles_max),
                     "houses_max": str(p.houses_max), "businesses_max": str(p.businesses_max),
-                    "rule": "UNCONFIRMED (Chuxiong's 特困 property rule)"},
+                    "rule": "UNCONFIRMED"},
         result="within_rule" if within else "outside_rule",
         passed=within,
         legal_basis=("S3 Art. 6", "S3 Art. 7"),
@@ -267,7 +267,7 @@ def amount_parts(state: Any, p: TekunParameters, tier: CareTier | None = None,
     form = form or state.support_form
     if tier is None or form is None:
         return None
-    return fen(p.basic_living_standard_monthly[state.area_type]), fen(p.care_standard_monthly[form][tier])
+    return fen(p.basic_living_standard_monthly[state.treatment_area]), fen(p.care_standard_monthly[form][tier])
 
 
 def assessment(state: Any, params: ResolvedParameters) -> Assessment:
@@ -277,9 +277,16 @@ def assessment(state: Any, params: ResolvedParameters) -> Assessment:
     p = tekun_params(params)
     today = local_date(state.updated_at)
     person = state.members[0]
-    standard = params.standard(state.area_type)
+    area = state.treatment_area
+    standard = params.standard(area)
     months = params.values.reference_period_months
-    criteria: list[Criterion] = [incapacity(person, state.disability_kind, state.disability_grade, today, p)]
+    criteria: list[Criterion] = [
+        Criterion(code="treatment", inputs={"applied_as": state.area_type.value,
+                                            "contracted_land": str(state.contracted_land).lower(),
+                                            "relocated_to_town": str(state.relocated_to_town).lower()},
+                  result=area.value, legal_basis=("S3 Art. 19",)),
+        incapacity(person, state.disability_kind, state.disability_grade, today, p),
+    ]
     means, counted, monthly, below, within = means_of_living(
         checked_declaration(state.declaration, state.info_check), standard, months, p)
     criteria += means
@@ -309,10 +316,10 @@ def assessment(state: Any, params: ResolvedParameters) -> Assessment:
         amount = basic + care if eligible else Decimal("0.00")
         criteria.append(Criterion(
             code="amount",
-            inputs={"area_type": state.area_type.value, "support_form": state.support_form.value,
+            inputs={"area_type": area.value, "support_form": state.support_form.value,
                     "care_tier": state.care_tier.value},
             parameters={"basic_living_standard_monthly": str(basic), "care_standard_monthly": str(care),
-                        "status": "LOCAL PARAMETER, UNCONFIRMED (the version's tekun label)"},
+                        "status": "LOCAL, UNCONFIRMED"},
             result=str(amount),
             legal_basis=("S4 Art. 15", "S3 Art. 19", "S3 Art. 20"),
         ))

@@ -70,6 +70,8 @@ class TekunState(CaseCore):
     supporters: tuple[Supporter, ...] = ()
     orphan_scheme_chosen: bool = False
     applicant_signed_check_authorisation: bool = True
+    contracted_land: bool | None = None  # S3 Art. 19
+    relocated_to_town: bool = False  # S3 Art. 19
     # --- self-care and support form (S3 Arts. 20-23; S4 Art. 19) ---
     adl_failed: tuple[AdlItem, ...] | None = None
     care_tier: CareTier | None = None
@@ -134,6 +136,16 @@ class TekunState(CaseCore):
     review_class: ClassVar[None] = None
     review: ClassVar[None] = None
     gradual_exit_ends_month: ClassVar[None] = None
+
+    @property
+    def treatment_area(self) -> AreaType:
+        """Urban or rural treatment (S3 Art. 19): urban after poverty-alleviation relocation to a town; rural with
+        contracted land or a share in collective income; otherwise the application's area type."""
+        if self.relocated_to_town:
+            return AreaType.URBAN
+        if self.contracted_land:
+            return AreaType.RURAL
+        return self.area_type
 
     @property
     def amount_parts(self) -> tuple[Decimal, Decimal] | None:

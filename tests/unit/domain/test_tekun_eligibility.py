@@ -221,3 +221,19 @@ def test_s4_art_15_amounts_to_the_fen_and_urban_treatment_s3_art_19() -> None:
     a = _assess(apply(area=AreaType.URBAN), p=p)
     assert a.monthly_amount == Decimal("1018.36") + Decimal("60.13")  # each part rounded half up to the fen
     assert _criterion(a, "amount").inputs["area_type"] == "urban"
+
+
+@pytest.mark.parametrize(("applied", "land", "relocated", "treated", "basic"), [
+    (AreaType.URBAN, True, False, "rural", "832.00"),
+    (AreaType.RURAL, None, True, "urban", "900.00"),
+    (AreaType.RURAL, None, False, "rural", "832.00"),
+])
+def test_s3_art_19_urban_or_rural_treatment(applied: AreaType, land: bool | None, relocated: bool, treated: str,
+                                            basic: str) -> None:
+    """Contracted land or a share in collective income → rural treatment; poverty-alleviation relocation to a
+    town → urban (S3 Art. 19); otherwise the area applied as."""
+    p = params(basic_living_standard_monthly={"urban": "900.00", "rural": "832.00"})
+    facts = c.RecordEligibilityFacts(contracted_land=land, relocated_to_town=relocated)
+    a = _assess(apply(area=applied), facts, p=p)
+    assert _criterion(a, "treatment").result == treated
+    assert _criterion(a, "amount").parameters["basic_living_standard_monthly"] == basic
