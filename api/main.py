@@ -26,6 +26,7 @@ from api.routes import household as household_routes
 from api.routes import payments as payment_routes
 from api.routes import queries as query_routes
 from api.routes import referrals as referral_routes
+from api.routes import tekun as tekun_routes
 from api.unavailable import install_unavailability_handlers
 
 
@@ -81,6 +82,7 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
     app.include_router(standard_changes.router)
     app.include_router(query_routes.router)
     app.include_router(referral_routes.router)
+    app.include_router(tekun_routes.router)
     app.include_router(console_router)
     app.include_router(workbench_router)
 

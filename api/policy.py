@@ -28,6 +28,10 @@ class Permission(StrEnum):
     PAYLOAD_DECODE = "payload.decode"
     #: Referrals between programmes (转介, S4 Art. 60): listed for the windows and caseworkers who take them up.
     REFERRAL_READ = "referral.read"
+    #: 特困 (S3 Art. 16): the county's random check of a township's submissions.
+    TEKUN_CHECK_DRAW = "tekun.check_draw"
+    #: 特困 (S4 Art. 19): the support institutions, their beds and waiting lists.
+    TEKUN_INSTITUTIONS_READ = "tekun.institutions.read"
     #: A property-level right: who sees members' resident ID numbers in full (the others see them masked).
     RESIDENT_ID_FULL = "resident_id.full"
 
@@ -69,6 +73,13 @@ POLICY: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
         # Referrals are taken up at the window; the township and county follow them; supervision oversees.
         Permission.REFERRAL_READ: frozenset({Role.FRONT_OFFICE, Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER,
                                              Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER, Role.SUPERVISOR}),
+        # 特困: the county reviewer draws the ≥ 30 % random check of each township's submissions (S3 Art. 16).
+        Permission.TEKUN_CHECK_DRAW: frozenset({Role.COUNTY_REVIEWER}),
+        # Beds and waiting lists are for the county (visible to it, S4 Art. 19), the township placing people, and
+        # supervision.
+        Permission.TEKUN_INSTITUTIONS_READ: frozenset({Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER,
+                                                      Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER,
+                                                      Role.SUPERVISOR}),
         # Full resident ID numbers (PIPL Art. 28: sensitive personal information; Art. 6 and 35: only what the
         # task needs; S1 Art. 66: staff keep applicants' information confidential). In full for the roles that
         # must identify the person or sign a decision on them: the window checks the ID at 受理 (S4 Art. 60),

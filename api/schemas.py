@@ -508,6 +508,39 @@ class EarlierCasePublic(BaseModel):
     member_indexes: list[int] = []
 
 
+class TekunDetail(BaseModel):
+    """特困's own facts of a case (S3; S4 Art. 19): the care tier, the support form, the institution (or the one
+    whose waiting list it is on), the county's random check, the amount's two parts and the termination."""
+
+    care_tier: str | None = None
+    reassessment_pending: bool = False
+    support_form: str | None = None
+    institution_id: str | None = None
+    waiting_for: str | None = None
+    drawn_for_county_check: bool | None = None
+    basic_amount: Decimal | None = None
+    care_amount: Decimal | None = None
+    next_review_due: date | None = None
+    schooling_until: date | None = None
+    termination_ground: str | None = None
+    termination_effective_month: str | None = None
+
+    @classmethod
+    def of(cls, state: Any) -> TekunDetail | None:
+        if state.program != "tekun":
+            return None
+        parts = state.amount_parts
+        return cls(
+            care_tier=state.care_tier, reassessment_pending=state.reassessment_pending,
+            support_form=state.support_form, institution_id=state.institution_id, waiting_for=state.waiting_for,
+            drawn_for_county_check=state.drawn_for_county_check,
+            basic_amount=parts[0] if parts else None, care_amount=parts[1] if parts else None,
+            next_review_due=state.next_review_due, schooling_until=state.schooling_until,
+            termination_ground=state.termination_ground,
+            termination_effective_month=state.termination_effective_month,
+        )
+
+
 class CaseDetail(CasePublic):
     """A case with where it stands in the procedure: the pending step, who must act, by when."""
 
@@ -534,6 +567,8 @@ class CaseDetail(CasePublic):
     #: The household members' earlier cases linked at intake, those inside the reader's jurisdiction (a case
     #: outside it is not shown, as it could not be read: S4 Art. 61).
     earlier_cases: list[EarlierCasePublic] = []
+    #: 特困 cases only (absent for the other programmes).
+    tekun: TekunDetail | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @classmethod
     def of_snapshot(cls, state: CaseState, pending: PendingStep | None, workflow_id: str, *,
@@ -568,6 +603,7 @@ class CaseDetail(CasePublic):
             stop_reason=state.stop_reason,
             earlier_cases=[EarlierCasePublic(**link.model_dump()) for link in state.earlier_cases
                            if reader is not None and reader.covers(link.village_code)],
+            tekun=TekunDetail.of(state),
         )
 
 

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import allowances, api_latency, audit, lifecycle, memory, read_model, recalc, sandbox, scaleout
+from bench import allowances, api_latency, audit, lifecycle, memory, read_model, recalc, sandbox, scaleout, tekun
 from bench.common import bench_stack, emit, enable_bytecode_cache
 from bench.profile import py_spy
 from devstack.embedded import temporal_cli_path
@@ -40,7 +40,8 @@ NOT_MEASURED: list[tuple[str, str, str]] = []
 #: ``--only`` names, in the order they run, and the issue item each measures.
 SECTIONS = {"read_model": "4. Read model", "lifecycle": "1-2. Lifecycle and round trips",
             "api": "3. API latency", "audit": "5. Audit", "scaleout": "7. Scale-out", "memory": "8. Memory",
-            "recalc": "6. Mass recalculation", "allowances": "9. Allowances: enrolment and the monthly roll"}
+            "recalc": "6. Mass recalculation", "allowances": "9. Allowances: enrolment and the monthly roll",
+            "tekun": "特困 lifecycle"}
 
 
 def _cpu_model() -> str:
@@ -89,6 +90,8 @@ async def _all(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str
             out(await memory.bench(stack, args.memory_cases))
         if "allowances" in only:
             out(await allowances.bench(stack, args.allowance_enrol_cases, args.allowance_roll_cases))
+        if "tekun" in only:
+            out(await tekun.bench(stack, args.cases, args.concurrency, args.runs))
         if "recalc" in only:  # last: it leaves 2 × N open workflows in the dev server's database
             out(await recalc.bench(stack, args.recalc_preview_cases, args.recalc_apply_cases, args.recalc_runs,
                                    profile=args.profile))
@@ -197,6 +200,15 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
                   f"Rows loaded in {load.get('seconds', '?')} s; each query {reads[0].get('runs')} times after a "
                   "warm-up (bench/read_model.py).", "",
                   *_table(["query", "p50", "p95"], [[f["figure"], f["p50_ms"], f["p95_ms"]] for f in reads]), ""]
+    if "tekun_lifecycle_vs_bare_ratio" in by:
+        t_eng, t_bare = by["tekun_lifecycle_engine"], by["tekun_lifecycle_bare_temporal"]
+        lines += ["## 特困 lifecycle (issue 15)", "",
+                  f"{t_eng['cases']} complete 特困 cases through the API ({t_eng['concurrency']} in flight; the "
+                  "county's check drawn, its home visit, approval, 公布), against the same plan on bare Temporal: "
+                  f"engine {t_eng['seconds_median']} s, bare {t_bare['seconds_median']} s — "
+                  f"**`tekun_lifecycle_vs_bare_ratio` = {by['tekun_lifecycle_vs_bare_ratio']['ratio']}** "
+                  f"({t_eng['api_writes_per_case']} API writes, {t_eng['updates_per_case']} Updates per case).",
+                  ""]
     lines += _audit(figures, by)
     lines += _recalc(figures, by)
     lines += _scaleout(figures, by)

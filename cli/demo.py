@@ -151,7 +151,7 @@ async def _run(settings: Settings, api: str, args: argparse.Namespace) -> DemoRe
         if ready.status_code != 200:
             raise _ApiDown(f"the API at {api} is not ready ({ready.status_code}): {ready.text[:200]}")
         if args.no_records:
-            return await run_demo(
+            result = await run_demo(
                 http,
                 token,
                 households=args.households,
@@ -160,18 +160,25 @@ async def _run(settings: Settings, api: str, args: argparse.Namespace) -> DemoRe
                 require_fast_publicity=args.fast_publicity,
                 out=_out,
             )
-        from adapters.db.economic_records import PgEconomicRecords
-        from cli.common import cli_pool
+        else:
+            from adapters.db.economic_records import PgEconomicRecords
+            from cli.common import cli_pool
 
-        async with cli_pool(settings) as pool:
-            return await run_demo(
-                http,
-                token,
-                households=args.households,
-                seed=args.seed,
-                concurrency=args.concurrency,
-                records=PgEconomicRecords(pool),
-                work_dir=settings.var_dir / "demo" / "extracts",
-                require_fast_publicity=args.fast_publicity,
-                out=_out,
-            )
+            async with cli_pool(settings) as pool:
+                result = await run_demo(
+                    http,
+                    token,
+                    households=args.households,
+                    seed=args.seed,
+                    concurrency=args.concurrency,
+                    records=PgEconomicRecords(pool),
+                    work_dir=settings.var_dir / "demo" / "extracts",
+                    require_fast_publicity=args.fast_publicity,
+                    out=_out,
+                )
+        # 特困 households (S3): in a 敬老院, at home with a carer, a minor, a person with a disability.
+        from services.demo_tekun import run_tekun_demo
+
+        result.tekun = await run_tekun_demo(http, token, seed=args.seed, fast_publicity=result.fast_publicity,
+                                            out=_out)
+        return result

@@ -43,9 +43,10 @@ from pydantic import BaseModel, ConfigDict
 from domain import events as e
 from domain.benefit import Assessment, Criterion
 from domain.errors import InvalidInput
+from domain.household import Program
 from domain.kernel.clock import CHINA_TZ
 from domain.parameters import ResolvedParameters
-from domain.programmes import CaseState, project
+from domain.programmes import CaseState, programme_of, project
 from domain.programmes.dibao.rules import assessment_for, household_assessment, payable_amount
 
 #: Machine notes an :class:`AsOfReport` may carry.
@@ -188,6 +189,10 @@ def _evaluation(assessment: Assessment, payable: Decimal) -> Evaluation:
 
 def _recompute(state: CaseState, params: ResolvedParameters, computation: Computation) -> Evaluation:
     """The handler's computation on ``state`` under ``params``."""
+    if state.program != Program.DIBAO:
+        # another programme's own assessment, as its procedure's handlers ran it (特困: S3 Arts. 4-9; S4 Art. 15)
+        assessment = programme_of(state.program).procedure.assess(state, params)
+        return _evaluation(assessment, assessment.monthly_amount)
     if computation == "assessment_for":
         # _prelim_opinion, _approve, _reject: the whole household, the declaration as corrected by the
         # information check (S1 Art. 17)

@@ -529,6 +529,207 @@ PROCEDURE_COMMANDS: tuple[type[_Command], ...] = (
 #: Human commands any programme may accept (kernel): a referral to another programme.
 KERNEL_COMMANDS: tuple[type[_Command], ...] = (RecordReferral,)
 
+# --- 特困人员救助供养 (tekun, S3; S4 Arts. 14-19): the commands of its own ----------------------------------
+
+
+class DisabilityKind(StrEnum):
+    """残疾类别 of a disability certificate (S3 Art. 5(3))."""
+
+    INTELLECTUAL = "intellectual"
+    MENTAL = "mental"
+    PHYSICAL = "physical"
+    VISUAL = "visual"
+    HEARING = "hearing"
+    SPEECH = "speech"
+    MULTIPLE = "multiple"
+
+
+class SupporterInability(StrEnum):
+    """Why a statutory supporter (法定赡养、抚养、扶养义务人) cannot support (S3 Art. 8)."""
+
+    TEKUN = "tekun"  # (1) themselves 特困人员
+    DIBAO_AGED_60 = "dibao_aged_60"  # (2) a dibao recipient aged 60 or over
+    AGED_70_LOW_INCOME = "aged_70_low_income"  # (3) 70+, income below last year's per-capita disposable income
+    SEVERE_DISABILITY_LOW_INCOME = "severe_disability_low_income"  # (4) the same test
+    NO_CIVIL_CAPACITY = "no_civil_capacity"  # (5) with the property test
+    MISSING = "missing"  # (5) declared missing
+    IN_PRISON = "in_prison"  # (5) serving a prison sentence
+
+
+class Supporter(BaseModel):
+    """One statutory supporter as the investigation found them (S3 Arts. 8, 13). ``inability`` None: they can
+    support. ``resident_id`` gives their age (the age grounds); ``annual_income`` and
+    ``property_within_low_income_rule`` the income and property tests of grounds (3)-(5)."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    relation: Literal["spouse", "child", "parent", "sibling", "grandparent", "grandchild", "other"]
+    resident_id: str | None = None
+    inability: SupporterInability | None = None
+    dibao_recipient: bool = False
+    annual_income: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = None
+    property_within_low_income_rule: bool | None = None
+    signed_check_authorisation: bool = False  # S3 Art. 10 para 3
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+
+class RecordEligibilityFacts(_Command):
+    """What the investigation found about the 特困 conditions (S3 Arts. 5, 8, 9, 13): the applicant's disability
+    certificate, each statutory supporter and why they cannot support, and a minor's choice of the orphan /
+    事实无人抚养儿童 scheme."""
+
+    type: Literal["record_eligibility_facts"] = "record_eligibility_facts"
+    disability_kind: DisabilityKind | None = None
+    disability_grade: Annotated[int, Field(ge=1, le=4)] | None = None
+    supporters: Annotated[list[Supporter], Field(max_length=30)] = []
+    orphan_scheme_chosen: bool = False
+    applicant_signed_check_authorisation: bool = True
+    #: S3 Art. 19 (where urban and rural standards differ): contracted land or a share in collective income →
+    #: rural treatment; relocated to a town by poverty-alleviation relocation → urban. None: not established
+    #: (the application's area type applies).
+    contracted_land: bool | None = None
+    relocated_to_town: bool = False
+
+
+class AdlItem(StrEnum):
+    """The six ADL items of the self-care assessment (S3 Art. 21)."""
+
+    EATING = "eating"  # 自主吃饭
+    DRESSING = "dressing"  # 自主穿衣
+    BED_TRANSFER = "bed_transfer"  # 自主上下床
+    TOILETING = "toileting"  # 自主如厕
+    WALKING_INDOORS = "walking_indoors"  # 室内自主行走
+    BATHING = "bathing"  # 自主洗澡
+
+
+class RecordSelfCareAssessment(_Command):
+    """生活自理能力评估 by the county or a third party it names (S3 Arts. 20-22): the items not achieved."""
+
+    type: Literal["record_self_care_assessment"] = "record_self_care_assessment"
+    failed_items: Annotated[list[AdlItem], Field(max_length=6)] = []
+    assessors: Annotated[list[StaffId], Field(min_length=1, max_length=10)]
+    third_party: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+    def staff_named(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
+        return _each("assessors", self.assessors)
+
+
+class ReportSelfCareChange(_Command):
+    """A change in self-care ability reported by the person, carer, village committee or institution through the
+    township: the county re-assesses within 10 working days (S3 Art. 23)."""
+
+    type: Literal["report_self_care_change"] = "report_self_care_change"
+    note: Text
+
+
+class ChooseSupportForm(_Command):
+    """The person's choice of 分散供养 (at home, with an optional named carer) or 集中供养 in an institution
+    (S4 Art. 19). A full institution is refused (409) by the service, which puts the case on its waiting list."""
+
+    type: Literal["choose_support_form"] = "choose_support_form"
+    form: Literal["dispersed", "centralised"]
+    institution_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    carer: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class WaitForPlacement(_Command):
+    """The chosen institution has no free bed: the case waits on its list, visible to the county (S4 Art. 19)."""
+
+    type: Literal["wait_for_placement"] = "wait_for_placement"
+    institution_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class RecordCountyCheckDraw(_Command):
+    """The county's random check of at least 30 % of a township's submissions (S3 Art. 16), recorded on every case
+    of the batch: who drew (the actor), the seed, the batch and the cases drawn. The case recomputes the draw
+    from the seed and refuses a list that does not follow from it."""
+
+    type: Literal["record_county_check_draw"] = "record_county_check_draw"
+    draw_id: UUID
+    seed: Annotated[str, Field(min_length=8, max_length=128)]
+    township_code: Annotated[str, Field(pattern=r"^[0-9]{9}$")]
+    batch: Annotated[list[UUID], Field(min_length=1, max_length=1000)]
+    drawn: Annotated[list[UUID], Field(max_length=1000)]
+
+
+class RecordSchooling(_Command):
+    """A minor in support is in compulsory education, general high school or secondary vocational school: the
+    support continues beyond 18 (S3 Art. 24 note)."""
+
+    type: Literal["record_schooling"] = "record_schooling"
+    school_level: Literal["compulsory", "high_school", "secondary_vocational"]
+    expected_end: date
+    evidence: Text
+
+
+class ConcludeTekunReview(_Command):
+    """The review finds the conditions still met: support continues, the next annual review is scheduled
+    (S5 item 7)."""
+
+    type: Literal["conclude_tekun_review"] = "conclude_tekun_review"
+    reasons: Annotated[list[Text], Field(min_length=1, max_length=20)]
+
+
+class TerminationGround(StrEnum):
+    """Grounds to end 特困 support (S3 Art. 24)."""
+
+    DEATH = "death"  # (1) death, declared death or declared missing
+    CAPACITY_TO_WORK = "capacity_to_work"  # (2) has or regains capacity to work (also: a minor's age, Art. 24 note)
+    IN_PRISON = "in_prison"  # (3)
+    MEANS_OF_LIVING = "means_of_living"  # (4) income or property no longer meets Art. 6
+    ABLE_SUPPORTER = "able_supporter"  # (5) a supporter became able, or a new able supporter
+    VOLUNTARY_EXIT = "voluntary_exit"  # (6)
+
+
+class ProposeTermination(_Command):
+    """The township's investigation finds the person no longer meets the conditions (S3 Art. 25); the proposal
+    goes to a 7-day termination 公示 (S3 Art. 26). Also the county's renewed proposal after an objection."""
+
+    type: Literal["propose_termination"] = "propose_termination"
+    ground: TerminationGround
+    reasons: Annotated[list[Text], Field(min_length=1, max_length=20)]
+
+
+class DecideTermination(_Command):
+    """The county's termination decision after a 公示 without objection, effective from the next month
+    (S3 Art. 26); where the person qualifies for dibao or 临时救助 a referral is recorded (S3 Art. 27)."""
+
+    type: Literal["decide_termination"] = "decide_termination"
+    reasons: Annotated[list[Text], Field(min_length=1, max_length=20)]
+    refer_to: Annotated[list[Literal["dibao", "temporary"]], Field(max_length=2)] = []
+    referral_reason: Text | None = None
+
+
+class DropTermination(_Command):
+    """The county decides not to terminate (after the objection's investigation, S3 Art. 26): support goes on."""
+
+    type: Literal["drop_termination"] = "drop_termination"
+    reasons: Annotated[list[Text], Field(min_length=1, max_length=20)]
+
+
+class ServeTerminationNotice(_Command):
+    """The written reasons for the termination were served on the person and the village committee (S3 Art. 26)."""
+
+    type: Literal["serve_termination_notice"] = "serve_termination_notice"
+
+
+class OpenTekunReview(_Command):
+    """A 特困 review falls due (the case's own timer): the annual review (S5 item 7), or a minor's 18th birthday
+    without recorded schooling (S3 Art. 24 note)."""
+
+    type: Literal["open_tekun_review"] = "open_tekun_review"
+    due: date
+    trigger: Literal["annual", "minor_turns_18"]
+
+
+#: The human commands only 特困 cases take (the other programmes' vocabularies leave them out).
+TEKUN_COMMANDS: tuple[type, ...] = (
+    RecordEligibilityFacts, RecordSelfCareAssessment, ReportSelfCareChange, ChooseSupportForm, WaitForPlacement,
+    RecordCountyCheckDraw, RecordSchooling, ConcludeTekunReview, ProposeTermination, DecideTermination,
+    DropTermination, ServeTerminationNotice,
+)
+
+
 
 class ApplyStandardChange(_Command):
     """物价联动: recalculate the case under a new parameter version from its effective date. Issued by the mass
@@ -662,18 +863,6 @@ KERNEL_SYSTEM_COMMANDS: tuple[type[_Command], ...] = (ApplyLink, RecordLinkDeliv
 # --- 残疾人两项补贴 and 高龄津贴 (SPEC §6.2, §6.3) --------------------------------------------------------
 
 
-class DisabilityKind(StrEnum):
-    """残疾类别 on the certificate (第二代残疾人证)."""
-
-    VISUAL = "visual"
-    HEARING = "hearing"
-    SPEECH = "speech"
-    PHYSICAL = "physical"
-    INTELLECTUAL = "intellectual"
-    MENTAL = "mental"
-    MULTIPLE = "multiple"
-
-
 class ProposeEnrolment(_Command):
     """主动发现: the hukou data shows a resident who has reached an allowance's age band; a case is opened for
     the township to confirm, without an application (SPEC §6.3). Issued by the enrolment import."""
@@ -780,8 +969,13 @@ ALLOWANCE_COMMANDS: tuple[type[_Command], ...] = (
 )
 ALLOWANCE_SYSTEM_COMMANDS: tuple[type[_Command], ...] = (MoveAgeBand, HoldForSurvivalCheck)
 
+#: The system commands only 特困 cases take.
+TEKUN_SYSTEM_COMMANDS: tuple[type[_Command], ...] = (OpenTekunReview,)
+
 HumanCommand = Annotated[
-    Union[(*PROCEDURE_COMMANDS, *KERNEL_COMMANDS, *ALLOWANCE_COMMANDS)],  # noqa: UP007 - the programmes' tuples
+    Union[(*PROCEDURE_COMMANDS, *KERNEL_COMMANDS, *TEKUN_COMMANDS, *ALLOWANCE_COMMANDS)],  # noqa: UP007
     Field(discriminator="type"),
 ]
-SystemCommand = Union[(*PROCEDURE_SYSTEM_COMMANDS, *KERNEL_SYSTEM_COMMANDS, *ALLOWANCE_SYSTEM_COMMANDS)]  # noqa: UP007
+SystemCommand = Union[  # noqa: UP007 - built from the programmes' tuples
+    (*PROCEDURE_SYSTEM_COMMANDS, *KERNEL_SYSTEM_COMMANDS, *TEKUN_SYSTEM_COMMANDS, *ALLOWANCE_SYSTEM_COMMANDS)
+]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 from domain.actors import Actor
 from domain.benefit import Assessment
 from domain.commands import (
+    AdlItem,
     AlertType,
     Attendee,
     DisabilityKind,
@@ -26,9 +27,12 @@ from domain.commands import (
     Material,
     MemberLeaving,
     StopReason,
+    Supporter,
+    TerminationGround,
 )
 from domain.household import AreaType, Declaration, Member, Program
 from domain.kernel.state import EarlierCase
+from domain.parameters import CareTier, SupportForm
 from domain.procedure.records import ReviewClass
 from domain.verification import InfoCheckReport
 
@@ -773,6 +777,122 @@ class AllowanceStopped(EventBase):
     effective_month: str
 
 
+# --- 特困人员救助供养 (tekun, S3; S4 Arts. 14-19): the events of its own -----------------------------------
+
+
+class EligibilityFactsRecorded(EventBase):
+    """The investigation's findings on the 特困 conditions (S3 Arts. 5, 8, 9, 13)."""
+
+    type: Literal["eligibility_facts_recorded"] = "eligibility_facts_recorded"
+    disability_kind: DisabilityKind | None = None
+    disability_grade: int | None = None
+    supporters: tuple[Supporter, ...] = ()
+    orphan_scheme_chosen: bool = False
+    applicant_signed_check_authorisation: bool = True
+    contracted_land: bool | None = None  # S3 Art. 19
+    relocated_to_town: bool = False  # S3 Art. 19
+
+    LATE_FIELDS: ClassVar[frozenset[str]] = frozenset({"contracted_land", "relocated_to_town"})
+
+
+class SelfCareAssessed(EventBase):
+    """生活自理能力评估 (S3 Arts. 20-22): the items not achieved, the result and the care tier; in payment, the
+    amount it sets from ``from_month`` (basic-living standard + care standard)."""
+
+    type: Literal["self_care_assessed"] = "self_care_assessed"
+    failed_items: tuple[AdlItem, ...]
+    care_tier: CareTier
+    assessors: tuple[str, ...]
+    third_party: str | None = None
+    from_month: str | None = None
+    monthly_amount: Decimal | None = None
+    basic_amount: Decimal | None = None
+    care_amount: Decimal | None = None
+
+
+class SelfCareChangeReported(EventBase):
+    """A change in self-care ability reported: re-assessment within 10 working days (S3 Art. 23)."""
+
+    type: Literal["self_care_change_reported"] = "self_care_change_reported"
+    note: str
+
+
+class SupportFormChosen(EventBase):
+    """The person's support form (S4 Art. 19): at home with an optional carer, or a bed in an institution; in
+    payment, the amount it sets from ``from_month``."""
+
+    type: Literal["support_form_chosen"] = "support_form_chosen"
+    form: SupportForm
+    institution_id: str | None = None
+    carer: str | None = None
+    from_month: str | None = None
+    monthly_amount: Decimal | None = None
+    basic_amount: Decimal | None = None
+    care_amount: Decimal | None = None
+
+
+class PlacementWaitlisted(EventBase):
+    """The chosen institution was full: the case waits on its list (S4 Art. 19)."""
+
+    type: Literal["placement_waitlisted"] = "placement_waitlisted"
+    institution_id: str
+
+
+class DrawnForCountyCheck(EventBase):
+    """The county's random check (S3 Art. 16) recorded on a case of the batch: the draw, its seed and rate, the
+    batch and the cases drawn, and whether this case was drawn (then the county's home visit comes first)."""
+
+    type: Literal["drawn_for_county_check"] = "drawn_for_county_check"
+    draw_id: UUID
+    seed: str
+    rate: Decimal
+    township_code: str
+    batch: tuple[UUID, ...]
+    drawn_cases: tuple[UUID, ...]
+    drawn: bool
+
+
+class SchoolingRecorded(EventBase):
+    """A minor's schooling: support continues beyond 18 while in school (S3 Art. 24 note)."""
+
+    type: Literal["schooling_recorded"] = "schooling_recorded"
+    school_level: str
+    expected_end: date
+
+
+class TekunReviewOpened(EventBase):
+    """A review of a 特困 case opened: annual (S5 item 7) or at a minor's 18th birthday (S3 Art. 24 note)."""
+
+    type: Literal["tekun_review_opened"] = "tekun_review_opened"
+    trigger: str
+    due: date
+
+
+class TekunReviewConcluded(EventBase):
+    """The review found the conditions still met; the next annual review is due on ``next_review_due``."""
+
+    type: Literal["tekun_review_concluded"] = "tekun_review_concluded"
+    reasons: tuple[str, ...]
+    next_review_due: date
+
+
+class TerminationProposed(EventBase):
+    """拟终止救助供养 (S3 Arts. 24-26): the ground and the reasons, to go to the termination 公示."""
+
+    type: Literal["termination_proposed"] = "termination_proposed"
+    ground: TerminationGround
+    reasons: tuple[str, ...]
+
+
+class SupportTerminated(EventBase):
+    """终止救助供养 decided by the county, effective from ``effective_month`` (S3 Art. 26)."""
+
+    type: Literal["support_terminated"] = "support_terminated"
+    ground: TerminationGround
+    reasons: tuple[str, ...]
+    effective_month: str
+
+
 class ApplicationForwarded(EventBase):
     """跨省通办: recorded here and forwarded to ``destination_code`` (the person's hukou elsewhere); ``status``
     follows the referral (``forwarded`` → ``accepted`` / ``returned``)."""
@@ -796,7 +916,28 @@ ALLOWANCE_EVENTS: tuple[type[EventBase], ...] = (
     PaymentHeld, SurvivalCheckRecorded, AllowanceStopped, ApplicationForwarded, OffsiteReceiptRecorded,
 )
 
+class TerminationDropped(EventBase):
+    """The county decided not to terminate (S3 Art. 26): the support goes on."""
+
+    type: Literal["termination_dropped"] = "termination_dropped"
+    reasons: tuple[str, ...]
+
+
+class TerminationNoticeServed(EventBase):
+    """The written termination reasons were served on the person and the village committee (S3 Art. 26)."""
+
+    type: Literal["termination_notice_served"] = "termination_notice_served"
+
+
+#: The events only 特困 cases record.
+TEKUN_EVENTS: tuple[type, ...] = (
+    EligibilityFactsRecorded, SelfCareAssessed, SelfCareChangeReported, SupportFormChosen, PlacementWaitlisted,
+    DrawnForCountyCheck, SchoolingRecorded, TekunReviewOpened, TekunReviewConcluded, TerminationProposed,
+    SupportTerminated, TerminationDropped, TerminationNoticeServed,
+)
+
+
 CaseEvent = Annotated[
-    Union[(*PROCEDURE_EVENTS, *KERNEL_EVENTS, *LINK_EVENTS, *ALLOWANCE_EVENTS)],  # noqa: UP007 - the tuples
+    Union[(*PROCEDURE_EVENTS, *KERNEL_EVENTS, *LINK_EVENTS, *TEKUN_EVENTS, *ALLOWANCE_EVENTS)],  # noqa: UP007
     Field(discriminator="type"),
 ]

@@ -7,6 +7,6 @@ from __future__ import annotations
 from domain.programmes import REGISTRY
 
 STAGE_LABELS: dict[str, str] = {}
-for _programme in REGISTRY.values():  # a code two programmes share keeps the first programme's name
+for _programme in REGISTRY.values():  # a code two programmes share keeps the first-registered one's name
     for _stage, _label in _programme.stage_labels.items():
-        STAGE_LABELS.setdefault(str(_stage), _label)
+        STAGE_LABELS.setdefault(_stage, _label)

@@ -160,6 +160,69 @@ class Allowances(BaseModel):
         return self
 
 
+class SupportForm(StrEnum):
+    """特困 support form, chosen by the person (S4 Art. 19)."""
+
+    DISPERSED = "dispersed"  # 分散供养: at home
+    CENTRALISED = "centralised"  # 集中供养: in a 供养服务机构 (敬老院, regional centre)
+
+
+class CareTier(StrEnum):
+    """照料护理标准档次 from the self-care assessment (S3 Arts. 20-22)."""
+
+    CAPABLE = "capable"  # 具备生活自理能力: all 6 ADL items achieved
+    PARTIAL = "partial"  # 部分丧失: 1-3 items not achieved
+    COMPLETE = "complete"  # 完全丧失: 4 or more items not achieved
+
+
+class TekunParameters(BaseModel):
+    """特困人员救助供养 (S3; S4 Arts. 14-19). Amounts are LOCAL PARAMETERS set by the province or prefecture
+    (S4 Art. 15); the values in the book are labelled there (Yunnan's 2020 floor, UNCONFIRMED for Lufeng)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: What the section's values are and how sure (shown with every amount's explanation).
+    label: str = ""
+    #: 基本生活标准 per month, urban/rural treatment by S3 Art. 19 (S4 Art. 15; S11: Yunnan 2020 floor ≥ 832).
+    basic_living_standard_monthly: dict[AreaType, Annotated[Decimal, Field(ge=0)]]
+    #: 照料护理标准 per month by support form and care tier (S3 Art. 20; LOCAL PARAMETER, UNCONFIRMED).
+    care_standard_monthly: dict[SupportForm, dict[CareTier, Annotated[Decimal, Field(ge=0)]]]
+    incapacity_age: int = 60  # S3 Art. 5(1)
+    #: S3 Art. 5(2) and S4 Art. 14 say 16; S5 item 5 extends minors' coverage to 18 (SPEC §4.1): 16 by default.
+    minor_age_limit: Annotated[int, Field(ge=16, le=18)] = 16
+    benefit_continuation_age: int = 18  # S3 Art. 24 note: to 18, beyond while in school
+    #: Income kinds not counted (S3 Art. 6 para 2): the basic pension's base amount, 优抚 benefits; 高龄津贴 and
+    #: social insurance are declared as ``social_assistance`` (no income kind of their own).
+    income_excluded: tuple[str, ...] = ("basic_pension_base", "preferential_benefit", "social_assistance")
+    #: 特困 property rule (S3 Art. 7: set by the prefecture; Chuxiong's rule UNCONFIRMED): financial assets at
+    #: most this many months of the basic-living standard, non-exempt vehicles, houses, businesses.
+    financial_assets_max_months: int = 24
+    vehicles_max: int = 0
+    houses_max: int = 1
+    businesses_max: int = 0
+    #: 上年人均可支配收入 per year, for a supporter's inability (S3 Art. 8(3)(4); LOCAL, UNCONFIRMED).
+    per_capita_disposable_income_last_year: Annotated[Decimal, Field(gt=0)]
+    county_check_rate: Annotated[Decimal, Field(ge=Decimal("0.30"), le=1)] = Decimal("0.30")  # S3 Art. 16: ≥ 30 %
+    investigation_wd: int = 15  # S3 Art. 13
+    reinvestigation_wd: int = 15  # S3 Arts. 15, 26
+    county_decision_wd: int = 15  # S3 Art. 16
+    rejection_notice_wd: int = 3  # S3 Art. 18
+    reassessment_wd: int = 10  # S3 Art. 23
+    deficiency_overdue_wd: int = 5  # LOCAL PARAMETER, UNCONFIRMED (as dibao's)
+    review_months: int = 12  # S5 item 7: annual review
+    review_completion_wd: int = 20  # LOCAL PARAMETER, UNCONFIRMED
+    confirmation_devolved_to_township: bool = False  # S3 Art. 28
+
+    @model_validator(mode="after")
+    def _complete(self) -> TekunParameters:
+        if set(self.basic_living_standard_monthly) != set(AreaType):
+            raise ValueError("basic_living_standard_monthly needs urban and rural")
+        for form in SupportForm:
+            if set(self.care_standard_monthly.get(form, {})) != set(CareTier):
+                raise ValueError(f"care_standard_monthly.{form.value} needs every care tier")
+        return self
+
+
 class ParameterValues(BaseModel):
     """The values of one version (after overrides)."""
 
@@ -188,6 +251,8 @@ class ParameterValues(BaseModel):
     dynamic: DynamicManagement = DynamicManagement()
     #: 残疾人两项补贴 and 高龄津贴 (SPEC §6.2, §6.3); None in books and recorded results from before them.
     allowances: Allowances | None = None
+    #: 特困人员救助供养 (S3): optional, so books and recorded parameters from before it still decode.
+    tekun: TekunParameters | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> ParameterValues:

@@ -794,6 +794,8 @@ class DemoResult:
     waiting_publicity: int = 0
     publicity_ends_on: str | None = None
     case_ids: dict[int, str] = field(default_factory=dict)
+    #: The 特困 demo cases (``services.demo_tekun``, made by ``casework demo`` after these), or None.
+    tekun: Any = None
 
     @property
     def fast_publicity(self) -> bool:

@@ -136,6 +136,10 @@ class RollLine(BaseModel):
     account_masked: str | None = Field(description="the last 4 digits of the account number only")
     program: str | None = Field(default=None, description="the programme the line pays (one roll per township "
                                 "and month carries every programme's lines)")
+    #: 特困: the two parts of the amount (basic-living standard + care standard, S4 Art. 15; S3 Art. 20), where
+    #: the case's current parts make up the line's amount; absent otherwise.
+    basic_amount: Decimal | None = Field(default=None, exclude_if=lambda v: v is None)
+    care_amount: Decimal | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class RollTotals(BaseModel):
@@ -215,7 +219,14 @@ _GET_LINES = """
 SELECT l.case_id, l.village_code, l.household_size, l.amount, l.account_ref, c.program,
        l.withdrawn_seq IS NOT NULL AS withdrawn,
        a.name AS applicant_name, a.resident_id AS applicant_resident_id,
-       right(p.account_number, 4) AS account_last4
+       right(p.account_number, 4) AS account_last4,
+       c.state ->> 'basic_amount' AS basic_amount, c.state ->> 'care_amount' AS care_amount,
+       (SELECT cr -> 'parameters' ->> 'basic_living_standard_monthly'
+        FROM jsonb_array_elements(c.state -> 'decision_assessment' -> 'criteria') AS cr
+        WHERE cr ->> 'code' = 'amount' LIMIT 1) AS approved_basic,
+       (SELECT cr -> 'parameters' ->> 'care_standard_monthly'
+        FROM jsonb_array_elements(c.state -> 'decision_assessment' -> 'criteria') AS cr
+        WHERE cr ->> 'code' = 'amount' LIMIT 1) AS approved_care
 FROM payment_lines l
 JOIN cases c ON c.case_id = l.case_id
 LEFT JOIN LATERAL (
@@ -268,8 +279,21 @@ def _totals(lines: list[RollLine]) -> RollTotals:
     )
 
 
+def _parts(r: asyncpg.Record) -> tuple[Decimal | None, Decimal | None]:
+    """特困's two parts of a line's amount, when the case's parts (the last change's, else the approval's) make
+    it up; otherwise none (the amount is shown whole)."""
+    basic = r["basic_amount"] or r["approved_basic"]
+    care = r["care_amount"] or r["approved_care"]
+    if r["program"] != "tekun" or basic is None or care is None or Decimal(basic) + Decimal(care) != r["amount"]:
+        return None, None
+    return Decimal(basic), Decimal(care)
+
+
 def _line(r: asyncpg.Record) -> RollLine:
+    basic, care = _parts(r)
     return RollLine(
+        basic_amount=basic,
+        care_amount=care,
         case_id=r["case_id"],
         village_code=r["village_code"],
         applicant_name=r["applicant_name"] or "",

@@ -26,6 +26,7 @@ from domain.notices import (
     month_label,
     yuan,
 )
+from domain.programmes.tekun import notices as tekun_notices
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -39,6 +40,16 @@ _TEMPLATES: dict[type[Notice], str] = {
     BenefitChangeNotice: "benefit_change.html",
     StopNotice: "stop.html",
 }
+# 特困 (S3): the programme's own notices (subclasses of the models above, so the lookup is by exact type).
+_TEMPLATES.update({
+    tekun_notices.TekunAcceptanceNotice: "tekun_acceptance.html",
+    tekun_notices.TekunPublicityNotice: "tekun_publicity.html",
+    tekun_notices.TekunApprovalNotice: "tekun_approval.html",
+    tekun_notices.TekunRejectionNotice: "tekun_rejection.html",
+    tekun_notices.TekunPublicationList: "tekun_publication.html",
+    tekun_notices.TerminationPublicityNotice: "termination_publicity.html",
+    tekun_notices.TerminationDecisionNotice: "termination_decision.html",
+})
 
 
 def template_environment() -> Environment:

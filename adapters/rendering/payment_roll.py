@@ -35,6 +35,10 @@ CSV_HEADER = (
     "月保障金额(元)",
     "账户引用",
     "银行账号(后四位)",
+    # 特困 (S4 Art. 15; S3 Art. 20): the two parts of the amount; empty for other programmes.
+    "救助项目",
+    "其中基本生活(元)",
+    "其中照料护理(元)",
 )
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection): names are free text.
@@ -99,6 +103,9 @@ def render_roll_csv(roll: Roll) -> bytes:
             yuan(line.amount),
             line.account_ref or "",
             line.account_masked or "",
+            line.program or "dibao",
+            yuan(line.basic_amount) if line.basic_amount is not None else "",
+            yuan(line.care_amount) if line.care_amount is not None else "",
         ))
     return out.getvalue().encode(CSV_ENCODING)
 

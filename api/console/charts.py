@@ -123,6 +123,7 @@ def timeline(entered: Mapping[str, datetime], current: str, programme: Programme
     for i, s in enumerate(stages):
         status = "current" if s == current else "visited" if s in entered else "ahead"
         at = entered.get(s)
-        nodes.append(TimelineNode(stage=s.value, label=STAGE_LABELS[s], x=40 + i * TIMELINE_STEP, status=status,
+        name = programme.stage_labels.get(s, STAGE_LABELS[s])  # the programme's own name (特困: 认定)
+        nodes.append(TimelineNode(stage=s.value, label=name, x=40 + i * TIMELINE_STEP, status=status,
                                   entered=at.astimezone(CHINA_TZ).strftime("%Y-%m-%d") if at else ""))
     return nodes

@@ -56,6 +56,15 @@ STEP_LABELS: dict[str, str] = {
     "confirm_enrolment": "乡镇确认高龄津贴（主动发现）",
     "enrolment_confirmation": "主动发现确认时限",
     "survival_check": "生存认证",
+    # 特困 (S3)
+    "county_check_draw": "县级随机抽查（不低于30%）",
+    "self_care_reassessment": "生活自理能力复核评估（10个工作日）",
+    "reassessment": "生活自理能力复核评估",
+    "start_termination_publicity": "张贴终止救助供养公示",
+    "resolve_termination_objection": "处理终止公示异议",
+    "termination_investigation": "县级调查核实（15个工作日）",
+    "termination_decision": "作出终止救助供养决定",
+    "serve_termination_notice": "书面告知终止理由",
 }
 
 PROGRAM_LABELS: dict[str, str] = {p.code.value: p.title for p in REGISTRY.values()}
@@ -138,6 +147,20 @@ EVENT_LABELS: dict[str, str] = {
     "allowance_stopped": "停发",
     "application_forwarded": "跨省通办转递",
     "offsite_receipt_recorded": "跨省通办（外地受理）",
+    # 特困 (S3)
+    "eligibility_facts_recorded": "记录特困认定条件调查情况",
+    "self_care_assessed": "生活自理能力评估",
+    "self_care_change_reported": "报告生活自理能力变化",
+    "support_form_chosen": "确定供养方式",
+    "placement_waitlisted": "供养机构床位已满，登记轮候",
+    "drawn_for_county_check": "县级随机抽查抽签",
+    "schooling_recorded": "记录在校就读",
+    "tekun_review_opened": "启动特困复核",
+    "tekun_review_concluded": "复核完成，继续供养",
+    "termination_proposed": "拟终止救助供养",
+    "support_terminated": "终止救助供养决定",
+    "termination_dropped": "决定不终止救助供养",
+    "termination_notice_served": "书面告知终止理由",
 }
 
 #: The outcome of an earlier case linked at intake (the read model's outcome codes).
@@ -158,6 +181,9 @@ NOTICE_LABELS: dict[str, str] = {
     "publication": "公布",
     "benefit_change": "增发/减发通知书",
     "stop": "停发通知书",
+    # 特困 (S3)
+    "termination_publicity": "终止救助供养公示",
+    "termination_decision": "终止救助供养决定书",
 }
 
 

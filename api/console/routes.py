@@ -54,7 +54,7 @@ from domain.ids import workflow_id_for
 from domain.kernel.clock import CHINA_TZ
 from domain.offers import offered_commands
 from domain.parameters import resolve
-from domain.programmes import evolve, is_overdue, notice_for, notice_kinds, programme_of
+from domain.programmes import REGISTRY, evolve, is_overdue, notice_for, notice_kinds, programme_of
 from services import staff
 from services.audit.access import log_refusal
 
@@ -72,9 +72,15 @@ def _china(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return at.astimezone(CHINA_TZ).strftime(fmt) if at else ""
 
 
+def _stage_labels(program: str | None) -> dict[str, str]:
+    """The programme's own stage names (特困's 认定 where dibao says 审核确认), else the shared table."""
+    programme = REGISTRY.get(program) if program else None  # type: ignore[call-overload]
+    return {**STAGE_LABELS, **programme.stage_labels} if programme is not None else STAGE_LABELS
+
+
 _templates.env.filters["china"] = _china
 _templates.env.globals.update(
-    stage_label=lambda c: label(STAGE_LABELS, c), role_label=lambda c: label(ROLE_LABELS, c),
+    stage_label=lambda c, program=None: label(_stage_labels(program), c), role_label=lambda c: label(ROLE_LABELS, c),
     step_label=lambda c: label(STEP_LABELS, c), event_label=lambda c: label(EVENT_LABELS, c),
     program_label=lambda c: label(PROGRAM_LABELS, c), outcome_label=lambda c: label(OUTCOME_LABELS, c),
     township_name=lambda c: LUFENG_TOWNSHIPS.get(c or "", c),

@@ -37,6 +37,7 @@ from services import cases as gateway
 from services.audit.access import log_access, log_refusal
 from services.audit.trail import case_trail
 from services.cases import CaseGateway
+from services.tekun import bed_reserved
 from workflows.case import search_attributes_for
 from workflows.models import CaseSnapshot, CaseWorkflowInput, CommandInput
 
@@ -229,10 +230,13 @@ async def run_command(
             raise InvalidInput("this Idempotency-Key was already used for a different command",
                                field=("header", "idempotency-key")) from None
     try:
-        result = await CaseGateway(temporal).execute(
-            case_id, CommandInput(actor=actor, command=body.command, params_book=parameters.sha256()),
-            update_id=f"{actor.id}:{idempotency_key}" if idempotency_key else None,
-        )
+        cases = CaseGateway(temporal)
+        # 特困 集中供养: a bed must be free in the chosen institution, else 409 and its waiting list (S4 Art. 19).
+        async with bed_reserved(pool, cases, case_id, actor, body.command):
+            result = await cases.execute(
+                case_id, CommandInput(actor=actor, command=body.command, params_book=parameters.sha256()),
+                update_id=f"{actor.id}:{idempotency_key}" if idempotency_key else None,
+            )
     except gateway.CaseRefused as err:
         if err.code not in _STATUS_OF_CODE:
             raise

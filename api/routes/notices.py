@@ -22,7 +22,8 @@ from domain.programmes import notice_for, programme_of
 router = APIRouter(prefix="/v1/cases", tags=["notices"])
 
 NoticeKind = Literal["deficiency", "acceptance", "publicity", "rejection", "approval", "publication",
-                     "benefit_change", "stop"]
+                     "benefit_change", "stop",
+                     "termination_publicity", "termination_decision"]  # 特困 (S3 Art. 26)
 
 _EVENTS = TypeAdapter(list[CaseEvent])
 

@@ -53,6 +53,14 @@ class Mutators:
                 out.on(t)(fn)
         return out
 
+    def without(self, *event_types: type) -> Mutators:
+        """A registry with all but ``event_types`` (a programme that folds those events its own way)."""
+        out = Mutators()
+        for t, fn in self._by_type.items():
+            if t not in event_types:
+                out.on(t)(fn)
+        return out
+
     @property
     def event_types(self) -> frozenset[type]:
         return frozenset(self._by_type)

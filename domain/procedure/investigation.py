@@ -244,8 +244,10 @@ def _prelim_opinion(spec: ProcedureSpec, state: Any, cmd: c.IssuePrelimOpinion, 
         )
     ]
     # A fresh opinion after an amendment changed the last one follows its own parameter (the law is silent).
+    after_objection = (spec.republish_after_objection(params) if spec.republish_after_objection is not None
+                       else params.values.republish_after_objection)
     republish = (params.values.republish_after_amendment if getattr(state, "opinion_reopened_by_amendment", False)
-                 else params.values.republish_after_objection)
+                 else after_objection)
     if reissue and not republish:
         # No second 公示 where the parameters say so (dibao, SPEC §3.3 row 15): the package goes to confirmation.
         out.append(draft(e.CaseSubmittedToCounty, *spec.basis("objection_follow_up"), params_version=params.version))

@@ -76,6 +76,9 @@ class ProcedureSpec:
         monthly_amount: the amount an assessment grants per month.
         validate_ids: members joining the household by an amendment before the decision, checked and normalised
             (field name given; needed by the amendment step).
+        republish_after_objection: whether a fresh 初审意见 after a 公示 objection is published again, under the
+            parameters in force; None: the book's ``republish_after_objection`` (dibao, SPEC §3.3 row 15).
+            特困 always publishes again (S3 Art. 15).
     """
 
     stages: Stages
@@ -90,6 +93,7 @@ class ProcedureSpec:
     after_publicity: Callable[[Any, DecisionContext], list[Draft]]
     after_approval: Callable[[Any, DecisionContext], list[Draft]] = field(default=lambda _s, _c: [])
     validate_ids: Callable[[Iterable[Member], DecisionContext, str], tuple[Member, ...]] | None = None
+    republish_after_objection: Callable[[ResolvedParameters], bool] | None = None
 
     def basis(self, key: str) -> tuple[str, ...]:
         """The legal basis of a step (KeyError names a step the programme has not given articles for)."""

@@ -23,13 +23,17 @@ from domain.programmes.dibao.programme import DIBAO
 from domain.programmes.dibao.state import DibaoState
 from domain.programmes.disability_subsidies.programme import DISABILITY_SUBSIDIES, DisabilityState
 from domain.programmes.old_age_allowance.programme import OLD_AGE_ALLOWANCE, OldAgeState
+from domain.programmes.tekun.programme import TEKUN
+from domain.programmes.tekun.state import TekunState
 
 #: Every programme on the kernel, by code. Static: the workflow sandbox imports exactly these.
-REGISTRY: Mapping[Program, Programme] = {p.code: p for p in (DIBAO, DISABILITY_SUBSIDIES, OLD_AGE_ALLOWANCE)}
+REGISTRY: Mapping[Program, Programme] = {p.code: p for p in (DIBAO, TEKUN, DISABILITY_SUBSIDIES, OLD_AGE_ALLOWANCE)}
 
 #: A case's state, whichever its programme: a union discriminated on ``program``.
-CaseState = Annotated[DibaoState | DisabilityState | OldAgeState, Field(discriminator="program")]
-_CASE_STATE: TypeAdapter[Any] = TypeAdapter(CaseState)
+CaseState = Annotated[DibaoState | TekunState | DisabilityState | OldAgeState, Field(discriminator="program")]
+#: Validates a stored state (the read model's JSON) into the state of its programme.
+CASE_STATE: TypeAdapter[Any] = TypeAdapter(CaseState)
+_CASE_STATE = CASE_STATE
 
 
 def parse_state(data: Any) -> Any:

@@ -91,6 +91,10 @@ REVIEWED_POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType({
                                             Role.COUNTY_APPROVER}),
     Permission.REFERRAL_READ: frozenset({Role.FRONT_OFFICE, Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER,
                                          Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER, Role.SUPERVISOR}),
+    Permission.TEKUN_CHECK_DRAW: frozenset({Role.COUNTY_REVIEWER}),
+    Permission.TEKUN_INSTITUTIONS_READ: frozenset({Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER,
+                                                  Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER,
+                                                  Role.SUPERVISOR}),
 })
 
 
@@ -207,6 +211,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _ep("GET", "/v1/referrals", P.REFERRAL_READ, None, 200),
     _ep("GET", "/v1/referrals/{referral_id}", P.REFERRAL_READ, None, 404),
     _ep("GET", "/v1/referrals/{referral_id}/application", P.CASE_CREATE, None, 404),
+    # 特困 (S3 Art. 16; S4 Art. 19): no submission of 金山镇 awaits a draw (409); a random draw id is not found.
+    _ep("POST", "/v1/tekun/county-check-draws", P.TEKUN_CHECK_DRAW, "township", 409,
+        body=lambda _: {"township_code": JINSHAN}),
+    _ep("GET", "/v1/tekun/county-check-draws/{draw_id}", P.TEKUN_CHECK_DRAW, None, 404),
+    _ep("GET", "/v1/tekun/institutions", P.TEKUN_INSTITUTIONS_READ, None, 200),
+    _ep("GET", "/v1/tekun/institutions/{institution_id}/waiting-list", P.TEKUN_INSTITUTIONS_READ, None, 200),
     _ep("POST", "/codec/decode", P.PAYLOAD_DECODE, None, 200, body=lambda _: {"payloads": []}),
     _ep("POST", "/codec/encode", P.PAYLOAD_DECODE, None, 200, body=lambda _: {"payloads": []}),
 )
@@ -254,7 +264,9 @@ class World:
     def url(self, ep: Endpoint) -> str:
         return ep.path.format(case_id=self.case_id, kind="acceptance", seq=1, township_code=JINSHAN,
                               month=ROLL_MONTH, role="front_office", version=NO_VERSION,
-                              referral_id="00000000-0000-4000-8000-000000000000")
+                              referral_id="00000000-0000-4000-8000-000000000000",
+                              draw_id="00000000-0000-4000-8000-000000000000",
+                              institution_id="532302101-jinshan-jly")
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -52,6 +52,7 @@ from domain.months import add_months, first_day, month_after, month_of
 from domain.procedure.records import OpenReview
 from domain.programmes import CaseState
 from domain.programmes.dibao.stages import Stage
+from domain.programmes.tekun.stages import Stage as TekunStage
 from domain.verification import RecordSource
 from services.cases import CaseGateway
 from domain.kernel.context import SYSTEM_ACTOR
@@ -935,6 +936,229 @@ async def back_pay(x: Export) -> list[Exported]:
     return [Exported("case_v6_back_pay", case.handle.id)]
 
 
+# --- 特困人员救助供养 (tekun, S3; SPEC §4) ----------------------------------------------------------------
+
+TEKUN_INSTITUTION = "532302101-jinshan-jly"  # 金山镇敬老院 (reference data: data/institutions)
+
+
+def _tekun_app(birth: date, seq: str) -> c.SubmitApplication:
+    from domain.household import Member, Program, Relation
+
+    return c.SubmitApplication(
+        program=Program.TEKUN, village_code=JINSHAN_VILLAGE, area_type=AreaType.RURAL,
+        members=[Member(name="供养甲", resident_id=resident_id(birth=birth.strftime("%Y%m%d"), seq=seq),
+                        relation=Relation.APPLICANT)],
+        declaration=Declaration(income=[IncomeItem(kind=IncomeKind.BASIC_PENSION_BASE, amount=Decimal("1800"))]),
+    )
+
+
+def _years_before(day: date, years: int, days: int = 0) -> date:
+    return day.replace(year=day.year - years, day=min(day.day, 28)) + timedelta(days=days)
+
+
+def _tekun_book(x: Export, **tekun: object) -> Path:
+    import json
+
+    from adapters.parameters import DEFAULT_BOOK
+
+    book = json.loads(DEFAULT_BOOK.read_text(encoding="utf-8"))
+    for version in book["versions"]:
+        version["values"]["tekun"].update(tekun)
+        version["version"] += "-tekun-test"
+    path = x.tmp / f"tekun-{uuid.uuid4().hex[:8]}.json"
+    path.write_text(json.dumps(book, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+async def _tekun_draw(case: Case, drawn: bool) -> None:
+    """The county's random check over this case and three others of 金山镇, with a seed that draws it or not
+    (S3 Art. 16); the batch's other cases are recorded in their own cases (here: only this one is real)."""
+    from domain.programmes.tekun.rules import county_check_draw
+
+    case_id = (await case.snap()).state.case_id
+    batch = [case_id, *(uuid.UUID(int=i + 1) for i in range(3))]
+    seed = next(f"lufeng-2026-{i:04d}" for i in range(10_000)
+                if (case_id in county_check_draw(batch, f"lufeng-2026-{i:04d}", Decimal("0.30"))) is drawn)
+    await case.do(COUNTY_REVIEWER, c.RecordCountyCheckDraw(
+        draw_id=uuid.uuid4(), seed=seed, township_code=JINSHAN, batch=batch,
+        drawn=list(county_check_draw(batch, seed, Decimal("0.30")))))
+
+
+async def _tekun_investigated(case: Case, supporters: list[c.Supporter] | None = None) -> None:
+    await case.do(WINDOW, c.AcceptApplication())
+    await case.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
+    await case.do(CASEWORKER, HOME_VISIT)
+    await case.do(CASEWORKER, c.RequestInfoCheck())
+    await case.do(CASEWORKER, c.RecordEligibilityFacts(supporters=supporters or []))
+
+
+async def _tekun_to_payment(x: Export, case: Case) -> None:
+    """Undisputed: investigated, assessed (capable, at home), 公示 without objection, not drawn, approved, 公布."""
+    await _tekun_investigated(case)
+    await case.do(COUNTY_REVIEWER, c.RecordSelfCareAssessment(failed_items=[], assessors=COUNTY_TEAM))
+    await case.do(CASEWORKER, c.ChooseSupportForm(form="dispersed"))
+    await case.do(TOWNSHIP_APPROVER, NO_DISPUTE)
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    await x.env.sleep(timedelta(days=8))
+    await case.wait_stage(TekunStage.SUBMITTED_TO_COUNTY)
+    await _tekun_draw(case, drawn=False)
+    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await case.do(COUNTY_APPROVER, c.Approve(reason="符合特困人员认定条件"))
+    await case.do(CASEWORKER, c.PostPublication(location="村务公开栏"))
+
+
+async def tekun_recognised_terminated(x: Export) -> list[Exported]:
+    """特困 end to end (S3 Arts. 10-27): 补正 then 受理; the investigation records a supporter in prison; the
+    county's self-care assessment (two items not achieved: partially lost); the chosen 敬老院 is full, so the
+    case waits on its list and is supported at home with a named carer; 民主评议; an objection in the 7-day 公示,
+    re-investigation and a second 公示 (S3 Art. 15); drawn in the county's random check, county home visit,
+    approval and 公布. Another person in payment: the termination's 7-day 公示 meets an objection, the county investigates and publishes again, then decides the
+    termination from next month with a referral to dibao (S3 Arts. 26-27); the notice is served."""
+    today = await x.today()
+    case = first = await x.new_case(_tekun_app(_years_before(today, 72, -40), "301"))
+    await case.do(WINDOW, c.NotifyMissingMaterials(items=[c.Material.CHECK_AUTHORISATION]))
+    await x.env.sleep(timedelta(days=1))
+    await _tekun_investigated(case, [c.Supporter(relation="child", inability=c.SupporterInability.IN_PRISON,
+                                                 property_within_low_income_rule=True,
+                                                 signed_check_authorisation=True)])
+    await case.do(COUNTY_REVIEWER, c.RecordSelfCareAssessment(
+        failed_items=[c.AdlItem.BATHING, c.AdlItem.BED_TRANSFER], assessors=COUNTY_TEAM))
+    await case.do(CASEWORKER, c.WaitForPlacement(institution_id=TEKUN_INSTITUTION))
+    await case.do(CASEWORKER, c.ChooseSupportForm(form="dispersed", carer="邻居（照料服务人）"))
+    await case.do(TOWNSHIP_APPROVER, c.DecideVillageReview(disputed=True, reason="村民对其子赡养情况有不同看法"))
+    await case.do(CASEWORKER, c.RecordDemocraticAppraisal(
+        minutes="宣讲政策、介绍情况、现场评议、形成结论、签字确认",
+        attendance=[c.Attendee(staff_or_member_id=f"rep-{i:02d}", villager_representative=True) for i in range(5)],
+        signed=True, conclusion="eligible"))
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    await x.env.sleep(timedelta(days=2))
+    await case.do(CASEWORKER, c.LogObjection(real_name=True, content="村民反映其子已刑满释放"))
+    await x.env.sleep(timedelta(days=7))
+    await case.wait_stage(TekunStage.OBJECTION_RECEIVED)
+    await case.do(TOWNSHIP_APPROVER, c.ResolveObjection(path="reinvestigation", reason="重新调查赡养义务人情况"))
+    await case.do(CASEWORKER, c.RecordHomeVisit(investigators=TEAM, household_signed=True,
+                                                findings="核实其子仍在监狱服刑"))
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    await x.env.sleep(timedelta(days=8))
+    await case.wait_stage(TekunStage.SUBMITTED_TO_COUNTY)
+    await _tekun_draw(case, drawn=True)
+    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await case.do(COUNTY_REVIEWER, c.RecordCountyHomeVisit(investigators=COUNTY_TEAM, findings="抽查入户，情况属实"))
+    await case.do(COUNTY_APPROVER, c.Approve(reason="符合特困人员认定条件"))
+    await case.do(CASEWORKER, c.PostPublication(location="村务公开栏"))
+    # The termination goes on another case (one history would grow past the size limit).
+    leaving = await x.new_case(_tekun_app(_years_before(today, 70, -40), "302"))
+    await _tekun_to_payment(x, leaving)
+    await x.env.sleep(timedelta(days=30))
+    case = leaving
+    await case.do(CASEWORKER, c.ProposeTermination(ground=c.TerminationGround.ABLE_SUPPORTER,
+                                                   reasons=["其子刑满释放，有稳定收入，具有赡养能力"]))
+    await case.do(CASEWORKER, c.StartPublicity(location="敬老院公示栏"))
+    await x.env.sleep(timedelta(days=3))
+    await case.do(CASEWORKER, c.LogObjection(real_name=False, content="其子收入不足以赡养"))
+    await x.env.sleep(timedelta(days=6))
+    await case.wait_stage(TekunStage.TERMINATION_OBJECTION)
+    await case.do(COUNTY_REVIEWER, c.ResolveObjection(path="reinvestigation", reason="县级组织调查核实"))
+    await case.do(COUNTY_REVIEWER, c.ProposeTermination(ground=c.TerminationGround.ABLE_SUPPORTER,
+                                                        reasons=["县级调查核实其子月收入稳定，具有赡养能力"]))
+    await case.do(CASEWORKER, c.StartPublicity(location="敬老院公示栏"))
+    await x.env.sleep(timedelta(days=8))
+    await case.wait_stage(TekunStage.TERMINATION_DECISION)
+    await case.do(COUNTY_APPROVER, c.DecideTermination(reasons=["重新公示无异议，终止救助供养"], refer_to=["dibao"],
+                                                       referral_reason="其子家庭人均收入较低，可申请最低生活保障"))
+    await case.do(CASEWORKER, c.ServeTerminationNotice())
+    await case.handle.result()
+    return [Exported("tekun_v1_recognised", first.handle.id),
+            Exported("tekun_v1_terminated_after_objection", leaving.handle.id)]
+
+
+async def tekun_minors_at_18(x: Export) -> list[Exported]:
+    """Two minors of 17 recognised where the age limit is 18 (S5 item 5, a parameter). One turns 18 without
+    recorded schooling: the case's own timer opens a review on the birthday (never a decision); the township
+    proposes the termination, 7-day 公示 without objection, the county decides it from next month, notice served.
+    The other is recorded in high school: no review at 18 (S3 Art. 24 note); the annual review (S5 item 7) opens
+    a year on, is concluded, and the case continues as new."""
+    worker = await x.worker_with(_tekun_book(x, minor_age_limit=18))
+    today = await x.today()
+    leaving = await x.new_case(_tekun_app(_years_before(today, 18, 40), "311"), worker=worker)
+    staying = await x.new_case(_tekun_app(_years_before(today, 18, 45), "312"), worker=worker)
+    await _tekun_to_payment(x, leaving)
+    await _tekun_to_payment(x, staying)
+    await staying.do(CASEWORKER, c.RecordSchooling(school_level="high_school",
+                                                   expected_end=today + timedelta(days=600),
+                                                   evidence="普通高中在读证明"))
+    await x.env.sleep(timedelta(days=40))
+    await leaving.wait_stage(TekunStage.UNDER_REVIEW)
+    await leaving.do(CASEWORKER, c.ProposeTermination(ground=c.TerminationGround.CAPACITY_TO_WORK,
+                                                      reasons=["已年满18周岁且未在校就读"]))
+    await leaving.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    await x.env.sleep(timedelta(days=8))
+    await leaving.wait_stage(TekunStage.TERMINATION_DECISION)
+    await leaving.do(COUNTY_APPROVER, c.DecideTermination(reasons=["公示无异议，终止救助供养"]))
+    await leaving.do(CASEWORKER, c.ServeTerminationNotice())
+    await leaving.handle.result()
+    await x.env.sleep(timedelta(days=330))
+    await staying.wait_stage(TekunStage.UNDER_REVIEW)
+    await staying.do(COUNTY_APPROVER, c.ConcludeTekunReview(reasons=["在校就读，继续供养"]))
+    first = (await x.runs(staying.handle.id, at_least=2))[0]
+    return [Exported("tekun_v1_minor_turns_18_terminated", leaving.handle.id),
+            Exported("tekun_v1_minor_in_school_reviewed", staying.handle.id, first)]
+
+
+async def tekun_other_branches(x: Export) -> list[Exported]:
+    """A negative information check, an 'ineligible' opinion to the county, not drawn, refusal and its notice
+    (S3 Art. 18); a withdrawal; two refusals to cooperate and the procedure ended (S3 Art. 13 para 2); in
+    payment, 集中供养 once a bed frees and a reported change re-assessed (S3 Art. 23), then a termination objected
+    to, the county's investigation finds no ground: the support goes on (S3 Art. 26)."""
+    today = await x.today()
+    refused = await x.new_case(_tekun_app(_years_before(today, 66, -10), "321"))
+    await _tekun_investigated(refused)
+    await refused.do(CASEWORKER, c.NotifyInfoCheckIneligible(reasons=["核对发现名下有非营运车辆一辆"]))
+    await refused.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=False, reasons=["财产状况不符合特困人员规定"]))
+    await refused.do(CASEWORKER, c.SubmitToCounty())
+    await _tekun_draw(refused, drawn=False)
+    await refused.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await refused.do(COUNTY_APPROVER, c.Reject(reasons=["财产状况不符合特困人员财产状况规定（S3 Art. 7）"]))
+    await refused.do(CASEWORKER, c.ServeRejectionNotice())
+    await refused.handle.result()
+
+    withdrawn = await x.new_case(_tekun_app(_years_before(today, 80, -5), "322"))
+    await withdrawn.do(WINDOW, c.AcceptApplication())
+    await withdrawn.do(WINDOW, c.WithdrawApplication(reason="本人申请撤回，随子女生活"))
+    await withdrawn.handle.result()
+
+    ended = await x.new_case(_tekun_app(_years_before(today, 64, -5), "323"))
+    await ended.do(WINDOW, c.AcceptApplication())
+    await ended.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
+    await ended.do(CASEWORKER, c.RecordNonCooperation(note="拒绝入户调查"))
+    await ended.do(CASEWORKER, c.RecordNonCooperation(note="再次拒绝入户调查"))
+    await ended.do(TOWNSHIP_APPROVER, c.TerminateForNonCooperation(reason="无正当理由拒不配合调查"))
+    await ended.handle.result()
+
+    kept = await x.new_case(_tekun_app(_years_before(today, 75, -5), "324"))
+    await _tekun_to_payment(x, kept)
+    # A bed frees in the 敬老院: 集中供养 from next month; a reported change, re-assessed (S3 Art. 23).
+    await kept.do(CASEWORKER, c.ChooseSupportForm(form="centralised", institution_id=TEKUN_INSTITUTION))
+    await kept.do(WINDOW, c.ReportSelfCareChange(note="敬老院报告：跌倒后行走困难"))
+    await kept.do(COUNTY_REVIEWER, c.RecordSelfCareAssessment(
+        failed_items=[c.AdlItem.BATHING, c.AdlItem.BED_TRANSFER, c.AdlItem.WALKING_INDOORS, c.AdlItem.TOILETING],
+        assessors=COUNTY_TEAM))
+    await kept.do(CASEWORKER, c.ProposeTermination(ground=c.TerminationGround.MEANS_OF_LIVING,
+                                                   reasons=["群众反映其有经营收入"]))
+    await kept.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    await kept.do(CASEWORKER, c.LogObjection(real_name=True, content="本人称摊位已转让，无经营收入"))
+    await x.env.sleep(timedelta(days=8))
+    await kept.wait_stage(TekunStage.TERMINATION_OBJECTION)
+    await kept.do(COUNTY_REVIEWER, c.ResolveObjection(path="reinvestigation", reason="县级组织调查核实"))
+    await kept.do(COUNTY_APPROVER, c.DropTermination(reasons=["经核实摊位已转让，无经营收入，继续供养"]))
+    return [Exported("tekun_v1_refused", refused.handle.id), Exported("tekun_v1_withdrawn", withdrawn.handle.id),
+            Exported("tekun_v1_noncooperation", ended.handle.id),
+            Exported("tekun_v1_termination_dropped", kept.handle.id)]
+
+
 @dataclass(frozen=True)
 class Scenario:
     drive: Callable[[Export], Awaitable[list[Exported]]]
@@ -976,6 +1200,9 @@ NEW = {
     "case_v7_old_age_band_survival": Scenario(old_age_band_survival),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
+    "tekun_v1_recognised_and_terminated": Scenario(tekun_recognised_terminated),
+    "tekun_v1_minors_at_18": Scenario(tekun_minors_at_18),
+    "tekun_v1_other_branches": Scenario(tekun_other_branches),
 }
 
 SCENARIOS = {**DEPLOYED, **NEW}

@@ -88,9 +88,9 @@ def _stage_graph(programme: Programme) -> Graph:
             continue
         for item in raw:
             event = events_of.validate_python(item)
-            if state is None and (not isinstance(event, programme.first_event)
-                                  or getattr(event, "program", programme.code) != programme.code):
-                break
+            if state is None and not (isinstance(event, programme.first_event)
+                                      and getattr(event, "program", programme.code) == programme.code):
+                break  # another programme's case
             before = None if state is None else str(state.stage)
             state = programme.evolve(state, event)
             after = str(state.stage)

@@ -223,6 +223,42 @@ _branch("StandardChangeWorkflow: batches across continue-as-new, to the end",
         "workflow:StandardChangeWorkflow", "activity:list_active_cases",
         "activity:apply_standard_change_batch", "end:continued_as_new", "end:completed", "result:done")
 
+# --- 特困人员救助供养 (tekun, S3; SPEC §4) ---
+_branch("特困: 补正, 受理, supporter in prison, self-care assessment, full 敬老院 → waiting list, home support, "
+        "民主评议, objection → re-investigation → 公示 again (S3 Art. 15), drawn → county home visit, approval",
+        "tekun_v1_recognised",
+        "event:materials_deficiency_notified", "event:eligibility_facts_recorded", "event:self_care_assessed",
+        "event:placement_waitlisted", "event:support_form_chosen", "event:democratic_appraisal_held",
+        "event:publicity_objection_logged", "event:reinvestigation_ordered", "event:drawn_for_county_check",
+        "event:county_home_visit_recorded", "event:application_approved", "event:review_scheduled",
+        "event:payment_scheduled", "end:running")
+_branch("特困 termination (S3 Arts. 24-26): 7-day termination 公示, objection, county investigation, proposed and "
+        "published again, the county's decision from next month, notice served",
+        "tekun_v1_terminated_after_objection",
+        "event:termination_proposed", "event:publicity_objection_logged", "event:reinvestigation_ordered",
+        "event:support_terminated", "event:referral_recorded", "event:termination_notice_served", "timer_fired",
+        "end:completed")
+_branch("特困: a minor's 18th birthday without schooling opens a review by timer (S3 Art. 24 note); termination "
+        "公示 without objection; decided; closed",
+        "tekun_v1_minor_turns_18_terminated",
+        "event:tekun_review_opened", "event:termination_proposed", "event:support_terminated", "timer_fired",
+        "end:completed")
+_branch("特困: a minor in school keeps support past 18; the annual review (S5 item 7) concluded; continue-as-new",
+        "tekun_v1_minor_in_school_reviewed",
+        "event:schooling_recorded", "event:tekun_review_opened", "event:tekun_review_concluded",
+        "end:continued_as_new")
+_branch("特困: negative check, ineligible opinion to the county, not drawn, refusal, notice (S3 Art. 18)",
+        "tekun_v1_refused",
+        "event:ineligibility_by_info_check_notified", "opinion:ineligible", "event:drawn_for_county_check",
+        "event:application_rejected", "event:rejection_notice_served", "end:completed")
+_branch("特困: withdrawal; the procedure ended for non-cooperation", ("tekun_v1_withdrawn", "tekun_v1_noncooperation"),
+        "event:application_withdrawn", "event:review_terminated_for_non_cooperation", "end:completed")
+_branch("特困 in payment: 集中供养 when a bed frees, a reported change re-assessed within 10 wd (S3 Art. 23); a "
+        "termination objected to and dropped by the county (S3 Art. 26)",
+        "tekun_v1_termination_dropped",
+        "event:self_care_change_reported", "event:self_care_assessed", "event:support_form_chosen",
+        "event:termination_dropped", "end:running")
+
 #: Details of a domain event worth naming as a fact: event type → (payload field, fact prefix).
 _DETAILS = {
     "escalation_raised": ("step", "escalated"),

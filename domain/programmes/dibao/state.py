@@ -30,6 +30,7 @@ class DibaoState(CaseCore):
     Field names are a contract: the state travels in Temporal payloads (a continued run's input).
     """
 
+    program: Literal[Program.DIBAO]
     stage: Stage
     program: Literal[Program.DIBAO] = Program.DIBAO
     area_type: AreaType
