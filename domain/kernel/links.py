@@ -15,7 +15,7 @@ Effects (:class:`domain.commands.LinkEffect`):
 - ``left_programme``: the source programme stopped (dibao: the living subsidy of its disabled members is
   reviewed, SPEC §6.2);
 - ``entered_programme``: the source programme began (特困: the care subsidy's exclusion, if the parameters say
-  so — the hook point for ``tekun``: its ``links`` names this effect when its approval is recorded).
+  so — ``domain.programmes.tekun.links`` names this effect when its approval is recorded).
 """
 
 from __future__ import annotations

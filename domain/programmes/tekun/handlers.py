@@ -169,10 +169,17 @@ def _schooling(state: TekunState, cmd: c.RecordSchooling, ctx: DecisionContext) 
 
 
 def _data_alert(state: TekunState, cmd: c.RaiseDataAlert, ctx: DecisionContext) -> list[Draft]:
+    return data_alert(state, cmd, ctx)
+
+
+def data_alert(state: TekunState, cmd: c.RaiseDataAlert, ctx: DecisionContext, *,
+               checked_role: bool = True) -> list[Draft]:
     """A data comparison about the person (death, prison, declared missing …; S6 §三): recorded on the case; in
     support it opens a review, where the township investigates and proposes the termination if a ground of S3
-    Art. 24 holds (an alert never terminates by itself)."""
-    need_role(ctx, CASEWORKER | COUNTY_REVIEWER, "raise a data alert")
+    Art. 24 holds (an alert never terminates by itself). A death another case of the person recorded arrives
+    the same way, from the engine (``checked_role`` False: the links' delivery, not a person)."""
+    if checked_role:
+        need_role(ctx, CASEWORKER | COUNTY_REVIEWER, "raise a data alert")
     if state.is_closed:
         raise InvalidTransition("the case is closed")
     if cmd.member_index not in (None, 0):

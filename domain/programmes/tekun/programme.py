@@ -10,6 +10,7 @@ from typing import Any
 from domain import commands as c
 from domain import events as e
 from domain.household import Program
+from domain.kernel import links
 from domain.kernel.clock import start_of_day
 from domain.kernel.deadlines import deadline_handlers, deadline_mutators
 from domain.kernel.guards import (
@@ -24,6 +25,7 @@ from domain.kernel.programme import NOTHING, Needs, Programme, Timer
 from domain.kernel.state import PendingStep
 from domain.procedure import publicity, referral
 from domain.programmes.tekun import handlers, notices, procedure, rules
+from domain.programmes.tekun import links as tekun_links
 from domain.programmes.tekun.deadlines import DEADLINES
 from domain.programmes.tekun.evolve import MUTATORS
 from domain.programmes.tekun.labels import STAGE_LABELS
@@ -165,13 +167,14 @@ TEKUN = Programme(
         **procedure.HANDLERS,
         **handlers.HANDLERS,
         **referral.handlers(),
+        **links.handlers(tekun_links.on_link),
         **deadline_handlers(DEADLINES, c.SetDeadline, c.RaiseEscalation, e.DeadlineSet, e.EscalationRaised),
     },
     system_commands=frozenset({c.CompleteInfoCheck, c.ClosePublicity, c.SetDeadline, c.RaiseEscalation,
-                               *c.TEKUN_SYSTEM_COMMANDS}),
+                               *c.TEKUN_SYSTEM_COMMANDS, *c.KERNEL_SYSTEM_COMMANDS}),
     first_event=e.ApplicationSubmitted,
     initial=_INITIAL,
-    mutators=merged([_STEP_MUTATORS, MUTATORS, referral.mutators(),
+    mutators=merged([_STEP_MUTATORS, MUTATORS, referral.mutators(), links.mutators(),
                      deadline_mutators(e.DeadlineSet, e.EscalationRaised)]),
     deadlines=DEADLINES,
     pending=pending_step,
@@ -186,7 +189,7 @@ TEKUN = Programme(
     info_check_command=lambda report: c.CompleteInfoCheck(report=report),
     in_payment=None,
     command_vocabulary=(c.SubmitApplication, *_HUMAN, *c.KERNEL_COMMANDS, c.CompleteInfoCheck, c.ClosePublicity,
-                        c.SetDeadline, c.RaiseEscalation, *c.TEKUN_SYSTEM_COMMANDS),
+                        c.SetDeadline, c.RaiseEscalation, *c.TEKUN_SYSTEM_COMMANDS, *c.KERNEL_SYSTEM_COMMANDS),
     event_vocabulary=(
         e.ApplicationSubmitted, e.EarlierCasesLinked, e.MaterialsDeficiencyNotified, e.ApplicationAccepted,
         e.CloseRelativeFiled, e.StaffRecused, e.NonCooperationRecorded, e.ReviewTerminatedForNonCooperation,
@@ -197,7 +200,7 @@ TEKUN = Programme(
         e.ReinvestigationOrdered, e.CaseSubmittedToCounty, e.CountyReviewStarted, e.CountyHomeVisitRecorded,
         e.ComplaintReceived, e.ComplaintResolved, e.ApplicationApproved, e.ApplicationRejected,
         e.RejectionNoticeServed, e.PublicationPosted, e.PaymentScheduled, e.DeadlineSet, e.EscalationRaised,
-        e.ReviewScheduled, e.DataAlertRaised, *e.KERNEL_EVENTS, *e.TEKUN_EVENTS,
+        e.ReviewScheduled, e.DataAlertRaised, *e.KERNEL_EVENTS, *e.LINK_EVENTS, *e.TEKUN_EVENTS,
     ),
     procedure=procedure.SPEC,
     steps=(*((m, procedure.SPEC) for m in procedure.STEP_MODULES), (publicity, procedure.TERMINATION_SPEC),
@@ -223,4 +226,5 @@ TEKUN = Programme(
         Stage.TERMINATED,
     ),
     end_branches=frozenset({Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN}),
+    links=tekun_links.links_of,
 )
