@@ -268,3 +268,16 @@ OPTION_LABELS.update({
 })
 # ("ground", "death", "voluntary_exit" keep their labels above: 延期事由 / 死亡 / 主动申请退出 read well for 特困 too,
 # whose termination grounds the form shows with the same option codes.)
+
+# --- 残疾人两项补贴 and 高龄津贴 (SPEC §6.2, §6.3) --------------------------------------------------------------
+COMMAND_LABELS.update({
+    "review_allowance": "乡镇审核（核对残疾人证）",
+    "confirm_allowance": "确认发放",
+    "refuse_allowance": "不予确认",
+    "forward_application": "跨省通办：转递申请",
+    "record_forwarding_outcome": "登记跨省通办转递结果",
+    "record_offsite_receipt": "跨省通办：登记外地受理",
+    "record_survival_check": "登记生存认证",
+    "decide_allowance_review": "作出复核决定",
+    "stop_allowance": "停发补贴/津贴",
+})
