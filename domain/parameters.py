@@ -220,6 +220,9 @@ class TekunParameters(BaseModel):
         for form in SupportForm:
             if set(self.care_standard_monthly.get(form, {})) != set(CareTier):
                 raise ValueError(f"care_standard_monthly.{form.value} needs every care tier")
+        return self
+
+
 class TemporaryTier(BaseModel):
     """One row of the 临时救助 tier table (分类分档, S8 §二(三); S5 item 14): for a type and severity, the amount as
     months of the local dibao standard or as a fixed sum, per member (up to ``max_members``) or per household.
