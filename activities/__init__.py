@@ -13,6 +13,7 @@ from activities.calendar import CalendarActivities
 from activities.cases import CaseStoreActivities
 from activities.links import LinkActivities
 from activities.parameters import ParameterActivities
+from activities.reserve_fund import ReserveFundActivities
 from activities.review_sweep import ReviewSweepActivities
 from activities.standard_change import StandardChangeActivities
 from activities.verification import VerificationActivities
@@ -51,4 +52,5 @@ def build_activities(
         AuditActivities(pool, client, ledger or Ledger(), settings).daily_audit,
         case_links.related_cases,
         case_links.deliver_links,
+        ReserveFundActivities(pool).draw,
     ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from uuid import UUID
 
 from pydantic import BaseModel
 
+from domain.actors import Actor
 from domain.events import CaseEvent
 from domain.programmes import CaseState
 
@@ -23,3 +25,19 @@ class RecordCaseResult(BaseModel):
 
 class PaidMonthsInput(BaseModel):
     case_id: UUID
+
+
+class FundDrawInput(BaseModel):
+    """A decision's draw on a township fund (临时救助备用金), keyed by the case and the decision's first seq."""
+
+    township_code: str
+    case_id: UUID
+    case_seq: int
+    amount: Decimal
+    actor: Actor
+    reason: str
+
+
+class FundDrawResult(BaseModel):
+    drawn: bool
+    balance: Decimal

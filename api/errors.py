@@ -32,6 +32,10 @@ class ReferralNotFound(Exception):
     """No referral with that id (or none the caller's jurisdiction covers)."""
 
 
+class IntakeNotFound(Exception):
+    """No intake with that id (or none the caller's jurisdiction covers)."""
+
+
 class CaseNotYetRecorded(Exception):
     """The case was just opened; its first record is not in the read model yet (answered 503, retry)."""
 
@@ -137,6 +141,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReferralNotFound)
     async def _referral_not_found(_: Request, __: ReferralNotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": "referral not found"})
+
+    @app.exception_handler(IntakeNotFound)
+    async def _intake_not_found(_: Request, __: IntakeNotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": "intake not found"})
 
     @app.exception_handler(CaseNotYetRecorded)
     async def _not_yet_recorded(_: Request, __: CaseNotYetRecorded) -> JSONResponse:

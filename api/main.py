@@ -23,9 +23,11 @@ from api.idempotency import IdempotencyMiddleware
 from api.middleware import CodecCORSMiddleware, RequestBodyGuardMiddleware, RequestContextMiddleware
 from api.routes import alerts, audit, cases, codec, health, notices, standard_changes
 from api.routes import household as household_routes
+from api.routes import intakes as intake_routes
 from api.routes import payments as payment_routes
 from api.routes import queries as query_routes
 from api.routes import referrals as referral_routes
+from api.routes import reserve_funds as reserve_fund_routes
 from api.routes import tekun as tekun_routes
 from api.unavailable import install_unavailability_handlers
 
@@ -73,16 +75,19 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
     install_unavailability_handlers(app)
     app.include_router(health.router)
     app.include_router(cases.router)
+    app.include_router(cases.emergency_router)
     app.include_router(household_routes.router)
     app.include_router(audit.router)
     app.include_router(codec.router)
     app.include_router(alerts.router)
     app.include_router(notices.router)
     app.include_router(payment_routes.router)
+    app.include_router(reserve_fund_routes.router)
     app.include_router(standard_changes.router)
     app.include_router(query_routes.router)
     app.include_router(referral_routes.router)
     app.include_router(tekun_routes.router)
+    app.include_router(intake_routes.router)
     app.include_router(console_router)
     app.include_router(workbench_router)
 

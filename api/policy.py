@@ -34,6 +34,9 @@ class Permission(StrEnum):
     TEKUN_INSTITUTIONS_READ = "tekun.institutions.read"
     #: A property-level right: who sees members' resident ID numbers in full (the others see them masked).
     RESIDENT_ID_FULL = "resident_id.full"
+    RESERVE_FUND_READ = "reserve_fund.read"
+    RESERVE_FUND_REPLENISH = "reserve_fund.replenish"
+    EMERGENCY_REPORT = "emergency.report"
 
 
 _ROLL_MAKERS = frozenset({Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER, Role.TOWNSHIP_APPROVER})
@@ -89,6 +92,17 @@ POLICY: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
         # S4 Art. 57): they see ``532302********0029``, the address code and last four (enough to tell
         # members apart).
         Permission.RESIDENT_ID_FULL: frozenset({Role.FRONT_OFFICE, Role.TOWNSHIP_CASEWORKER,
+                                                Role.TOWNSHIP_APPROVER, Role.COUNTY_REVIEWER,
+                                                Role.COUNTY_APPROVER}),
+        # 临时救助备用金 (S8 §三(三)): the township that grants from it and the county that fills it read it, and
+        # supervision and audit; only the county approver replenishes it (finance, S4 Art. 64, audits it).
+        Permission.RESERVE_FUND_READ: frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER,
+                                                 Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER, Role.SUPERVISOR,
+                                                 Role.AUDITOR}),
+        Permission.RESERVE_FUND_REPLENISH: frozenset({Role.COUNTY_APPROVER}),
+        # 先行救助: an emergency is reported by the household at the window, the village committee, or township and
+        # county staff (a hotline call, a case found in data; SPEC §5.3; S5 item 14).
+        Permission.EMERGENCY_REPORT: frozenset({Role.FRONT_OFFICE, Role.VILLAGE_COMMITTEE, Role.TOWNSHIP_CASEWORKER,
                                                 Role.TOWNSHIP_APPROVER, Role.COUNTY_REVIEWER,
                                                 Role.COUNTY_APPROVER}),
     }

@@ -45,6 +45,7 @@ from domain.household import (
 from domain.identity import LEGACY_REFUSED, convert_legacy_resident_id, is_legacy_shape, parse_resident_id
 from domain.kernel.state import PendingStep
 from domain.programmes import CaseState, is_overdue
+from domain.temporary import Instalment, TemporaryRequest
 
 # --- limits every request shares --------------------------------------------------------------------------
 
@@ -288,6 +289,12 @@ class DeclarationCreate(Declaration):
         )
 
 
+class TemporaryRequestCreate(TemporaryRequest):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    situation: Annotated[str, Field(min_length=1, max_length=2000), SingleLine]
+
+
 class CaseCreate(RequestBody):
     """An application handed in at the township window (or by the village committee as agent)."""
 
@@ -299,6 +306,11 @@ class CaseCreate(RequestBody):
     #: Takes up an open referral from another programme (转办, S4 Art. 60; ``GET /v1/referrals``): the referral
     #: must be to this programme and inside the caller's jurisdiction; it is then taken by the new case.
     referral_id: UUID | None = None
+    #: 临时救助 only: type, cause, severity, situation, the essential expenditure, and ``urgent`` (how the
+    #: emergency was reported) for 先行救助 (S8 §二; SPEC §5).
+    temporary: TemporaryRequestCreate | None = None
+    #: 一门受理: the intake this application is opened from (``POST /v1/intakes``); one case per programme.
+    intake_id: UUID | None = None
 
 
 # --- commands: the domain's, with the API's limits where the domain leaves them open ----------------------
@@ -541,6 +553,31 @@ class TekunDetail(BaseModel):
         )
 
 
+class TemporaryPublic(BaseModel):
+    """A 临时救助 case's own facts (S8 §二): no personal data."""
+
+    kind: str | None
+    cause: str | None
+    severity: str | None
+    report_source: str | None
+    urgent_amount: Decimal | None
+    urgent_form: str | None
+    emergency_eased: bool
+    regularised: bool
+    follow_up: bool
+    discussion_decision: str | None
+    amount: Decimal | None
+    tier_amount: Decimal | None
+    approval_level: str | None
+    form: str | None
+    instalments: list[Instalment]
+
+    @classmethod
+    def of(cls, state: Any) -> TemporaryPublic:
+        return cls(**{name: getattr(state, name) for name in cls.model_fields if name != "instalments"},
+                     instalments=list(state.instalments))
+
+
 class CaseDetail(CasePublic):
     """A case with where it stands in the procedure: the pending step, who must act, by when."""
 
@@ -569,6 +606,8 @@ class CaseDetail(CasePublic):
     earlier_cases: list[EarlierCasePublic] = []
     #: 特困 cases only (absent for the other programmes).
     tekun: TekunDetail | None = Field(default=None, exclude_if=lambda v: v is None)
+    #: 临时救助 only: the need, the urgent grant and its formalities, the approval and its instalments.
+    temporary: TemporaryPublic | None = None
 
     @classmethod
     def of_snapshot(cls, state: CaseState, pending: PendingStep | None, workflow_id: str, *,
@@ -590,8 +629,8 @@ class CaseDetail(CasePublic):
             first_payment_month=state.first_payment_month,
             rejection_reasons=list(getattr(state, "rejection_reasons", None) or getattr(state, "refusal_reasons", ())),
             overdue=is_overdue(state),
-            review_class=state.review_class.value if getattr(state, "review_class", None) else None,
-            next_review_due=state.next_review_due,
+            review_class=review_class.value if (review_class := getattr(state, "review_class", None)) else None,
+            next_review_due=getattr(state, "next_review_due", None),
             review_trigger=(state.review.trigger if getattr(state, "review", None)
                             else getattr(state, "review_trigger", None)),
             benefit_periods=[BenefitPeriodPublic(from_month=p.from_month, monthly_amount=p.monthly_amount,
@@ -599,11 +638,12 @@ class CaseDetail(CasePublic):
                                                  parameter_set_version=p.parameter_set_version)
                              for p in state.benefit_periods],
             gradual_exit_ends_month=getattr(state, "gradual_exit_ends_month", None),
-            stop_effective_month=state.stop_effective_month,
-            stop_reason=state.stop_reason,
+            stop_effective_month=getattr(state, "stop_effective_month", None),
+            stop_reason=getattr(state, "stop_reason", None),
             earlier_cases=[EarlierCasePublic(**link.model_dump()) for link in state.earlier_cases
                            if reader is not None and reader.covers(link.village_code)],
             tekun=TekunDetail.of(state),
+            temporary=TemporaryPublic.of(state) if state.program is Program.TEMPORARY else None,
         )
 
 

@@ -29,7 +29,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import allowances, api_latency, audit, lifecycle, memory, read_model, recalc, sandbox, scaleout, tekun
+from bench import (
+    allowances,
+    api_latency,
+    audit,
+    lifecycle,
+    memory,
+    read_model,
+    recalc,
+    sandbox,
+    scaleout,
+    tekun,
+    urgent,
+)
 from bench.common import bench_stack, emit, enable_bytecode_cache
 from bench.profile import py_spy
 from devstack.embedded import temporal_cli_path
@@ -41,7 +53,7 @@ NOT_MEASURED: list[tuple[str, str, str]] = []
 SECTIONS = {"read_model": "4. Read model", "lifecycle": "1-2. Lifecycle and round trips",
             "api": "3. API latency", "audit": "5. Audit", "scaleout": "7. Scale-out", "memory": "8. Memory",
             "recalc": "6. Mass recalculation", "allowances": "9. Allowances: enrolment and the monthly roll",
-            "tekun": "特困 lifecycle"}
+            "tekun": "特困 lifecycle", "urgent": "临时救助: report → 先行救助 grant (issue 16)"}
 
 
 def _cpu_model() -> str:
@@ -92,6 +104,8 @@ async def _all(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str
             out(await allowances.bench(stack, args.allowance_enrol_cases, args.allowance_roll_cases))
         if "tekun" in only:
             out(await tekun.bench(stack, args.cases, args.concurrency, args.runs))
+        if "urgent" in only:
+            out(await urgent.bench(stack, args.urgent_per_client, 16))
         if "recalc" in only:  # last: it leaves 2 × N open workflows in the dev server's database
             out(await recalc.bench(stack, args.recalc_preview_cases, args.recalc_apply_cases, args.recalc_runs,
                                    profile=args.profile))
@@ -213,6 +227,7 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
     lines += _recalc(figures, by)
     lines += _scaleout(figures, by)
     lines += _memory(by)
+    lines += _urgent(by)
     lines += _profiles(figures, by)
     skipped = [name for key, name in SECTIONS.items() if key not in args.only]
     if NOT_MEASURED or skipped:
@@ -490,6 +505,24 @@ def _scaleout_reading(one: dict[str, Any], two: dict[str, Any], ratio: float) ->
     return [reading, ""]
 
 
+def _urgent(by: dict[str, dict[str, Any]]) -> list[str]:
+    """临时救助's urgent path (issue 16): report → 先行救助 grant, against create → accept in the same run."""
+    if not {"urgent_urgent_report_grant", "urgent_baseline_create_accept", "urgent_vs_baseline_ratio"} <= by.keys():
+        return []
+    grant, base = by["urgent_urgent_report_grant"], by["urgent_baseline_create_accept"]
+    ratio = by["urgent_vs_baseline_ratio"]["p50_ratio"]
+    return [
+        "## 临时救助: report → 先行救助 grant (issue 16)", "",
+        f"{grant['samples']} jobs, {grant['concurrency']} clients across {grant['townships']} townships at once "
+        "(bench/urgent.py): `POST /v1/emergencies` then `grant_urgent_assistance` (its Update draws the township's "
+        "reserve fund under the fund's row lock, keyed by case and seq, before recording); the baseline is the same "
+        "two-request shape without a draw (`POST /v1/cases`, `accept_application`).", "",
+        *_table(["job", "p50 ms", "p95 ms", "p99 ms", "jobs/s"], [
+            ["report → grant", grant["p50_ms"], grant["p95_ms"], grant["p99_ms"], grant["jobs_per_s"]],
+            ["create → accept (baseline)", base["p50_ms"], base["p95_ms"], base["p99_ms"], base["jobs_per_s"]]]),
+        "", f"Median ratio (urgent / baseline): **{ratio}**.", ""]
+
+
 def _memory(by: dict[str, dict[str, Any]]) -> list[str]:
     m = by.get("worker_rss_per_cached_case")
     if not m:
@@ -677,6 +710,8 @@ def main() -> None:
                         help="高龄津贴 people enrolled from a hukou extract (10,000)")
     parser.add_argument("--allowance-roll-cases", type=int, default=None,
                         help="高龄津贴 cases on one monthly roll (50,000)")
+    parser.add_argument("--urgent-per-client", type=int, default=None,
+                        help="urgent reports and grants per client, 16 clients (4)")
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="no py-spy profiles")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections: " + ",".join(SECTIONS))
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
@@ -712,6 +747,7 @@ def main() -> None:
     args.scaleout_runs = args.scaleout_runs or (1 if quick else 2)
     args.memory_cases = args.memory_cases or (40 if quick else 500)
     args.profile_commands = args.profile_commands or (16 if quick else 48)
+    args.urgent_per_client = args.urgent_per_client or (1 if quick else 4)
     args.levels = [int(x) for x in args.levels.split(",")]
     start = time.perf_counter()
     if args.render_from is not None:

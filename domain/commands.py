@@ -15,7 +15,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.household import MAX_MEMBERS, AreaType, Declaration, Member, Program
+from domain.intake import IntakeLink
 from domain.kernel.state import EarlierCase
+from domain.temporary import Form, InKindItem, TemporaryRequest, Yuan
 from domain.verification import InfoCheckReport
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -68,6 +70,11 @@ class SubmitApplication(_Command):
     earlier_cases: tuple[EarlierCase, ...] = ()
     #: The referral from another programme this application takes up (转办, S4 Art. 60), checked by the API.
     referral_id: UUID | None = None
+    #: 临时救助 only: the type, cause and severity of the difficulty, and whether it is an emergency reported for
+    #: 先行救助 (S8 §二; SPEC §5). None for every other programme.
+    temporary: TemporaryRequest | None = None
+    #: 一门受理: the intake this application is opened from, set by the engine from the intake (S5 item 23).
+    intake: IntakeLink | None = None
 
 
 class NotifyMissingMaterials(_Command):
@@ -729,6 +736,108 @@ TEKUN_COMMANDS: tuple[type, ...] = (
     DropTermination, ServeTerminationNotice,
 )
 
+# --- 临时救助 (temporary assistance, S4 Arts. 47-49; S8 §二; S5 item 15) -----------------------------------
+
+
+class PlannedInstalment(_Command):
+    """One instalment of a staged assistance: paid on the payment roll of the month of ``on``."""
+
+    on: date
+    amount: Yuan
+
+
+class GrantUrgentAssistance(_Command):
+    """先行救助: the township approver (or the county) grants at once, up to the urgent cap, with a minimal record
+    (who, why, how much, cash or kind) and no information check, 评议 or 公示 (S8 §二(二); S5 item 15). Paid
+    from the township's reserve fund (备用金, S8 §三(三))."""
+
+    type: Literal["grant_urgent_assistance"] = "grant_urgent_assistance"
+    amount: Yuan
+    form: Form = "cash"
+    in_kind: Annotated[list[InKindItem], Field(max_length=50)] = []
+    reason: Text
+
+
+class RecordEmergencyEased(_Command):
+    """The emergency has eased: the formalities of the urgent grant are now to be completed (S8 §二(二))."""
+
+    type: Literal["record_emergency_eased"] = "record_emergency_eased"
+    note: Text
+
+
+class ReferralRequest(_Command):
+    """A referral made with a 临时救助 decision (转介, S8 §二(四)): to which programme, which members, why."""
+
+    to_program: Program
+    member_indexes: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1, max_length=MAX_MEMBERS)]
+    note: Text
+
+
+class RegulariseUrgentGrant(_Command):
+    """补齐手续: the registration of the person assisted, the reason and the amount completed, with the signatures
+    of the staff who handled and approved it (S8 §二(二)); ``follow_up`` opens 跟进救助 on the normal path in
+    the same case (S5 item 15)."""
+
+    type: Literal["regularise_urgent_grant"] = "regularise_urgent_grant"
+    registration: Text
+    signatures: Annotated[list[StaffId], Field(min_length=1, max_length=10)]
+    sealed: bool
+    documents_sha256: Annotated[list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]], Field(max_length=20)] = []
+    follow_up: bool = False
+    #: 转介 with the closing of the urgent path: to dibao, 特困, medical assistance, charity (S8 §二(四)).
+    referrals: Annotated[list[ReferralRequest], Field(max_length=5)] = []
+
+    def staff_named(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
+        return _each("signatures", self.signatures)
+
+
+class RecordCaseDiscussion(_Command):
+    """一事一议: the county's coordination mechanism for the basic living of people in difficulty met on the case
+    and decided (S5 item 15; S8 §二(三)). Recorded before an approval above the threshold."""
+
+    type: Literal["record_case_discussion"] = "record_case_discussion"
+    meeting_date: date
+    members: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=3, max_length=30)]
+    decision: Literal["approve", "reject"]
+    amount: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+    minutes: Text
+
+
+class JustifyRepeatAssistance(_Command):
+    """Why a household assisted for the same cause within the repeat period is assisted again (LOCAL rule)."""
+
+    type: Literal["justify_repeat_assistance"] = "justify_repeat_assistance"
+    justification: Text
+
+
+class ApproveTemporaryAssistance(_Command):
+    """审批: one approval, paid at once or in stages (一次审批、分阶段救助, S8 §二(四)); by the township up to
+    its approval cap, by the county above it (S4 Art. 48; S8 §二(二)). ``amount`` defaults to the tier table's;
+    another amount needs the 一事一议 decision. ``instalments`` default to one, paid this month."""
+
+    type: Literal["approve_temporary_assistance"] = "approve_temporary_assistance"
+    reason: Text
+    amount: Yuan | None = None
+    instalments: Annotated[list[PlannedInstalment], Field(max_length=24)] = []
+    form: Form = "cash"
+    in_kind: Annotated[list[InKindItem], Field(max_length=50)] = []
+
+
+class CancelInstalments(_Command):
+    """Cancel the remaining instalments from ``from_index`` on, with the reason (S8 §二(四)); an instalment whose
+    month has begun is on its roll already and cannot be cancelled."""
+
+    type: Literal["cancel_instalments"] = "cancel_instalments"
+    from_index: Annotated[int, Field(ge=0)]
+    reason: Text
+
+
+#: 临时救助's own human steps (S4 Arts. 47-49; S8 §二; S5 item 15).
+TEMPORARY_HUMAN_COMMANDS: tuple[type[_Command], ...] = (
+    GrantUrgentAssistance, RecordEmergencyEased, RegulariseUrgentGrant, RecordCaseDiscussion,
+    JustifyRepeatAssistance, ApproveTemporaryAssistance, CancelInstalments,
+)
+
 
 
 class ApplyStandardChange(_Command):
@@ -972,10 +1081,21 @@ ALLOWANCE_SYSTEM_COMMANDS: tuple[type[_Command], ...] = (MoveAgeBand, HoldForSur
 #: The system commands only 特困 cases take.
 TEKUN_SYSTEM_COMMANDS: tuple[type[_Command], ...] = (OpenTekunReview,)
 
+class CompleteAssistance(_Command):
+    """临时救助: the month of the last instalment has begun (it is on its roll): the assistance is complete."""
+
+    type: Literal["complete_assistance"] = "complete_assistance"
+
+
+#: 临时救助's own commands, human and system (the other programmes leave them out of their vocabulary).
+TEMPORARY_COMMANDS: tuple[type[_Command], ...] = (*TEMPORARY_HUMAN_COMMANDS, CompleteAssistance)
+
 HumanCommand = Annotated[
-    Union[(*PROCEDURE_COMMANDS, *KERNEL_COMMANDS, *TEKUN_COMMANDS, *ALLOWANCE_COMMANDS)],  # noqa: UP007
+    Union[(*PROCEDURE_COMMANDS, *KERNEL_COMMANDS, *TEKUN_COMMANDS, *ALLOWANCE_COMMANDS,  # noqa: UP007
+           *TEMPORARY_HUMAN_COMMANDS)],
     Field(discriminator="type"),
 ]
 SystemCommand = Union[  # noqa: UP007 - built from the programmes' tuples
-    (*PROCEDURE_SYSTEM_COMMANDS, *KERNEL_SYSTEM_COMMANDS, *TEKUN_SYSTEM_COMMANDS, *ALLOWANCE_SYSTEM_COMMANDS)
+    (*PROCEDURE_SYSTEM_COMMANDS, *KERNEL_SYSTEM_COMMANDS, *TEKUN_SYSTEM_COMMANDS, *ALLOWANCE_SYSTEM_COMMANDS,
+     CompleteAssistance)
 ]

@@ -47,3 +47,10 @@ class ConflictOfInterest(NotPermitted):
     relative of a member of the household (S1 Art. 11) and stands aside from the case (回避); maps to 403."""
 
     code = "conflict_of_interest"
+
+
+class ReserveFundShort(InvalidTransition):
+    """An urgent grant (先行救助) the township's reserve fund cannot pay: it would go below zero (S8 §三(三));
+    nothing is recorded on the case, the county is told (maps to 409)."""
+
+    code = "reserve_fund_insufficient"

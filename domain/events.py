@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from domain.actors import Actor
-from domain.benefit import Assessment
+from domain.benefit import Assessment, Criterion
 from domain.commands import (
     AdlItem,
     AlertType,
@@ -34,6 +34,7 @@ from domain.household import AreaType, Declaration, Member, Program
 from domain.kernel.state import EarlierCase
 from domain.parameters import CareTier, SupportForm
 from domain.procedure.records import ReviewClass
+from domain.temporary import Form, InKindItem, Instalment, ReportSource, Severity, TemporaryCause, TemporaryType
 from domain.verification import InfoCheckReport
 
 
@@ -569,6 +570,16 @@ class ReferralRecorded(EventBase):
     member_indexes: tuple[int, ...]
 
 
+class IntakeLinked(EventBase):
+    """The case was opened from a 一门受理 intake (S5 item 23; S4 Art. 60): the intake, the parameter version it
+    was screened with and every programme's screening outcome, recorded with the application."""
+
+    type: Literal["intake_linked"] = "intake_linked"
+    intake_id: UUID
+    screened_with: str
+    outcomes: dict[str, str]
+
+
 #: The events of the procedure kernel as dibao first built it: the shared steps' and dibao's own. A programme
 #: lists the events it records (``Programme.event_vocabulary``); new programmes append their own below.
 PROCEDURE_EVENTS: tuple[type[EventBase], ...] = (
@@ -639,7 +650,122 @@ PROCEDURE_EVENTS: tuple[type[EventBase], ...] = (
 
 #: Events a case of any programme may record: a referral to another programme (kernel, see
 #: ``domain.procedure.referral``).
-KERNEL_EVENTS: tuple[type[EventBase], ...] = (ReferralRecorded,)
+KERNEL_EVENTS: tuple[type[EventBase], ...] = (ReferralRecorded, IntakeLinked)
+
+# --- 临时救助 (temporary assistance, S4 Arts. 47-49; S8 §二; S5 item 15; SPEC §5) ---------------------------
+
+
+class TemporaryNeedDeclared(EventBase):
+    """What the 临时救助 application (or the emergency report) says: type, cause, severity, the essential
+    expenditure; recorded with the application (S4 Art. 47; S8 §二(一))."""
+
+    type: Literal["temporary_need_declared"] = "temporary_need_declared"
+    kind: TemporaryType
+    cause: TemporaryCause
+    severity: Severity
+    situation: str
+    essential_expenditure: Decimal = Decimal("0")
+    on_dibao_or_tekun: bool = False
+
+
+class EmergencyReported(EventBase):
+    """An emergency reported for 先行救助 (self, village, hotline, or discovered in data; SPEC §5.3)."""
+
+    type: Literal["emergency_reported"] = "emergency_reported"
+    source: ReportSource
+
+
+class UrgentAssistanceGranted(EventBase):
+    """先行救助 granted at once up to the urgent cap, with the minimal record, paid from the township's reserve
+    fund (S8 §二(二), §三(三); S5 item 15). The draw is keyed by the case and this event's seq."""
+
+    type: Literal["urgent_assistance_granted"] = "urgent_assistance_granted"
+    amount: Decimal
+    form: Form
+    in_kind: tuple[InKindItem, ...] = ()
+    urgent_cap: Decimal
+    township_code: str
+
+
+class EmergencyEased(EventBase):
+    type: Literal["emergency_eased"] = "emergency_eased"
+    note: str
+
+
+class UrgentGrantRegularised(EventBase):
+    """The urgent grant's formalities completed: registration of person, reason and amount, the staff's
+    signatures and the seal (S8 §二(二))."""
+
+    type: Literal["urgent_grant_regularised"] = "urgent_grant_regularised"
+    registration: str
+    signatures: tuple[str, ...]
+    sealed: bool
+    documents_sha256: tuple[str, ...] = ()
+    follow_up: bool = False
+
+
+class FollowUpOpened(EventBase):
+    """跟进救助: after the urgent grant the case continues on the normal path (S5 item 15; S8 §二(四)); the
+    clock starts as at an acceptance."""
+
+    type: Literal["follow_up_opened"] = "follow_up_opened"
+    t0: date
+
+
+class CaseDiscussionHeld(EventBase):
+    """一事一议: the county coordination mechanism's meeting on the case (S5 item 15; S8 §二(三))."""
+
+    type: Literal["case_discussion_held"] = "case_discussion_held"
+    meeting_date: date
+    members: tuple[str, ...]
+    decision: Literal["approve", "reject"]
+    amount: Decimal
+    minutes: str
+
+
+class RepeatAssistanceJustified(EventBase):
+    """Why a household assisted within the repeat period is assisted again (LOCAL rule, UNCONFIRMED)."""
+
+    type: Literal["repeat_assistance_justified"] = "repeat_assistance_justified"
+    justification: str
+    earlier_case_ids: tuple[UUID, ...] = ()
+
+
+class TemporaryAssistanceApproved(EventBase):
+    """审批: the amount (from the tier table, explained, or the 一事一议 decision), the instalments on their dates,
+    cash or in kind, and who approved at which level (S4 Art. 48; S8 §二(二)-(四))."""
+
+    type: Literal["temporary_assistance_approved"] = "temporary_assistance_approved"
+    amount: Decimal
+    tier_amount: Decimal
+    level: Literal["township", "county"]
+    form: Form
+    in_kind: tuple[InKindItem, ...] = ()
+    instalments: tuple[Instalment, ...]
+    criteria: tuple[Criterion, ...]
+    assessment: Assessment
+
+
+class InstalmentsCancelled(EventBase):
+    """The remaining instalments from ``from_index`` cancelled, with the reason (S8 §二(四))."""
+
+    type: Literal["instalments_cancelled"] = "instalments_cancelled"
+    from_index: int
+    cancelled_amount: Decimal
+
+
+class TemporaryAssistanceCompleted(EventBase):
+    """The month of the last instalment has begun: nothing more is paid; the case is complete."""
+
+    type: Literal["temporary_assistance_completed"] = "temporary_assistance_completed"
+
+
+#: 临时救助's own events (the other programmes leave them out of their vocabulary).
+TEMPORARY_EVENTS: tuple[type[EventBase], ...] = (
+    TemporaryNeedDeclared, EmergencyReported, UrgentAssistanceGranted, EmergencyEased, UrgentGrantRegularised,
+    FollowUpOpened, CaseDiscussionHeld, RepeatAssistanceJustified, TemporaryAssistanceApproved,
+    InstalmentsCancelled, TemporaryAssistanceCompleted,
+)
 
 
 # --- Links between programmes (the kernel's; every programme records them) -------------------------------
@@ -938,6 +1064,7 @@ TEKUN_EVENTS: tuple[type, ...] = (
 
 
 CaseEvent = Annotated[
-    Union[(*PROCEDURE_EVENTS, *KERNEL_EVENTS, *LINK_EVENTS, *TEKUN_EVENTS, *ALLOWANCE_EVENTS)],  # noqa: UP007
+    Union[(*PROCEDURE_EVENTS, *KERNEL_EVENTS, *LINK_EVENTS, *TEKUN_EVENTS, *ALLOWANCE_EVENTS,  # noqa: UP007
+           *TEMPORARY_EVENTS)],
     Field(discriminator="type"),
 ]

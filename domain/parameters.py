@@ -223,6 +223,62 @@ class TekunParameters(BaseModel):
         return self
 
 
+class TemporaryTier(BaseModel):
+    """One row of the 临时救助 tier table (分类分档, S8 §二(三); S5 item 14): for a type and severity, the amount as
+    months of the local dibao standard or as a fixed sum, per member (up to ``max_members``) or per household.
+    LOCAL PARAMETER; the Yunnan / Lufeng tiers are UNCONFIRMED (SPEC §5.4, §13 item 7)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["emergency", "expenditure"]
+    severity: Literal["ordinary", "serious", "major"]
+    months_of_standard: Annotated[Decimal, Field(gt=0)] | None = None
+    fixed_yuan: Annotated[Decimal, Field(gt=0)] | None = None
+    per_member: bool = True
+    max_members: Annotated[int, Field(ge=1, le=30)] = 6
+
+    @model_validator(mode="after")
+    def _one_base(self) -> TemporaryTier:
+        if (self.months_of_standard is None) == (self.fixed_yuan is None):
+            raise ValueError("a tier gives either months_of_standard or fixed_yuan")
+        return self
+
+
+class TemporaryAssistance(BaseModel):
+    """临时救助 (S4 Arts. 47-49; S8; S5 item 15; SPEC §5). Every value is a LOCAL PARAMETER and UNCONFIRMED for
+    Lufeng (SPEC §13 item 7); the section applies from ``effective_from``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    effective_from: date
+    label: str = ""
+    #: S4 Art. 48; S8 §二(二): the county delegates approval of amounts up to this cap to the township.
+    township_approval_cap: Annotated[Decimal, Field(gt=0)]
+    #: S5 item 15 "小金额先行救助"; S8 §二(二): the most a 先行救助 grant may be.
+    urgent_cap: Annotated[Decimal, Field(gt=0)]
+    #: S5 item 15; S8 §二(三): above this the county coordination mechanism decides (一事一议).
+    case_by_case_threshold: Annotated[Decimal, Field(gt=0)]
+    #: S8 §二(二): working days after the urgent grant to complete its formalities (LOCAL).
+    regularisation_wd: Annotated[int, Field(ge=1, le=60)] = 10
+    #: A household assisted for the same cause within this many months needs a justification (UNCONFIRMED).
+    repeat_period_months: Annotated[int, Field(ge=0, le=60)] = 12
+    #: S8 §二(一): 支出型 needs per-capita income below last year's local per-capita disposable income (yuan/year).
+    per_capita_disposable_income_last_year: dict[AreaType, Annotated[Decimal, Field(gt=0)]]
+    #: S8 §二(四): at most this many instalments of one approval (UNCONFIRMED).
+    max_instalments: Annotated[int, Field(ge=1, le=24)] = 6
+    tiers: Annotated[list[TemporaryTier], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TemporaryAssistance:
+        if self.urgent_cap > self.township_approval_cap:
+            raise ValueError("urgent_cap above township_approval_cap")
+        if self.township_approval_cap > self.case_by_case_threshold:
+            raise ValueError("township_approval_cap above case_by_case_threshold")
+        if set(self.per_capita_disposable_income_last_year) != set(AreaType):
+            raise ValueError("per_capita_disposable_income_last_year needs urban and rural")
+        return self
+
+
 class ParameterValues(BaseModel):
     """The values of one version (after overrides)."""
 
@@ -253,6 +309,8 @@ class ParameterValues(BaseModel):
     allowances: Allowances | None = None
     #: 特困人员救助供养 (S3): optional, so books and recorded parameters from before it still decode.
     tekun: TekunParameters | None = None
+    #: 临时救助; optional: parameter books and recorded parameters from before it still decode.
+    temporary: TemporaryAssistance | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> ParameterValues:

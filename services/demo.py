@@ -796,6 +796,8 @@ class DemoResult:
     case_ids: dict[int, str] = field(default_factory=dict)
     #: The 特困 demo cases (``services.demo_tekun``, made by ``casework demo`` after these), or None.
     tekun: Any = None
+    #: 临时救助's demo cases (a fire, an illness, school fees): label -> case id (services.demo_temporary).
+    temporary: dict[str, str] = field(default_factory=dict)
 
     @property
     def fast_publicity(self) -> bool:
@@ -1046,6 +1048,9 @@ async def run_demo(
             result.case_ids[o.household.index] = o.case_id
     result.existing = len(result.case_ids) - result.created
     await _read_back(demo, result)
+    from services.demo_temporary import run_temporary_demo
+
+    result.temporary = await run_temporary_demo(http, token, seed=seed, out=out)
     return result
 
 

@@ -14,12 +14,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, DeadlineInput
     from activities.cases import CaseStoreActivities
     from activities.links import DeliverLinksInput, LinkActivities, LinkToDeliver, RelatedCasesInput
-    from activities.models import PaidMonthsInput, RecordCaseInput
+    from activities.models import FundDrawInput, PaidMonthsInput, RecordCaseInput
     from activities.parameters import ParameterActivities, ResolveParametersInput
+    from activities.reserve_fund import ReserveFundActivities
     from activities.verification import InfoCheckInput, VerificationActivities
     from adapters.temporal.search_attributes import SA_OVERDUE, SA_PROGRAM, SA_STAGE, SA_TOWNSHIP
     from domain import commands as c
-    from domain.errors import DomainError
+    from domain.errors import DomainError, ReserveFundShort
     from domain.events import CaseEvent
     from domain.kernel import links as kernel_links
     from domain.kernel.clock import CHINA_TZ, end_of_day
@@ -191,6 +192,8 @@ class CaseWorkflow:
                 events = decide(self._state, cmd, ctx)
             except DomainError as err:
                 raise _domain_failure(err) from None
+            if needs.fund_draw:  # only commands added with the reserve fund ask it: no recorded history changes
+                await self._draw(events)
             if needs.info_check:
                 events += await self._run_info_check(events)
             first_seq = self._state.version + 1
@@ -397,6 +400,27 @@ class CaseWorkflow:
                     await self._system(c.RecordLinkDeliveries(
                         source_seq=seq, deliveries=[d for d in deliveries
                                                     if any(x.seq == seq and x.effect is d.effect for x in batch)]))
+
+    async def _draw(self, events: list[CaseEvent]) -> None:
+        """Draw what the decision spends from a township's fund (临时救助备用金, S8 §三(三)) before recording it,
+        keyed by the case and the decision's first seq (a retried activity never draws twice). A fund that
+        cannot pay refuses the command (409; nothing recorded on the case) and the county is told (the
+        activity records the shortfall)."""
+        assert self._programme.fund_draw is not None
+        draw = self._programme.fund_draw(events)
+        if draw is None:
+            return
+        result = await workflow.execute_activity_method(
+            ReserveFundActivities.draw,
+            FundDrawInput(township_code=draw.township_code, case_id=self._state.case_id, case_seq=events[0].seq,
+                          amount=draw.amount, actor=events[0].actor, reason=draw.reason),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+        if not result.drawn:
+            raise _domain_failure(ReserveFundShort(
+                f"the township's reserve fund holds {result.balance} yuan and cannot pay {draw.amount}; the county "
+                "has been told (S8 §三(三))"))
 
     async def _follow_up(self) -> None:
         """What the programme runs after every decision (dibao: a review just opened re-runs the information

@@ -40,6 +40,7 @@ class EntryKind(StrEnum):
     REFUSAL = "refusal"  # a command refused by a validator, the domain or the policy table
     ACCESS = "access"  # an audit read: trail, history export, replay, as-of re-evaluation
     HISTORY_SEALED = "history_sealed"  # the hashes of a closed case's exported histories
+    RESERVE_FUND = "reserve_fund"  # a movement of a township's 临时救助 reserve fund (a grant drawn, a replenishment)
 
 
 def canonical_json(value: Any) -> str:

@@ -132,10 +132,11 @@ class PgCaseStore:
                 state.stage_since,
                 state.updated_at,
                 state.area_type.value,
-                state.monthly_amount,
-                state.first_payment_month,
-                state.stop_effective_month,
-                state.next_review_due,
+                # the monthly benefit's columns (a programme paying one-off amounts has none of them)
+                getattr(state, "monthly_amount", None),
+                getattr(state, "first_payment_month", None),
+                getattr(state, "stop_effective_month", None),
+                getattr(state, "next_review_due", None),
                 is_overdue(state),
                 state.model_dump(mode="json"),
                 *list_columns(state),
@@ -205,7 +206,7 @@ _RELEASE_MEMBERS = "UPDATE case_members SET active = false WHERE case_id = $1 AN
 #: claimed but not yet recorded (no ``cases`` row) are not linked.
 _EARLIER_CASES = """
 SELECT c.case_id, c.program, c.village_code, c.opened_at, c.outcome, c.decided_at, m.resident_ids,
-       r.payload -> 'reasons' AS reasons
+       r.payload -> 'reasons' AS reasons, c.state ->> 'cause' AS cause
 FROM (SELECT case_id, array_agg(resident_id::text) AS resident_ids FROM case_members
       WHERE resident_id = ANY($1::text[]) AND case_id <> $2 GROUP BY case_id) m
 JOIN cases c ON c.case_id = m.case_id
@@ -287,6 +288,7 @@ class PgCaseMembers:
                 decided_at=r["decided_at"],
                 reasons=tuple(r["reasons"] or ()),
                 member_indexes=tuple(sorted(index[rid] for rid in r["resident_ids"] if rid in index)),
+                cause=r["cause"],
             )
             for r in reversed(rows)
         )

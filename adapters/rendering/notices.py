@@ -27,10 +27,11 @@ from domain.notices import (
     yuan,
 )
 from domain.programmes.tekun import notices as tekun_notices
+from domain.programmes.temporary import notices as temporary_notices  # noqa: E402
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
-_TEMPLATES: dict[type[Notice], str] = {
+_TEMPLATES: dict[type, str] = {
     DeficiencyNotice: "deficiency.html",
     AcceptanceNotice: "acceptance.html",
     PublicityNotice: "publicity.html",
@@ -39,6 +40,11 @@ _TEMPLATES: dict[type[Notice], str] = {
     ApprovalNotice: "approval.html",
     BenefitChangeNotice: "benefit_change.html",
     StopNotice: "stop.html",
+    # 临时救助
+    temporary_notices.TemporaryAcceptanceNotice: "temporary_acceptance.html",
+    temporary_notices.TemporaryPublicityNotice: "temporary_publicity.html",
+    temporary_notices.TemporaryDecisionNotice: "temporary_decision.html",
+    temporary_notices.TemporaryRefusalNotice: "temporary_refusal.html",
 }
 # 特困 (S3): the programme's own notices (subclasses of the models above, so the lookup is by exact type).
 _TEMPLATES.update({

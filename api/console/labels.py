@@ -65,6 +65,11 @@ STEP_LABELS: dict[str, str] = {
     "termination_investigation": "县级调查核实（15个工作日）",
     "termination_decision": "作出终止救助供养决定",
     "serve_termination_notice": "书面告知终止理由",
+    # 临时救助
+    "urgent_grant": "先行救助（乡镇审批人或县级）",
+    "regularisation": "补齐先行救助手续",
+    "start_approval_review": "启动审批",
+    "approval": "临时救助审批",
 }
 
 PROGRAM_LABELS: dict[str, str] = {p.code.value: p.title for p in REGISTRY.values()}
@@ -161,6 +166,19 @@ EVENT_LABELS: dict[str, str] = {
     "support_terminated": "终止救助供养决定",
     "termination_dropped": "决定不终止救助供养",
     "termination_notice_served": "书面告知终止理由",
+    "intake_linked": "一门受理评估",
+    # 临时救助
+    "temporary_need_declared": "申报临时救助事由",
+    "emergency_reported": "急难情况报告",
+    "urgent_assistance_granted": "先行救助（备用金支出）",
+    "emergency_eased": "急难情况已缓解",
+    "urgent_grant_regularised": "补齐先行救助手续",
+    "follow_up_opened": "转入跟进救助",
+    "case_discussion_held": "一事一议审批会议",
+    "repeat_assistance_justified": "说明重复救助理由",
+    "temporary_assistance_approved": "批准临时救助",
+    "instalments_cancelled": "取消后续分阶段救助",
+    "temporary_assistance_completed": "临时救助发放完毕",
 }
 
 #: The outcome of an earlier case linked at intake (the read model's outcome codes).

@@ -412,3 +412,55 @@ async def case_notice(request: Request, case_id: str, kind: str, actor: ConsoleA
         return await _refused(request, actor, err, cid)
     except DomainError:
         return _error(request, actor, 409, "案件尚未办理到出具该通知书的环节。")
+
+
+# --- the township reserve fund (临时救助备用金, S8 §三(三)) ------------------------------------------------------
+
+
+@router.get("/reserve-funds/{township_code}", response_class=HTMLResponse)
+async def reserve_fund_page(request: Request, township_code: str, actor: ConsoleActor,
+                            pool: PoolDep) -> HTMLResponse:
+    """A township's reserve fund: balance, the shortfalls the county was told of, every movement (the API's
+    right, RESERVE_FUND_READ, and the township's jurisdiction)."""
+    from adapters.db import reserve_funds
+
+    if (refused := _lacks(actor, Permission.RESERVE_FUND_READ)) is not None:
+        return await _refused(request, actor, refused)
+    if township_code not in LUFENG_TOWNSHIPS:
+        return _error(request, actor, 404, "没有这个乡镇。")
+    if not actor.covers(township_code):
+        return await _refused(request, actor, NotPermitted("township lies outside the actor's jurisdiction"))
+    return _page(request, "reserve_fund.html", actor, township_code=township_code,
+                 township_name=LUFENG_TOWNSHIPS[township_code],
+                 balance=await reserve_funds.balance(pool, township_code),
+                 movements=await reserve_funds.movements(pool, township_code),
+                 shortfalls=await reserve_funds.shortfalls(pool, township_code),
+                 month=datetime.now(CHINA_TZ).strftime("%Y-%m"),
+                 kinds={"urgent_grant": "先行救助支出", "replenishment": "县级拨付补充"})
+
+
+# --- 一门受理: an intake on one page (S5 item 23) ------------------------------------------------------------
+
+_OUTCOME_LABELS = {"may_qualify": "可能符合", "does_not_qualify": "不符合", "incomplete": "情况不全，无法判断",
+                   "not_screened": "未自动评估"}
+
+
+@router.get("/intakes/{intake_id}", response_class=HTMLResponse)
+async def intake_page(request: Request, intake_id: str, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
+    """An intake: every programme's screening with what is missing, and the cases opened from it with where each
+    stands (the API's right for intakes, CASE_CREATE, and the village's jurisdiction)."""
+    from api.console.labels import PROGRAM_LABELS
+    from api.errors import IntakeNotFound
+    from api.routes.intakes import _public, readable_intake
+
+    if (refused := _lacks(actor, Permission.CASE_CREATE)) is not None:
+        return await _refused(request, actor, refused)
+    iid = _case_uuid(intake_id)
+    if iid is None:
+        return _error(request, actor, 404, "没有这个受理评估。")
+    try:
+        row = await readable_intake(pool, iid, actor)
+    except IntakeNotFound:
+        return _error(request, actor, 404, "没有这个受理评估。")
+    return _page(request, "intake_screening.html", actor, intake=await _public(pool, row), outcomes=_OUTCOME_LABELS,
+                 programs=PROGRAM_LABELS, stages=STAGE_LABELS)

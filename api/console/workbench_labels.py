@@ -281,3 +281,40 @@ COMMAND_LABELS.update({
     "decide_allowance_review": "作出复核决定",
     "stop_allowance": "停发补贴/津贴",
 })
+
+# --- 临时救助 (issue 16): its commands, fields and options on the workbench's forms ----------------------------
+COMMAND_LABELS.update({
+    "grant_urgent_assistance": "先行救助（备用金支出）",
+    "record_emergency_eased": "记录急难情况已缓解",
+    "regularise_urgent_grant": "补齐先行救助手续",
+    "record_case_discussion": "记录一事一议会议",
+    "justify_repeat_assistance": "说明重复救助理由",
+    "approve_temporary_assistance": "批准临时救助",
+    "cancel_instalments": "取消后续分阶段救助",
+})
+FIELD_LABELS.update({
+    "in_kind": ("实物清单", "名称、数量、价值"),
+    "what": ("物品名称", ""),
+    "quantity": ("数量", ""),
+    "registration": ("登记内容", "救助对象、救助事由、救助金额"),
+    "signatures": ("经办和审批人员签字", "至少两人：经办人和审批人"),
+    "sealed": ("已盖章", ""),
+    "documents_sha256": ("证明材料（哈希）", ""),
+    "follow_up": ("转入跟进救助", "急难缓解后按一般程序继续救助"),
+    "referrals": ("转介", "转介至低保、特困、医疗救助或慈善"),
+    "meeting_date": ("会议日期", "县级困难群众基本生活保障工作协调机制"),
+    "decision": ("会议决定", ""),
+    "justification": ("重复救助理由", ""),
+    "instalments": ("分阶段发放安排", "每月至多一次，合计等于批准金额"),
+    "from_index": ("自第几次起取消", "从0开始编号；已进入当月发放名册的不能取消"),
+    "temporary": ("临时救助情形", ""),
+})
+OPTION_LABELS.update({"cash": "现金", "in_kind": "实物", "approve": "同意救助", "reject": "不予救助"})
+CRITERION_LABELS.update({
+    "temporary.emergency": "急难情形",
+    "temporary.essential_expenditure": "生活必需支出（元）",
+    "temporary.per_capita_income_below_disposable": "家庭人均年收入（元）",
+    "temporary.dibao_or_tekun_household": "低保、特困家庭（仅核实必需支出）",
+    "temporary.tier_amount": "分类分档救助金额（元）",
+    "temporary.approved_amount": "批准救助金额（元）",
+})

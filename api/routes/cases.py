@@ -10,7 +10,7 @@ from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, Depends, Header, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from adapters.db.cases import (
     MemberAlreadyInCase,
@@ -19,20 +19,35 @@ from adapters.db.cases import (
     RequestMismatch,
     remember_command,
 )
+from adapters.db.intakes import IntakeProgramOpened, PgIntakes
 from adapters.db.referrals import PgReferrals, ReferralTaken
 from api.deps import ClockDep, LedgerDep, ParametersDep, PoolDep, SettingsDep, TemporalDep, require
 from api.errors import CaseClosed, CaseNotFound, ConflictWithCase
 from api.policy import Permission
 from api.reads import recorded_case
-from api.schemas import CaseCreate, CaseDetail, CommandCreate, CommandOutcome, Problem, TrailEntry
+from api.schemas import (
+    CaseCreate,
+    CaseDetail,
+    CommandCreate,
+    CommandOutcome,
+    DeclarationCreate,
+    MemberCreate,
+    Problem,
+    RequestBody,
+    TemporaryRequestCreate,
+    TrailEntry,
+    VillageCode,
+)
 from api.unavailable import UNAVAILABLE
 from domain.actors import Actor
 from domain.commands import SubmitApplication
-from domain.errors import ConflictOfInterest, InvalidInput, InvalidTransition, NotPermitted
-from domain.household import Member
+from domain.errors import ConflictOfInterest, InvalidInput, InvalidTransition, NotPermitted, ReserveFundShort
+from domain.household import MAX_MEMBERS, AreaType, Member, Program
 from domain.ids import workflow_id_for
+from domain.intake import IntakeLink
 from domain.kernel.context import DecisionContext
 from domain.programmes import decide, pending_step, project
+from domain.temporary import TemporaryRequest
 from services import cases as gateway
 from services.audit.access import log_access, log_refusal
 from services.audit.trail import case_trail
@@ -96,6 +111,8 @@ async def create_case(
     new case by the engine, recorded with the application (``earlier_cases_linked``).
     """
     case_id = uuid.uuid5(_IDEMPOTENCY_NS, f"{actor.id}\x1f{idempotency_key}") if idempotency_key else uuid.uuid4()
+    if (body.temporary is not None) != (body.program is Program.TEMPORARY):
+        raise InvalidInput("temporary is given exactly for a 临时救助 application (S8 §二(一))", field=("temporary",))
     command = SubmitApplication(
         program=body.program,
         village_code=body.village_code,
@@ -103,8 +120,17 @@ async def create_case(
         members=[Member(**m.model_dump()) for m in body.members],
         declaration=body.declaration.to_domain(),
         referral_id=body.referral_id,
+        temporary=TemporaryRequest(**body.temporary.model_dump()) if body.temporary is not None else None,
     )
     now = clock()
+    intakes = PgIntakes(pool)
+    if body.intake_id is not None:
+        intake = await intakes.get(body.intake_id)
+        if intake is None or not actor.covers(intake["village_code"].strip()):
+            raise InvalidInput("no such intake in your jurisdiction", field=("intake_id",))
+        command = command.model_copy(update={"intake": IntakeLink(
+            intake_id=body.intake_id, screened_with=intake["parameter_set_version"],
+            outcomes={s["program"]: s["outcome"] for s in intake["screening"]})})
     referrals = PgReferrals(pool)
     if body.referral_id is not None:
         referral = await referrals.get(body.referral_id)
@@ -141,6 +167,13 @@ async def create_case(
         except ReferralTaken as err:
             await members.forget(case_id)
             raise InvalidTransition(f"the referral was already taken up by case {err.case_id}") from None
+    if body.intake_id is not None:
+        try:
+            await intakes.link(body.intake_id, body.program.value, case_id, actor.id)
+        except IntakeProgramOpened as err:
+            await members.forget(case_id)
+            raise InvalidTransition(f"a {body.program.value} case was already opened from this intake: "
+                                    f"{err.case_id}") from None
     try:
         await CaseGateway(temporal, settings.temporal_task_queue).start(
             CaseWorkflowInput(case_id=case_id, actor=actor, submitted_at=now, application=command),
@@ -156,6 +189,8 @@ async def create_case(
         await members.forget(case_id)
         if body.referral_id is not None:
             await referrals.release(body.referral_id, case_id)
+        if body.intake_id is not None:
+            await intakes.unlink(body.intake_id, body.program.value, case_id)
         raise
     log.info("case.started", stage=state.stage.value, township_code=state.township_code)
     response.headers["Location"] = f"/v1/cases/{case_id}"
@@ -202,6 +237,7 @@ _STATUS_OF_CODE = {
     InvalidTransition.code: InvalidTransition,
     NotPermitted.code: NotPermitted,
     ConflictOfInterest.code: ConflictOfInterest,  # 回避: a 403 like any NotPermitted, with its own code
+    ReserveFundShort.code: ReserveFundShort,  # 先行救助 the township's reserve fund cannot pay: a 409
 }
 
 
@@ -277,3 +313,43 @@ async def get_trail(
         raise NotPermitted("case lies outside the actor's jurisdiction")
     await log_access(pool, ledger, actor, case_id, "trail")
     return [TrailEntry(**step) for step in await case_trail(pool, case_id)]
+
+
+class EmergencyReport(RequestBody):
+    """An emergency reported for 先行救助 (SPEC §5.3; S8 §二(二); S5 item 14): by the household at the window, the
+    village committee, the township's or the county's staff (a hotline call, a case found in data)."""
+
+    village_code: VillageCode
+    area_type: AreaType
+    members: Annotated[list[MemberCreate], Field(min_length=1, max_length=MAX_MEMBERS)]
+    declaration: DeclarationCreate = DeclarationCreate()
+    temporary: TemporaryRequestCreate
+
+
+emergency_router = APIRouter(prefix="/v1/emergencies", tags=["cases"])
+
+
+@emergency_router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseDetail,
+                       responses={**_ERRORS, 409: {"model": Problem, "description": "a member is in another active "
+                                                                                    "临时救助 case"}})
+async def report_emergency(
+    body: EmergencyReport,
+    actor: Annotated[Actor, Depends(require(Permission.EMERGENCY_REPORT))],
+    temporal: TemporalDep,
+    pool: PoolDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> CaseDetail:
+    """Report an emergency for 先行救助: opens a 临时救助 case in ``urgent_reported`` where the emergency happened
+    (S7 §四(三)), for the township approver or the county to grant at once (``grant_urgent_assistance``, paid
+    from the township's reserve fund). ``temporary.urgent`` says how it was reported (self, village, hotline,
+    discovered); it must be a 急难型 difficulty (422 otherwise)."""
+    if body.temporary.urgent is None:
+        raise InvalidInput("an emergency report says how it was reported (urgent: self, village, hotline, "
+                           "discovered)", field=("temporary", "urgent"))
+    case = CaseCreate(program=Program.TEMPORARY, village_code=body.village_code, area_type=body.area_type,
+                      members=body.members, declaration=body.declaration, temporary=body.temporary)
+    return await create_case(body=case, actor=actor, temporal=temporal, pool=pool, settings=settings, clock=clock,
+                             response=response, idempotency_key=idempotency_key)

@@ -44,6 +44,8 @@ class Needs:
             (a system command) in the same decision.
         related: the other active cases of the case's members (any programme), from the ``case_members`` read
             model (e.g. whether a disabled person's household is in dibao).
+        fund_draw: the decision spends from a township's fund (临时救助's 备用金): the workflow draws it,
+            keyed by the case and the decision's first seq, before recording; a draw refused records nothing.
     """
 
     params: bool = False
@@ -51,6 +53,7 @@ class Needs:
     payments: bool = False
     info_check: bool = False
     related: bool = False
+    fund_draw: bool = False
 
 
 NOTHING = Needs()
@@ -92,6 +95,16 @@ class InPayment:
     periodic_review_refused: Callable[[Any, Any, Any], str | None]
     periodic_command: Callable[[Any], Any]
     monthly_amount: Callable[[Any], Decimal | None]
+
+
+@dataclass(frozen=True, slots=True)
+class FundDraw:
+    """What a decision spends from a township's fund (临时救助's 备用金, S8 §三(三)): the workflow draws it,
+    keyed by the case and the decision's first seq, before the decision is recorded."""
+
+    township_code: str
+    amount: Decimal
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,9 @@ class Programme:
         links: the effects of a decision's events on the other cases of the same person (a death, a stop …):
             :mod:`domain.kernel.links`; the workflow delivers them. The programme handles the kernel's
             ``ApplyLink`` (what it makes of an effect) through ``domain.kernel.links.handlers``.
+        screen: 一门受理's screening of an intake (a ``domain.intake.Intake``) under the parameters in force: a
+            ``domain.intake.Screening`` (pure; decides nothing).
+        fund_draw: for a decision whose ``needs`` ask a fund draw, what it draws (from its drafted events).
         recusal_exempt: commands a person issues to every case alike, with no discretion over the household
             (a standard change applied by the mass recalculation): a filed relative does not stand aside from
             them (refusing would only keep the new standard from the household).
@@ -184,6 +200,9 @@ class Programme:
     end_branches: frozenset[StrEnum] = frozenset()
     recusal_exempt: frozenset[type] = frozenset()
     links: LinksOf = no_links
+    fund_draw: Callable[[list[CaseEvent]], FundDraw | None] | None = None
+    #: 一门受理: the programme's screening of an intake under the parameters in force (None: not screened yet).
+    screen: Callable[[Any, Any], Any] | None = None
 
     @property
     def commands(self) -> frozenset[type]:

@@ -50,6 +50,7 @@ class EarlierCase(BaseModel):
         decided_at: the decision's time (the withdrawal's for a withdrawn case), or None.
         reasons: the refusal's reasons (S1 Art. 21), for a refused case.
         member_indexes: which members of this case (by index) were members of that one.
+        cause: 临时救助 only, the earlier case's cause (None: not a temporary case, or not known).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -62,6 +63,9 @@ class EarlierCase(BaseModel):
     decided_at: datetime | None = None
     reasons: tuple[str, ...] = ()
     member_indexes: tuple[int, ...] = ()
+    #: 临时救助: the cause of the earlier assistance (the repeat-assistance rule compares it); left out of the
+    #: payload when unknown, so links recorded before it re-derive byte for byte.
+    cause: str | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class Referral(BaseModel):

@@ -12,6 +12,7 @@ from domain import events as e
 from domain.actors import Role
 from domain.divisions import county_of, township_of, validate_village_code
 from domain.errors import ConflictOfInterest, InvalidInput, InvalidTransition, NotPermitted
+from domain.intake import INTAKE_BASIS
 from domain.kernel.context import DecisionContext
 from domain.kernel.drafts import Draft, draft
 from domain.kernel.guards import (
@@ -74,7 +75,7 @@ def submit(spec: ProcedureSpec, _: None, cmd: c.SubmitApplication, ctx: Decision
     if not ctx.actor.covers(cmd.village_code):
         raise NotPermitted("village_code lies outside the actor's jurisdiction")
     members = spec.validate_members(cmd.members, ctx)
-    competence = competent_place(members)
+    competence = competent_place(members) if spec.competent_place else None
     if competence is not None and not competence.allows(cmd.village_code):
         raise InvalidInput(
             f"not the competent place of application ({competence.rule}, {', '.join(competence.legal_basis)}): "
@@ -100,7 +101,16 @@ def submit(spec: ProcedureSpec, _: None, cmd: c.SubmitApplication, ctx: Decision
         declaration=cmd.declaration,
         referral_id=cmd.referral_id,
     )
-    return [submitted, *_earlier_cases(spec, cmd, n)]
+    return [submitted, *_earlier_cases(spec, cmd, n), *_intake(cmd)]
+
+
+def _intake(cmd: c.SubmitApplication) -> list[Draft]:
+    """一门受理: the intake the application is opened from, on the trail from the start (nothing without one)."""
+    link = getattr(cmd, "intake", None)
+    if link is None:
+        return []
+    return [draft(e.IntakeLinked, *INTAKE_BASIS, intake_id=link.intake_id, screened_with=link.screened_with,
+                  outcomes=dict(link.outcomes))]
 
 
 def _earlier_cases(spec: ProcedureSpec, cmd: c.SubmitApplication, n: int) -> list[Draft]:
@@ -267,6 +277,10 @@ def mutators(spec: ProcedureSpec, state_type: type) -> tuple[Any, Mutators]:
             stage_since=event.at,
             updated_at=event.at,
         )
+
+    @m.on(e.IntakeLinked)
+    def _(state: Any, event: Any) -> Any:
+        return moved(state, event)
 
     @m.on(e.EarlierCasesLinked)
     def _(state: Any, event: Any) -> Any:

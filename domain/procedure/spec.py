@@ -74,6 +74,7 @@ class ProcedureSpec:
         after_publicity: what a 公示 that closed without objection leads to (drafted events).
         after_approval: events that follow an approval in the same decision (e.g. the first review's schedule).
         monthly_amount: the amount an assessment grants per month.
+        competent_place: whether the hukou rule of S1 Art. 5 decides where to apply.
         validate_ids: members joining the household by an amendment before the decision, checked and normalised
             (field name given; needed by the amendment step).
         republish_after_objection: whether a fresh 初审意见 after a 公示 objection is published again, under the
@@ -94,6 +95,9 @@ class ProcedureSpec:
     after_approval: Callable[[Any, DecisionContext], list[Draft]] = field(default=lambda _s, _c: [])
     validate_ids: Callable[[Iterable[Member], DecisionContext, str], tuple[Member, ...]] | None = None
     republish_after_objection: Callable[[ResolvedParameters], bool] | None = None
+    #: Whether the members' hukou rule decides the place of application (S1 Art. 5); False where the law lifts
+    #: it (临时救助: where the emergency happened, S7 §四(三)).
+    competent_place: bool = True
 
     def basis(self, key: str) -> tuple[str, ...]:
         """The legal basis of a step (KeyError names a step the programme has not given articles for)."""

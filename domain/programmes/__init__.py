@@ -25,12 +25,17 @@ from domain.programmes.disability_subsidies.programme import DISABILITY_SUBSIDIE
 from domain.programmes.old_age_allowance.programme import OLD_AGE_ALLOWANCE, OldAgeState
 from domain.programmes.tekun.programme import TEKUN
 from domain.programmes.tekun.state import TekunState
+from domain.programmes.temporary.programme import TEMPORARY
+from domain.programmes.temporary.state import TemporaryState
 
 #: Every programme on the kernel, by code. Static: the workflow sandbox imports exactly these.
-REGISTRY: Mapping[Program, Programme] = {p.code: p for p in (DIBAO, TEKUN, DISABILITY_SUBSIDIES, OLD_AGE_ALLOWANCE)}
+REGISTRY: Mapping[Program, Programme] = {
+    p.code: p for p in (DIBAO, TEKUN, DISABILITY_SUBSIDIES, OLD_AGE_ALLOWANCE, TEMPORARY)
+}
 
 #: A case's state, whichever its programme: a union discriminated on ``program``.
-CaseState = Annotated[DibaoState | TekunState | DisabilityState | OldAgeState, Field(discriminator="program")]
+CaseState = Annotated[DibaoState | TekunState | DisabilityState | OldAgeState | TemporaryState,
+                      Field(discriminator="program")]
 #: Validates a stored state (the read model's JSON) into the state of its programme.
 CASE_STATE: TypeAdapter[Any] = TypeAdapter(CaseState)
 _CASE_STATE = CASE_STATE
@@ -121,3 +126,25 @@ def notice_for(state: Any, kind: str, **options: Any) -> Any:
     if programme.notice_for is None or kind not in programme.notice_kinds:
         raise InvalidTransition(f"no {kind} notice is issued in this programme")
     return programme.notice_for(state, kind, **options)
+
+
+_PROGRAM_TITLES = {Program.TEKUN: "特困人员救助供养", Program.DISABILITY_SUBSIDIES: "残疾人两项补贴",
+                   Program.OLD_AGE_ALLOWANCE: "高龄津贴"}
+
+
+def screen(intake: Any, params: Any) -> list[Any]:
+    """一门受理 (S5 item 23; S4 Art. 60): the intake screened against every programme, in the order of
+    :class:`Program`; a programme without a lifecycle (or a screening) here says so, and the window screens it by
+    hand. Pure: decides nothing."""
+    from domain.intake import Screening
+
+    out = []
+    for code in Program:
+        programme = REGISTRY.get(code)
+        if programme is not None and programme.screen is not None:
+            out.append(programme.screen(intake, params))
+        else:
+            title = programme.title if programme is not None else _PROGRAM_TITLES.get(code, code.value)
+            out.append(Screening(program=code, title=title, outcome="not_screened",
+                                 summary="本系统尚未对该项目进行自动筛查，请窗口人工判断"))
+    return out

@@ -95,6 +95,11 @@ REVIEWED_POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType({
     Permission.TEKUN_INSTITUTIONS_READ: frozenset({Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER,
                                                   Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER,
                                                   Role.SUPERVISOR}),
+    Permission.RESERVE_FUND_READ: frozenset({Role.TOWNSHIP_CASEWORKER, Role.TOWNSHIP_APPROVER, Role.COUNTY_REVIEWER,
+                                             Role.COUNTY_APPROVER, Role.SUPERVISOR, Role.AUDITOR}),
+    Permission.RESERVE_FUND_REPLENISH: frozenset({Role.COUNTY_APPROVER}),
+    Permission.EMERGENCY_REPORT: frozenset({Role.FRONT_OFFICE, Role.VILLAGE_COMMITTEE, Role.TOWNSHIP_CASEWORKER,
+                                            Role.TOWNSHIP_APPROVER, Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER}),
 })
 
 
@@ -144,6 +149,20 @@ def _no_applicant(_: Role) -> dict[str, Any]:
     """A well-formed application the domain refuses after the jurisdiction check (422): no applicant."""
     body = application_body(JINSHAN_VILLAGE)
     body["members"] = [{**body["members"][1], "relation": "child"}]  # type: ignore[index]
+    return body
+
+
+def _emergency(_: Role) -> dict[str, Any]:
+    """先行救助: an emergency reported (a 临时救助 case opened in urgent_reported)."""
+    body = application_body(JINSHAN_VILLAGE)
+    body.pop("program", None)
+    return {**body, "temporary": {"kind": "emergency", "cause": "fire", "situation": "矩阵测试", "urgent": "hotline"}}
+
+
+def _intake(_: Role) -> dict[str, Any]:
+    """一门受理: a household's situation screened (nothing opened)."""
+    body = application_body(JINSHAN_VILLAGE)
+    body.pop("program", None)
     return body
 
 
@@ -200,6 +219,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _ep("POST", "/v1/payment-rolls", P.PAYMENT_ROLL_GENERATE, "township", 200, 201, serial=True,
         body=lambda _: {"township_code": JINSHAN, "month": ROLL_MONTH}),
     _ep("GET", "/v1/payment-rolls/{township_code}/{month}", P.PAYMENT_ROLL_READ, "township", 200, 404),
+    _ep("GET", "/v1/reserve-funds/shortfalls", P.RESERVE_FUND_READ, None, 200),
+    _ep("GET", "/v1/reports/temporary-granted", P.REPORT_READ, None, 200),
+    _ep("GET", "/v1/reports/urgent-awaiting-regularisation", P.REPORT_READ, None, 200),
+    _ep("GET", "/v1/reserve-funds/{township_code}", P.RESERVE_FUND_READ, "township", 200),
+    _ep("POST", "/v1/reserve-funds/{township_code}/replenishments", P.RESERVE_FUND_REPLENISH, "township", 201,
+        serial=True, body=lambda _: {"amount": "100.00", "reason": "矩阵测试"}),
+    _ep("GET", "/v1/reserve-funds/{township_code}/statements/{month}.csv", P.RESERVE_FUND_READ, "township", 200),
+    _ep("GET", "/v1/reserve-funds/{township_code}/statements/{month}.html", P.RESERVE_FUND_READ, "township", 200),
     _ep("GET", "/v1/payment-rolls/{township_code}/{month}.csv", P.PAYMENT_ROLL_READ, "township", 200, 404),
     _ep("GET", "/v1/payment-rolls/{township_code}/{month}.html", P.PAYMENT_ROLL_READ, "township", 200, 404),
     _ep("POST", "/v1/standard-changes/preview", P.STANDARD_CHANGE_PREVIEW, None, 422,
@@ -217,6 +244,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _ep("GET", "/v1/tekun/county-check-draws/{draw_id}", P.TEKUN_CHECK_DRAW, None, 404),
     _ep("GET", "/v1/tekun/institutions", P.TEKUN_INSTITUTIONS_READ, None, 200),
     _ep("GET", "/v1/tekun/institutions/{institution_id}/waiting-list", P.TEKUN_INSTITUTIONS_READ, None, 200),
+    _ep("POST", "/v1/emergencies", P.EMERGENCY_REPORT, "village", 201, body=_emergency),
+    # 一门受理: an intake outside the caller's jurisdiction is not found (404), like a random id.
+    _ep("POST", "/v1/intakes", P.CASE_CREATE, "village", 201, body=_intake),
+    _ep("GET", "/v1/intakes/{intake_id}", P.CASE_CREATE, None, 404),
     _ep("POST", "/codec/decode", P.PAYLOAD_DECODE, None, 200, body=lambda _: {"payloads": []}),
     _ep("POST", "/codec/encode", P.PAYLOAD_DECODE, None, 200, body=lambda _: {"payloads": []}),
 )
@@ -237,7 +268,8 @@ CONSOLE_GUARDED = {("GET", "/console"), ("GET", "/console/cases"), ("GET", "/con
                    ("GET", "/console/cases/{case_id}/household"),
                    # a step from its form goes through POST /v1/cases/{id}/commands (tests/api/test_console_forms.py)
                    ("POST", "/console/cases/{case_id}/commands/{command_type}"),
-                   ("GET", "/console/intake"), ("POST", "/console/intake")}
+                   ("GET", "/console/intake"), ("POST", "/console/intake"),
+                   ("GET", "/console/reserve-funds/{township_code}"), ("GET", "/console/intakes/{intake_id}")}
 #: Guards of their own (not ``require``), and the right each checks.
 OWN_GUARDS: dict[Callable[..., Any], Permission] = {codec_routes._codec_actor: P.PAYLOAD_DECODE,
                                                     console_actor: P.CASE_READ}
@@ -266,7 +298,8 @@ class World:
                               month=ROLL_MONTH, role="front_office", version=NO_VERSION,
                               referral_id="00000000-0000-4000-8000-000000000000",
                               draw_id="00000000-0000-4000-8000-000000000000",
-                              institution_id="532302101-jinshan-jly")
+                              institution_id="532302101-jinshan-jly",
+                              intake_id="00000000-0000-4000-8000-000000000000")
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -170,3 +170,17 @@ def _sample_figures() -> list[dict[str, object]]:
              servers_cpu_ms_per_command=140, bench_cpu_percent=50.0, servers_cpu_percent=50.0)
           for t, c in (("sqlite_file", 16), ("in_memory", 1), ("in_memory", 16))],
     ]
+
+
+async def test_the_urgent_path_benchmark_reports_its_ratio_and_renders(stack: Stack) -> None:
+    """临时救助's report → 先行救助 grant against create → accept (issue 16): its figures and its section."""
+    from bench import run, urgent
+
+    figures = await urgent.bench(stack, per_client=1, concurrency=2)
+    by = {f["figure"]: f for f in figures}
+    assert by["urgent_vs_baseline_ratio"]["p50_ratio"] > 0
+    assert by["urgent_urgent_report_grant"]["samples"] == 2
+    args = argparse.Namespace(argv=["--quick"], only=["urgent"])
+    env = {"cpus": 2, "cpu_model": "test", "platform": "test", "python": "3.11", "postgresql": "18",
+           "temporal": "temporal", "bytecode_cache": "on", "py_spy": False}
+    assert "## 临时救助: report → 先行救助 grant" in run.render(figures, env, args, 1.0)

@@ -45,14 +45,17 @@ from adapters.temporal.search_attributes import dev_server_search_attribute_args
 from devstack.embedded import EmbeddedPostgres, temporal_cli_path, temporal_test_server_path
 from domain import commands as c
 from domain.calendar import provisional_year
+from domain.actors import Actor
 from domain.household import AreaType, Declaration, IncomeItem, IncomeKind, Member, Program, Relation
 from domain.kernel.clock import CHINA_TZ
-from domain.kernel.state import Deadline
+from domain.kernel.state import Deadline, EarlierCase
 from domain.months import add_months, first_day, month_after, month_of
 from domain.procedure.records import OpenReview
 from domain.programmes import CaseState
 from domain.programmes.dibao.stages import Stage
 from domain.programmes.tekun.stages import Stage as TekunStage
+from domain.programmes.temporary.stages import Stage as TStage
+from domain.temporary import InKindItem, ReportSource, Severity, TemporaryCause, TemporaryRequest, TemporaryType
 from domain.verification import RecordSource
 from services.cases import CaseGateway
 from domain.kernel.context import SYSTEM_ACTOR
@@ -1167,6 +1170,202 @@ class Scenario:
 
 
 #: The histories first deployed: the record of what ran, re-exported only when asked for by name.
+# --- 临时救助 (temporary assistance, issue 16) -----------------------------------------------------------------
+
+
+def temporary_app(kind: str = "emergency", cause: str = "fire", severity: str = "serious",
+                  urgent: str | None = None, members: int = 2, expenditure: str = "0",
+                  earlier: tuple[EarlierCase, ...] = ()) -> c.SubmitApplication:
+    """A 金山镇 household applying for 临时救助 (fresh ID numbers)."""
+    app = application(unique=True, declaration=income_per_capita(Decimal("300"), 2))
+    return app.model_copy(update={
+        "program": Program.TEMPORARY, "members": app.members[:members], "earlier_cases": earlier,
+        "temporary": TemporaryRequest(kind=TemporaryType(kind), cause=TemporaryCause(cause), severity=Severity(severity),
+                                      situation="家庭遭遇突发困难", essential_expenditure=Decimal(expenditure),
+                                      urgent=ReportSource(urgent) if urgent else None)})
+
+
+async def _temporary_case(x: Export, app: c.SubmitApplication, who: Actor = WINDOW) -> Case:
+    case_id = uuid.uuid4()
+    handle = await start_case(x.client, x.worker, case_id=case_id, who=who, app=app)
+    await wait_for_case_row(x.pool, case_id)
+    return Case(handle)
+
+
+async def temporary_normal_staged(x: Export) -> list[Exported]:
+    """支出型 (medical) on the normal path (S4 Art. 48): 一次性告知 then 受理; investigation with the information
+    check; a disputed village review goes to 民主评议; 公示 with an objection, re-investigation, the re-issued
+    opinion goes to approval; the township approves within its cap, in two instalments (S8 §二(四)); the
+    assistance completes when the month of the last instalment begins."""
+    case = await _temporary_case(x, temporary_app("expenditure", "medical_expenditure", "ordinary",
+                                                  expenditure="20000.00"))
+    await case.do(WINDOW, c.NotifyMissingMaterials(items=[c.Material.MEDICAL_DIAGNOSIS]))
+    await x.env.sleep(timedelta(days=1))
+    await case.do(WINDOW, c.AcceptApplication())
+    await case.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
+    await case.do(CASEWORKER, HOME_VISIT)
+    await case.do(CASEWORKER, c.RequestInfoCheck())
+    await case.do(TOWNSHIP_APPROVER, c.DecideVillageReview(disputed=True, reason="村民对医疗支出有不同看法"))
+    await case.do(CASEWORKER, c.RecordDemocraticAppraisal(
+        minutes="介绍情况、现场评议、形成结论、签字确认",
+        attendance=[*(c.Attendee(staff_or_member_id=f"rep-{i:02d}", villager_representative=True) for i in range(5)),
+                    c.Attendee(staff_or_member_id="staff-01", villager_representative=False)],
+        signed=True, conclusion="eligible"))
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    await x.env.sleep(timedelta(days=2))
+    await case.do(CASEWORKER, c.LogObjection(real_name=True, content="村民反映该户医疗费用已由保险报销"))
+    await x.env.sleep(timedelta(days=7))
+    await case.wait_stage(TStage.OBJECTION_RECEIVED)
+    await case.do(TOWNSHIP_APPROVER, c.ResolveObjection(path="reinvestigation", reason="核实医疗费用报销情况"))
+    await case.do(CASEWORKER, c.RecordHomeVisit(investigators=TEAM, household_signed=True,
+                                                findings="核实：自付医疗费用约2万元，未获报销"))
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+    await case.do(TOWNSHIP_APPROVER, c.StartCountyReview())
+    today = await x.today()
+    next_month = first_day(month_after(today)) + timedelta(days=9)
+    await case.do(TOWNSHIP_APPROVER, c.ApproveTemporaryAssistance(reason="符合支出型临时救助条件", instalments=[
+        c.PlannedInstalment(on=today, amount=Decimal("450.00")),
+        c.PlannedInstalment(on=next_month, amount=Decimal("300.00"))]))
+    await x.skip_to(first_day(month_after(today)), hour=1)
+    await case.wait_stage(TStage.ASSISTED)
+    await case.handle.result()
+    return [Exported("case_v7_temporary_normal_staged", case.handle.id)]
+
+
+async def temporary_urgent_follow_up_case_by_case(x: Export) -> list[Exported]:
+    """先行救助 reported through the hotline, granted at once within the urgent cap and paid from the township's
+    reserve fund (S8 §二(二), §三(三)); the emergency eases, the formalities are completed and 跟进救助 continues on
+    the normal path in the same case (S5 item 15): a complaint answered after a home visit, the household's
+    earlier 临时救助 within the repeat period justified, the county's 一事一议 meeting (S8 §二(三)), the county's
+    approval in two instalments; next month's roll is drawn, then its instalment is cancelled (withdrawn)."""
+    from adapters.db import reserve_funds
+
+    await reserve_funds.replenish(x.pool, township_code=JINSHAN, amount=Decimal("5000.00"), actor=COUNTY_APPROVER,
+                                  reason="县级拨付乡镇临时救助备用金", idempotency_key="golden-replenish")
+    now = await x.env.get_current_time()
+    earlier = EarlierCase(case_id=uuid.uuid4(), program=Program.TEMPORARY, village_code=JINSHAN_VILLAGE,
+                          opened_at=now - timedelta(days=120), outcome="approved",
+                          decided_at=now - timedelta(days=110), member_indexes=(0,))
+    case = await _temporary_case(x, temporary_app(severity="major", urgent="hotline", members=2, earlier=(earlier,)),
+                                 who=CASEWORKER)
+    await case.do(TOWNSHIP_APPROVER, c.GrantUrgentAssistance(amount=Decimal("1000.00"), reason="夜间火灾，先行救助"))
+    await x.env.sleep(timedelta(days=2))
+    await case.do(CASEWORKER, c.RecordEmergencyEased(note="一家人已安置在亲属家中"))
+    await case.do(CASEWORKER, c.RegulariseUrgentGrant(registration="登记救助对象、救助事由、救助金额1000元",
+                                                      signatures=["inv-01", "tsa-01"], sealed=True, follow_up=True))
+    await case.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
+    await case.do(CASEWORKER, HOME_VISIT)
+    await case.do(CASEWORKER, c.RequestInfoCheck())
+    await case.do(TOWNSHIP_APPROVER, NO_DISPUTE)
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=True))
+    await case.do(CASEWORKER, c.StartPublicity(location="村务公开栏"))
+    await x.env.sleep(timedelta(days=8))
+    await case.wait_stage(TStage.SUBMITTED_FOR_APPROVAL)
+    await case.do(COUNTY_REVIEWER, c.LogComplaint(real_name=True, content="实名反映该户已获保险赔付"))
+    await case.do(COUNTY_REVIEWER, c.StartCountyReview())
+    await case.do(COUNTY_REVIEWER, c.RecordCountyHomeVisit(investigators=COUNTY_TEAM, findings="县级核查：未获赔付"))
+    await case.do(COUNTY_REVIEWER, c.ResolveComplaint(feedback_sent=True, finding="经核查反映不实，已反馈"))
+    await case.do(COUNTY_APPROVER, c.JustifyRepeatAssistance(justification="前次为医疗支出救助，本次为火灾，事由不同"))
+    today = await x.today()
+    await case.do(COUNTY_APPROVER, c.RecordCaseDiscussion(
+        meeting_date=today, members=["县民政局", "县财政局", "县卫健局", "县应急局"], decision="approve",
+        amount=Decimal("12000.00"), minutes="困难群众基本生活保障工作协调机制一事一议，同意救助12000元，分两次发放"))
+    next_month = first_day(month_after(today)) + timedelta(days=4)
+    await case.do(COUNTY_APPROVER, c.ApproveTemporaryAssistance(
+        reason="依一事一议决定救助", amount=Decimal("12000.00"), instalments=[
+            c.PlannedInstalment(on=today, amount=Decimal("8000.00")),
+            c.PlannedInstalment(on=next_month, amount=Decimal("4000.00"))]))
+    await generate_roll(x.pool, JINSHAN, month_after(today), "tsa-01")
+    await case.do(TOWNSHIP_APPROVER, c.CancelInstalments(from_index=1, reason="已获慈善组织转介救助，困难缓解"))
+    await case.wait_stage(TStage.ASSISTED)
+    await case.handle.result()
+    return [Exported("case_v7_temporary_urgent_follow_up_case_by_case", case.handle.id)]
+
+
+async def temporary_urgent_overdue(x: Export) -> list[Exported]:
+    """先行救助 in kind (S8 §二(四)); nobody completes the formalities within the LOCAL limit: the timer escalates
+    (never decides; S8 §二(二)); the formalities are then completed and the case closes without follow-up."""
+    from adapters.db import reserve_funds
+
+    await reserve_funds.replenish(x.pool, township_code=JINSHAN, amount=Decimal("2000.00"), actor=COUNTY_APPROVER,
+                                  reason="县级拨付乡镇临时救助备用金", idempotency_key="golden-replenish-2")
+    case = await _temporary_case(x, temporary_app(cause="sudden_illness", urgent="village", members=2),
+                                 who=CASEWORKER)
+    await case.do(TOWNSHIP_APPROVER, c.GrantUrgentAssistance(
+        amount=Decimal("600.00"), form="in_kind", reason="突发重病，发放生活物资",
+        in_kind=[InKindItem(what="大米（袋）", quantity=4, value=Decimal("400.00")),
+                 InKindItem(what="食用油（桶）", quantity=4, value=Decimal("200.00"))]))
+    await x.env.sleep(timedelta(days=25))
+    await escalated(case, "regularisation")
+    await case.do(CASEWORKER, c.RegulariseUrgentGrant(registration="补登记救助对象、事由、物资及价值",
+                                                      signatures=["inv-01", "tsa-01"], sealed=True))
+    await case.handle.result()
+    return [Exported("case_v7_temporary_urgent_overdue", case.handle.id)]
+
+
+async def temporary_check_negative_rejected(x: Export) -> list[Exported]:
+    """支出型 (school fees): the information check finds a deposit, the applicant objects, the recheck confirms it;
+    neighbour and letter evidence; an 'ineligible' opinion goes to approval without 公示, the township refuses
+    and the notice is served (S4 Arts. 48, 58, 65; S8 §二(一))."""
+    app = temporary_app("expenditure", "education_expenditure", "ordinary", expenditure="9000.00")
+    await import_extract(x, RecordSource.DEPOSIT, [(app.members[0].resident_id, "deposit", "300000.00", "定期存款")])
+    case = await _temporary_case(x, app)
+    await case.do(WINDOW, c.AcceptApplication())
+    await case.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
+    await case.do(CASEWORKER, HOME_VISIT)
+    await case.do(CASEWORKER, c.RequestInfoCheck())
+    await case.do(CASEWORKER, c.NotifyInfoCheckIneligible(reasons=["信息核对发现存款30万元"]))
+    await case.do(WINDOW, c.ObjectToCheckResult(evidence="申请人称存款属亲属代存"))
+    await case.do(CASEWORKER, c.RecordNeighbourVisit(notes="走访邻居：存款为申请人本人所有"))
+    await case.do(CASEWORKER, c.RecordLetterEvidence(notes="银行回函：存款户名为申请人本人"))
+    await case.do(CASEWORKER, c.RequestInfoCheck())
+    reasons = ["家庭财产超过当地规定，不符合支出型临时救助条件"]
+    await case.do(CASEWORKER, c.NotifyInfoCheckIneligible(reasons=["复查核对：存款30万元属申请人本人"]))
+    await case.do(TOWNSHIP_APPROVER, c.IssuePrelimOpinion(eligible=False, reasons=reasons))
+    await case.do(CASEWORKER, c.SubmitToCounty())
+    await case.do(TOWNSHIP_APPROVER, c.StartCountyReview())
+    await case.do(TOWNSHIP_APPROVER, c.Reject(reasons=reasons))
+    await case.do(CASEWORKER, c.ServeRejectionNotice())
+    await case.handle.result()
+    return [Exported("case_v7_temporary_check_negative_rejected", case.handle.id)]
+
+
+async def temporary_noncooperation_withdrawn(x: Export) -> list[Exported]:
+    """Two cases: one accepted with a close relative who is a case worker (回避), the family twice refuses the
+    home visit and the procedure ends (S4 Art. 58); an emergency report withdrawn before any grant."""
+    case = await _temporary_case(x, temporary_app(cause="traffic_accident"))
+    await case.do(WINDOW, c.AcceptApplication(close_relatives=[c.CloseRelative(
+        member_index=0, related_to="case_worker", note="申请人之兄为镇民政所经办人员", staff_id="inv-07")]))
+    await case.do(CASEWORKER, c.StartInvestigation(investigators=TEAM))
+    await case.do(CASEWORKER, c.RecordNonCooperation(note="拒绝入户调查"))
+    await case.do(CASEWORKER, c.RecordNonCooperation(note="再次拒绝入户调查"))
+    await case.do(TOWNSHIP_APPROVER, c.TerminateForNonCooperation(reason="两次无正当理由拒绝入户调查"))
+    await case.handle.result()
+    reported = await _temporary_case(x, temporary_app(cause="other_sudden_difficulty", urgent="self"), who=WINDOW)
+    await reported.do(WINDOW, c.WithdrawApplication(reason="困难已由亲属帮助解决"))
+    await reported.handle.result()
+    return [Exported("case_v7_temporary_noncooperation", case.handle.id),
+            Exported("case_v7_temporary_urgent_withdrawn", reported.handle.id)]
+
+
+async def temporary_opened_from_intake(x: Export) -> list[Exported]:
+    """一门受理 (S5 item 23): a 临时救助 application opened from an intake that screened the household for every
+    programme; the intake is linked on the trail with the application (``intake_linked``); accepted, then withdrawn
+    (the household's dibao case from the same intake carries it on)."""
+    from domain.intake import IntakeLink
+
+    link = IntakeLink(intake_id=uuid.UUID("5b0c1a52-0d4e-4f7a-9c1e-7a2b3c4d5e6f"), screened_with="532302-yn-floor-2020",
+                      outcomes={"dibao": "may_qualify", "temporary": "may_qualify", "tekun": "not_screened",
+                                "disability_subsidies": "not_screened", "old_age_allowance": "not_screened"})
+    app = temporary_app(cause="fire").model_copy(update={"intake": link})
+    case = await _temporary_case(x, app)
+    await case.do(WINDOW, c.AcceptApplication())
+    await case.do(WINDOW, c.WithdrawApplication(reason="经一门受理评估，先办理低保"))
+    await case.handle.result()
+    return [Exported("case_v7_temporary_opened_from_intake", case.handle.id)]
+
+
 DEPLOYED = {
     "case_v1_submitted": Scenario(_deployed("case_v1_submitted", None)),
     "case_v2_in_payment": Scenario(_deployed("case_v2_in_payment", to_payment)),
@@ -1198,6 +1397,12 @@ NEW = {
     "case_v7_allowance_links": Scenario(allowance_links),
     "case_v7_allowance_end_branches": Scenario(allowance_end_branches),
     "case_v7_old_age_band_survival": Scenario(old_age_band_survival),
+    "case_v7_temporary_normal_staged": Scenario(temporary_normal_staged),
+    "case_v7_temporary_urgent_follow_up_case_by_case": Scenario(temporary_urgent_follow_up_case_by_case),
+    "case_v7_temporary_urgent_overdue": Scenario(temporary_urgent_overdue),
+    "case_v7_temporary_check_negative_rejected": Scenario(temporary_check_negative_rejected),
+    "case_v7_temporary_noncooperation_withdrawn": Scenario(temporary_noncooperation_withdrawn),
+    "case_v7_temporary_opened_from_intake": Scenario(temporary_opened_from_intake),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
     "tekun_v1_recognised_and_terminated": Scenario(tekun_recognised_terminated),

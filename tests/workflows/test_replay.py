@@ -208,6 +208,34 @@ _branch("高龄津贴: the confirmation limit escalates; the band moves on the 9
         ("case_v7_old_age_run1_band_held_resumed", "case_v7_old_age_run2_died"),
         "escalated:enrolment_confirmation", "timer_fired", "event:allowance_changed", "event:payment_held",
         "event:survival_check_recorded", "end:continued_as_new", "event:allowance_stopped", "end:completed")
+# --- 临时救助 (S4 Arts. 47-49; S8 §二; S5 item 15; issue 16) ---
+_branch("临时救助 normal path: 一次性告知, 民主评议, 公示 objection and re-investigation, township approval within its "
+        "cap in two instalments; complete when the last instalment's month begins", "case_v7_temporary_normal_staged",
+        "event:temporary_need_declared", "event:democratic_appraisal_held", "event:reinvestigation_ordered",
+        "event:temporary_assistance_approved", "timer_fired", "event:temporary_assistance_completed",
+        "end:completed")
+_branch("先行救助 from the reserve fund, eased, regularised with 跟进救助; complaint, repeat justified, 一事一议, "
+        "county approval; next month's instalment cancelled and its drawn line withdrawn",
+        "case_v7_temporary_urgent_follow_up_case_by_case",
+        "event:emergency_reported", "activity:draw_reserve_fund", "event:urgent_assistance_granted",
+        "event:emergency_eased", "event:urgent_grant_regularised", "event:follow_up_opened",
+        "event:repeat_assistance_justified", "event:case_discussion_held", "event:instalments_cancelled",
+        "event:payment_lines_withdrawn", "event:temporary_assistance_completed", "end:completed")
+_branch("先行救助 in kind; the regularisation limit escalates (never decides); regularised, closed",
+        "case_v7_temporary_urgent_overdue",
+        "event:urgent_assistance_granted", "escalated:regularisation", "event:urgent_grant_regularised",
+        "not:event:follow_up_opened", "end:completed")
+_branch("临时救助 information check negative, objection, recheck; refusal by the township, notice served",
+        "case_v7_temporary_check_negative_rejected",
+        "event:ineligibility_by_info_check_notified", "event:check_result_objected", "opinion:ineligible",
+        "event:application_rejected", "event:rejection_notice_served", "end:completed")
+_branch("临时救助 close relative recused, non-cooperation; an emergency report withdrawn",
+        ("case_v7_temporary_noncooperation", "case_v7_temporary_urgent_withdrawn"),
+        "event:staff_recused", "event:review_terminated_for_non_cooperation", "event:application_withdrawn",
+        "end:completed")
+_branch("一门受理: a 临时救助 case opened from an intake, the screening linked on its trail",
+        "case_v7_temporary_opened_from_intake", "event:intake_linked", "event:application_withdrawn",
+        "end:completed")
 # --- the other workflows ---
 _branch("ReviewSweepWorkflow: batches, max_batches truncation, overdue report, the daily audit",
         "review_sweep_v1",

@@ -21,7 +21,7 @@ from domain.kernel.state import PendingStep
 from domain.months import first_day
 from domain.procedure import amendment, application, confirmation, investigation, publicity, referral
 from domain.procedure import in_payment as in_payment_step
-from domain.programmes.dibao import in_payment, notices, procedure
+from domain.programmes.dibao import in_payment, notices, procedure, screening
 from domain.programmes.dibao import links as dibao_links
 from domain.programmes.dibao.deadlines import DEADLINES
 from domain.programmes.dibao.evolve import MUTATORS
@@ -329,4 +329,5 @@ DIBAO = Programme(
     end_branches=frozenset({Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN}),
     recusal_exempt=frozenset({c.ApplyStandardChange}),
     links=dibao_links.links_of,
+    screen=screening.screen,  # 一门受理 (S5 item 23)
 )
