@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     # written to a directory the database operator cannot write (unset: var_dir/audit/checkpoints).
     ledger_hash_algorithm: Literal["sha256", "sm3"] = "sha256"
     ledger_signing_key_file: Path | None = None
+    #: The key of 高龄津贴 enrolment case ids (unset: a development key generated under var_dir/keys).
+    enrolment_key_file: Path | None = None
     ledger_verify_key_file: Path | None = None
     ledger_checkpoint_dir: Path | None = None
 
@@ -108,6 +110,11 @@ class Settings(BaseSettings):
     @property
     def run_dir(self) -> Path:
         return self.var_dir / "run"
+
+    @property
+    def effective_enrolment_key_file(self) -> Path:
+        """The key of 高龄津贴 enrolment case ids (services/enrolment.py): named, or generated under var_dir/keys."""
+        return self.enrolment_key_file or self.var_dir / "keys" / "enrolment-id.key"
 
     @property
     def dev_jwt_key_file(self) -> Path:

@@ -41,7 +41,7 @@ from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
 from domain.months import month_after
 from domain.parameters import resolve
 from domain.programmes import decide, project
-from services.enrolment import HukouRow, enrol
+from services.enrolment import HukouRow, enrol, id_key
 from tests.builders import JINSHAN, JINSHAN_VILLAGE, actor, unique_resident_id
 
 CONCURRENCY = 16
@@ -62,9 +62,10 @@ async def bench_enrolment(stack: Stack, n: int) -> list[dict[str, Any]]:
             for i in range(n)]
     book = ParameterFile(stack.settings.parameters_file).book()
     started = time.perf_counter()
+    key = id_key(stack.settings.effective_enrolment_key_file)
     counts = await enrol(stack.pool, stack.client, stack.settings.temporal_task_queue, book, rows, source,
-                         datetime.now(UTC))
-    await _until_recorded(stack, [case_id_for(r.resident_id, source) for r in rows], limit_s=60 + n)
+                         datetime.now(UTC), key=key)
+    await _until_recorded(stack, [case_id_for(r.resident_id, source, key) for r in rows], limit_s=60 + n)
     engine_s = time.perf_counter() - started
     queue = f"bench-bare-{uuid.uuid4()}"
     async with Worker(stack.client, task_queue=queue, workflows=[bare.BareUpdateWorkflow],

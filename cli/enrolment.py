@@ -47,12 +47,12 @@ async def _run(rows: list[Any], source: str) -> dict[str, int]:
     from adapters.settings import Settings
     from adapters.temporal.client import connect
     from cli.common import cli_pool
-    from services.enrolment import enrol
+    from services.enrolment import enrol, id_key
 
     settings = Settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
     async with cli_pool(settings) as pool:
         temporal = await connect(settings)
         counts = await enrol(pool, temporal, settings.temporal_task_queue, ParameterFile().book(), rows, source,
-                             datetime.now(UTC))
+                             datetime.now(UTC), key=id_key(settings.effective_enrolment_key_file))
     return dict(counts)

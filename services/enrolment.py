@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
+import hmac
+import secrets
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -77,9 +79,22 @@ def read_extract(path: Path) -> tuple[list[HukouRow], list[int]]:
     return rows, invalid
 
 
-def case_id_for(resident_id: str, source: str) -> uuid.UUID:
-    """One case per person and extract: the same extract imported again names the same cases."""
-    return uuid.uuid5(_NAMESPACE, f"{Program.OLD_AGE_ALLOWANCE.value}|{resident_id}|{source}")
+def case_id_for(resident_id: str, source: str, key: bytes) -> uuid.UUID:
+    """One case per person and extract: the same extract imported again names the same cases. Keyed (HMAC with
+    the deployment's enrolment key, :func:`id_key`): the workflow id derives from the case id, and an unkeyed hash
+    of an ID number and a known source label could be reversed by trying the ID numbers of everyone aged 80+."""
+    mac = hmac.new(key, f"{Program.OLD_AGE_ALLOWANCE.value}|{resident_id}|{source}".encode(), hashlib.sha256)
+    return uuid.UUID(bytes=mac.digest()[:16], version=4)
+
+
+def id_key(path: Path) -> bytes:
+    """The deployment's enrolment key (32 random bytes), created on first use like the other development keys;
+    production names the file (``CASEWORK_ENROLMENT_KEY_FILE``) and keeps it with the other secrets."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
 
 
 def band_reached(book: ParameterBook, row: HukouRow, today: date) -> int | None:
@@ -92,7 +107,7 @@ def band_reached(book: ParameterBook, row: HukouRow, today: date) -> int | None:
 
 
 async def enrol(pool: asyncpg.Pool, temporal: Client, task_queue: str, book: ParameterBook, rows: Iterable[HukouRow],
-                source: str, now: datetime, *, index: bool = True) -> Counter[str]:
+                source: str, now: datetime, *, key: bytes, index: bool = True) -> Counter[str]:
     """Open a case for everyone in ``rows`` who has reached a band; batch by batch (see the module).
 
     ``index``: keep the cases' search attributes (off only on a server without them: the time-skipping one)."""
@@ -102,34 +117,35 @@ async def enrol(pool: asyncpg.Pool, temporal: Client, task_queue: str, book: Par
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH:
-            counts += await _batch(pool, temporal, task_queue, book, batch, source, now, today, index)
+            counts += await _batch(pool, temporal, task_queue, book, batch, source, now, today, index, key)
             batch = []
     if batch:
-        counts += await _batch(pool, temporal, task_queue, book, batch, source, now, today, index)
+        counts += await _batch(pool, temporal, task_queue, book, batch, source, now, today, index, key)
     log.info("enrolment.imported", **counts)
     return counts
 
 
 async def _batch(pool: asyncpg.Pool, temporal: Client, task_queue: str, book: ParameterBook, rows: list[HukouRow],
-                 source: str, now: datetime, today: date, index: bool) -> Counter[str]:
+                 source: str, now: datetime, today: date, index: bool, key: bytes) -> Counter[str]:
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(row: HukouRow) -> str:
         async with gate:
-            return await _enrol_one(pool, CaseGateway(temporal, task_queue), book, row, source, now, today, index)
+            return await _enrol_one(pool, CaseGateway(temporal, task_queue), book, row, source, now, today, index,
+                                    key)
 
     return Counter(await asyncio.gather(*(one(r) for r in rows)))
 
 
 async def _enrol_one(pool: asyncpg.Pool, cases: CaseGateway, book: ParameterBook, row: HukouRow, source: str,
-                     now: datetime, today: date, index: bool) -> str:
+                     now: datetime, today: date, index: bool, key: bytes) -> str:
     try:
         band = band_reached(book, row, today)
     except ParametersNotInForce:
         return "outside_county"
     if band is None:
         return "below_band"
-    case_id = case_id_for(row.resident_id, source)
+    case_id = case_id_for(row.resident_id, source, key)
     command = c.ProposeEnrolment(program=Program.OLD_AGE_ALLOWANCE, village_code=row.village_code,
                                  member=Member(name=row.name, resident_id=row.resident_id,
                                                relation=Relation.APPLICANT),

@@ -15,6 +15,9 @@ from temporalio.worker import Worker
 from adapters.parameters import ParameterFile
 from services.enrolment import case_id_for, enrol, read_extract
 from tests.builders import JINSHAN_VILLAGE, unique_resident_id
+
+#: The enrolment key (a deployment secret; a fixed one here).
+KEY = b"test-enrolment-key-0123456789abcdef"
 from tests.workflows.helpers import wait_for_case_row
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -34,13 +37,13 @@ async def test_enrolment_import_twice_is_once(ts_env: WorkflowEnvironment, ts_wo
     assert invalid == [6]
     source = f"户籍数据 {uuid.uuid4().hex[:6]}"
     book = ParameterFile().book()
-    first = await enrol(pg_pool, ts_env.client, ts_worker.task_queue, book, rows, source, now, index=False)
+    first = await enrol(pg_pool, ts_env.client, ts_worker.task_queue, book, rows, source, now, key=KEY, index=False)
     assert first == {"proposed": 2, "below_band": 1, "outside_county": 1}
     for rid in old:
-        row = await wait_for_case_row(pg_pool, case_id_for(rid, source))
+        row = await wait_for_case_row(pg_pool, case_id_for(rid, source, KEY))
         assert row["program"] == "old_age_allowance" and row["stage"] == "proposed"
-    again = await enrol(pg_pool, ts_env.client, ts_worker.task_queue, book, rows, source, now, index=False)
+    again = await enrol(pg_pool, ts_env.client, ts_worker.task_queue, book, rows, source, now, key=KEY, index=False)
     assert again == {"already_enrolled": 2, "below_band": 1, "outside_county": 1}
     count = await pg_pool.fetchval("SELECT count(*) FROM cases WHERE case_id = ANY($1::uuid[])",
-                                   [case_id_for(rid, source) for rid in old])
+                                   [case_id_for(rid, source, KEY) for rid in old])
     assert count == 2
