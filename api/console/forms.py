@@ -236,7 +236,7 @@ def form_body(fields: list[FormField], data: dict[str, list[str]]) -> dict[str, 
         if f.widget == "checkboxes":
             values: list[Any] = [v for v in data.get(f.name, []) if v]
             if f.integers:
-                values = [int(v) if v.isdigit() else v for v in values]
+                values = [int(v) if v.isascii() and v.isdigit() else v for v in values]
             if values or f.required:
                 body[f.name] = values
         elif f.widget == "lines":

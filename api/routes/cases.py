@@ -172,6 +172,8 @@ async def create_case(
             await intakes.link(body.intake_id, body.program.value, case_id, actor.id)
         except IntakeProgramOpened as err:
             await members.forget(case_id)
+            if body.referral_id is not None:  # taken a moment ago for this case, which will not exist
+                await referrals.release(body.referral_id, case_id)
             raise InvalidTransition(f"a {body.program.value} case was already opened from this intake: "
                                     f"{err.case_id}") from None
     try:

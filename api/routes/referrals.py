@@ -19,10 +19,11 @@ from adapters.db.cases import PgCaseStore
 from adapters.db.referrals import PgReferrals
 from api.deps import LedgerDep, PoolDep, require
 from api.errors import ReferralNotFound
-from api.policy import Permission
+from api.policy import POLICY, Permission
 from api.schemas import Problem
 from domain.actors import Actor
 from domain.household import AreaType, Declaration, Member, Program, Relation
+from domain.identity import mask_resident_id
 from services.audit.access import log_access
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
@@ -125,18 +126,22 @@ def application_draft(row: dict[str, Any], state: dict[str, Any]) -> Application
 @router.get("/{referral_id}/application", response_model=ApplicationDraft, responses=_ERRORS)
 async def get_application_draft(
     referral_id: UUID,
-    actor: Annotated[Actor, Depends(require(Permission.CASE_CREATE))],
+    actor: Annotated[Actor, Depends(require(Permission.REFERRAL_READ))],
     pool: PoolDep,
     ledger: LedgerDep,
     response: Response,
 ) -> ApplicationDraft:
-    """The application the referral opens, pre-filled from the referring case (names and ID numbers: for the
-    roles that open applications; the read is written to the audit ledger)."""
+    """The application the referral opens, pre-filled from the referring case, for the roles that follow
+    referrals (not the village committee); ID numbers in full only for the roles that see them in full on the
+    household page (supervision sees them masked), and the read is written to the audit ledger."""
     row = await readable_referral(pool, referral_id, actor)
     case = await PgCaseStore(pool).get_case(row["from_case_id"])
     if case is None or case.get("state") is None:
         raise ReferralNotFound
     draft = application_draft(row, case["state"])
+    if actor.role not in POLICY[Permission.RESIDENT_ID_FULL]:
+        draft = draft.model_copy(update={"members": [
+            m.model_copy(update={"resident_id": mask_resident_id(m.resident_id)}) for m in draft.members]})
     await log_access(pool, ledger, actor, row["from_case_id"], "referral_application_draft")
     response.headers["Cache-Control"] = "no-store"
     return draft

@@ -237,7 +237,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     # Referrals (S4 Art. 60): a referral outside the caller's jurisdiction is not found (404), like a random id.
     _ep("GET", "/v1/referrals", P.REFERRAL_READ, None, 200),
     _ep("GET", "/v1/referrals/{referral_id}", P.REFERRAL_READ, None, 404),
-    _ep("GET", "/v1/referrals/{referral_id}/application", P.CASE_CREATE, None, 404),
+    _ep("GET", "/v1/referrals/{referral_id}/application", P.REFERRAL_READ, None, 404),
     # 特困 (S3 Art. 16; S4 Art. 19): no submission of 金山镇 awaits a draw (409); a random draw id is not found.
     _ep("POST", "/v1/tekun/county-check-draws", P.TEKUN_CHECK_DRAW, "township", 409,
         body=lambda _: {"township_code": JINSHAN}),

@@ -78,6 +78,12 @@ async def test_a_referral_is_recorded_listed_and_opened_pre_filled_s4_art_60(
                            headers=api.headers(elsewhere))).status_code == 404
     village = (Role.VILLAGE_COMMITTEE, "532302101001", "vc-01")
     assert (await http.get("/v1/referrals", headers=api.headers(village))).status_code == 403
+    assert (await http.get(f"/v1/referrals/{mine['referral_id']}/application",
+                           headers=api.headers(village))).status_code == 403
+    # supervision follows referrals but sees ID numbers masked, as on the household page (PIPL Arts. 6, 28)
+    supervised = await http.get(f"/v1/referrals/{mine['referral_id']}/application",
+                                headers=api.headers((Role.SUPERVISOR, COUNTY, "sup-01")))
+    assert supervised.status_code == 200 and not RESIDENT_ID.search(supervised.text)
 
     # taken up by an application of the programme it names only: a dibao application cannot take it
     wrong = application_body() | {"referral_id": mine["referral_id"]}
