@@ -159,14 +159,21 @@ class CaseWorkflow:
             if self._cycle_done():
                 # One run per review cycle keeps every history bounded (issue 4). Updates in flight finish
                 # first; an update that arrives after this point is delivered to the new run.
-                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._lock.locked())
+                await self._settle()
                 if self._cycle_done():
-                    await self._deliver_links()
                     workflow.continue_as_new(inp.model_copy(update={"carried": self._state}))
-        await self._deliver_links()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._deliver_links()
+        await self._settle()
         return self._snapshot()
+
+    async def _settle(self) -> None:
+        """Wait until no Update is in flight and every link is delivered, before the run ends or continues as
+        new: a delivery waits on an activity, and an Update accepted meanwhile must finish in this run (one
+        dropped by continue-as-new would fail its caller for a valid command)."""
+        while True:
+            await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._lock.locked())
+            if not self._outbox:
+                return
+            await self._deliver_links()
 
     # --- messages ------------------------------------------------------------------------------------
 
