@@ -154,6 +154,7 @@ IN_PAYMENT = InPayment(
     monthly_amount=lambda state: state.monthly_amount,
     # 特困 cases answered not_active before this hook: a history that recorded that answer keeps it on replay.
     patch=PATCH,
+    recalculated_amount=lambda state, params: recalculated_assessment(state, params).monthly_amount,
 )
 
 HANDLERS = {c.ApplyStandardChange: apply_standard_change}

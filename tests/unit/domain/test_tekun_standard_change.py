@@ -4,19 +4,23 @@ each part to the fen, from the change's effective month, once per version."""
 
 from __future__ import annotations
 
+import copy
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
 from domain.errors import DomainError, InvalidInput, InvalidTransition
 from domain.household import AreaType, Program
-from domain.parameters import CareTier, ResolvedParameters, SupportForm
+from domain.parameters import CareTier, ParameterBook, ResolvedParameters, SupportForm
 from domain.programmes import REGISTRY
 from domain.programmes.tekun.recalculation import recalculation_refused
 from domain.programmes.tekun.stages import Stage
+from domain.standard_change import preview_standard_change
 from tests.unit.domain.tekun_support import (
     CASEWORKER,
     COUNTY_APPROVER,
@@ -129,3 +133,32 @@ def test_the_tekun_programme_answers_the_recalculate_update_s4_art_10() -> None:
     assert hooks is not None and hooks.patch is not None
     cmd = hooks.recalculate_command(NEW, EFFECTIVE)
     assert cmd == c.ApplyStandardChange(version=NEW, effective_from=EFFECTIVE)
+
+
+def _book_with_tekun_version() -> ParameterBook:
+    raw = json.loads(DEFAULT_BOOK.read_text(encoding="utf-8"))
+    new = copy.deepcopy(raw["versions"][-1])
+    new.update(version=NEW, effective_from=EFFECTIVE.isoformat(), label=f"test 特困 standard change {NEW}")
+    new["values"]["tekun"]["basic_living_standard_monthly"] = {"urban": "873.455", "rural": "873.455"}
+    new["values"]["tekun"]["care_standard_monthly"]["dispersed"]["partial"] = "315.005"
+    raw["versions"].append(new)
+    return ParameterBook.model_validate(raw)
+
+
+def test_the_standard_change_preview_counts_tekun_cases_with_their_two_parts_s4_art_10_s3_art_20() -> None:
+    case = Driver()
+    case.in_payment(failed=PARTIAL)
+    before = Driver()
+    before.investigated()  # not in support: not previewed
+    preview = preview_standard_change(_book_with_tekun_version(), NEW, [case.state, before.state])
+    (row,) = preview.rows
+    assert row.case_id == case.case_id and row.stage == "in_payment"
+    assert (row.old_amount, row.recalculated_amount, row.new_amount) == (
+        Decimal("1132.00"), Decimal("1188.47"), Decimal("1188.47"))
+    assert not row.crosses_out and not row.opens_review and not row.already_applied
+    assert preview.totals.cases == 1 and preview.totals.difference == Decimal("56.47")
+    # the preview mirrors the recalculation itself
+    recalc(case, new_version())
+    assert case.state.monthly_amount == row.new_amount
+    (again,) = preview_standard_change(_book_with_tekun_version(), NEW, [case.state]).rows
+    assert again.already_applied and again.new_amount == Decimal("1188.47")
