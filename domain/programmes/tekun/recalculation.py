@@ -54,14 +54,14 @@ def recalculated_assessment(state: TekunState, params: ResolvedParameters) -> As
         InvalidTransition: the self-care tier or the support form is not on record (no amount can be computed).
     """
     p = rules.tekun_params(params)
-    parts = rules.amount_parts(state, p)
-    if parts is None:
+    tier, form = state.care_tier, state.support_form
+    parts = rules.amount_parts(state, p, tier, form)
+    if parts is None or tier is None or form is None:
         raise InvalidTransition("the self-care tier or the support form is not on record (S3 Art. 20; "
                                 "S4 Art. 19): the amount cannot be recalculated")
     basic, care = parts
     before = state.amount_parts
     area = state.treatment_area
-    assert state.care_tier is not None and state.support_form is not None  # amount_parts checked both
     criteria = (
         Criterion(code="treatment", inputs={"applied_as": state.area_type.value,
                                             "contracted_land": str(state.contracted_land).lower(),
@@ -69,8 +69,7 @@ def recalculated_assessment(state: TekunState, params: ResolvedParameters) -> As
                   result=area.value, legal_basis=("S3 Art. 19",)),
         Criterion(
             code="amount",
-            inputs={"area_type": area.value, "support_form": state.support_form.value,
-                    "care_tier": state.care_tier.value,
+            inputs={"area_type": area.value, "support_form": form.value, "care_tier": tier.value,
                     "basic_living_before": str(before[0]) if before else "",
                     "care_before": str(before[1]) if before else ""},
             parameters={"basic_living_standard_monthly": str(basic), "care_standard_monthly": str(care),
