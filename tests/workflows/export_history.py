@@ -1012,8 +1012,8 @@ async def _tekun_to_payment(x: Export, case: Case) -> None:
 
 
 async def tekun_standard_change(x: Export) -> list[Exported]:
-    """物价联动 for 特困 (S4 Art. 10): a version from the first of the month after next raises the basic-living standard to
-    873.455 and the care standard of a capable person at home to 65.005 (each rounded to the fen: 873.46 + 65.01);
+    """物价联动 for 特困 (S4 Art. 10): a version from the first of the month after next raises the basic-living
+    standard to 873.455 and the care standard of a capable person at home to 65.005 (each rounded to the fen: 873.46 + 65.01);
     the case in payment answers the ``recalculate`` Update with ``benefit_recalculated`` from that month (patch
     ``case-tekun-recalculation-v1``); a repeat for the same version changes nothing."""
     import json
