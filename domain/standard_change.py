@@ -11,6 +11,10 @@ for job refusals is the recalculated amount, and
 - a household in its 渐退期 keeps the amount the 渐退期 was granted with (S1 Art. 33);
 - a case the version was already applied to is left as it is.
 
+A programme whose recalculation computes its own amount (``InPayment.recalculated_amount``: 特困's basic-living
+plus care standards, S3 Arts. 19, 20) is previewed with it: the person is not re-assessed (a review's work), so
+no such case crosses out or opens a review.
+
 Totals are per township (the level that pays and that the county budgets by) and for the whole preview.
 Pure: the caller reads the cases and the parameter book.
 """
@@ -25,7 +29,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.errors import InvalidInput, InvalidTransition
+from domain.errors import DomainError, InvalidInput, InvalidTransition
 from domain.parameters import (
     ParameterBook,
     ParametersNotInForce,
@@ -33,9 +37,9 @@ from domain.parameters import (
     ResolvedParameters,
     resolve,
 )
-from domain.programmes import CaseState
+from domain.programmes import CaseState, programme_of
 from domain.programmes.dibao.rules import household_assessment, payable_amount
-from domain.programmes.dibao.stages import ACTIVE_STAGES, Stage
+from domain.programmes.dibao.stages import Stage
 
 ZERO = Decimal("0.00")
 
@@ -83,7 +87,7 @@ class PreviewRow(BaseModel):
     case_id: UUID
     township_code: str
     village_code: str
-    stage: Stage
+    stage: str  # the case's programme's stage code
     household_size: int
     old_amount: Decimal
     recalculated_amount: Decimal
@@ -230,6 +234,28 @@ def preview_case(state: CaseState, new: ResolvedParameters, old: ResolvedParamet
     )
 
 
+def amount_only_row(state: CaseState, new: ResolvedParameters, recalculated: Decimal) -> PreviewRow:
+    """The row of a case whose recalculation changes only the amount (no re-assessment, never a review)."""
+    old_amount = state.monthly_amount or ZERO
+    applied = new.version in state.standard_versions_applied
+    return PreviewRow(
+        case_id=state.case_id,
+        township_code=state.township_code,
+        village_code=state.village_code,
+        stage=state.stage,
+        household_size=len(state.counted_members),
+        old_amount=old_amount,
+        recalculated_amount=recalculated,
+        new_amount=old_amount if applied else recalculated,
+        eligible_before=True,
+        eligible_after=True,
+        crosses_out=False,
+        opens_review=False,
+        in_gradual_exit=False,
+        already_applied=applied,
+    )
+
+
 def summarise(rows: Iterable[PreviewRow],
               township_names: dict[str, str]) -> tuple[list[TownshipTotals], Totals]:
     """Totals per township (in code order) and overall."""
@@ -270,7 +296,8 @@ class Previewer:
     def row(self, state: CaseState) -> PreviewRow | None:
         """The case's row; None for a case not in payment, or outside the book's county or with no member
         left in its household (then skipped: its open review decides the stop, not the recalculation)."""
-        if state.stage not in ACTIVE_STAGES:
+        programme = programme_of(state.program)
+        if state.stage not in programme.active_stages or programme.in_payment is None:
             return None
         if not state.counted_members:
             self.skipped.append(state.case_id)
@@ -281,7 +308,14 @@ class Previewer:
         except ParametersNotInForce:
             self.skipped.append(state.case_id)
             return None
-        return preview_case(state, new, old)
+        own = programme.in_payment.recalculated_amount
+        if own is None:
+            return preview_case(state, new, old)
+        try:
+            return amount_only_row(state, new, own(state, new))
+        except DomainError:  # the version has no section for the programme, or the case no amount basis
+            self.skipped.append(state.case_id)
+            return None
 
     def preview(self, rows: list[PreviewRow]) -> StandardChangePreview:
         townships, totals = summarise(rows, self.book.townships)

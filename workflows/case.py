@@ -216,6 +216,9 @@ class CaseWorkflow:
             state = self._state
             hooks = self._programme.in_payment
             refused = "not_active" if hooks is None else hooks.recalculation_refused(state, inp.version)
+            if hooks is not None and refused is None and hooks.patch is not None and not workflow.patched(
+                    hooks.patch):
+                refused = "not_active"  # a case that answered so before its programme had the hook
             if hooks is None or refused is not None:
                 return StandardChangeResult(applied=False, reason=refused)
             params = await self._resolve(inp.effective_from)

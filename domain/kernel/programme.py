@@ -88,6 +88,10 @@ class InPayment:
             (``already_open``, ``not_in_payment``, ``not_due``), or None; it then decides ``periodic_command``.
         periodic_command: the system command that opens the periodic review due on a day.
         monthly_amount: the amount in payment now.
+        patch: a workflow patch id for hooks added after cases of the programme were running: a history
+            recorded without it keeps the answer it had then (``not_active``); None: no patch (dibao's).
+        recalculated_amount: the amount the recalculation records under a version, for the standard-change
+            preview, where the programme computes it itself (None: the household 补差 assessment, dibao's).
     """
 
     recalculation_refused: Callable[[Any, str], str | None]
@@ -95,6 +99,8 @@ class InPayment:
     periodic_review_refused: Callable[[Any, Any, Any], str | None]
     periodic_command: Callable[[Any], Any]
     monthly_amount: Callable[[Any], Decimal | None]
+    patch: str | None = None
+    recalculated_amount: Callable[[Any, Any], Decimal] | None = None
 
 
 @dataclass(frozen=True, slots=True)

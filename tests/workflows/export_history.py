@@ -1011,6 +1011,37 @@ async def _tekun_to_payment(x: Export, case: Case) -> None:
     await case.do(CASEWORKER, c.PostPublication(location="村务公开栏"))
 
 
+async def tekun_standard_change(x: Export) -> list[Exported]:
+    """物价联动 for 特困 (S4 Art. 10): a version from the first of the month after next raises the basic-living
+    standard to 873.455 and the care standard of a capable person at home to 65.005 (each rounded to the fen: 873.46 + 65.01);
+    the case in payment answers the ``recalculate`` Update with ``benefit_recalculated`` from that month (patch
+    ``case-tekun-recalculation-v1``); a repeat for the same version changes nothing."""
+    import json
+
+    from adapters.parameters import DEFAULT_BOOK
+
+    today = await x.today()
+    effective = add_months(today.replace(day=1), 2)  # after the 公示's days: the approval is under the old version
+    book = json.loads(DEFAULT_BOOK.read_text(encoding="utf-8"))
+    new = json.loads(json.dumps(book["versions"][-1]))
+    new.update(version="tekun-golden-v1", effective_from=effective.isoformat(), label="test 特困 standard change")
+    new["values"]["tekun"]["basic_living_standard_monthly"] = {"urban": "873.455", "rural": "873.455"}
+    new["values"]["tekun"]["care_standard_monthly"]["dispersed"]["capable"] = "65.005"
+    book["versions"].append(new)
+    path = x.tmp / "tekun-standard-change.json"
+    path.write_text(json.dumps(book, ensure_ascii=False), encoding="utf-8")
+    worker = await x.worker_with(path)
+    case = await x.new_case(_tekun_app(_years_before(today, 75, -20), "331"), worker=worker)
+    await _tekun_to_payment(x, case)
+    inp = StandardChangeInput(actor=COUNTY_APPROVER, version="tekun-golden-v1", effective_from=effective)
+    result = await case.handle.execute_update("recalculate", inp, result_type=StandardChangeResult)
+    assert result.applied and result.events == ["benefit_recalculated"], result
+    assert result.new_amount == Decimal("938.47"), result
+    again = await case.handle.execute_update("recalculate", inp, result_type=StandardChangeResult)
+    assert not again.applied and again.reason == "already_applied", again
+    return [Exported("tekun_v2_standard_change", case.handle.id)]
+
+
 async def tekun_recognised_terminated(x: Export) -> list[Exported]:
     """特困 end to end (S3 Arts. 10-27): 补正 then 受理; the investigation records a supporter in prison; the
     county's self-care assessment (two items not achieved: partially lost); the chosen 敬老院 is full, so the
@@ -1408,6 +1439,7 @@ NEW = {
     "tekun_v1_recognised_and_terminated": Scenario(tekun_recognised_terminated),
     "tekun_v1_minors_at_18": Scenario(tekun_minors_at_18),
     "tekun_v1_other_branches": Scenario(tekun_other_branches),
+    "tekun_v2_standard_change": Scenario(tekun_standard_change),
 }
 
 SCENARIOS = {**DEPLOYED, **NEW}

@@ -252,6 +252,11 @@ _branch("StandardChangeWorkflow: batches across continue-as-new, to the end",
         "activity:apply_standard_change_batch", "end:continued_as_new", "end:completed", "result:done")
 
 # --- 特困人员救助供养 (tekun, S3; SPEC §4) ---
+_branch("特困 物价联动 (S4 Art. 10; S3 Arts. 19, 20): the recalculate Update records the new basic-living + care "
+        "standards from the version's month (patch case-tekun-recalculation-v1); once per version",
+        "tekun_v2_standard_change",
+        "update:recalculate", "patch:case-tekun-recalculation-v1", "event:benefit_recalculated",
+        "event:payment_scheduled", "end:running")
 _branch("特困: 补正, 受理, supporter in prison, self-care assessment, full 敬老院 → waiting list, home support, "
         "民主评议, objection → re-investigation → 公示 again (S3 Art. 15), drawn → county home visit, approval",
         "tekun_v1_recognised",

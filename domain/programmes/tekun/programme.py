@@ -24,7 +24,7 @@ from domain.kernel.mutators import merged
 from domain.kernel.programme import NOTHING, Needs, Programme, Timer
 from domain.kernel.state import PendingStep
 from domain.procedure import publicity, referral
-from domain.programmes.tekun import handlers, notices, procedure, rules
+from domain.programmes.tekun import handlers, notices, procedure, recalculation, rules
 from domain.programmes.tekun import links as tekun_links
 from domain.programmes.tekun.deadlines import DEADLINES
 from domain.programmes.tekun.evolve import MUTATORS
@@ -166,6 +166,7 @@ TEKUN = Programme(
     handlers={
         **procedure.HANDLERS,
         **handlers.HANDLERS,
+        **recalculation.HANDLERS,
         **referral.handlers(),
         **links.handlers(tekun_links.on_link),
         **deadline_handlers(DEADLINES, c.SetDeadline, c.RaiseEscalation, e.DeadlineSet, e.EscalationRaised),
@@ -174,7 +175,7 @@ TEKUN = Programme(
                                *c.TEKUN_SYSTEM_COMMANDS, *c.KERNEL_SYSTEM_COMMANDS}),
     first_event=e.ApplicationSubmitted,
     initial=_INITIAL,
-    mutators=merged([_STEP_MUTATORS, MUTATORS, referral.mutators(), links.mutators(),
+    mutators=merged([_STEP_MUTATORS, MUTATORS, recalculation.MUTATORS, referral.mutators(), links.mutators(),
                      deadline_mutators(e.DeadlineSet, e.EscalationRaised)]),
     deadlines=DEADLINES,
     pending=pending_step,
@@ -187,9 +188,10 @@ TEKUN = Programme(
     amount_for=amount_for,
     payable_stages=frozenset({*ACTIVE_STAGES, Stage.TERMINATED}),
     info_check_command=lambda report: c.CompleteInfoCheck(report=report),
-    in_payment=None,
+    in_payment=recalculation.IN_PAYMENT,
     command_vocabulary=(c.SubmitApplication, *_HUMAN, *c.KERNEL_COMMANDS, c.CompleteInfoCheck, c.ClosePublicity,
-                        c.SetDeadline, c.RaiseEscalation, *c.TEKUN_SYSTEM_COMMANDS, *c.KERNEL_SYSTEM_COMMANDS),
+                        c.SetDeadline, c.RaiseEscalation, c.ApplyStandardChange, *c.TEKUN_SYSTEM_COMMANDS,
+                        *c.KERNEL_SYSTEM_COMMANDS),
     event_vocabulary=(
         e.ApplicationSubmitted, e.EarlierCasesLinked, e.MaterialsDeficiencyNotified, e.ApplicationAccepted,
         e.CloseRelativeFiled, e.StaffRecused, e.NonCooperationRecorded, e.ReviewTerminatedForNonCooperation,
@@ -200,14 +202,15 @@ TEKUN = Programme(
         e.ReinvestigationOrdered, e.CaseSubmittedToCounty, e.CountyReviewStarted, e.CountyHomeVisitRecorded,
         e.ComplaintReceived, e.ComplaintResolved, e.ApplicationApproved, e.ApplicationRejected,
         e.RejectionNoticeServed, e.PublicationPosted, e.PaymentScheduled, e.DeadlineSet, e.EscalationRaised,
-        e.ReviewScheduled, e.DataAlertRaised, *e.KERNEL_EVENTS, *e.LINK_EVENTS, *e.TEKUN_EVENTS,
+        e.ReviewScheduled, e.DataAlertRaised, e.BenefitRecalculated, *e.KERNEL_EVENTS, *e.LINK_EVENTS, *e.TEKUN_EVENTS,
     ),
     procedure=procedure.SPEC,
     steps=(*((m, procedure.SPEC) for m in procedure.STEP_MODULES), (publicity, procedure.TERMINATION_SPEC),
            (referral, procedure.SPEC)),
-    # The mass recalculation's stages (adapters/db/active_cases.py's partial index names them): 特困 has no
-    # recalculation hook yet (in_payment=None), so its cases answer not_active; a termination under way is paid
-    # (payable_stages) but not recalculated.
+    # The mass recalculation's stages (adapters/db/active_cases.py's partial index names them): the read model
+    # lists 特困 cases in payment and under review. A termination under way is paid (payable_stages) and its
+    # recalculation hook applies (recalculation.recalculation_refused), but the list does not reach it yet: that
+    # needs a migration of cases_active_idx naming the termination stages.
     active_stages=frozenset({Stage.IN_PAYMENT, Stage.UNDER_REVIEW}),
     notice_kinds=notices.NOTICE_KINDS,
     event_notice_kinds=notices.EVENT_NOTICE_KINDS,
@@ -227,4 +230,5 @@ TEKUN = Programme(
     ),
     end_branches=frozenset({Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN}),
     links=tekun_links.links_of,
+    recusal_exempt=frozenset({c.ApplyStandardChange}),
 )

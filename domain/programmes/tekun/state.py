@@ -93,6 +93,7 @@ class TekunState(CaseCore):
     reviews_completed: int = 0
     minor_review_opened: bool = False
     schooling_until: date | None = None
+    standard_versions_applied: tuple[str, ...] = ()  # 物价联动 applied once per version (S4 Art. 10)
     # --- termination (S3 Arts. 24-27) ---
     termination_ground: TerminationGround | None = None
     termination_reasons: tuple[str, ...] = ()
