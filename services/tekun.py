@@ -23,7 +23,7 @@ from domain.errors import InvalidInput, InvalidTransition
 from domain.parameters import ResolvedParameters
 from domain.programmes.tekun.institutions import InstitutionFull
 from domain.programmes.tekun.rules import county_check_draw, tekun_params
-from services.cases import CaseGateway, CaseRefused
+from services.cases import CaseGateway, CaseGatewayError, CaseRefused
 from workflows.models import CommandInput
 
 log = structlog.get_logger(__name__)
@@ -76,7 +76,8 @@ async def draw_county_check(pool: asyncpg.Pool, gateway: CaseGateway, actor: Act
                             params: ResolvedParameters, now: datetime, seed: str | None = None) -> dict[str, Any]:
     """Draw the county's random check over the township's 特困 submissions awaiting it (S3 Art. 16): at least
     the parameters' rate (≥ 30 %), from ``seed`` (a fresh random one when none is given), recorded first as a
-    draw and then on each case of the batch. Cases that refuse (moved on meanwhile) are listed, not retried.
+    draw and then on each case of the batch. Cases that refuse (moved on meanwhile) or cannot be reached are
+    listed, not retried.
 
     Raises:
         InvalidTransition: nothing awaits a draw in the township.
@@ -101,6 +102,8 @@ async def draw_county_check(pool: asyncpg.Pool, gateway: CaseGateway, actor: Act
             recorded.append(case_id)
         except CaseRefused as err:
             refused[str(case_id)] = err.code
+        except CaseGatewayError as err:  # closed, gone or unreachable meanwhile: listed, the draw stands
+            refused[str(case_id)] = type(err).__name__
     log.info("tekun.county_check_drawn", draw_id=str(draw_id), township_code=township_code, batch=len(batch),
              drawn=len(drawn), refused=len(refused))
     return {"draw_id": draw_id, "township_code": township_code, "seed": seed, "rate": rate,

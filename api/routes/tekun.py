@@ -35,12 +35,12 @@ Township = Annotated[str, Field(pattern=r"^[0-9]{9}$")]
 
 
 class DrawRequest(BaseModel):
-    """Draw the county's random check over a township's submissions; ``seed`` None: a fresh random seed."""
+    """Draw the county's random check over a township's submissions. The engine makes the seed (random, then
+    recorded): a caller-chosen seed would let the drawer search for one that leaves chosen cases out."""
 
     model_config = ConfigDict(extra="forbid")
 
     township_code: Township
-    seed: Annotated[str, Field(min_length=8, max_length=128)] | None = None
 
 
 class Draw(BaseModel):
@@ -91,8 +91,7 @@ async def draw(body: DrawRequest, actor: Annotated[Actor, Depends(require(Permis
     _need_county(actor, body.township_code)
     now = clock()
     params = resolve(parameters.current()[0], body.township_code, now.astimezone(CHINA_TZ).date())
-    result = await service.draw_county_check(pool, CaseGateway(temporal), actor, body.township_code, params, now,
-                                             seed=body.seed)
+    result = await service.draw_county_check(pool, CaseGateway(temporal), actor, body.township_code, params, now)
     return Draw(**result)
 
 

@@ -117,7 +117,9 @@ def fund_draw(events: list[Any]) -> FundDraw | None:
     """先行救助 is paid from the township's reserve fund (S8 §三(三); S5 item 15)."""
     for ev in events:
         if isinstance(ev, e.UrgentAssistanceGranted):
-            return FundDraw(township_code=ev.township_code, amount=ev.amount, reason=ev.reason or "先行救助")
+            # A fixed reason: the fund's statements are printed, and the grant's own reason (who, which illness
+            # or accident) stays on the case, which the movement names.
+            return FundDraw(township_code=ev.township_code, amount=ev.amount, reason="先行救助（S8 §二(二)）")
     return None
 
 
