@@ -24,10 +24,26 @@ def _cmd_up(_: argparse.Namespace) -> int:
         return 1
 
 
+def _parameter_book_refused(command: str, settings: object) -> bool:
+    """Check the configured parameter book before a long-running process starts; print why it is unusable."""
+    from adapters.parameters import ParameterBookUnusable, check_parameter_book
+
+    try:
+        check_parameter_book(settings.parameters_file)  # type: ignore[attr-defined]
+    except ParameterBookUnusable as err:
+        sys.stderr.write(f"casework {command}: {err}\n")
+        return True
+    return False
+
+
 def _cmd_worker(_: argparse.Namespace) -> int:
+    from adapters.settings import Settings
     from worker.main import main
 
-    main()
+    settings = Settings()
+    if _parameter_book_refused("worker", settings):
+        return 1
+    main(settings)
     return 0
 
 
@@ -39,6 +55,8 @@ def _cmd_api(_: argparse.Namespace) -> int:
     from api.main import create_app
 
     settings = Settings()
+    if _parameter_book_refused("api", settings):
+        return 1
     configure_logging(json=settings.log_json, level=settings.log_level)
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
     return 0

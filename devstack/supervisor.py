@@ -26,6 +26,7 @@ from adapters.auth import ensure_dev_key
 from adapters.db.migrate import migrate
 from adapters.db.pool import create_pool, ensure_database
 from adapters.logging import configure_logging
+from adapters.parameters import ParameterBookUnusable, check_parameter_book
 from adapters.runtime import database_dsn, embedded_pg_uri_file
 from adapters.settings import Settings
 from adapters.temporal.client import connect, ensure_search_attributes
@@ -163,6 +164,11 @@ def up(settings: Settings) -> int:
         The process exit code.
     """
     configure_logging(json=settings.log_json, level=settings.log_level)
+    try:
+        check_parameter_book(settings.parameters_file)
+    except ParameterBookUnusable as err:
+        sys.stderr.write(f"casework up: {err}\n")
+        return 1
     # If whatever started us (make) dies, we get SIGTERM and shut down cleanly instead of lingering.
     set_parent_death_signal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _raise_exit)  # during the synchronous start-up phase
