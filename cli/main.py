@@ -105,12 +105,22 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
 def _cmd_token(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from adapters.auth import issue_token
+    from adapters.auth import AuthError, issue_token, signing_secret
     from adapters.settings import Settings
 
+    settings = Settings()
+    if signing_secret(settings) is None and not (settings.jwt_public_key_file or settings.jwt_jwks_url):
+        # A key made here would sign tokens the running API rejects (it reads the key of *its* var/).
+        key = settings.dev_jwt_key_file.resolve()
+        sys.stderr.write(
+            f"casework token: no signing key at {key} (未找到签名密钥). Run it in the directory where "
+            "`casework up` (make run) keeps var/, or set CASEWORK_VAR_DIR to that var/ directory, or set "
+            "CASEWORK_JWT_SECRET; no key was created\n"
+        )
+        return 1
     try:
         token = issue_token(
-            Settings(),
+            settings,
             sub=args.sub,
             role=Role(args.role),
             jurisdiction=args.jurisdiction,
@@ -120,6 +130,9 @@ def _cmd_token(args: argparse.Namespace) -> int:
     except ValidationError:
         sys.stderr.write("casework token: --jurisdiction must be a 6-, 9- or 12-digit division code\n")
         return 2
+    except AuthError as err:
+        sys.stderr.write(f"casework token: {err}\n")
+        return 1
     sys.stdout.write(token + "\n")
     return 0
 
