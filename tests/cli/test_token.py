@@ -58,7 +58,8 @@ def test_issue19_the_token_command_outside_the_project_refuses_instead_of_creati
     assert code == 1
     assert captured.out == ""
     key = (var_dir / "keys" / "jwt-dev-hs256.key").resolve()
-    assert str(key) in captured.err and "CASEWORK_VAR_DIR" in captured.err
+    assert str(key) in captured.err
+    assert "CASEWORK_VAR_DIR" in captured.err
     assert not key.exists()
 
 
