@@ -11,6 +11,33 @@ from domain.parameters import ParameterBook
 DEFAULT_BOOK = Path(__file__).resolve().parent.parent / "domain" / "data" / "parameters_532302.json"
 
 
+class ParameterBookUnusable(RuntimeError):
+    """The configured parameter book cannot be read: a process must refuse to start rather than let every
+    decision's activity retry forever."""
+
+
+def check_parameter_book(path: Path | None) -> ParameterBook:
+    """Read the configured book once at start (``None``: the shipped one).
+
+    Raises:
+        ParameterBookUnusable: the file is missing, unreadable, not JSON or not a valid book — the message names
+            the setting and the path, never the book's content.
+    """
+    target = path or DEFAULT_BOOK
+    where = f"CASEWORK_PARAMETERS_FILE={target}" if path is not None else f"the shipped parameter book {target}"
+    if not target.is_file():
+        raise ParameterBookUnusable(f"{where}: no such file (参数文件不存在)")
+    try:
+        return ParameterFile(target).book()
+    except OSError as err:
+        raise ParameterBookUnusable(f"{where}: cannot be read: {err.strerror} (参数文件无法读取)") from err
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ParameterBookUnusable(f"{where}: not a UTF-8 JSON file ({err}) (参数文件不是 UTF-8 JSON)") from err
+    except ValueError as err:  # pydantic's ValidationError is a ValueError
+        first = str(err).splitlines()[0]
+        raise ParameterBookUnusable(f"{where}: not a valid parameter book: {first} (参数文件内容无效)") from err
+
+
 class ParameterFile:
     """A parameter book file, re-read when it changes on disk, so a new version (say, a higher standard
     from 1 July) applies from its effective date without a restart or a code change.

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi_offline import FastAPIOffline
 from temporalio.client import Client
 
 from adapters.audit.ledger import Ledger
@@ -59,7 +60,9 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
         finally:
             await pool.close()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served from the fastapi-offline package, not from CDNs that are
+    # unreachable offline and blocked for many users in China (issue 19).
+    app = FastAPIOffline(
         title="casework",
         summary="社会救助案件工作流引擎 — case-workflow engine for county social assistance",
         version="0.1.0",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import sys
 from pathlib import Path
@@ -59,13 +58,16 @@ def _actor(args: argparse.Namespace) -> Any:
 def _cmd_import(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from adapters.csv_text import CsvUnreadable, read_csv_dicts
     from services.data_alerts import AlertBatch
 
     try:
-        with args.file.open(encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.DictReader(f))
+        rows = read_csv_dicts(args.file.read_bytes())
         batch = AlertBatch(source=args.source, alerts=rows)  # type: ignore[arg-type]
-    except (OSError, ValidationError) as err:
+    except FileNotFoundError:
+        sys.stderr.write(f"casework alerts import: no such file: {args.file}\n")
+        return 2
+    except (OSError, CsvUnreadable, ValidationError) as err:
         sys.stderr.write(f"casework alerts import: {_describe(err)}\n")
         return 2
 

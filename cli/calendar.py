@@ -250,7 +250,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
     elif covered:
         out.write(f"{year}: covered (chinese-calendar package data)\n")
     else:
-        out.write(f"{year}: NOT covered: working-day deadlines running into {year} are refused\n")
+        out.write(
+            f"{year}: NOT covered yet: working-day deadlines running into {year} are counted provisionally "
+            f"(weekdays only; calendar version ends +provisional-{year}) until the year's holidays are entered "
+            f"and it is marked complete (`casework calendar complete-year {year}`); then "
+            f"`casework calendar recompute --year {year}` recounts them\n"
+        )
     out.write(f"calendar version: {version}\n")
     out.write(f"overrides: {len(entries)}\n")
     for e in entries:

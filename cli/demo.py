@@ -102,7 +102,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"casework demo: {err}.\n  Stop `make run` and start it with the demo book:\n"
             f"    CASEWORK_PARAMETERS_FILE={book} make run\n"
             "  then run this command again (the cases already created are picked up, not created twice;\n"
-            "  a 公示 already posted keeps the window it was posted with).\n"
+            "  a 公示 already posted keeps the window it was posted with: to have every case pass 公示 in\n"
+            "  seconds, stop `make run` and `make clean-var` first — it deletes var/, every case).\n"
         )
         return 2
     except NotConfigured as err:

@@ -24,10 +24,26 @@ def _cmd_up(_: argparse.Namespace) -> int:
         return 1
 
 
+def _parameter_book_refused(command: str, settings: object) -> bool:
+    """Check the configured parameter book before a long-running process starts; print why it is unusable."""
+    from adapters.parameters import ParameterBookUnusable, check_parameter_book
+
+    try:
+        check_parameter_book(settings.parameters_file)  # type: ignore[attr-defined]
+    except ParameterBookUnusable as err:
+        sys.stderr.write(f"casework {command}: {err}\n")
+        return True
+    return False
+
+
 def _cmd_worker(_: argparse.Namespace) -> int:
+    from adapters.settings import Settings
     from worker.main import main
 
-    main()
+    settings = Settings()
+    if _parameter_book_refused("worker", settings):
+        return 1
+    main(settings)
     return 0
 
 
@@ -39,6 +55,8 @@ def _cmd_api(_: argparse.Namespace) -> int:
     from api.main import create_app
 
     settings = Settings()
+    if _parameter_book_refused("api", settings):
+        return 1
     configure_logging(json=settings.log_json, level=settings.log_level)
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
     return 0
@@ -87,12 +105,22 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
 def _cmd_token(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from adapters.auth import issue_token
+    from adapters.auth import AuthError, issue_token, signing_secret
     from adapters.settings import Settings
 
+    settings = Settings()
+    if signing_secret(settings) is None and not (settings.jwt_public_key_file or settings.jwt_jwks_url):
+        # A key made here would sign tokens the running API rejects (it reads the key of *its* var/).
+        key = settings.dev_jwt_key_file.resolve()
+        sys.stderr.write(
+            f"casework token: no signing key at {key} (未找到签名密钥). Run it in the directory where "
+            "`casework up` (make run) keeps var/, or set CASEWORK_VAR_DIR to that var/ directory, or set "
+            "CASEWORK_JWT_SECRET; no key was created\n"
+        )
+        return 1
     try:
         token = issue_token(
-            Settings(),
+            settings,
             sub=args.sub,
             role=Role(args.role),
             jurisdiction=args.jurisdiction,
@@ -102,6 +130,9 @@ def _cmd_token(args: argparse.Namespace) -> int:
     except ValidationError:
         sys.stderr.write("casework token: --jurisdiction must be a 6-, 9- or 12-digit division code\n")
         return 2
+    except AuthError as err:
+        sys.stderr.write(f"casework token: {err}\n")
+        return 1
     sys.stdout.write(token + "\n")
     return 0
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from adapters.auth import ensure_dev_key
 from adapters.db.migrate import migrate
 from adapters.db.pool import create_pool, ensure_database
 from adapters.logging import configure_logging
+from adapters.parameters import ParameterBookUnusable, check_parameter_book
 from adapters.runtime import database_dsn, embedded_pg_uri_file
 from adapters.settings import Settings
 from adapters.temporal.client import connect, ensure_search_attributes
@@ -63,6 +65,34 @@ def _claim_pid_file(settings: Settings) -> None:
         except (ValueError, IndexError, psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     pid_file.write_text(f"{os.getpid()}\n")
+
+
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why the API could not listen on ``host:port`` (checked before any server starts), or None.
+
+    Bound as uvicorn binds (``SO_REUSEADDR``), so a port merely in TIME_WAIT after a restart is not "in use".
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        return f"cannot resolve the host: {err.strerror}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as err:
+            return err.strerror or str(err)
+    return None
+
+
+async def _serve_api(server: uvicorn.Server, port: int) -> None:
+    """uvicorn's ``serve``; its ``sys.exit(1)`` when it cannot bind (a port taken since the check) becomes an
+    error, so ``casework up`` exits non-zero instead of taking it for Ctrl-C."""
+    try:
+        await server.serve()
+    except SystemExit as err:
+        raise RuntimeError(f"the API could not start (port {port} in use?)") from err
 
 
 def _raise_exit(signum: int, _frame: FrameType | None) -> None:
@@ -112,7 +142,7 @@ async def _serve(settings: Settings, admin_pg_uri: str | None) -> None:
         )
         worker_stop = asyncio.Event()
         worker_task = asyncio.create_task(run_worker(client, pool, settings, worker_stop), name="worker")
-        api_task = asyncio.create_task(server.serve(), name="api")
+        api_task = asyncio.create_task(_serve_api(server, settings.api_port), name="api")
         while not server.started and not api_task.done() and not stop.is_set():  # noqa: ASYNC110 - polls uvicorn and the stop flag
             await asyncio.sleep(0.05)
         if server.started:
@@ -163,11 +193,24 @@ def up(settings: Settings) -> int:
         The process exit code.
     """
     configure_logging(json=settings.log_json, level=settings.log_level)
+    try:
+        check_parameter_book(settings.parameters_file)
+    except ParameterBookUnusable as err:
+        sys.stderr.write(f"casework up: {err}\n")
+        return 1
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    _claim_pid_file(settings)
+    busy = _port_in_use(settings.api_host, settings.api_port)
+    if busy is not None:
+        (settings.run_dir / "up.pid").unlink(missing_ok=True)
+        sys.stderr.write(
+            f"casework up: the API port {settings.api_host}:{settings.api_port} is in use ({busy}) "
+            f"(API 端口已被占用); stop what listens there or set CASEWORK_API_PORT\n"
+        )
+        return 1
     # If whatever started us (make) dies, we get SIGTERM and shut down cleanly instead of lingering.
     set_parent_death_signal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _raise_exit)  # during the synchronous start-up phase
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    _claim_pid_file(settings)
     ensure_dev_key(settings)
     pg = (
         EmbeddedPostgres(settings.var_dir / "pg", settings.run_dir, settings.var_dir / "log" / "postgres.log")
@@ -199,6 +242,7 @@ def up(settings: Settings) -> int:
         return 0
     except Exception as err:
         log.error("casework.failed", error=str(err))
+        sys.stderr.write(f"casework up: {err}\n")
         return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -775,7 +775,8 @@ class DemoResult:
         stages: cases per stage, read back from the API at the end.
         targets: planned stage per household key, and how many households were planned for it.
         overdue: cases whose pending step is past its deadline.
-        publicity_unit: the API's 公示 unit as the first case's trail shows it (None: no case reached 公示).
+        publicity_unit: the API's 公示 unit as the trail of a 公示 posted by this run shows it (None: this run
+            posted none, so the book in force is not known).
         waiting_publicity: cases left in 公示 because the window closes in days.
         publicity_ends_on: the latest day such a window closes.
         case_ids: household index -> case id.
@@ -1008,19 +1009,24 @@ async def run_demo(
 
     # Cases one by one first, until one posts its 公示 now: its trail tells which window the API's parameter
     # book has (a window posted by an earlier run may have been posted under another book).
+    # Only a 公示 posted by this run tells the book in force: one posted by an earlier run keeps the window of the
+    # book it was posted under (issue 19: a plain run, then --fast-publicity after a restart, must not dead-end).
     candidates = [hh for hh in plan if WAIT_PUBLICITY in hh.plan]
     for probe in candidates:
         outcome = outcomes[probe.index] = await demo.drive(probe, through_publicity=False)
-        if outcome.case_id is None:
+        if outcome.case_id is None or "start_publicity" not in outcome.sent:
             continue
         started = [e for e in await demo.trail(outcome.case_id) if e["type"] == "publicity_started"]
         if started:
             result.publicity_unit = started[-1]["details"].get("unit")
-        if "start_publicity" in outcome.sent:
-            break
+        break
     if candidates:
-        out(f"  公示 unit of the API's parameter book: {result.publicity_unit or 'unknown'}")
-        if require_fast_publicity and not result.fast_publicity:
+        out(
+            f"  公示 unit of the API's parameter book: {result.publicity_unit}" if result.publicity_unit
+            else "  公示 unit of the API's parameter book: not known (every 公示 of this seed was posted by an "
+            "earlier run and keeps its window; `make clean-var` starts afresh)"
+        )
+        if require_fast_publicity and result.publicity_unit is not None and not result.fast_publicity:
             raise PublicityNotFast(
                 f"the API's 公示 window is measured in {result.publicity_unit}, not seconds"
             )
@@ -1031,7 +1037,8 @@ async def run_demo(
     for o in outcomes.values():
         result.created += o.created
     waiting = [outcomes[i].household for i in sorted(outcomes) if outcomes[i].waiting_publicity]
-    if waiting and result.fast_publicity:
+    # Unknown book: try them — a window closing on a later day is left at once (Demo._await_publicity).
+    if waiting and (result.fast_publicity or result.publicity_unit is None):
         out(f"  {len(waiting)} cases in 公示: waiting for the window to close, then carrying them on")
         for o in await demo.gather(waiting, through_publicity=True, label="after 公示"):
             o.commands += outcomes[o.household.index].commands
@@ -1062,7 +1069,9 @@ async def _read_back(demo: Demo, result: DemoResult) -> None:
             case = await demo.case(case_id)
         result.stages[case["stage"]] += 1
         pending = case.get("pending") or {}
-        result.overdue += bool(pending.get("overdue"))
+        # As the reports count (domain.programmes.is_overdue): any escalated deadline whose step is still
+        # pending, not only the pending step's own (a death reported late escalates another deadline).
+        result.overdue += bool(case.get("overdue"))
         if case["stage"] == Stage.PUBLICITY and pending.get("due"):
             result.publicity_ends_on = max(result.publicity_ends_on or "", pending["due"])
 
@@ -1089,13 +1098,15 @@ def summary_lines(result: DemoResult) -> list[str]:
         lines.append(f"... and {len(result.failures) - 20} more failures")
     if result.waiting_publicity:
         lines += [
-            f"{result.waiting_publicity} cases are planned past 公示 but wait in it: the API's window is "
-            f"{result.publicity_unit or 'not in seconds'}"
+            f"{result.waiting_publicity} cases are planned past 公示 but wait in it: "
+            + (f"the API's window is {result.publicity_unit}" if result.publicity_unit
+               else "their windows were posted by an earlier run, each keeps the window it was posted with")
             + (f" and the last one closes on {result.publicity_ends_on}" if result.publicity_ends_on else "")
             + ".",
             "  Run `casework demo` again with the same seed after that day to carry them on (nothing is",
-            "  created twice), or restart the API with a demo book whose 公示 closes in seconds:",
-            "  `casework demo --fast-publicity` writes var/demo/parameters.json and says how.",
+            "  created twice), or start afresh with a demo book whose 公示 closes in seconds: stop `make run`,",
+            "  `make clean-var` (deletes var/: every case), `.venv/bin/casework demo --fast-publicity` writes",
+            "  var/demo/parameters.json and says how to restart with it.",
         ]
     lines.append(
         f"overdue now: {result.overdue}. Deadlines run in working days from today (nothing is "

@@ -7,7 +7,7 @@ records of a household's members by resident ID.
 CSV extract format
 ------------------
 - UTF-8, with or without a byte-order mark (Excel's "CSV UTF-8"); comma-separated, ``"``-quoted as needed.
-  GBK/ANSI files are refused: re-save them as UTF-8.
+  GBK/ANSI files are refused: re-save them as UTF-8 (:mod:`adapters.csv_text`, shared with the alerts import).
 - The first row is the header. Columns, in any order, names case-insensitive:
 
   ============== ======== ===========================================================================
@@ -52,9 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +65,7 @@ import asyncpg
 import structlog
 from pydantic import ValidationError
 
+from adapters.csv_text import CsvUnreadable, read_csv_rows
 from domain.divisions import is_jurisdiction_code
 from domain.errors import InvalidInput
 from domain.identity import parse_resident_id
@@ -223,13 +222,9 @@ def parse_extract(data: bytes, source: RecordSource, batch_id: str) -> list[Econ
             only.
     """
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ExtractRefused([RowError(None, None, "not UTF-8 text: save the file as CSV UTF-8")]) from None
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error:
-        raise ExtractRefused([RowError(None, None, "not a readable CSV file (unbalanced quotes?)")]) from None
+        rows = read_csv_rows(data)
+    except CsvUnreadable as err:
+        raise ExtractRefused([RowError(None, None, str(err))]) from None
     if not rows:
         raise ExtractRefused([RowError(None, None, "empty file: expected a header row")])
 

@@ -20,7 +20,7 @@ from adapters.settings import Settings
 from domain.actors import Role
 from domain.divisions import LUFENG_TOWNSHIPS, validate_known_village, validate_village_code
 from domain.identity import parse_resident_id
-from services.demo import TARGETS, county_villages, make_households, run_demo
+from services.demo import TARGETS, county_villages, make_households, run_demo, summary_lines
 
 HOUSEHOLDS = 30
 SEED = 20261102
@@ -102,8 +102,10 @@ async def test_the_demo_creates_cases_in_every_stage_and_a_rerun_creates_nothing
         while not await pg_pool.fetchval("SELECT overdue FROM cases WHERE case_id = $1", first.case_ids[late.index]):
             await asyncio.sleep(0.1)
 
+    # Issue 19: a re-run under --fast-publicity posts no 公示 of its own: the windows of the first run's 公示
+    # do not stand for the book in force (no PublicityNotFast from them), and nothing is refused for it.
     second = await run_demo(http, token, households=HOUSEHOLDS, seed=SEED, concurrency=8, records=records,
-                            work_dir=tmp_path, out=lines.append)
+                            work_dir=tmp_path, require_fast_publicity=True, out=lines.append)
 
     assert second.failures == {}, second.failures
     assert second.created == 0
@@ -111,3 +113,10 @@ async def test_the_demo_creates_cases_in_every_stage_and_a_rerun_creates_nothing
     assert second.commands == 0
     assert second.case_ids == first.case_ids
     assert any("already imported" in line for line in lines)
+    assert second.publicity_unit is None
+    # Issue 19: "overdue now" counts as the reports do (any escalated deadline still pending), not pending.overdue.
+    overdue = await pg_pool.fetchval("SELECT count(*) FROM cases WHERE overdue AND case_id = ANY($1::uuid[])",
+                                     list(second.case_ids.values()))
+    assert overdue >= 1
+    assert second.overdue == overdue
+    assert f"overdue now: {overdue}." in "\n".join(summary_lines(second))

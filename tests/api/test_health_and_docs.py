@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -50,3 +51,20 @@ async def test_openapi_and_docs_are_published(http: httpx.AsyncClient) -> None:
     assert "/v1/cases" in spec["paths"]
     assert "/v1/cases/{case_id}" in spec["paths"]
     assert docs.status_code == 200
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_issue19_the_api_docs_load_every_asset_from_the_api_itself(http: httpx.AsyncClient, page: str) -> None:
+    """Issue 19: /docs and /redoc must work offline (and where CDNs are blocked): every script, stylesheet and
+    icon they reference is served by the API, none comes from another host."""
+    html = (await http.get(page)).text
+    assets = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    assets += re.findall(r"""(?:url|Url)\s*:\s*["']([^"']+\.(?:js|css|png))["']""", html)
+
+    assert assets, html
+    external = [a for a in assets if a.startswith(("http:", "https:", "//"))]
+    assert not external, external
+    for asset in assets:
+        response = await http.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 0

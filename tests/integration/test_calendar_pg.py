@@ -214,7 +214,12 @@ async def test_the_cli_enters_a_year_and_shows_it_covered(
 ) -> None:
     year = str(NEXT_YEAR)
     assert await _run_cli(["calendar", "show", year]) == 0
-    assert "NOT covered" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "NOT covered" in shown
+    # Issue 19: an uncovered year's deadlines are counted provisionally, not refused — the wording says so.
+    assert "counted provisionally" in shown
+    assert f"+provisional-{year}" in shown
+    assert "refused" not in shown
 
     assert (
         await _run_cli(
