@@ -10,6 +10,7 @@ from typing import Any
 from domain import commands as c
 from domain import events as e
 from domain.household import Program
+from domain.kernel import links
 from domain.kernel.clock import start_of_day
 from domain.kernel.deadlines import deadline_handlers, deadline_mutators
 from domain.kernel.guards import (
@@ -144,9 +145,12 @@ TEMPORARY = Programme(
         **_CONFIRMATION_HANDLERS,
         **handlers.HANDLERS,
         **referral.handlers(),
+        # A death (or another effect) from another case of a member is recorded on the trail, for the township to
+        # cancel the remaining instalments with its reasons (``cancel_instalments``): a link never decides here.
+        **links.handlers(lambda _state, _cmd, _ctx: []),
         **deadline_handlers(DEADLINES, c.SetDeadline, c.RaiseEscalation, e.DeadlineSet, e.EscalationRaised),
     },
-    system_commands=_SYSTEM,
+    system_commands=_SYSTEM | frozenset(c.KERNEL_SYSTEM_COMMANDS),
     first_event=e.ApplicationSubmitted,
     initial=_INITIAL,
     mutators=merged([
@@ -157,6 +161,7 @@ TEMPORARY = Programme(
                                                       e.PaymentScheduled),
         MUTATORS,
         referral.mutators(),
+        links.mutators(),
         deadline_mutators(e.DeadlineSet, e.EscalationRaised),
     ]),
     deadlines=DEADLINES,
@@ -184,6 +189,7 @@ TEMPORARY = Programme(
         *c.TEMPORARY_COMMANDS,
         *c.KERNEL_COMMANDS,
         *_SYSTEM,
+        *c.KERNEL_SYSTEM_COMMANDS,
     ),
     event_vocabulary=(
         e.ApplicationSubmitted, e.EarlierCasesLinked, e.MaterialsDeficiencyNotified, e.ApplicationAccepted,
@@ -198,6 +204,7 @@ TEMPORARY = Programme(
         e.DeadlineSet, e.EscalationRaised, e.PaymentLinesWithdrawn,
         *e.TEMPORARY_EVENTS,
         *e.KERNEL_EVENTS,
+        *e.LINK_EVENTS,
     ),
     procedure=procedure.SPEC,
     steps=(*((m, procedure.SPEC) for m in procedure.STEP_MODULES), (referral, procedure.SPEC)),
