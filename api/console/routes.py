@@ -28,6 +28,7 @@ from adapters.db.cases import PgCaseStore
 from adapters.settings import Settings
 from api.console import charts
 from api.console import forms as forms_module
+from api.console.citations import cite
 from api.console.labels import (
     EVENT_LABELS,
     NOTICE_LABELS,
@@ -85,6 +86,8 @@ _templates.env.globals.update(
     program_label=lambda c: label(PROGRAM_LABELS, c), outcome_label=lambda c: label(OUTCOME_LABELS, c),
     township_name=lambda c: LUFENG_TOWNSHIPS.get(c or "", c),
     village_name=lambda c: village_name(c) or c,
+    # The legal basis as people cite it on every page (issue 19 item 6); the API keeps the tags.
+    cite=cite,
 )
 
 
