@@ -2,8 +2,10 @@
 
 A roll is generated once per township and month and may be generated again (it then adds only the cases that
 became payable since); it never pays a case twice in a month. It is served as JSON, as CSV for Excel (UTF-8
-with a BOM) and as a printable page. Every output shows the applicant's name, a masked ID number and the
-account's last four digits only (SPEC §9; S4 Art. 61).
+with a BOM), as an Excel workbook and as a printable page. Every output shows the applicant's name, a masked ID
+number and the account's last four digits only (SPEC §9; S4 Art. 61) — except the bank file for 惠民惠农财政补贴
+资金"一卡通" payment (issue 19 item 7), with the full account and ID numbers, for ``payment_roll.bank_file``
+only. Every export is written to the audit ledger.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from adapters.db.payments import (
     Roll,
-    bank_file,
     UnknownCase,
+    bank_file,
     check_account_number,
     check_month,
     check_not_ahead,

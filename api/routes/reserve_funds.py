@@ -159,7 +159,8 @@ async def statement_csv(
     w.writerow(_CSV_HEADER)
     for m in st.movements:
         w.writerow([m.movement_id, m.at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"), _KINDS[m.kind], m.amount,
-                    m.balance_after, str(m.case_id or ""), m.actor_id, m.reason, "；".join(cite(b) for b in m.legal_basis)])
+                    m.balance_after, str(m.case_id or ""), m.actor_id, m.reason,
+                    "；".join(cite(b) for b in m.legal_basis)])
     w.writerow(["本月支出", str(st.drawn), "本月补充", str(st.replenished), "期末余额", str(st.closing_balance)])
     return Response(content="\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition":
