@@ -26,13 +26,14 @@ from adapters.db.case_queries import (
     sla_breaches,
     stage_counts,
 )
-from adapters.rendering.xlsx import XLSX_MEDIA_TYPE, Sheet, attachment, workbook_bytes
-from api.console.labels import PROGRAM_LABELS, ROLE_LABELS, STAGE_LABELS, STEP_LABELS, label
+from adapters.rendering.xlsx import XLSX_MEDIA_TYPE, Sheet, workbook_bytes
+from api.console.exports import case_list_xlsx, xlsx_response
+from api.console.labels import STAGE_LABELS, STEP_LABELS, label
 from api.deps import ClockDep, LedgerDep, PoolDep, require
 from api.policy import Permission
 from api.schemas import EventDate, Problem
 from domain.actors import Actor
-from domain.divisions import place_name, village_name
+from domain.divisions import place_name
 from domain.kernel.clock import CHINA_TZ
 from domain.programmes import all_stages
 from services.audit.access import log_access
@@ -70,19 +71,7 @@ async def get_cases(actor: ListActor, pool: PoolDep, q: Annotated[CaseListQuery,
     return await list_cases(pool, actor.jurisdiction, q)
 
 
-#: At most this many cases in one workbook: a county's register fits; a larger one is narrowed by the filters.
-XLSX_MAX_ROWS = 20_000
-_NO_STORE = {"Cache-Control": "no-store"}
-_XLSX = {200: {"content": {XLSX_MEDIA_TYPE: {}}}}
-
-CASE_LIST_HEADER = ("序号", "案件编号", "救助项目", "乡镇(街道)", "村(社区)", "村(社区)代码", "办理阶段",
-                    "保障人数", "月保障金额(元)", "待办环节", "待办角色", "办理期限", "是否逾期", "申请日期",
-                    "进入本阶段", "最近更新")
-
-
-def _xlsx(content: bytes, filename: str, fallback: str) -> Response:
-    return Response(content=content, media_type=XLSX_MEDIA_TYPE,
-                    headers={"Content-Disposition": attachment(filename, fallback), **_NO_STORE})
+_XLSX: dict[int | str, dict[str, Any]] = {200: {"content": {XLSX_MEDIA_TYPE: {}}}}
 
 
 @router.get("/v1/cases.xlsx", response_class=Response, responses={**_ERRORS, **_XLSX})
@@ -92,30 +81,7 @@ async def get_cases_xlsx(actor: ListActor, pool: PoolDep, ledger: LedgerDep, clo
     matching the list's filters (``limit`` and ``cursor`` are ignored: all pages, newest first, at most
     20 000 rows), with Chinese headers, names of places, stages and steps, and a Chinese file name. No personal
     data (as the list). Every export is in the audit ledger."""
-    rows: list[tuple[object, ...]] = []
-    page_q = q.model_copy(update={"limit": 200, "cursor": None})
-    while len(rows) < XLSX_MAX_ROWS:
-        page = await list_cases(pool, actor.jurisdiction, page_q)
-        for r in page.rows:
-            rows.append((len(rows) + 1, str(r.case_id), label(PROGRAM_LABELS, r.program),
-                         place_name(r.township_code), village_name(r.village_code) or "", r.village_code,
-                         label(STAGE_LABELS, r.stage), r.household_size, r.monthly_amount,
-                         label(STEP_LABELS, r.pending_step),
-                         "、".join(label(ROLE_LABELS, x) for x in r.pending_roles), r.pending_due,
-                         "是" if r.overdue else "否", r.opened_at.astimezone(CHINA_TZ).date(),
-                         r.stage_since.astimezone(CHINA_TZ), r.updated_at.astimezone(CHINA_TZ)))
-        if page.next_cursor is None:
-            break
-        page_q = page_q.model_copy(update={"cursor": page.next_cursor})
-    truncated = len(rows) >= XLSX_MAX_ROWS
-    rows = rows[:XLSX_MAX_ROWS]
-    await log_access(pool, ledger, actor, None, "case_list_export", via="xlsx")
-    today = clock().astimezone(CHINA_TZ).date()
-    caption = f"{place_name(actor.jurisdiction)} 救助案件台账（{today:%Y年%m月%d日}导出，共{len(rows)}件" + \
-        ("，仅前20000件，请缩小筛选条件）" if truncated else "）")
-    content = workbook_bytes(Sheet("案件台账", CASE_LIST_HEADER, rows, caption=caption))
-    return _xlsx(content, f"{place_name(actor.jurisdiction)}救助案件台账{today:%Y%m%d}.xlsx",
-                 f"cases-{actor.jurisdiction}-{today:%Y%m%d}.xlsx")
+    return await case_list_xlsx(actor, pool, ledger, clock().astimezone(CHINA_TZ).date(), q, via="api")
 
 
 @router.get("/v1/reports.xlsx", response_class=Response, responses={**_ERRORS, **_XLSX})
@@ -147,7 +113,7 @@ async def get_reports_xlsx(
               [(m.month, place_name(m.township_code), m.township_code, m.opened, m.approved, m.rejected,
                 m.active, m.payment_total) for m in monthly]),
     )
-    return _xlsx(content, f"{where}救助工作统计报表{today:%Y%m%d}.xlsx",
+    return xlsx_response(content, f"{where}救助工作统计报表{today:%Y%m%d}.xlsx",
                  f"reports-{actor.jurisdiction}-{today:%Y%m%d}.xlsx")
 
 

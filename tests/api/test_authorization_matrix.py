@@ -277,7 +277,9 @@ CONSOLE_GUARDED = {("GET", "/console"), ("GET", "/console/cases"), ("GET", "/con
                    # a step from its form goes through POST /v1/cases/{id}/commands (tests/api/test_console_forms.py)
                    ("POST", "/console/cases/{case_id}/commands/{command_type}"),
                    ("GET", "/console/intake"), ("POST", "/console/intake"),
-                   ("GET", "/console/reserve-funds/{township_code}"), ("GET", "/console/intakes/{intake_id}")}
+                   ("GET", "/console/reserve-funds/{township_code}"), ("GET", "/console/intakes/{intake_id}"),
+                   # the case list's 台账 as Excel (issue 19 item 7, tests/api/test_excel_exports_api.py)
+                   ("GET", "/console/cases.xlsx")}
 #: Guards of their own (not ``require``), and the right each checks.
 OWN_GUARDS: dict[Callable[..., Any], Permission] = {codec_routes._codec_actor: P.PAYLOAD_DECODE,
                                                     console_actor: P.CASE_READ}

@@ -15,10 +15,13 @@ from urllib.parse import unquote
 
 import asyncpg
 import httpx
+from fastapi import FastAPI
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from adapters.settings import Settings
 from domain.actors import Role
+from tests.api.test_console import browser, logged_in
 from tests.api.conftest import TokenFactory
 from tests.builders import BICHENG, JINSHAN
 from tests.integration.test_payment_roll_pg import BICHENG_VILLAGE_1, seed_case
@@ -174,3 +177,20 @@ async def test_the_reports_export_as_one_workbook_for_supervision_only(
     assert sheets["月度台账"][0][:2] == ["月份", "乡镇(街道)"]
     assert front.status_code == 403 and "report.read" in front.json()["detail"]
     assert [e["action"] for e in await _exports(pg_pool, "xlsx-reports")] == ["reports_export"]
+
+
+async def test_the_console_list_page_downloads_its_register_with_the_filters_of_the_page(
+    app: FastAPI, auth: TokenFactory, api_settings: Settings, pg_pool: asyncpg.Pool
+) -> None:
+    """Issue 19 item 7: 导出 Excel on the console's case list, with the page's filters; a bad filter → the page."""
+    case = await seed_case(pg_pool, [("2013-01", "480.00", 3)])
+    async with browser(app) as client:
+        await logged_in(client, api_settings, Role.TOWNSHIP_APPROVER, JINSHAN)
+        page = await client.get("/console/cases", params={"stage": "in_payment"})
+        assert 'href="/console/cases.xlsx?stage=in_payment"' in page.text
+        got = await client.get("/console/cases.xlsx", params={"stage": "in_payment"})
+        none = await client.get("/console/cases.xlsx", params={"stage": "rejected"})
+        bad = await client.get("/console/cases.xlsx", params={"township_code": "12"})
+    assert any(r[1] == str(case.case_id) for r in _sheets(got)["案件台账"])
+    assert not any(r[1] == str(case.case_id) for r in _sheets(none)["案件台账"])
+    assert bad.status_code == 422 and "筛选条件无效" in bad.text
