@@ -19,6 +19,8 @@ class Permission(StrEnum):
     DATA_ALERT_RAISE = "data_alert.raise"
     PAYMENT_ROLL_GENERATE = "payment_roll.generate"
     PAYMENT_ROLL_READ = "payment_roll.read"
+    #: The bank file of a roll (惠民惠农财政补贴资金"一卡通", issue 19 item 7): full account and ID numbers.
+    PAYMENT_BANK_FILE = "payment_roll.bank_file"
     PAYEE_WRITE = "payee.write"
     STANDARD_CHANGE_PREVIEW = "standard_change.preview"
     STANDARD_CHANGE_APPLY = "standard_change.apply"
@@ -52,6 +54,11 @@ POLICY: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
         # Payment rolls (发放名册, S1 Art. 25): drawn up by township or county, read by supervision too.
         Permission.PAYMENT_ROLL_GENERATE: _ROLL_MAKERS,
         Permission.PAYMENT_ROLL_READ: _ROLL_MAKERS | {Role.SUPERVISOR, Role.AUDITOR},
+        # The bank file pays the roll: full account and ID numbers go to the bank (S1 Art. 25). It is sent by the
+        # authority that decided the benefit and orders its payment, the county civil-affairs bureau (S1 Arts.
+        # 21, 25; 一卡通 payments go out through the county's finance bureau), never by the township or
+        # supervision, who check the roll with masked numbers (PIPL Arts. 6, 28: only what the task needs).
+        Permission.PAYMENT_BANK_FILE: frozenset({Role.COUNTY_APPROVER}),
         # The account a household is paid into is taken at the window or by the township caseworker.
         Permission.PAYEE_WRITE: frozenset({Role.FRONT_OFFICE, Role.TOWNSHIP_CASEWORKER}),
         # 物价联动: the county previews a new standard's impact; only the county approver applies it (S4 Art. 10).

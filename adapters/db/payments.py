@@ -26,7 +26,10 @@ review); a stopped case never is.
 
 Privacy (SPEC §9; S4 Art. 61): a roll shows the applicant's name, a masked resident ID number and the last
 four digits of the account only. The full account number never leaves PostgreSQL (only its last four
-digits are selected); the full ID number is masked as soon as it is read.
+digits are selected); the full ID number is masked as soon as it is read. The one exception is the bank file
+(:func:`bank_file`, issue 19 item 7): the 惠民惠农财政补贴资金"一卡通" payment file the bank pays from, with
+the full account and ID numbers, read only for the role that sends the payment (api/policy.py
+``payment_bank_file``), and every read of it is in the audit ledger.
 """
 
 from __future__ import annotations
@@ -304,6 +307,57 @@ def _line(r: asyncpg.Record) -> RollLine:
         account_masked=mask_account(r["account_last4"]),
         program=r["program"],
     )
+
+
+_BANK_LINES = """
+SELECT l.case_id, l.village_code, l.household_size, l.amount, c.program,
+       a.name AS applicant_name, a.resident_id AS applicant_resident_id,
+       p.bank_name, p.account_number
+FROM payment_lines l
+JOIN cases c ON c.case_id = l.case_id
+LEFT JOIN LATERAL (
+    SELECT m ->> 'name' AS name, m ->> 'resident_id' AS resident_id
+    FROM jsonb_array_elements(c.state -> 'members') AS m
+    WHERE m ->> 'relation' = 'applicant'
+    LIMIT 1
+) a ON true
+LEFT JOIN case_payees p ON p.account_ref = l.account_ref
+WHERE l.township_code = $1 AND l.month = $2 AND l.withdrawn_seq IS NULL
+ORDER BY l.village_code, l.case_id
+"""
+
+
+class BankLine(BaseModel):
+    """One payment of the bank file: who is paid, into which account, how much. Full numbers: see the module
+    docstring."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: UUID
+    village_code: str
+    program: str
+    applicant_name: str
+    resident_id: str
+    household_size: int
+    amount: Decimal
+    bank_name: str | None
+    account_number: str | None
+
+
+async def bank_file(pool: asyncpg.Pool, township_code: str, month: str) -> list[BankLine] | None:
+    """The lines of a township's roll for a month with the payee's full account number (withdrawn lines left
+    out), or None when the roll has not been generated. A line without a recorded account has no bank name
+    or number: the bank cannot pay it (the file lists it apart)."""
+    check_township(township_code)
+    check_month(month)
+    async with pool.acquire() as conn:
+        if await conn.fetchrow(_GET_ROLL, township_code, month) is None:
+            return None
+        rows = await conn.fetch(_BANK_LINES, township_code, month)
+    return [BankLine(case_id=r["case_id"], village_code=r["village_code"], program=r["program"],
+                     applicant_name=r["applicant_name"] or "", resident_id=r["applicant_resident_id"] or "",
+                     household_size=r["household_size"], amount=r["amount"], bank_name=r["bank_name"],
+                     account_number=r["account_number"]) for r in rows]
 
 
 _WITHDRAW_LINES = """

@@ -28,6 +28,8 @@ from adapters.db.cases import PgCaseStore
 from adapters.settings import Settings
 from api.console import charts
 from api.console import forms as forms_module
+from api.console.citations import cite
+from api.console.exports import case_list_xlsx
 from api.console.labels import (
     EVENT_LABELS,
     NOTICE_LABELS,
@@ -40,7 +42,7 @@ from api.console.labels import (
     label,
 )
 from api.console.workbench_labels import SIDE_COMMANDS
-from api.deps import PoolDep, TemporalDep
+from api.deps import ClockDep, LedgerDep, PoolDep, TemporalDep
 from api.errors import CaseNotFound
 from api.policy import POLICY, Permission
 from api.routes.cases import get_trail, readable_snapshot
@@ -85,6 +87,8 @@ _templates.env.globals.update(
     program_label=lambda c: label(PROGRAM_LABELS, c), outcome_label=lambda c: label(OUTCOME_LABELS, c),
     township_name=lambda c: LUFENG_TOWNSHIPS.get(c or "", c),
     village_name=lambda c: village_name(c) or c,
+    # The legal basis as people cite it on every page (issue 19 item 6); the API keeps the tags.
+    cite=cite,
 )
 
 
@@ -250,6 +254,22 @@ async def dashboard(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTM
 
 _FILTERS = ("township_code", "village_code", "program", "overdue", "pending_role", "opened_from", "opened_to",
             "cursor")
+
+
+@router.get("/cases.xlsx", response_class=Response)
+async def case_list_excel(request: Request, actor: ConsoleActor, pool: PoolDep, ledger: LedgerDep,
+                          clock: ClockDep) -> Response:
+    """The case list's 台账 as Excel with the page's filters (issue 19 item 7; the API's ``/v1/cases.xlsx``);
+    invalid filters answer the list page with the refusal in Chinese."""
+    if (refused := _lacks(actor, Permission.CASE_LIST)) is not None:
+        return await _refused(request, actor, refused)
+    params = request.query_params
+    raw: dict[str, Any] = {k: params[k].strip() for k in _FILTERS if k != "cursor" and params.get(k, "").strip()}
+    try:
+        query = case_queries.CaseQuery.model_validate({**raw, "stage": [s for s in params.getlist("stage") if s]})
+    except ValidationError:
+        return await case_list(request, actor, pool)
+    return await case_list_xlsx(actor, pool, ledger, clock().astimezone(CHINA_TZ).date(), query, via="console")
 
 
 @router.get("/cases", response_class=HTMLResponse)

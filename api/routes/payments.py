@@ -2,8 +2,10 @@
 
 A roll is generated once per township and month and may be generated again (it then adds only the cases that
 became payable since); it never pays a case twice in a month. It is served as JSON, as CSV for Excel (UTF-8
-with a BOM) and as a printable page. Every output shows the applicant's name, a masked ID number and the
-account's last four digits only (SPEC §9; S4 Art. 61).
+with a BOM), as an Excel workbook and as a printable page. Every output shows the applicant's name, a masked ID
+number and the account's last four digits only (SPEC §9; S4 Art. 61) — except the bank file for 惠民惠农财政补贴
+资金"一卡通" payment (issue 19 item 7), with the full account and ID numbers, for ``payment_roll.bank_file``
+only. Every export is written to the audit ledger.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from adapters.db.payments import (
     Roll,
     UnknownCase,
+    bank_file,
     check_account_number,
     check_month,
     check_not_ahead,
@@ -32,9 +35,16 @@ from adapters.db.payments import (
     set_payee,
 )
 from adapters.parameters import DEFAULT_BOOK, ParameterFile
-from adapters.rendering.payment_roll import render_roll_csv, render_roll_html, roll_heading
+from adapters.rendering.payment_roll import (
+    render_bank_file_xlsx,
+    render_roll_csv,
+    render_roll_html,
+    render_roll_xlsx,
+    roll_heading,
+)
+from adapters.rendering.xlsx import XLSX_MEDIA_TYPE, attachment
 from adapters.settings import Settings
-from api.deps import ClockDep, PoolDep, SettingsDep, require
+from api.deps import ClockDep, LedgerDep, PoolDep, SettingsDep, require
 from api.errors import CaseNotFound
 from api.policy import Permission
 from api.reads import recorded_case
@@ -53,6 +63,7 @@ from api.schemas import (
 from domain.actors import Actor
 from domain.errors import NotPermitted
 from domain.kernel.clock import CHINA_TZ
+from services.audit.access import log_access
 
 router = APIRouter(tags=["payments"])
 log = structlog.get_logger(__name__)
@@ -154,12 +165,62 @@ async def get_roll_csv(
     month: MonthPath,
     actor: Annotated[Actor, Depends(require(Permission.PAYMENT_ROLL_READ))],
     pool: PoolDep,
+    ledger: LedgerDep,
 ) -> Response:
     """The roll as CSV for Excel: UTF-8 with a BOM, Chinese headers, masked ID and account numbers."""
     roll = await _readable_roll(actor, pool, township_code, month)
+    await log_access(pool, ledger, actor, None, f"payment_roll_export:{roll.township_code}:{roll.month}",
+                     via="csv")
     filename = f"payment-roll-{roll.township_code}-{roll.month}.csv"
     return Response(content=render_roll_csv(roll), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"', **_NO_STORE})
+
+
+@router.get("/v1/payment-rolls/{township_code}/{month}.xlsx", response_class=Response,
+            responses={**_ERRORS, **_NOT_FOUND, 200: {"content": {XLSX_MEDIA_TYPE: {}}}})
+async def get_roll_xlsx(
+    township_code: TownshipPath,
+    month: MonthPath,
+    actor: Annotated[Actor, Depends(require(Permission.PAYMENT_ROLL_READ))],
+    pool: PoolDep,
+    ledger: LedgerDep,
+    settings: SettingsDep,
+) -> Response:
+    """The roll as an Excel workbook (台账, issue 19 item 7): Chinese headers and file name, village names,
+    masked ID and account numbers as in the CSV, a totals row. Every export is in the audit ledger."""
+    roll = await _readable_roll(actor, pool, township_code, month)
+    heading = roll_heading(roll, _parameter_file(_book_path(settings)).book())
+    await log_access(pool, ledger, actor, None, f"payment_roll_export:{roll.township_code}:{roll.month}",
+                     via="xlsx")
+    filename = f"{heading.county_name}{heading.township_name}{heading.month_label}发放名册.xlsx"
+    fallback = f"payment-roll-{roll.township_code}-{roll.month}.xlsx"
+    return Response(content=render_roll_xlsx(roll, heading), media_type=XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": attachment(filename, fallback), **_NO_STORE})
+
+
+@router.get("/v1/payment-rolls/{township_code}/{month}/bank-file.xlsx", response_class=Response,
+            responses={**_ERRORS, **_NOT_FOUND, 200: {"content": {XLSX_MEDIA_TYPE: {}}}})
+async def get_bank_file(
+    township_code: TownshipPath,
+    month: MonthPath,
+    actor: Annotated[Actor, Depends(require(Permission.PAYMENT_BANK_FILE))],
+    pool: PoolDep,
+    ledger: LedgerDep,
+    settings: SettingsDep,
+) -> Response:
+    """The bank file of the roll for 惠民惠农财政补贴资金"一卡通" payment (issue 19 item 7; S1 Art. 25): per
+    payment the payee's name, full ID number, bank, full account number and amount, with a totals row; the
+    lines without a recorded account on a sheet of their own. Only for the role that sends the payment
+    (``payment_roll.bank_file``); every export is in the audit ledger, and the file is never cached."""
+    roll = await _readable_roll(actor, pool, township_code, month)
+    lines = await bank_file(pool, township_code, month) or []
+    heading = roll_heading(roll, _parameter_file(_book_path(settings)).book())
+    await log_access(pool, ledger, actor, None, f"payment_bank_file:{township_code}:{month}", via="xlsx")
+    log.info("payment_roll.bank_file", township_code=township_code, month=month, lines=len(lines))
+    filename = f"{heading.township_name}{heading.month_label}惠民惠农一卡通发放明细.xlsx"
+    fallback = f"bank-file-{township_code}-{month}.xlsx"
+    return Response(content=render_bank_file_xlsx(lines, heading), media_type=XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": attachment(filename, fallback), **_NO_STORE})
 
 
 @router.get("/v1/payment-rolls/{township_code}/{month}.html", response_class=HTMLResponse,

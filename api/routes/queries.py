@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, ValidationError
 
@@ -26,12 +26,17 @@ from adapters.db.case_queries import (
     sla_breaches,
     stage_counts,
 )
-from api.deps import ClockDep, PoolDep, require
+from adapters.rendering.xlsx import XLSX_MEDIA_TYPE, Sheet, workbook_bytes
+from api.console.exports import case_list_xlsx, xlsx_response
+from api.console.labels import STAGE_LABELS, STEP_LABELS, label
+from api.deps import ClockDep, LedgerDep, PoolDep, require
 from api.policy import Permission
 from api.schemas import EventDate, Problem
 from domain.actors import Actor
+from domain.divisions import place_name
 from domain.kernel.clock import CHINA_TZ
 from domain.programmes import all_stages
+from services.audit.access import log_access
 
 router = APIRouter(tags=["queries and reports"])
 
@@ -64,6 +69,52 @@ async def get_cases(actor: ListActor, pool: PoolDep, q: Annotated[CaseListQuery,
     names and cursors answer 422 naming the parameter.
     """
     return await list_cases(pool, actor.jurisdiction, q)
+
+
+_XLSX: dict[int | str, dict[str, Any]] = {200: {"content": {XLSX_MEDIA_TYPE: {}}}}
+
+
+@router.get("/v1/cases.xlsx", response_class=Response, responses={**_ERRORS, **_XLSX})
+async def get_cases_xlsx(actor: ListActor, pool: PoolDep, ledger: LedgerDep, clock: ClockDep,
+                         q: Annotated[CaseListQuery, Query()]) -> Response:
+    """The case list as an Excel register (台账, issue 19 item 7): every case inside the caller's jurisdiction
+    matching the list's filters (``limit`` and ``cursor`` are ignored: all pages, newest first, at most
+    20 000 rows), with Chinese headers, names of places, stages and steps, and a Chinese file name. No personal
+    data (as the list). Every export is in the audit ledger."""
+    return await case_list_xlsx(actor, pool, ledger, clock().astimezone(CHINA_TZ).date(), q, via="api")
+
+
+@router.get("/v1/reports.xlsx", response_class=Response, responses={**_ERRORS, **_XLSX})
+async def get_reports_xlsx(
+    actor: ReportActor, pool: PoolDep, ledger: LedgerDep, clock: ClockDep,
+    months: Annotated[int, Query(ge=1, le=120, description="months of the monthly caseload")] = 12,
+) -> Response:
+    """The reports as one Excel workbook (issue 19 item 7), a sheet each, Chinese headers and file name: cases
+    per stage, open and overdue cases per township, overdue cases per pending step, and the monthly caseload
+    and payments. No personal data. Every export is in the audit ledger."""
+    today = clock().astimezone(CHINA_TZ).date()
+    stages = await stage_counts(pool, actor.jurisdiction)
+    overdue = await overdue_by_township(pool, actor.jurisdiction)
+    breaches = await sla_breaches(pool, actor.jurisdiction)
+    monthly = await monthly_caseload(pool, actor.jurisdiction, months=months, today=today)
+    await log_access(pool, ledger, actor, None, "reports_export", via="xlsx")
+    where = place_name(actor.jurisdiction)
+    content = workbook_bytes(
+        Sheet("各阶段案件数", ("办理阶段", "阶段代码", "案件数"),
+              [(label(STAGE_LABELS, s), s, n) for s, n in stages.items()],
+              caption=f"{where} 各阶段案件数（{today:%Y年%m月%d日}）"),
+        Sheet("乡镇在办与逾期", ("乡镇(街道)", "乡镇代码", "在办案件", "逾期案件"),
+              [(place_name(t.township_code), t.township_code, t.open_cases, t.overdue_cases) for t in overdue]),
+        Sheet("逾期环节", ("乡镇(街道)", "乡镇代码", "办理环节", "逾期案件"),
+              [(place_name(b.township_code), b.township_code, label(STEP_LABELS, step), n)
+               for b in breaches for step, n in sorted(b.by_step.items())]),
+        Sheet("月度台账", ("月份", "乡镇(街道)", "乡镇代码", "新申请", "批准", "不予批准", "发放户数",
+                       "发放金额(元)"),
+              [(m.month, place_name(m.township_code), m.township_code, m.opened, m.approved, m.rejected,
+                m.active, m.payment_total) for m in monthly]),
+    )
+    return xlsx_response(content, f"{where}救助工作统计报表{today:%Y%m%d}.xlsx",
+                 f"reports-{actor.jurisdiction}-{today:%Y%m%d}.xlsx")
 
 
 @router.get("/v1/reports/stages", response_model=dict[str, int], responses=_ERRORS)

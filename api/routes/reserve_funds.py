@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from adapters.db import reserve_funds
 from adapters.db.payments import check_month, check_township
+from api.console.citations import cite
 from api.deps import PoolDep, require
 from api.policy import Permission
 from api.routes.payments import MonthPath, TownshipPath
@@ -145,7 +146,9 @@ async def statement_csv(
     actor: Annotated[Actor, Depends(require(Permission.RESERVE_FUND_READ))],
     pool: PoolDep,
 ) -> Response:
-    """The month's statement as CSV for Excel (UTF-8 with a BOM, Chinese headers); no personal data."""
+    """The month's statement as CSV for Excel (UTF-8 with a BOM, Chinese headers); no personal data. The legal
+    basis as people cite it (《关于进一步加强和改进临时救助工作的意见》第三部分第（三）项, issue 19 item 6); the JSON
+    keeps the source tags for machines."""
     check_township(township_code, field=("path", "township_code"))
     check_month(month, field=("path", "month"))
     _covered(actor, township_code)
@@ -156,7 +159,8 @@ async def statement_csv(
     w.writerow(_CSV_HEADER)
     for m in st.movements:
         w.writerow([m.movement_id, m.at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"), _KINDS[m.kind], m.amount,
-                    m.balance_after, str(m.case_id or ""), m.actor_id, m.reason, "；".join(m.legal_basis)])
+                    m.balance_after, str(m.case_id or ""), m.actor_id, m.reason,
+                    "；".join(cite(b) for b in m.legal_basis)])
     w.writerow(["本月支出", str(st.drawn), "本月补充", str(st.replenished), "期末余额", str(st.closing_balance)])
     return Response(content="\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition":

@@ -78,6 +78,8 @@ REVIEWED_POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType({
     Permission.PAYMENT_ROLL_GENERATE: _ROLL_MAKERS,
     Permission.PAYMENT_ROLL_READ: _ROLL_MAKERS | {Role.SUPERVISOR, Role.AUDITOR},
     Permission.PAYEE_WRITE: frozenset({Role.FRONT_OFFICE, Role.TOWNSHIP_CASEWORKER}),
+    # The 一卡通 bank file (full account and ID numbers): the county bureau that orders the payment (issue 19).
+    Permission.PAYMENT_BANK_FILE: frozenset({Role.COUNTY_APPROVER}),
     Permission.STANDARD_CHANGE_PREVIEW: frozenset({Role.COUNTY_REVIEWER, Role.COUNTY_APPROVER,
                                                    Role.SUPERVISOR, Role.AUDITOR}),
     Permission.STANDARD_CHANGE_APPLY: frozenset({Role.COUNTY_APPROVER}),
@@ -229,6 +231,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _ep("GET", "/v1/reserve-funds/{township_code}/statements/{month}.html", P.RESERVE_FUND_READ, "township", 200),
     _ep("GET", "/v1/payment-rolls/{township_code}/{month}.csv", P.PAYMENT_ROLL_READ, "township", 200, 404),
     _ep("GET", "/v1/payment-rolls/{township_code}/{month}.html", P.PAYMENT_ROLL_READ, "township", 200, 404),
+    # 台账 to Excel (issue 19 item 7).
+    _ep("GET", "/v1/cases.xlsx", P.CASE_LIST, None, 200),
+    _ep("GET", "/v1/reports.xlsx", P.REPORT_READ, None, 200),
+    _ep("GET", "/v1/payment-rolls/{township_code}/{month}.xlsx", P.PAYMENT_ROLL_READ, "township", 200, 404),
+    _ep("GET", "/v1/payment-rolls/{township_code}/{month}/bank-file.xlsx", P.PAYMENT_BANK_FILE, "township",
+        200, 404),
     _ep("POST", "/v1/standard-changes/preview", P.STANDARD_CHANGE_PREVIEW, None, 422,
         body=lambda _: {"version": NO_VERSION}),
     _ep("POST", "/v1/standard-changes/apply", P.STANDARD_CHANGE_APPLY, None, 422,
@@ -269,7 +277,9 @@ CONSOLE_GUARDED = {("GET", "/console"), ("GET", "/console/cases"), ("GET", "/con
                    # a step from its form goes through POST /v1/cases/{id}/commands (tests/api/test_console_forms.py)
                    ("POST", "/console/cases/{case_id}/commands/{command_type}"),
                    ("GET", "/console/intake"), ("POST", "/console/intake"),
-                   ("GET", "/console/reserve-funds/{township_code}"), ("GET", "/console/intakes/{intake_id}")}
+                   ("GET", "/console/reserve-funds/{township_code}"), ("GET", "/console/intakes/{intake_id}"),
+                   # the case list's 台账 as Excel (issue 19 item 7, tests/api/test_excel_exports_api.py)
+                   ("GET", "/console/cases.xlsx")}
 #: Guards of their own (not ``require``), and the right each checks.
 OWN_GUARDS: dict[Callable[..., Any], Permission] = {codec_routes._codec_actor: P.PAYLOAD_DECODE,
                                                     console_actor: P.CASE_READ}

@@ -169,3 +169,23 @@ def test_every_event_type_stage_and_role_has_a_chinese_label() -> None:
     assert types and types <= set(EVENT_LABELS), types - set(EVENT_LABELS)
     assert set(Stage) <= set(STAGE_LABELS)
     assert set(Role) <= set(ROLE_LABELS)
+
+
+async def test_the_trail_cites_the_law_as_people_do_and_the_api_keeps_the_tags(
+    app: FastAPI, http: httpx.AsyncClient, auth: TokenFactory, api_settings: Settings
+) -> None:
+    """Issue 19 item 6: the console's trail shows 《最低生活保障审核确认办法》第十条, the JSON trail ``S1 Art. 10``."""
+    from api.console.citations import cite
+
+    case_id = await new_case(http, auth)
+    trail = await http.get(f"/v1/cases/{case_id}/trail", headers=auth(Role.SUPERVISOR, COUNTY))
+    assert trail.status_code == 200, trail.text
+    tags = {b for entry in trail.json() for b in entry.get("legal_basis", [])}
+    assert tags and all(b.startswith("S") for b in tags), tags
+    async with browser(app) as client:
+        await logged_in(client, api_settings, Role.SUPERVISOR, COUNTY)
+        page = await client.get(f"/console/cases/{case_id}")
+    assert page.status_code == 200, page.text
+    for tag in tags:
+        assert cite(tag).startswith("《") and cite(tag) in page.text, tag
+        assert f">{tag}<" not in page.text, tag  # the tag only as the hover title, never as the cell's text

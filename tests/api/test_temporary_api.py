@@ -71,6 +71,9 @@ async def test_s8_2_2_urgent_grant_paid_from_the_reserve_fund_refused_with_409_w
     this_month = fund["movements"][0]["at"][:7]
     csv = await http.get(f"/v1/reserve-funds/{HEPING}/statements/{this_month}.csv", headers=api.headers(CASEWORKER))
     assert csv.status_code == 200 and "期末余额" in csv.text and "先行救助支出" in csv.text
+    # issue 19 item 6: the basis as people cite it in the file; the JSON keeps the tags for machines
+    assert "《关于进一步加强和改进临时救助工作的意见》第三部分第（三）项" in csv.text and "S8 §" not in csv.text
+    assert "S8 §三(三)" in fund["movements"][0]["legal_basis"]
     page = await http.get(f"/v1/reserve-funds/{HEPING}/statements/{this_month}.html", headers=api.headers(APPROVER))
     assert page.status_code == 200 and "临时救助备用金月度对账单" in page.text
     empty = await http.get(f"/v1/reserve-funds/{HEPING}/statements/{month}.csv", headers=api.headers(CASEWORKER))
