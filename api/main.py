@@ -17,7 +17,7 @@ from adapters.runtime import database_dsn
 from adapters.settings import Settings
 from adapters.temporal.client import connect
 from api.console import router as console_router
-from api.console import workbench_router
+from api.console import urgent_router, workbench_router
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.middleware import CodecCORSMiddleware, RequestBodyGuardMiddleware, RequestContextMiddleware
@@ -90,6 +90,7 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
     app.include_router(intake_routes.router)
     app.include_router(console_router)
     app.include_router(workbench_router)
+    app.include_router(urgent_router)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

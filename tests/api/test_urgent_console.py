@@ -1,0 +1,88 @@
+"""先行救助 on the console (issue 16 item 8; S8 §二(二), §三(三); S5 item 15): the township reports an emergency
+and grants at once in one form, through ``POST /v1/emergencies`` and ``grant_urgent_assistance`` with an
+Idempotency-Key; above the urgent cap the refusal names the cap next to the amount (422), a grant the reserve fund
+cannot pay is refused in Chinese (409) and the report stands; the fund's balance is on the console."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from domain.actors import Role
+from tests.api.conftest import TokenFactory
+from tests.api.test_console import browser, logged_in
+from tests.builders import unique_resident_id
+
+TOWNSHIP = "532302111"  # no other test uses its reserve fund
+VILLAGE = "532302111001"
+
+
+def _form(key: str, amount: str, situation: str = "夜间房屋失火", case_id: str = "") -> dict[str, str]:
+    data = {
+        "_idempotency_key": key, "village_code": VILLAGE, "area_type": "rural",
+        "members.0.name": "测试辛", "members.0.resident_id": unique_resident_id(1980), "members.0.relation": "applicant",
+        "temporary.kind": "emergency", "temporary.cause": "fire", "temporary.severity": "major",
+        "temporary.situation": situation, "temporary.urgent": "village",
+        "grant.amount": amount, "grant.form": "cash", "grant.reason": "火灾先行救助",
+    }
+    return {**data, "case_id": case_id} if case_id else data
+
+
+def _reported(page: str) -> str:
+    found = re.search(r'name="case_id" value="([0-9a-f-]{36})"', page)
+    assert found, page
+    return found[1]
+
+
+def _field_error(page: str, name: str) -> str:
+    found = re.search(rf'data-field="{re.escape(name)}">.*?(?:class="field-error" role="alert">([^<]*)<|</div>\s*</div>)',
+                      page, re.S)
+    return (found[1] or "") if found else ""
+
+
+async def test_s8_2_2_urgent_grant_form_reports_and_grants_once_refusals_in_chinese_next_to_the_field(
+    http: httpx.AsyncClient, auth: TokenFactory, app: Any, api_settings: Any
+) -> None:
+    """S8 §二(二), S5 item 15: above the urgent cap 422 naming the cap, next to the amount; S8 §三(三): the fund
+    short, 409 in Chinese, the report stands and is not made twice; granted: the case's page, the fund drawn once
+    however often the form is sent."""
+    async with browser(app) as client:
+        await logged_in(client, api_settings, Role.TOWNSHIP_APPROVER, TOWNSHIP)
+        home = await client.get("/console")
+        assert 'href="/console/urgent"' in home.text
+        empty = await client.get("/console/urgent")
+        assert empty.status_code == 200 and "先行救助" in empty.text and "急难情况报告" in empty.text
+        assert f'href="/console/reserve-funds/{TOWNSHIP}"' in empty.text
+
+        # the report itself refused: the field it names, nothing reported
+        missing = await client.post("/console/urgent", data=_form("k-missing", "800", situation=""))
+        assert missing.status_code == 422 and 'name="case_id"' not in missing.text
+        assert _field_error(missing.text, "temporary.situation"), missing.text
+
+        over = await client.post("/console/urgent", data=_form("k-over", "1000.01"))
+        assert over.status_code == 422, over.text
+        assert "超过先行救助限额 1000" in _field_error(over.text, "grant.amount"), over.text
+        case_id = _reported(over.text)
+
+        short = await client.post("/console/urgent", data=_form("k-short", "800.00", case_id=case_id))
+        assert short.status_code == 409 and "备用金余额不足" in short.text and _reported(short.text) == case_id
+
+        filled = await http.post(f"/v1/reserve-funds/{TOWNSHIP}/replenishments",
+                                 json={"amount": "1000.00", "reason": "县级拨付备用金"},
+                                 headers={**auth(Role.COUNTY_APPROVER, "532302"), "Idempotency-Key": "fill-111"})
+        assert filled.status_code == 201, filled.text
+        for _ in range(2):  # a double click grants once
+            granted = await client.post("/console/urgent", data=_form("k-grant", "800.00", case_id=case_id))
+            assert granted.status_code == 303, granted.text
+            assert granted.headers["location"] == f"/console/cases/{case_id}?done=grant_urgent_assistance"
+        case = await client.get(f"/console/cases/{case_id}")
+        assert case.status_code == 200
+        fund = await client.get(f"/console/reserve-funds/{TOWNSHIP}")
+        assert "当前余额：200.00 元" in fund.text
+
+    stage = (await http.get(f"/v1/cases/{case_id}", headers=auth(Role.TOWNSHIP_APPROVER, TOWNSHIP))).json()["stage"]
+    assert stage == "urgent_granted"
+    trail = (await http.get(f"/v1/cases/{case_id}/trail", headers=auth(Role.TOWNSHIP_APPROVER, TOWNSHIP))).json()
+    assert [t["type"] for t in trail].count("urgent_assistance_granted") == 1
