@@ -59,7 +59,8 @@ def _report_fields(actor: Actor) -> list[forms.FormField]:
     for f in fields:
         if f.name == "village_code":
             f.widget = "select"
-            f.options = [(code, place_name(code)) for code in sorted(LUFENG_VILLAGES) if covers(actor.jurisdiction, code)]
+            f.options = [(code, place_name(code)) for code in sorted(LUFENG_VILLAGES)
+                         if covers(actor.jurisdiction, code)]
         elif f.name == "members":
             f.rows = _MEMBER_ROWS
         elif f.name == "temporary.kind":

@@ -335,5 +335,6 @@ OPTION_LABELS.update({
     "other_sudden_difficulty": "其他突发困难", "education_expenditure": "教育支出", "medical_expenditure": "医疗支出",
     "other_essential_expenditure": "其他生活必需支出",
     "ordinary": "一般", "serious": "较重", "major": "重大",
-    "self": "本人或家属求助", "village": "村（居）委会报告", "hotline": "热线电话", "discovered": "主动发现（数据比对）",
+    "self": "本人或家属求助", "village": "村（居）委会报告", "hotline": "热线电话",
+    "discovered": "主动发现（数据比对）",
 })
