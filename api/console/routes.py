@@ -8,6 +8,7 @@ jurisdiction by the queries, and a case page is served only for a case inside it
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -449,7 +450,6 @@ _OUTCOME_LABELS = {"may_qualify": "可能符合", "does_not_qualify": "不符合
 async def intake_page(request: Request, intake_id: str, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
     """An intake: every programme's screening with what is missing, and the cases opened from it with where each
     stands (the API's right for intakes, CASE_CREATE, and the village's jurisdiction)."""
-    from api.console.labels import PROGRAM_LABELS
     from api.errors import IntakeNotFound
     from api.routes.intakes import _public, readable_intake
 
@@ -462,5 +462,16 @@ async def intake_page(request: Request, intake_id: str, actor: ConsoleActor, poo
         row = await readable_intake(pool, iid, actor)
     except IntakeNotFound:
         return _error(request, actor, 404, "没有这个受理评估。")
-    return _page(request, "intake_screening.html", actor, intake=await _public(pool, row), outcomes=_OUTCOME_LABELS,
-                 programs=PROGRAM_LABELS, stages=STAGE_LABELS)
+    return render_intake(request, actor, await _public(pool, row))
+
+
+def render_intake(request: Request, actor: Actor, intake: Any, status_code: int = 200,
+                  errors: dict[str, str] | None = None) -> HTMLResponse:
+    """The intake's page; ``errors``: why a programme's case could not be opened from it, by programme."""
+    from api.console.labels import PROGRAM_LABELS
+
+    opened = {c.program for c in intake.cases}
+    return _page(request, "intake_screening.html", actor, status_code=status_code, intake=intake,
+                 outcomes=_OUTCOME_LABELS, programs=PROGRAM_LABELS, stages=STAGE_LABELS,
+                 to_open=[a for a in intake.applications if a.program not in opened], errors=errors or {},
+                 key=uuid.uuid4().hex)

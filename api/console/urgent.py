@@ -21,11 +21,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.console import forms
 from api.console.routes import ConsoleActor, _case_uuid, _page, _refused, _templates
-from api.console.workbench import _INTAKE_ROWS, _no_store, call_api
+from api.console.workbench import _no_store, call_api, window_fields
 from api.policy import POLICY, Permission
 from api.routes.cases import EmergencyReport
 from domain.actors import Actor
-from domain.divisions import LUFENG_VILLAGES, covers, place_name
 from domain.errors import NotPermitted
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -53,15 +52,9 @@ def _may_report(actor: Actor) -> NotPermitted | None:
 def _report_fields(actor: Actor) -> list[forms.FormField]:
     """The emergency report's inputs, from ``EmergencyReport``: the village of the actor's jurisdiction by
     name, a few members, the difficulty (``temporary.*``); no declaration (no check for 先行救助)."""
-    choices = [(i, f"第 {i + 1} 人") for i in range(_INTAKE_ROWS)]
-    fields = forms.model_fields(EmergencyReport, choices, skip=frozenset({"declaration"}),
-                                expand=frozenset({"temporary"}))
+    fields = window_fields(actor, EmergencyReport, expand=frozenset({"temporary"}), skip=frozenset({"declaration"}))
     for f in fields:
-        if f.name == "village_code":
-            f.widget = "select"
-            f.options = [(code, place_name(code)) for code in sorted(LUFENG_VILLAGES)
-                         if covers(actor.jurisdiction, code)]
-        elif f.name == "members":
+        if f.name == "members":
             f.rows = _MEMBER_ROWS
         elif f.name == "temporary.kind":
             f.value = "emergency"

@@ -86,3 +86,54 @@ async def test_s8_2_2_urgent_grant_form_reports_and_grants_once_refusals_in_chin
     assert stage == "urgent_granted"
     trail = (await http.get(f"/v1/cases/{case_id}/trail", headers=auth(Role.TOWNSHIP_APPROVER, TOWNSHIP))).json()
     assert [t["type"] for t in trail].count("urgent_assistance_granted") == 1
+
+
+INTAKE_TOWNSHIP = "532302203"
+INTAKE_VILLAGE = "532302203201"
+
+
+async def test_s5_item_23_console_intake_entered_once_screened_per_programme_cases_opened_from_it(
+    app: Any, api_settings: Any
+) -> None:
+    """一门受理 on the console (S5 item 23; S4 Art. 60): the window enters the household once through
+    ``POST /v1/intakes``, sees each programme's screening, opens dibao and 临时救助 from it (both listed on the
+    intake's page); a field refused is shown next to it; opening again is refused (409) next to the programme."""
+    async with browser(app) as client:
+        await logged_in(client, api_settings, Role.FRONT_OFFICE, INTAKE_TOWNSHIP)
+        assert 'href="/console/intakes/new"' in (await client.get("/console/work")).text
+        empty = await client.get("/console/intakes/new")
+        assert empty.status_code == 200 and "一门受理" in empty.text
+        form = {
+            "_idempotency_key": "intake-1", "village_code": INTAKE_VILLAGE, "area_type": "rural",
+            "members.0.name": "测试壬", "members.0.resident_id": unique_resident_id(1980),
+            "members.0.relation": "applicant",
+            "members.1.name": "测试癸", "members.1.resident_id": unique_resident_id(1982),
+            "members.1.relation": "spouse",
+            "declaration.income.0.kind": "business_net", "declaration.income.0.amount": "2400.00",
+            "temporary.kind": "emergency", "temporary.cause": "fire", "temporary.severity": "serious",
+            "temporary.situation": "房屋失火",
+        }
+        bad = await client.post("/console/intakes/new", data={**form, "area_type": "", "_idempotency_key": "i-0"})
+        assert bad.status_code == 422 and _field_error(bad.text, "area_type"), bad.text
+
+        screened = await client.post("/console/intakes/new", data=form)
+        assert screened.status_code == 303, screened.text
+        page_url = screened.headers["location"]
+        page = await client.get(page_url)
+        assert page.status_code == 200 and "可能符合" in page.text and "尚未据此受理案件" in page.text
+        assert 'value="dibao"' in page.text and 'value="temporary"' in page.text
+        key = re.search(r'name="_idempotency_key" value="([0-9a-f]+)"', page.text)
+        assert key
+        open_url = f"{page_url}/open"
+        for _ in range(2):  # a double click opens each once
+            opened = await client.post(open_url, data={"_idempotency_key": key[1], "program": ["dibao", "temporary"]})
+            assert opened.status_code == 303, opened.text
+        page = await client.get(page_url)
+        case_ids = re.findall(r'href="/console/cases/([0-9a-f-]{36})"', page.text)
+        assert len(set(case_ids)) == 2 and "开立所选申请" not in page.text
+
+        # the same household again, a second dibao case from the new intake: 409 next to the programme
+        again = await client.post("/console/intakes/new", data={**form, "_idempotency_key": "intake-2"})
+        second = again.headers["location"]
+        refused = await client.post(f"{second}/open", data={"_idempotency_key": "open-2", "program": "dibao"})
+        assert refused.status_code == 409 and "不能重复开立" in refused.text
