@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
@@ -416,6 +417,27 @@ async def case_notice(request: Request, case_id: str, kind: str, actor: ConsoleA
 
 
 # --- the township reserve fund (临时救助备用金, S8 §三(三)) ------------------------------------------------------
+
+
+_templates.env.globals.update(
+    may_read_fund=lambda actor: actor is not None and actor.role in POLICY[Permission.RESERVE_FUND_READ])
+
+
+@router.get("/reserve-funds", response_class=HTMLResponse)
+async def reserve_funds_page(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
+    """Every township's reserve fund in the actor's jurisdiction: balance and the shortfalls the county was told
+    of and has not yet filled (S8 §三(三)); a township's own page from each row."""
+    from adapters.db import reserve_funds
+
+    if (refused := _lacks(actor, Permission.RESERVE_FUND_READ)) is not None:
+        return await _refused(request, actor, refused)
+    held = await reserve_funds.balances(pool, actor.jurisdiction[:9])
+    short: dict[str, int] = {}
+    for s in await reserve_funds.shortfalls(pool, actor.jurisdiction[:9]):
+        short[s.township_code.strip()] = short.get(s.township_code.strip(), 0) + 1
+    rows = [(code, name, held.get(code, Decimal("0.00")), short.get(code, 0))
+            for code, name in sorted(LUFENG_TOWNSHIPS.items()) if actor.covers(code)]
+    return _page(request, "reserve_funds.html", actor, rows=rows, total=sum((r[2] for r in rows), Decimal("0.00")))
 
 
 @router.get("/reserve-funds/{township_code}", response_class=HTMLResponse)

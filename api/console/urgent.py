@@ -19,19 +19,21 @@ import structlog
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from adapters.db import reserve_funds
 from api.console import forms
 from api.console.routes import ConsoleActor, _case_uuid, _page, _refused, _templates
 from api.console.workbench import _no_store, call_api, window_fields
+from api.deps import PoolDep
 from api.policy import POLICY, Permission
 from api.routes.cases import EmergencyReport
 from domain.actors import Actor
+from domain.divisions import LUFENG_TOWNSHIPS
 from domain.errors import NotPermitted
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 log = structlog.get_logger(__name__)
 _templates.env.globals.update(
-    may_report_emergency=lambda actor: actor is not None and actor.role in POLICY[Permission.EMERGENCY_REPORT],
-    may_read_fund=lambda actor: actor is not None and actor.role in POLICY[Permission.RESERVE_FUND_READ])
+    may_report_emergency=lambda actor: actor is not None and actor.role in POLICY[Permission.EMERGENCY_REPORT])
 
 _GRANT = "grant_urgent_assistance"
 _MEMBER_ROWS = 3  # the people of the household at hand; the rest is completed at regularisation
@@ -75,10 +77,15 @@ def _grant_form() -> forms.CommandForm:
     return form
 
 
-def _render(request: Request, actor: Actor, report: list[forms.FormField], grant: forms.CommandForm,
-            status_code: int = 200, error: str = "", case_id: str = "") -> HTMLResponse:
+async def _render(request: Request, actor: Actor, pool: Any, report: list[forms.FormField],
+                  grant: forms.CommandForm, status_code: int = 200, error: str = "",
+                  case_id: str = "") -> HTMLResponse:
+    """The form; for a township's staff who may read it, their reserve fund's balance above it."""
+    township = actor.jurisdiction if actor.jurisdiction in LUFENG_TOWNSHIPS else ""
+    balance = (await reserve_funds.balance(pool, township)
+               if township and actor.role in POLICY[Permission.RESERVE_FUND_READ] else None)
     return _no_store(_page(request, "urgent.html", actor, status_code=status_code, report=report, grant=grant,
-                           error=error, case_id=case_id, key=uuid.uuid4().hex))
+                           error=error, case_id=case_id, key=uuid.uuid4().hex, township=township, balance=balance))
 
 
 def _problem(answer: Any) -> dict[str, Any]:
@@ -86,14 +93,14 @@ def _problem(answer: Any) -> dict[str, Any]:
 
 
 @router.get("/urgent", response_class=HTMLResponse)
-async def urgent_form(request: Request, actor: ConsoleActor) -> HTMLResponse:
+async def urgent_form(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
     if (refused := _may_report(actor)) is not None:
         return await _refused(request, actor, refused)
-    return _render(request, actor, _report_fields(actor), _grant_form())
+    return await _render(request, actor, pool, _report_fields(actor), _grant_form())
 
 
 @router.post("/urgent", response_class=HTMLResponse)
-async def urgent(request: Request, actor: ConsoleActor) -> Response:
+async def urgent(request: Request, actor: ConsoleActor, pool: PoolDep) -> Response:
     """Report (unless this form already did: ``case_id``) and grant. Granted: the case's page; refused: this
     form as filled in, the refusal in Chinese next to its field; a report that stands is linked."""
     if (refused := _may_report(actor)) is not None:
@@ -114,7 +121,7 @@ async def urgent(request: Request, actor: ConsoleActor) -> Response:
     except forms.FormInvalid as invalid:
         for f in [*report, *grant.fields]:
             f.error = invalid.errors.get(f.name, "")
-        return _render(request, actor, report, grant, 422, case_id=str(reported or ""))
+        return await _render(request, actor, pool, report, grant, 422, case_id=str(reported or ""))
     if reported is None:
         answer = await call_api(request, "POST", "/v1/emergencies", body, f"{key}:report")
         if answer.status_code != 201:
@@ -129,7 +136,7 @@ async def urgent(request: Request, actor: ConsoleActor) -> Response:
             else:
                 holder.error = "系统暂时无法登记，请稍后再试；本次未作任何登记。"
             log.info("console.emergency_refused", status=answer.status_code)
-            return _render(request, actor, report, grant, min(answer.status_code, 503), error=holder.error)
+            return await _render(request, actor, pool, report, grant, min(answer.status_code, 503), error=holder.error)
         reported = uuid.UUID(str(answer.json()["case_id"]))
         log.info("console.emergency_reported")
     answer = await call_api(request, "POST", f"/v1/cases/{reported}/commands", {"command": command}, f"{key}:grant")
@@ -147,4 +154,4 @@ async def urgent(request: Request, actor: ConsoleActor) -> Response:
         grant.error = "系统暂时无法发放，请稍后再试；本次未作任何支出。"
     log.info("console.urgent_refused", status=answer.status_code)
     # The report stands: the form sent again grants on the same case.
-    return _render(request, actor, report, grant, min(answer.status_code, 503), case_id=str(reported))
+    return await _render(request, actor, pool, report, grant, min(answer.status_code, 503), case_id=str(reported))

@@ -54,7 +54,8 @@ async def test_s8_2_2_urgent_grant_form_reports_and_grants_once_refusals_in_chin
         assert 'href="/console/urgent"' in home.text
         empty = await client.get("/console/urgent")
         assert empty.status_code == 200 and "先行救助" in empty.text and "急难情况报告" in empty.text
-        assert f'href="/console/reserve-funds/{TOWNSHIP}"' in empty.text
+        assert f'href="/console/reserve-funds/{TOWNSHIP}"' in empty.text and "当前余额：<strong>0.00 元" in empty.text
+        assert 'href="/console/reserve-funds"' in empty.text  # the fund from the console's every page
 
         # the report itself refused: the field it names, nothing reported
         missing = await client.post("/console/urgent", data=_form("k-missing", "800", situation=""))
@@ -81,6 +82,21 @@ async def test_s8_2_2_urgent_grant_form_reports_and_grants_once_refusals_in_chin
         assert case.status_code == 200
         fund = await client.get(f"/console/reserve-funds/{TOWNSHIP}")
         assert "当前余额：200.00 元" in fund.text
+        assert "当前余额：<strong>200.00 元" in (await client.get("/console/urgent")).text
+        mine = await client.get("/console/reserve-funds")
+        assert mine.status_code == 200 and len(re.findall(r"data-township=", mine.text)) == 1
+        assert re.search(rf'data-township="{TOWNSHIP}"><td><a [^>]*>[^<]*</a></td>\s*<td class="num">200\.00<', mine.text)
+
+    async with browser(app) as client:  # the county sees every township's balance and what it was told of
+        await logged_in(client, api_settings, Role.COUNTY_APPROVER, "532302")
+        county = await client.get("/console/reserve-funds")
+        assert county.status_code == 200 and len(re.findall(r"data-township=", county.text)) == 14
+        assert re.search(rf'data-township="{TOWNSHIP}"><td><a [^>]*>[^<]*</a></td>\s*<td class="num">200\.00<', county.text)
+    async with browser(app) as client:  # the village committee reports but does not read the fund
+        await logged_in(client, api_settings, Role.VILLAGE_COMMITTEE, VILLAGE)
+        assert (await client.get("/console/reserve-funds")).status_code == 403
+        page = await client.get("/console/urgent")
+        assert page.status_code == 200 and 'href="/console/reserve-funds"' not in page.text
 
     stage = (await http.get(f"/v1/cases/{case_id}", headers=auth(Role.TOWNSHIP_APPROVER, TOWNSHIP))).json()["stage"]
     assert stage == "urgent_granted"
