@@ -269,7 +269,12 @@ CONSOLE_GUARDED = {("GET", "/console"), ("GET", "/console/cases"), ("GET", "/con
                    # a step from its form goes through POST /v1/cases/{id}/commands (tests/api/test_console_forms.py)
                    ("POST", "/console/cases/{case_id}/commands/{command_type}"),
                    ("GET", "/console/intake"), ("POST", "/console/intake"),
-                   ("GET", "/console/reserve-funds/{township_code}"), ("GET", "/console/intakes/{intake_id}")}
+                   ("GET", "/console/reserve-funds/{township_code}"), ("GET", "/console/intakes/{intake_id}"),
+                   # issue 16 item 8 (tests/api/test_urgent_console.py): 先行救助 through POST /v1/emergencies and
+                   # the grant command, 一门受理 through POST /v1/intakes and /v1/cases, the funds' balances
+                   ("GET", "/console/urgent"), ("POST", "/console/urgent"), ("GET", "/console/reserve-funds"),
+                   ("GET", "/console/intakes/new"), ("POST", "/console/intakes/new"),
+                   ("POST", "/console/intakes/{intake_id}/open")}
 #: Guards of their own (not ``require``), and the right each checks.
 OWN_GUARDS: dict[Callable[..., Any], Permission] = {codec_routes._codec_actor: P.PAYLOAD_DECODE,
                                                     console_actor: P.CASE_READ}
