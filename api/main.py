@@ -17,8 +17,8 @@ from adapters.parameters import DEFAULT_BOOK, ParameterFile
 from adapters.runtime import database_dsn
 from adapters.settings import Settings
 from adapters.temporal.client import connect
+from api.console import one_window_router, urgent_router, workbench_router
 from api.console import router as console_router
-from api.console import workbench_router
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.middleware import CodecCORSMiddleware, RequestBodyGuardMiddleware, RequestContextMiddleware
@@ -91,8 +91,10 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
     app.include_router(referral_routes.router)
     app.include_router(tekun_routes.router)
     app.include_router(intake_routes.router)
+    app.include_router(one_window_router)  # /console/intakes/new before /console/intakes/{id}
     app.include_router(console_router)
     app.include_router(workbench_router)
+    app.include_router(urgent_router)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -164,3 +164,10 @@ async def shortfalls(pool: asyncpg.Pool, prefix: str, open_only: bool = True) ->
         "SELECT * FROM reserve_fund_shortfalls WHERE township_code LIKE $1 || '%' "
         "AND (NOT $2 OR resolved_at IS NULL) ORDER BY shortfall_id", prefix, open_only)
     return [Shortfall(**{k: r[k] for k in Shortfall.model_fields}) for r in rows]
+
+
+async def balances(pool: asyncpg.Pool, prefix: str) -> dict[str, Decimal]:
+    """Every reserve fund's balance under a jurisdiction (a township with no fund yet is absent: 0)."""
+    rows = await pool.fetch("SELECT township_code, balance FROM reserve_funds WHERE township_code LIKE $1 || '%'",
+                            prefix)
+    return {r["township_code"].strip(): r["balance"] for r in rows}

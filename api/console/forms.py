@@ -319,6 +319,8 @@ _DOMAIN_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"'eligible' opinion contradicts the assessment"),
      "“符合条件”的意见与家庭经济状况核算结果不一致，请查看核算明细。"),
     (re.compile(r"mandatory"), "按现行程序必须组织民主评议（{basis}）。"),
+    (re.compile(r"at most the urgent cap ([\d.]+) yuan"),
+     "超过先行救助限额 {0} 元（{basis}）；金额较大的请按一般程序审批。"),
 )
 
 
@@ -348,8 +350,8 @@ def message_zh(error: dict[str, Any], field_name: str | None = None) -> str:
         return _PYDANTIC_ZH[kind]
     basis = "；".join(cite(t) for t in re.findall(r"S\d+ Arts?\. [\d, ]+(?: para \d+)?", msg))
     for pattern, text in _DOMAIN_ZH:
-        if pattern.search(msg):
-            return text.format(basis=basis or "依法").replace("（依法）", "")
+        if found := pattern.search(msg):
+            return text.format(*found.groups(), basis=basis or "依法").replace("（依法）", "")
     return f"不符合办理规定：{cite(msg)}"
 
 

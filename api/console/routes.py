@@ -8,7 +8,9 @@ jurisdiction by the queries, and a case page is served only for a case inside it
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
@@ -437,6 +439,27 @@ async def case_notice(request: Request, case_id: str, kind: str, actor: ConsoleA
 # --- the township reserve fund (临时救助备用金, S8 §三(三)) ------------------------------------------------------
 
 
+_templates.env.globals.update(
+    may_read_fund=lambda actor: actor is not None and actor.role in POLICY[Permission.RESERVE_FUND_READ])
+
+
+@router.get("/reserve-funds", response_class=HTMLResponse)
+async def reserve_funds_page(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
+    """Every township's reserve fund in the actor's jurisdiction: balance and the shortfalls the county was told
+    of and has not yet filled (S8 §三(三)); a township's own page from each row."""
+    from adapters.db import reserve_funds
+
+    if (refused := _lacks(actor, Permission.RESERVE_FUND_READ)) is not None:
+        return await _refused(request, actor, refused)
+    held = await reserve_funds.balances(pool, actor.jurisdiction[:9])
+    short: dict[str, int] = {}
+    for s in await reserve_funds.shortfalls(pool, actor.jurisdiction[:9]):
+        short[s.township_code.strip()] = short.get(s.township_code.strip(), 0) + 1
+    rows = [(code, name, held.get(code, Decimal("0.00")), short.get(code, 0))
+            for code, name in sorted(LUFENG_TOWNSHIPS.items()) if actor.covers(code)]
+    return _page(request, "reserve_funds.html", actor, rows=rows, total=sum((r[2] for r in rows), Decimal("0.00")))
+
+
 @router.get("/reserve-funds/{township_code}", response_class=HTMLResponse)
 async def reserve_fund_page(request: Request, township_code: str, actor: ConsoleActor,
                             pool: PoolDep) -> HTMLResponse:
@@ -469,7 +492,6 @@ _OUTCOME_LABELS = {"may_qualify": "可能符合", "does_not_qualify": "不符合
 async def intake_page(request: Request, intake_id: str, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
     """An intake: every programme's screening with what is missing, and the cases opened from it with where each
     stands (the API's right for intakes, CASE_CREATE, and the village's jurisdiction)."""
-    from api.console.labels import PROGRAM_LABELS
     from api.errors import IntakeNotFound
     from api.routes.intakes import _public, readable_intake
 
@@ -482,5 +504,16 @@ async def intake_page(request: Request, intake_id: str, actor: ConsoleActor, poo
         row = await readable_intake(pool, iid, actor)
     except IntakeNotFound:
         return _error(request, actor, 404, "没有这个受理评估。")
-    return _page(request, "intake_screening.html", actor, intake=await _public(pool, row), outcomes=_OUTCOME_LABELS,
-                 programs=PROGRAM_LABELS, stages=STAGE_LABELS)
+    return render_intake(request, actor, await _public(pool, row))
+
+
+def render_intake(request: Request, actor: Actor, intake: Any, status_code: int = 200,
+                  errors: dict[str, str] | None = None) -> HTMLResponse:
+    """The intake's page; ``errors``: why a programme's case could not be opened from it, by programme."""
+    from api.console.labels import PROGRAM_LABELS
+
+    opened = {c.program for c in intake.cases}
+    return _page(request, "intake_screening.html", actor, status_code=status_code, intake=intake,
+                 outcomes=_OUTCOME_LABELS, programs=PROGRAM_LABELS, stages=STAGE_LABELS,
+                 to_open=[a for a in intake.applications if a.program not in opened], errors=errors or {},
+                 key=uuid.uuid4().hex)

@@ -18,6 +18,7 @@ import httpx
 import structlog
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel
 
 from adapters.audit.chain import EntryKind
 from adapters.audit.ledger import actor_entry
@@ -248,12 +249,13 @@ async def send_command(request: Request, case_id: str, command_type: str, actor:
 _INTAKE_ROWS = 6
 
 
-def _intake_form(actor: Actor) -> forms.CommandForm:
-    """The new-application form, generated from ``CaseCreate`` (what ``POST /v1/cases`` validates): the
+def window_fields(actor: Actor, model: type[BaseModel], expand: frozenset[str] = frozenset({"declaration"}),
+                  skip: frozenset[str] = frozenset()) -> list[forms.FormField]:
+    """A window's form generated from the API model it is sent as (``CaseCreate``, ``IntakeCreate``): the
     programmes registered, the villages of the actor's jurisdiction by name, a row per member, the declaration's
     income and property as rows."""
     choices = [(i, f"第 {i + 1} 人") for i in range(_INTAKE_ROWS)]
-    fields = forms.model_fields(CaseCreate, choices, skip=frozenset(), expand=frozenset({"declaration"}))
+    fields = forms.model_fields(model, choices, skip=skip, expand=expand)
     for f in fields:
         if f.name == "program":
             f.widget, f.options = "select", [(str(code), PROGRAM_LABELS.get(code, str(code))) for code in REGISTRY]
@@ -264,7 +266,13 @@ def _intake_form(actor: Actor) -> forms.CommandForm:
                          if covers(actor.jurisdiction, code)]
         elif f.widget == "rows":
             f.rows = _INTAKE_ROWS if f.name == "members" else 3
-    return forms.CommandForm("submit_application", "新申请登记", forms.basis_of_model(CaseCreate), fields)
+    return fields
+
+
+def _intake_form(actor: Actor) -> forms.CommandForm:
+    """The new-application form, generated from ``CaseCreate`` (what ``POST /v1/cases`` validates)."""
+    return forms.CommandForm("submit_application", "新申请登记", forms.basis_of_model(CaseCreate),
+                             window_fields(actor, CaseCreate))
 
 
 _templates.env.globals.update(

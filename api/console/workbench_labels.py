@@ -318,3 +318,23 @@ CRITERION_LABELS.update({
     "temporary.tier_amount": "分类分档救助金额（元）",
     "temporary.approved_amount": "批准救助金额（元）",
 })
+
+# --- 先行救助 on one page (issue 16 item 8): the emergency report's fields and options ------------------------
+FIELD_LABELS.update({
+    "temporary.kind": ("救助类型", "急难型：火灾、交通事故、突发重大疾病等"),
+    "temporary.cause": ("困难原因", ""),
+    "temporary.severity": ("困难程度", ""),
+    "temporary.situation": ("基本情况", "发生了什么、现在需要什么（不写病情细节）"),
+    "temporary.essential_expenditure": ("生活必需支出（元）", "支出型填写"),
+    "temporary.on_dibao_or_tekun": ("低保或特困家庭", ""),
+    "temporary.urgent": ("报告来源", ""),
+})
+OPTION_LABELS.update({
+    "emergency": "急难型", "expenditure": "支出型",
+    "fire": "火灾", "traffic_accident": "交通事故", "other_accident": "其他意外事故", "sudden_illness": "突发重大疾病",
+    "other_sudden_difficulty": "其他突发困难", "education_expenditure": "教育支出", "medical_expenditure": "医疗支出",
+    "other_essential_expenditure": "其他生活必需支出",
+    "ordinary": "一般", "serious": "较重", "major": "重大",
+    "self": "本人或家属求助", "village": "村（居）委会报告", "hotline": "热线电话",
+    "discovered": "主动发现（数据比对）",
+})

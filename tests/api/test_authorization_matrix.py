@@ -279,7 +279,12 @@ CONSOLE_GUARDED = {("GET", "/console"), ("GET", "/console/cases"), ("GET", "/con
                    ("GET", "/console/intake"), ("POST", "/console/intake"),
                    ("GET", "/console/reserve-funds/{township_code}"), ("GET", "/console/intakes/{intake_id}"),
                    # the case list's 台账 as Excel (issue 19 item 7, tests/api/test_excel_exports_api.py)
-                   ("GET", "/console/cases.xlsx")}
+                   ("GET", "/console/cases.xlsx"),
+                   # issue 16 item 8 (tests/api/test_urgent_console.py): 先行救助 through POST /v1/emergencies and
+                   # the grant command, 一门受理 through POST /v1/intakes and /v1/cases, the funds' balances
+                   ("GET", "/console/urgent"), ("POST", "/console/urgent"), ("GET", "/console/reserve-funds"),
+                   ("GET", "/console/intakes/new"), ("POST", "/console/intakes/new"),
+                   ("POST", "/console/intakes/{intake_id}/open")}
 #: Guards of their own (not ``require``), and the right each checks.
 OWN_GUARDS: dict[Callable[..., Any], Permission] = {codec_routes._codec_actor: P.PAYLOAD_DECODE,
                                                     console_actor: P.CASE_READ}
