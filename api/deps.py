@@ -13,9 +13,11 @@ from temporalio.client import Client
 
 from adapters.audit.ledger import Ledger
 from adapters.auth import AuthError, TokenVerifier
+from adapters.db import staff as staff_store
 from adapters.parameters import ParameterFile
 from adapters.settings import Settings
 from api.policy import POLICY, Permission
+from api.unavailable import UNAVAILABLE
 from domain.actors import Actor
 from domain.errors import NotPermitted
 
@@ -43,18 +45,28 @@ def get_clock() -> Callable[[], datetime]:
     return lambda: datetime.now(UTC)
 
 
-def get_actor(
+async def get_actor(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Actor:
-    """The authenticated actor, from the bearer token.
+    """The authenticated actor, from the bearer token; a staff account disabled since the token was issued is
+    refused at once, as in the console (a password login's token is an ordinary bearer token for 8 hours).
 
     Raises:
-        AuthError: no token, or a bad one (→ 401).
+        AuthError: no token, a bad one, or a disabled account's (→ 401).
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthError("missing bearer token")
     verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(credentials.credentials)
+    actor = verifier.verify(credentials.credentials)
+    pool = getattr(request.app.state, "pool", None)
+    if pool is not None:
+        try:
+            disabled = await staff_store.is_disabled(pool, actor.id)
+        except (*UNAVAILABLE, asyncpg.PostgresError):
+            disabled = False  # the database is away: the request that needs it answers 503 on its own
+        if disabled:
+            raise AuthError("account disabled")
+    return actor
 
 
 def get_parameters(request: Request) -> ParameterFile:

@@ -90,7 +90,12 @@ async def test_a_disabled_account_cannot_log_in_and_its_open_session_ends(app: F
     async with browser(app) as client:
         assert (await client.post("/console/login", data={"staff_id": staff_id, "password": PASSWORD})).status_code == 303
         assert (await client.get("/console/cases")).status_code == 200
+        token = client.cookies["casework_console"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert (await client.get("/v1/cases", headers=bearer)).status_code == 200
         await staff.disable_account(pool, staff_id, datetime.now(UTC))
+        # the same token on the API: refused at once, not when it expires (review finding)
+        assert (await client.get("/v1/cases", headers=bearer)).status_code == 401
         gone = await client.get("/console/cases")
         assert gone.status_code == 303 and gone.headers["location"] == "/console/login"
         again = await client.post("/console/login", data={"staff_id": staff_id, "password": PASSWORD})
