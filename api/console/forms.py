@@ -182,6 +182,8 @@ def build_form(command_type: str, members: list[Any], side: bool = False) -> Com
     """The form of one command, from its API model."""
     model = API_COMMANDS[command_type]
     fields = model_fields(model, member_choices(members))
+    for f in fields:  # a field one programme's command names differently ("<command>.<field>" in FIELD_LABELS)
+        f.label, f.hint = FIELD_LABELS.get(f"{command_type}.{f.name}", (f.label, f.hint))
     return CommandForm(command_type, command_title(command_type), basis_of(_doc(model)), fields, side)
 
 

@@ -266,6 +266,10 @@ OPTION_LABELS.update({
     "capacity_to_work": "具备或恢复劳动能力",
     "means_of_living": "收入和财产不再符合规定", "able_supporter": "法定义务人具有履行义务能力",
 })
+# 特困's termination names its ground (S3 Art. 24), not an extension's.
+FIELD_LABELS.update({
+    "propose_termination.ground": ("终止事由", "《特困人员认定办法》第二十四条所列情形"),
+})
 # ("ground", "death", "voluntary_exit" keep their labels above: 延期事由 / 死亡 / 主动申请退出 read well for 特困 too,
 # whose termination grounds the form shows with the same option codes.)
 

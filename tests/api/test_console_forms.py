@@ -22,6 +22,14 @@ def _key(page: str, command: str) -> str:
     return re.search(r'name="_idempotency_key" value="([0-9a-f]+)"', block)[1]  # type: ignore[index]
 
 
+def test_tekun_termination_names_its_ground_not_an_extension_s3_art_24() -> None:
+    members = [Member(name="张三", resident_id="532302198001011231", relation="applicant")]
+    [ground] = [f for f in build_form("propose_termination", members).fields if f.name == "ground"]
+    assert ground.label == "终止事由"
+    [extension] = [f for f in build_form("extend_deadline", members).fields if f.name == "ground"]
+    assert extension.label == "延期事由"
+
+
 def test_every_human_command_of_every_programme_has_a_generated_form() -> None:
     members = [Member(name="张三", resident_id="532302198001011231", relation="applicant")]
     for command_type in API_COMMANDS:
