@@ -330,7 +330,7 @@ class Stack:
         self.pg = EmbeddedPostgres(base / "pg" / "data", base / "pg" / "run", base / "log" / "postgres.log")
         self.temporal = EmbeddedTemporal(base / "temporal" / "temporal.db", base / "temporal" / "run",
                                          base / "log" / "temporal.log", port=free_port(), ui_port=free_port())
-        self.api_port = free_port()
+        self.api_port = 0  # chosen in start(), once PostgreSQL and Temporal hold their ports
         self.jwt_secret = "fault-secret-" + uuid.uuid4().hex
         self.task_queue = f"faults-{uuid.uuid4().hex[:8]}"
         self.dsn = ""
@@ -357,6 +357,10 @@ class Stack:
         uri = await self._in_server_thread(self.pg.start)
         self.dsn = await migrated_database(uri, "casework_faults")
         await self._in_server_thread(self.temporal.start)
+        # Chosen only now: a port picked before the servers started could be taken by one of the ports the
+        # Temporal dev server or PostgreSQL bind on their own, and the API would then never bind (CI: 73 starts,
+        # "address already in use", "the API was not ready within 180s").
+        self.api_port = free_port()
         book = fast_publicity_book(self.base / "parameters.json", seconds=self.publicity_seconds)
         self.env = subprocess_env(
             CASEWORK_DATABASE_URL=self.dsn,

@@ -120,7 +120,7 @@ def fund_draw(events: list[Any]) -> FundDraw | None:
         if isinstance(ev, e.UrgentAssistanceGranted):
             # A fixed reason: the fund's statements are printed, and the grant's own reason (who, which illness
             # or accident) stays on the case, which the movement names.
-            return FundDraw(township_code=ev.township_code, amount=ev.amount, reason="先行救助（S8 §二(二)）")
+            return FundDraw(township_code=ev.township_code, amount=ev.amount, reason="先行救助")
     return None
 
 
