@@ -202,3 +202,36 @@ async def test_a_death_recorded_once_reaches_every_case_of_the_person(
     assert sorted(d["target_program"] for d in sent["deliveries"] if d["effect"] == "person_died") == [
         "disability_subsidies", "old_age_allowance"]
     assert all(d["outcome"] == "applied" for d in sent["deliveries"])
+
+
+async def test_living_subsidy_review_after_the_dibao_case_exited_stops_it(
+    ts_env: WorkflowEnvironment, ts_worker: Worker, pg_pool: asyncpg.Pool
+) -> None:
+    """云政发〔2016〕5号 (SPEC §6.2): the living subsidy is for people in dibao households. When the household's
+    dibao case has exited (its membership released), the ``related_cases`` lookup finds nothing: that answer is
+    authoritative, and the review the dibao stop opened stops the living-only subsidy from next month."""
+    state, dibao = await dibao_in_payment(ts_env, ts_worker, pg_pool)
+    app = c.SubmitApplication(program=Program.DISABILITY_SUBSIDIES, village_code=JINSHAN_VILLAGE,
+                              area_type=AreaType.RURAL,
+                              members=[state.members[0].model_copy(update={"relation": Relation.APPLICANT,
+                                                                          "disability_grade": 3})])
+    case = await open_case(ts_env, ts_worker, pg_pool, app, WINDOW)
+    await case.do(CASEWORKER, c.ReviewAllowance(disability_kind=c.DisabilityKind.VISUAL, grade=3,
+                                                certificate_number="ABC12345", long_term_care=False,
+                                                recommend=True, note="核对残疾人证"))
+    await case.do(COUNTY_APPROVER, c.ConfirmAllowance(note="确认"))
+    await dibao.do(COUNTY_APPROVER, c.StopBenefit(reason_code=c.StopReason.MOVED_AWAY, reasons=["迁出"]))
+
+    async def reviewed() -> bool:
+        return (await case.snap()).state.stage is D.UNDER_REVIEW
+
+    await until(reviewed)
+    await PgCaseMembers(pg_pool).release(state.case_id)  # what the read model does once the dibao case exits
+    result = await case.do(TOWNSHIP_APPROVER, c.DecideAllowanceReview(note="家庭已退出低保"))
+    after = result.snapshot.state
+    assert result.events == ["allowance_stopped"] and after.stage is D.EXITED
+    today = (await ts_env.get_current_time()).astimezone(CHINA_TZ).date()
+    assert after.stop_effective_month == month_after(today)
+    await until(lambda: _recorded(pg_pool, after.case_id, after.version))
+    stopped = [e for e in await events_of(pg_pool, after.case_id) if e["type"] == "allowance_stopped"]
+    assert "生活补贴：家庭不在低保" in stopped[0]["reasons"]

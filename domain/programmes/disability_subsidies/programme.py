@@ -68,15 +68,29 @@ class DisabilityState(kit.AllowanceState):
             return self.forward_status in {"accepted", "returned"}
         return self.stage in {Stage.REJECTED, Stage.WITHDRAWN, Stage.EXITED}
 
-    def facts(self, related: tuple[Any, ...] = (), *, in_tekun: bool | None = None) -> rules.Facts:
-        """The facts the subsidies rest on; dibao and 特困 from the person's other cases when given."""
+    def facts(self, related: tuple[Any, ...] | None = None, *, in_tekun: bool | None = None) -> rules.Facts:
+        """The facts the subsidies rest on. ``related``: the person's other cases as looked up (authoritative:
+        empty = in neither dibao nor 特困); None where no lookup happened (the flags the township review found)."""
         assert self.grade is not None
         return rules.Facts(
             grade=self.grade, long_term_care=self.long_term_care, work_injury_care=self.work_injury_care,
-            in_dibao=rules.paying(related, self.person, Program.DIBAO.value) if related else self.in_dibao,
+            in_dibao=rules.paying(related, self.person, Program.DIBAO.value) if related is not None else self.in_dibao,
             in_tekun=in_tekun if in_tekun is not None else (
-                rules.paying(related, self.person, "tekun") if related else self.in_tekun),
+                rules.paying(related, self.person, "tekun") if related is not None else self.in_tekun),
         )
+
+
+#: The lookup of the person's other cases is authoritative when it was made: an empty answer is the household
+#: after its dibao case has exited (its membership no longer active), not "unknown". Histories recorded before
+#: this fix fell back to the township review's flags there and keep doing so on replay.
+RELATED_AUTHORITATIVE_PATCH = "case-disability-related-authoritative-v1"
+
+
+def _looked_up_facts(state: DisabilityState, ctx: DecisionContext) -> rules.Facts:
+    """The facts for a command that looked the person's other cases up (``needs.related``)."""
+    if not ctx.related and (state.in_dibao or state.in_tekun) and not ctx.patched(RELATED_AUTHORITATIVE_PATCH):
+        return state.facts()
+    return state.facts(ctx.related)
 
 
 # --- decide ----------------------------------------------------------------------------------------------
@@ -123,7 +137,7 @@ def _confirm(state: DisabilityState, cmd: c.ConfirmAllowance, ctx: DecisionConte
     """县级确认: granted from next month at the standards in force, dibao / 特困 as they stand today."""
     need_role(ctx, COUNTY_APPROVER, "confirm the subsidies")
     need_stage(state, {Stage.TOWNSHIP_REVIEWED}, "the county confirmation")
-    granted, why = rules.grants(state.facts(ctx.related), kit.params_of(ctx))
+    granted, why = rules.grants(_looked_up_facts(state, ctx), kit.params_of(ctx))
     if not granted:
         raise InvalidTransition("no subsidy applies any more (" + "；".join(why) + "); refuse instead")
     return [draft(e.AllowanceGranted, *STANDARDS, reason=cmd.note, grants=granted,
@@ -134,7 +148,7 @@ def _decide_review(state: DisabilityState, cmd: c.DecideAllowanceReview, ctx: De
     """The review's outcome: the subsidies recomputed (still in dibao? still in 特困?); none left: stopped."""
     need_role(ctx, kit.REVIEW_ROLES, "decide the review")
     need_stage(state, {Stage.UNDER_REVIEW}, "the review's decision")
-    granted, why = rules.grants(state.facts(ctx.related), kit.params_of(ctx))
+    granted, why = rules.grants(_looked_up_facts(state, ctx), kit.params_of(ctx))
     if not granted:
         return [kit.stopped(BASIS, c.StopReason.OTHER, (cmd.note, *why), kit.stop_month(ctx))]
     return [draft(e.AllowanceChanged, *STANDARDS, reason=cmd.note, grants=granted, from_month=kit.next_month_of(ctx),

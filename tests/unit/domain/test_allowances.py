@@ -144,6 +144,55 @@ def test_dibao_stop_opens_a_review_of_the_living_subsidy_and_its_decision_stops_
     assert state.amount_for("2026-04") == Decimal("110.00")
 
 
+def test_living_subsidy_stops_when_the_dibao_case_has_exited_yunzhengfa_2016_5() -> None:
+    """云政发〔2016〕5号 (SPEC §6.2): the living subsidy is for a disabled person in a dibao household. Once the
+    household's dibao case has exited its membership is released, so the lookup of the person's other cases is
+    empty: that answer is authoritative (not "unknown"), and the review stops a living-only subsidy from next
+    month (and the county no longer confirms one)."""
+    state = granted(grade=3, care=False)
+    assert state.in_dibao and [g.kind for g in state.grants] == ["living"]
+    link = c.ApplyLink(key="k3", effect=c.LinkEffect.LEFT_PROGRAMME, source_case_id=uuid4(), source_program="dibao",
+                       source_seq=41, resident_id=PERSON, occurred_on=NOW.date())
+    state, _ = step(state, link, ctx(SYSTEM_ACTOR))
+    assert state.stage is D.UNDER_REVIEW
+    stopped, events = step(state, c.DecideAllowanceReview(note="家庭已退出低保"), ctx(TOWNSHIP, related=()))
+    assert [ev.type for ev in events] == ["allowance_stopped"]
+    assert "生活补贴：家庭不在低保" in events[0].reasons and "S12 云政发〔2016〕5号" in events[0].legal_basis
+    assert stopped.stage is D.EXITED and stopped.stop_effective_month == "2026-04"
+    assert state.amount_for("2026-04") == Decimal("100.00") and stopped.amount_for("2026-04") is None
+    # the county confirmation after the dibao case exited: nothing applies any more
+    before = reviewed(grade=3, care=False, related=(dibao(),))
+    with pytest.raises(InvalidTransition, match="生活补贴：家庭不在低保"):
+        decide(before, c.ConfirmAllowance(note="确认"), ctx(COUNTY, related=()))
+
+
+def test_histories_recorded_before_the_related_fix_keep_their_fallback() -> None:
+    """A history recorded before the fix (``ctx.patched`` False on replay) re-derives the events it recorded:
+    an empty lookup fell back to the township review's flags then."""
+    from domain.programmes.disability_subsidies.programme import RELATED_AUTHORITATIVE_PATCH
+
+    asked: list[str] = []
+
+    def old(change: str) -> bool:
+        asked.append(change)
+        return False
+
+    state = granted(grade=3, care=False)
+    link = c.ApplyLink(key="k4", effect=c.LinkEffect.LEFT_PROGRAMME, source_case_id=uuid4(), source_program="dibao",
+                       source_seq=42, resident_id=PERSON, occurred_on=NOW.date())
+    state, _ = step(state, link, ctx(SYSTEM_ACTOR))
+    replayed = DecisionContext(now=NOW, actor=TOWNSHIP, case_id=state.case_id, params=params(NOW.date()),
+                               related=(), patched=old)
+    events = decide(state, c.DecideAllowanceReview(note="复核"), replayed)
+    assert [ev.type for ev in events] == ["allowance_changed"] and asked == [RELATED_AUTHORITATIVE_PATCH]
+    # a lookup that found the person's cases never asks
+    asked.clear()
+    found = DecisionContext(now=NOW, actor=TOWNSHIP, case_id=state.case_id, params=params(NOW.date()),
+                            related=(dibao(False),), patched=old)
+    assert [ev.type for ev in decide(state, c.DecideAllowanceReview(note="复核"), found)] == ["allowance_stopped"]
+    assert asked == []
+
+
 def test_death_alert_stops_the_subsidies_from_the_next_month_and_names_a_link() -> None:
     state = granted(grade=1)
     alert = c.RaiseDataAlert(alert=c.AlertType.DEATH, member_index=0, occurred_on=date(2026, 2, 20), source="殡葬")
