@@ -511,7 +511,8 @@ class EarlierCasePublic(BaseModel):
     program: Program
     village_code: str
     opened_at: datetime
-    #: approved / rejected / terminated / withdrawn / exited; None: undecided when this case was submitted.
+    #: approved / rejected / terminated / withdrawn / exited / forwarded (跨省通办); None: undecided when this case
+    #: was submitted.
     outcome: str | None = None
     decided_at: datetime | None = None
     #: The refusal's reasons (S1 Art. 21), for a refused case.

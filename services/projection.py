@@ -14,7 +14,7 @@ rows are exactly what the workflows would have written.
 **After a DROP.** The migration runner records applied files in ``schema_migrations`` and would not create a
 dropped table again, so the rebuild (re)creates the projection tables itself from ``PROJECTION_SCHEMA`` below
 (idempotent: ``IF NOT EXISTS``), and restores the foreign keys from ``benefit_periods``, ``case_payees`` and
-``payment_lines`` once the rows are back. ``PROJECTION_SCHEMA`` is the shape migrations 0001, 0007 and 0009
+``payment_lines`` once the rows are back. ``PROJECTION_SCHEMA`` is the shape migrations 0001, 0007, 0009 and 0019
 give those tables; ``tests/integration/test_case_queries_pg.py`` checks that the two agree, so a migration
 that changes ``cases`` must change it too. ``case_events`` (the engine's record) is never touched.
 
@@ -77,7 +77,8 @@ CREATE TABLE IF NOT EXISTS cases (
     pending_roles        text[] NOT NULL DEFAULT '{}',
     pending_due          date,
     decided_at           timestamptz,
-    outcome              text CHECK (outcome IN ('approved', 'rejected', 'terminated', 'withdrawn', 'exited'))
+    outcome              text CHECK (outcome IN ('approved', 'rejected', 'terminated', 'withdrawn', 'exited',
+                                            'forwarded'))
 );
 CREATE INDEX IF NOT EXISTS cases_township_stage_idx ON cases (township_code, stage);
 CREATE INDEX IF NOT EXISTS cases_county_stage_idx ON cases (county_code, stage);

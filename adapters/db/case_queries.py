@@ -193,6 +193,8 @@ class CaseListRow(BaseModel):
     opened_at: datetime
     stage_since: datetime
     updated_at: datetime
+    #: approved / rejected / terminated / withdrawn / exited / forwarded (跨省通办); None while undecided.
+    outcome: str | None = None
 
 
 class CasePage(BaseModel):
@@ -254,7 +256,7 @@ def _scope(code: str, param: int = 1) -> str:
 
 _LIST = """
 SELECT case_id, village_code, township_code, program, stage, household_size, monthly_amount, pending_step,
-       pending_roles, pending_due, overdue, opened_at, stage_since, updated_at
+       pending_roles, pending_due, overdue, opened_at, stage_since, updated_at, outcome
 FROM cases
 WHERE {where}
 ORDER BY opened_at DESC, case_id DESC

@@ -10,7 +10,7 @@ from fastapi import Response
 from adapters.audit.ledger import Ledger
 from adapters.db.case_queries import CaseQuery, list_cases
 from adapters.rendering.xlsx import XLSX_MEDIA_TYPE, Sheet, attachment, workbook_bytes
-from api.console.labels import PROGRAM_LABELS, ROLE_LABELS, STAGE_LABELS, STEP_LABELS, label
+from api.console.labels import OUTCOME_LABELS, PROGRAM_LABELS, ROLE_LABELS, STAGE_LABELS, STEP_LABELS, label
 from domain.actors import Actor
 from domain.divisions import place_name, village_name
 from domain.kernel.clock import CHINA_TZ
@@ -22,7 +22,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 CASE_LIST_HEADER = ("序号", "案件编号", "救助项目", "乡镇(街道)", "村(社区)", "村(社区)代码", "办理阶段",
                     "保障人数", "月保障金额(元)", "待办环节", "待办角色", "办理期限", "是否逾期", "申请日期",
-                    "进入本阶段", "最近更新")
+                    "进入本阶段", "最近更新", "办理结果")
 
 
 def xlsx_response(content: bytes, filename: str, fallback: str) -> Response:
@@ -46,7 +46,8 @@ async def case_list_xlsx(actor: Actor, pool: asyncpg.Pool, ledger: Ledger, today
                          label(STEP_LABELS, r.pending_step),
                          "、".join(label(ROLE_LABELS, x) for x in r.pending_roles), r.pending_due,
                          "是" if r.overdue else "否", r.opened_at.astimezone(CHINA_TZ).date(),
-                         r.stage_since.astimezone(CHINA_TZ), r.updated_at.astimezone(CHINA_TZ)))
+                         r.stage_since.astimezone(CHINA_TZ), r.updated_at.astimezone(CHINA_TZ),
+                         label(OUTCOME_LABELS, r.outcome) if r.outcome else ""))
         if page.next_cursor is None:
             break
         page_q = page_q.model_copy(update={"cursor": page.next_cursor})

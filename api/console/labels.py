@@ -188,6 +188,7 @@ OUTCOME_LABELS: dict[str, str] = {
     "terminated": "终止审核确认",
     "withdrawn": "撤回申请",
     "exited": "退出保障",
+    "forwarded": "已转办（跨省通办）",
 }
 
 NOTICE_LABELS: dict[str, str] = {

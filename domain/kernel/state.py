@@ -45,8 +45,8 @@ class EarlierCase(BaseModel):
         program: its programme (any programme).
         village_code: where it was applied for (its readers are those whose jurisdiction covers it).
         opened_at: when it was submitted.
-        outcome: the read model's outcome then (approved / rejected / terminated / withdrawn / exited), or None
-            while it was undecided.
+        outcome: the read model's outcome then (approved / rejected / terminated / withdrawn / exited /
+            forwarded), or None while it was undecided.
         decided_at: the decision's time (the withdrawal's for a withdrawn case), or None.
         reasons: the refusal's reasons (S1 Art. 21), for a refused case.
         member_indexes: which members of this case (by index) were members of that one.

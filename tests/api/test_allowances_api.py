@@ -4,6 +4,10 @@ trail; a wrong command for the programme is a 4xx, never a 500."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
+import asyncpg
 import httpx
 from fastapi import FastAPI
 
@@ -12,7 +16,7 @@ from domain.actors import Role
 from tests.api.conftest import TokenFactory
 from tests.api.test_console import browser, logged_in
 from tests.api.test_in_payment_api import CHECKING_CENTRE
-from tests.api.test_lifecycle_api import CASEWORKER, COUNTY, COUNTY_APPROVER, COUNTY_REVIEWER, Api
+from tests.api.test_lifecycle_api import CASEWORKER, COUNTY, COUNTY_APPROVER, COUNTY_REVIEWER, WINDOW, Api
 from tests.builders import JINSHAN, JINSHAN_VILLAGE, unique_resident_id
 
 
@@ -94,3 +98,36 @@ async def test_the_console_shows_an_allowance_case_and_its_forms(
         page = await client.get(f"/console/cases/{case_id}")
         assert page.status_code == 200, page.text
         assert "确认发放" in page.text
+
+
+async def test_a_cross_province_forward_shows_its_outcome_in_the_list_console_and_export(
+    app: FastAPI, http: httpx.AsyncClient, auth: TokenFactory, api_settings: Settings, pg_pool: asyncpg.Pool
+) -> None:
+    """跨省通办 (SPEC §6.2; issue 17): an application forwarded to the hukou place has the read model's outcome
+    ``forwarded`` (migration 0019), in ``GET /v1/cases`` and, labelled 已转办（跨省通办）, in the console's list
+    and its workbook; the outcome stays once the hukou place's answer is on record."""
+    api = Api(http, auth)
+    case_id = (await api.create(disability_body())).json()["case_id"]
+    await api.ok(case_id, WINDOW, "forward_application", destination_code="510104", note="户籍在成都市")
+
+    async def outcome() -> str | None:
+        row = await pg_pool.fetchrow("SELECT outcome, stage FROM cases WHERE case_id = $1", uuid.UUID(case_id))
+        return row["outcome"] if row and row["stage"] == "forwarded" else None
+
+    async with asyncio.timeout(20):
+        while await outcome() != "forwarded":
+            await asyncio.sleep(0.05)
+    headers = api.headers(COUNTY_REVIEWER)
+    listed = await http.get("/v1/cases", params={"program": "disability_subsidies", "stage": "forwarded",
+                                                 "limit": 200}, headers=headers)
+    assert listed.status_code == 200, listed.text
+    mine = [r for r in listed.json()["rows"] if r["case_id"] == case_id]
+    assert [(r["stage"], r["outcome"]) for r in mine] == [("forwarded", "forwarded")]
+    async with browser(app) as client:
+        await logged_in(client, api_settings, Role.SUPERVISOR, COUNTY)
+        page = await client.get("/console/cases", params={"program": "disability_subsidies", "stage": "forwarded"})
+        assert page.status_code == 200, page.text
+        assert "已转办（跨省通办）" in page.text and case_id[:8] in page.text
+    await api.ok(case_id, WINDOW, "record_forwarding_outcome", status="accepted", note="户籍地已受理")
+    case = await api.get(case_id)
+    assert case["stage"] == "forwarded"

@@ -282,11 +282,12 @@ def needs(cmd: Any) -> Needs:
 
 
 def outcome(state: DisabilityState) -> str | None:
-    """The read model's outcome; a forwarded application has none here (decided at the hukou place: its status
-    is the forwarding's, ``forward_status``)."""
+    """The read model's outcome; a forwarded application's is ``forwarded`` (已转办: decided at the hukou place,
+    the forwarding's own status is ``forward_status``; 跨省通办, SPEC §6.2)."""
     if state.stage in ACTIVE_STAGES:
         return "approved"
-    return {Stage.REJECTED: "rejected", Stage.WITHDRAWN: "withdrawn", Stage.EXITED: "exited"}.get(state.stage)
+    return {Stage.REJECTED: "rejected", Stage.WITHDRAWN: "withdrawn", Stage.EXITED: "exited",
+            Stage.FORWARDED: "forwarded"}.get(state.stage)
 
 
 _HUMAN = (c.ReviewAllowance, c.ConfirmAllowance, c.RefuseAllowance, c.WithdrawApplication, c.ForwardApplication,

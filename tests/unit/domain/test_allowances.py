@@ -20,7 +20,7 @@ from domain.kernel import links
 from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
 from domain.kernel.state import RelatedCase
 from domain.parameters import ParameterBook, ResolvedParameters, resolve
-from domain.programmes import decide, parse_state, project
+from domain.programmes import decide, parse_state, programme_of, project
 from domain.programmes.disability_subsidies import rules as dis_rules
 from domain.programmes.disability_subsidies.stages import Stage as D
 from domain.programmes.old_age_allowance import rules as age_rules
@@ -214,6 +214,7 @@ def test_cross_province_forward_recorded_with_its_status_and_an_offsite_receipt(
     assert state.stage is D.FORWARDED and state.forward_status == "forwarded" and not state.is_closed
     state, _ = step(state, c.RecordForwardingOutcome(status="accepted", note="已受理"), ctx(WINDOW))
     assert state.forward_status == "accepted" and state.is_closed
+    assert programme_of(state.program).outcome(state) == "forwarded"  # the read model's outcome (已转办)
     offsite, events = step(applied(), c.RecordOffsiteReceipt(received_in_code="530102", received_on=date(2026, 3, 1)),
                            ctx(WINDOW))
     assert offsite.received_in_code == "530102" and offsite.stage is D.SUBMITTED
