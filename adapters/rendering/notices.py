@@ -26,6 +26,7 @@ from domain.notices import (
     month_label,
     yuan,
 )
+from domain.programmes.allowance import notices as allowance_notices
 from domain.programmes.tekun import notices as tekun_notices
 from domain.programmes.temporary import notices as temporary_notices  # noqa: E402
 
@@ -55,6 +56,19 @@ _TEMPLATES.update({
     tekun_notices.TekunPublicationList: "tekun_publication.html",
     tekun_notices.TerminationPublicityNotice: "termination_publicity.html",
     tekun_notices.TerminationDecisionNotice: "termination_decision.html",
+})
+# 残疾人两项补贴 (S12) and 高龄津贴 (SPEC §6.3): individual decision notices.
+_TEMPLATES.update({
+    allowance_notices.SubsidyApprovalNotice: "subsidy_approval.html",
+    allowance_notices.SubsidyRejectionNotice: "subsidy_rejection.html",
+    allowance_notices.SubsidyChangeNotice: "subsidy_change.html",
+    allowance_notices.SubsidyStopNotice: "subsidy_stop.html",
+    allowance_notices.OldAgeApprovalNotice: "old_age_approval.html",
+    allowance_notices.OldAgeRejectionNotice: "old_age_rejection.html",
+    allowance_notices.BandChangeNotice: "band_change.html",
+    allowance_notices.SuspensionNotice: "suspension.html",
+    allowance_notices.ResumptionNotice: "resumption.html",
+    allowance_notices.OldAgeStopNotice: "old_age_stop.html",
 })
 
 

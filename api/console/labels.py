@@ -203,6 +203,11 @@ NOTICE_LABELS: dict[str, str] = {
     # 特困 (S3)
     "termination_publicity": "终止救助供养公示",
     "termination_decision": "终止救助供养决定书",
+    # 残疾人两项补贴, 高龄津贴
+    "subsidy_change": "补贴变更通知书",
+    "band_change": "高龄津贴调档通知书",
+    "suspension": "暂停发放通知书",
+    "resumption": "恢复发放通知书",
 }
 
 

@@ -23,7 +23,8 @@ router = APIRouter(prefix="/v1/cases", tags=["notices"])
 
 NoticeKind = Literal["deficiency", "acceptance", "publicity", "rejection", "approval", "publication",
                      "benefit_change", "stop",
-                     "termination_publicity", "termination_decision"]  # 特困 (S3 Art. 26)
+                     "termination_publicity", "termination_decision",  # 特困 (S3 Art. 26)
+                     "subsidy_change", "band_change", "suspension", "resumption"]  # 两项补贴, 高龄津贴
 
 _EVENTS = TypeAdapter(list[CaseEvent])
 

@@ -131,3 +131,29 @@ async def test_a_cross_province_forward_shows_its_outcome_in_the_list_console_an
     await api.ok(case_id, WINDOW, "record_forwarding_outcome", status="accepted", note="户籍地已受理")
     case = await api.get(case_id)
     assert case["stage"] == "forwarded"
+
+
+async def test_allowance_notices_over_the_api_and_linked_from_the_console(
+    app: FastAPI, http: httpx.AsyncClient, auth: TokenFactory, api_settings: Settings
+) -> None:
+    """The 两项补贴 confirmation notice (S12: 云政发〔2016〕5号) is served at ``/v1/cases/{id}/notices/approval``
+    (409 before the confirmation) and linked from the case page, as dibao's and 特困's are."""
+    api = Api(http, auth)
+    case_id = (await api.create(disability_body())).json()["case_id"]
+    early = await http.get(f"/v1/cases/{case_id}/notices/approval", headers=api.headers(CASEWORKER))
+    assert early.status_code == 409, early.text
+    await api.ok(case_id, CASEWORKER, "review_allowance", disability_kind="physical", grade=1,
+                 certificate_number="ABCD12345678", long_term_care=True, recommend=True, note="核对残疾人证")
+    await api.ok(case_id, COUNTY_APPROVER, "confirm_allowance", note="县级确认")
+    page = await http.get(f"/v1/cases/{case_id}/notices/approval", headers=api.headers(CASEWORKER))
+    assert page.status_code == 200, page.text
+    for text in ("残疾人两项补贴确认通知书", "重度残疾人护理补贴（一级）：110.00元/月", "云政发〔2016〕5号"):
+        assert text in page.text.replace("\n", ""), text
+    assert "ABCD12345678" not in page.text
+    async with browser(app) as client:
+        await logged_in(client, api_settings, Role.TOWNSHIP_CASEWORKER, JINSHAN)
+        case_page = await client.get(f"/console/cases/{case_id}")
+        assert f"/console/cases/{case_id}/notices/approval" in case_page.text
+        assert f"/console/cases/{case_id}/notices/stop" not in case_page.text
+        printed = await client.get(f"/console/cases/{case_id}/notices/approval")
+        assert printed.status_code == 200 and "残疾人两项补贴确认通知书" in printed.text

@@ -31,6 +31,7 @@ from domain.kernel.mutators import Mutators, merged, moved
 from domain.kernel.programme import NOTHING, Needs, Programme
 from domain.kernel.state import PendingStep
 from domain.programmes.allowance import kit
+from domain.programmes.allowance import notices as allowance_notices
 from domain.programmes.disability_subsidies import rules
 from domain.programmes.disability_subsidies.stages import ACTIVE_STAGES, STAGE_LABELS, Stage
 
@@ -339,4 +340,7 @@ DISABILITY_SUBSIDIES = Programme(
     end_branches=frozenset({Stage.REJECTED, Stage.WITHDRAWN, Stage.FORWARDED}),
     links=kit.links_of,
     steps=((kit, kit.Articles({"allowance": BASIS})),),
+    notice_kinds=allowance_notices.DISABILITY_NOTICE_KINDS,
+    event_notice_kinds=frozenset(allowance_notices.DISABILITY_NOTICE_KINDS),
+    notice_for=allowance_notices.disability_notice_for,
 )

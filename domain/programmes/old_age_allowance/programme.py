@@ -26,6 +26,7 @@ from domain.kernel.state import PendingStep
 from domain.months import add_months, add_months_to_month, month_after, month_of
 from domain.procedure.records import BenefitPeriod
 from domain.programmes.allowance import kit
+from domain.programmes.allowance import notices as allowance_notices
 from domain.programmes.old_age_allowance import rules
 from domain.programmes.old_age_allowance.stages import ACTIVE_STAGES, STAGE_LABELS, Stage
 
@@ -301,4 +302,7 @@ OLD_AGE_ALLOWANCE = Programme(
     end_branches=frozenset({Stage.REJECTED}),
     links=kit.links_of,
     steps=((kit, kit.Articles({"allowance": BASIS})),),
+    notice_kinds=allowance_notices.OLD_AGE_NOTICE_KINDS,
+    event_notice_kinds=frozenset(allowance_notices.OLD_AGE_NOTICE_KINDS),
+    notice_for=allowance_notices.old_age_notice_for,
 )
