@@ -182,4 +182,29 @@ async def _run(settings: Settings, api: str, args: argparse.Namespace) -> DemoRe
 
         result.tekun = await run_tekun_demo(http, token, seed=args.seed, fast_publicity=result.fast_publicity,
                                             out=_out)
+        # 残疾人两项补贴 and 高龄津贴 (issue 17): living / care / both / 跨省通办; each band, a check due, one held.
+        result.allowances = await _allowances(http, token, settings, args.seed, result)
         return result
+
+
+async def _allowances(http: Any, token: Any, settings: Settings, seed: int, result: DemoResult) -> Any:
+    from adapters.parameters import ParameterFile
+    from adapters.temporal.client import connect
+    from cli.common import cli_pool
+    from domain.kernel.clock import CHINA_TZ
+    from services.demo_allowances import enrolment, paying_dibao_people, run_disability_demo, run_old_age_demo
+    from services.enrolment import id_key
+
+    people = await paying_dibao_people(http, token, result.households, result.case_ids)
+    disability = await run_disability_demo(http, token, seed=seed, dibao_people=people, out=_out)
+    try:
+        async with cli_pool(settings) as pool:
+            temporal = await connect(settings)
+            enrol = enrolment(pool, temporal, settings.temporal_task_queue, ParameterFile().book(),
+                              id_key(settings.effective_enrolment_key_file))
+            old_age = await run_old_age_demo(http, token, enrol, seed=seed, today=datetime.now(CHINA_TZ).date(),
+                                             out=_out)
+    except (OSError, RuntimeError) as err:  # the enrolment import needs the database and Temporal
+        _out(f"高龄津贴 demo skipped: the enrolment import could not run ({type(err).__name__})")
+        old_age = None
+    return {"disability_subsidies": disability, "old_age_allowance": old_age}

@@ -799,6 +799,8 @@ class DemoResult:
     tekun: Any = None
     #: 临时救助's demo cases (a fire, an illness, school fees): label -> case id (services.demo_temporary).
     temporary: dict[str, str] = field(default_factory=dict)
+    #: 残疾人两项补贴 and 高龄津贴 demo cases (services.demo_allowances), by programme code.
+    allowances: Any = None
 
     @property
     def fast_publicity(self) -> bool:
