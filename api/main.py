@@ -17,7 +17,7 @@ from adapters.parameters import DEFAULT_BOOK, ParameterFile
 from adapters.runtime import database_dsn
 from adapters.settings import Settings
 from adapters.temporal.client import connect
-from api.console import one_window_router, urgent_router, workbench_router
+from api.console import allowances_router, one_window_router, urgent_router, workbench_router
 from api.console import router as console_router
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
@@ -95,6 +95,7 @@ def create_app(settings: Settings, *, temporal: Client | None = None) -> FastAPI
     app.include_router(console_router)
     app.include_router(workbench_router)
     app.include_router(urgent_router)
+    app.include_router(allowances_router)  # 高龄津贴 生存认证到期名单
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -303,7 +303,7 @@ async def case_list(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTM
                  next_href=next_href, error=error, form={k: params.get(k, "") for k in _FILTERS}, stages=stages,
                  townships=_townships_of(actor), stage_options=[(s, STAGE_LABELS[s]) for s in PROCEDURE_ORDER],
                  role_options=[(r.value, ROLE_LABELS[r]) for r in sorted(HUMAN_ROLES)],
-                 first_href=first_href)
+                 first_href=first_href, programs=PROGRAM_LABELS)
 
 
 # --- one case ---------------------------------------------------------------------------------------------
