@@ -284,7 +284,9 @@ CONSOLE_GUARDED = {("GET", "/console"), ("GET", "/console/cases"), ("GET", "/con
                    # the grant command, 一门受理 through POST /v1/intakes and /v1/cases, the funds' balances
                    ("GET", "/console/urgent"), ("POST", "/console/urgent"), ("GET", "/console/reserve-funds"),
                    ("GET", "/console/intakes/new"), ("POST", "/console/intakes/new"),
-                   ("POST", "/console/intakes/{intake_id}/open")}
+                   ("POST", "/console/intakes/{intake_id}/open"),
+                   # issue 17 item 5: 高龄津贴 生存认证到期名单 (tests/api/test_survival_checks_console.py)
+                   ("GET", "/console/survival-checks")}
 #: Guards of their own (not ``require``), and the right each checks.
 OWN_GUARDS: dict[Callable[..., Any], Permission] = {codec_routes._codec_actor: P.PAYLOAD_DECODE,
                                                     console_actor: P.CASE_READ}
@@ -723,7 +725,8 @@ async def test_dropping_the_jurisdiction_cut_of_the_lists_is_reported(
 
 #: What the console's pages show, and the right the API asks for the same data.
 CONSOLE_PAGES = {"/console": P.REPORT_READ,  # stage funnel, overdue per township, monthly caseload
-                 "/console/cases": P.CASE_LIST}
+                 "/console/cases": P.CASE_LIST,
+                 "/console/survival-checks": P.CASE_LIST}
 
 
 async def test_the_console_follows_the_policy_table(world: World, app: FastAPI) -> None:
