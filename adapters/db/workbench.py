@@ -27,6 +27,7 @@ SELECT case_id, village_code, township_code, program, stage, household_size, pen
        opened_at, stage_since, {_APPLICANT} AS applicant_name
 FROM cases
 WHERE {{scope}} AND pending_roles @> ARRAY[$2::text] AND pending_step IS NOT NULL
+  AND (pending_step <> 'survival_check' OR $4::date IS NULL OR pending_due IS NULL OR pending_due <= $4)
 ORDER BY overdue DESC, pending_due ASC NULLS LAST, opened_at ASC, case_id
 LIMIT $3
 """
@@ -35,6 +36,7 @@ _WORK_COUNTS = """
 SELECT pending_step, count(*) AS n, count(*) FILTER (WHERE overdue) AS overdue
 FROM cases
 WHERE {scope} AND pending_roles @> ARRAY[$2::text] AND pending_step IS NOT NULL
+  AND (pending_step <> 'survival_check' OR $3::date IS NULL OR pending_due IS NULL OR pending_due <= $3)
 GROUP BY pending_step
 ORDER BY count(*) DESC, pending_step
 """
@@ -63,15 +65,19 @@ class StepCount(BaseModel):
     overdue: int
 
 
-async def work_queue(pool: asyncpg.Pool, jurisdiction: str, role: str, *,
-                     limit: int = 300) -> tuple[list[WorkItem], list[StepCount]]:
+async def work_queue(pool: asyncpg.Pool, jurisdiction: str, role: str, *, limit: int = 300,
+                     survival_horizon: date | None = None) -> tuple[list[WorkItem], list[StepCount]]:
     """The cases inside ``jurisdiction`` whose pending step waits on ``role``: overdue first, then soonest due,
-    then oldest; and how many wait on each step (all of them, not only the first ``limit``)."""
+    then oldest; and how many wait on each step (all of them, not only the first ``limit``).
+
+    ``survival_horizon``: a 高龄津贴 case in payment always waits on its next annual survival check; it is work
+    only once the check falls due by that day (or the payment is held: its due date has passed). Without it,
+    every recipient would fill the queue months ahead and push the steps without a due date past ``limit``."""
     code = _narrowest(jurisdiction)
     if code is None:
         return [], []
-    rows = await pool.fetch(_WORK.format(scope=_scope(code)), code, role, limit)
-    counts = await pool.fetch(_WORK_COUNTS.format(scope=_scope(code)), code, role)
+    rows = await pool.fetch(_WORK.format(scope=_scope(code)), code, role, limit, survival_horizon)
+    counts = await pool.fetch(_WORK_COUNTS.format(scope=_scope(code)), code, role, survival_horizon)
     return ([WorkItem(**dict(r)) for r in rows],
             [StepCount(step=r["pending_step"], cases=r["n"], overdue=r["overdue"]) for r in counts])
 

@@ -11,13 +11,14 @@ from fastapi.responses import HTMLResponse
 
 from adapters.db.allowance_queries import survival_checks_due
 from api.console.routes import ConsoleActor, _lacks, _page, _refused
+from api.console.workbench import SURVIVAL_DUE_DAYS
 from api.deps import PoolDep
 from api.policy import Permission
 from domain.kernel.clock import CHINA_TZ
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-DEFAULT_DAYS = 30
+DEFAULT_DAYS = SURVIVAL_DUE_DAYS
 MAX_DAYS = 366
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -47,12 +48,15 @@ from domain.actors import Actor, Role
 from domain.divisions import LUFENG_VILLAGES, covers, place_name
 from domain.errors import InvalidInput, NotPermitted
 from domain.identity import mask_resident_id, parse_resident_id
+from domain.kernel.clock import CHINA_TZ
 from domain.programmes import REGISTRY
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 log = structlog.get_logger(__name__)
 
 _NO_STORE = {"Cache-Control": "no-store"}
+#: A 高龄津贴 survival check is work (我的待办, and the due list by default) once it falls due within this many days.
+SURVIVAL_DUE_DAYS = 30
 _BAD_ID = "身份证号无效：请输入 18 位身份证号（校验位不符、出生日期不存在的号码无法查询）。"
 _templates.env.globals.update(relation_label=lambda c: label(RELATION_LABELS, c), place_name=place_name,
                               new_key=lambda: uuid.uuid4().hex, command_title=forms.command_title, cite=cite,
@@ -86,7 +90,8 @@ def _no_store(response: HTMLResponse) -> HTMLResponse:
 async def my_work(request: Request, actor: ConsoleActor, pool: PoolDep) -> HTMLResponse:
     """我的待办: the cases in the actor's jurisdiction whose pending step waits on the actor's role, overdue
     first, then soonest due; how many wait on each step."""
-    items, counts = await queries.work_queue(pool, actor.jurisdiction, actor.role.value)
+    horizon = datetime.now(CHINA_TZ).date() + timedelta(days=SURVIVAL_DUE_DAYS)
+    items, counts = await queries.work_queue(pool, actor.jurisdiction, actor.role.value, survival_horizon=horizon)
     step = request.query_params.get("step", "")
     shown = [i for i in items if i.pending_step == step] if step else items
     return _no_store(_page(request, "work.html", actor, items=shown, counts=counts, step=step,

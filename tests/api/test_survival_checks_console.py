@@ -74,3 +74,7 @@ async def test_the_survival_check_due_list_shows_due_and_held_people_of_the_juri
         for name in ("最低生活保障", "特困人员救助供养", "临时救助", "残疾人两项补贴", "高龄津贴"):
             assert f">{name}</option>" in listed.text, name
         assert ids["due"][:8] in listed.text
+        # 我的待办: a check due within 30 days (or a held payment) is work; one due next year is not yet
+        work = await client.get("/console/work", params={"step": "survival_check"})
+        assert work.status_code == 200
+        assert "测试到期" in work.text and "测试暂停" in work.text and "测试未到" not in work.text
