@@ -8,6 +8,11 @@ segment). ``BareCaseWorkflow`` replays that shape with a no-op activity, so the 
 is what the engine adds on top of Temporal's own round trips: domain logic, payloads, PostgreSQL writes, the API,
 search-attribute upserts.
 
+The *floor* (issue 18, item 4) is the same plan with every activity taken out (``floor_plan``): the case's
+updates and timers alone, each Update answered in the one workflow task it needs — the one-round-trip-per-decision
+limit an engine case could reach if recording a decision cost no server round trip at all.
+``BareCaseWorkflow`` runs it unchanged (a segment with no activities schedules none).
+
 Imported by the workflow sandbox: nothing but ``temporalio`` and the standard library.
 """
 
@@ -56,6 +61,19 @@ def plan_from_history(events: list[Any]) -> list[dict[str, Any]]:
             else:
                 segments[-1]["long_timers"] += 1
     return segments
+
+
+def floor_plan(plan: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The plan with no activities: the same updates, deadline timers and 公示 timer."""
+    return [{**segment, "activities": 0} for segment in plan]
+
+
+def plan_shape(plan: list[dict[str, Any]]) -> dict[str, int]:
+    """Updates, activities and timers of a plan."""
+    return {"updates": sum(1 for s in plan if s["trigger"] == "update"),
+            "activities": sum(s["activities"] for s in plan),
+            "long_timers": sum(s["long_timers"] for s in plan),
+            "short_timers": sum(1 for s in plan if s["short_timer_s"])}
 
 
 @workflow.defn(name="BareCaseWorkflow")

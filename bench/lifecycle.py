@@ -8,10 +8,13 @@ create → accept → start investigation → home visit → information check �
 公示 (closing after S seconds; the client polls ``GET`` until the case reaches the county) → county review →
 approve → 公布 (in payment). The baseline runs ``bench.bare.BareCaseWorkflow`` on its own task queue on the same
 server, with the plan read off one engine case's history (same updates, activities and timers, no-op bodies),
-driven by a client with the same concurrency, polling a query the same way through the window. Engine and bare
-runs alternate R times (which goes first alternates too); figures are medians. ``lifecycle_vs_bare_ratio`` =
-engine seconds per case ÷ bare seconds per case (1.0 means zero overhead). Round trips per case are counted
-from the histories.
+driven by a client with the same concurrency, polling a query the same way through the window. The *floor*
+(issue 18) runs the same workflow with the activities taken out of the plan (``bench.bare.floor_plan``: the
+same updates and timers, one workflow task per Update). Engine, bare and floor runs take turns R times (which
+goes first rotates); figures are medians. ``lifecycle_vs_bare_ratio`` = engine seconds per case ÷ bare seconds
+per case (1.0 means zero overhead); ``lifecycle_vs_floor_ratio`` = engine seconds per case ÷ floor seconds per
+case. Round trips per case are counted from the histories, and from them the engine's workflow tasks per
+decision: per human decision (per Update) and per recorded decision (per event in ``case_events``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.bare import BareCaseWorkflow, bare_noop, plan_from_history
+from bench.bare import BareCaseWorkflow, bare_noop, floor_plan, plan_from_history, plan_shape
 from bench.common import (
     CASEWORKER,
     COUNTY_APPROVER,
@@ -82,9 +85,11 @@ async def engine_case(stack: Stack, timeout: float = 120) -> str:  # noqa: ASYNC
     return case_id
 
 
-async def bare_case(client: Client, task_queue: str, plan: list[dict[str, Any]], timeout: float = 120) -> str:  # noqa: ASYNC109 - a deadline of the harness
-    """One bare case: start, then each update, waiting for the short timer after the segment that starts it."""
-    handle = await client.start_workflow(BareCaseWorkflow.run, plan, id=f"bare-{uuid.uuid4()}",
+async def bare_case(client: Client, task_queue: str, plan: list[dict[str, Any]], timeout: float = 120,  # noqa: ASYNC109 - a deadline of the harness
+                    prefix: str = "bare") -> str:
+    """One bare case (or, with the floor's plan, a floor case): start, then each update, waiting for the short
+    timer after the segment that starts it."""
+    handle = await client.start_workflow(BareCaseWorkflow.run, plan, id=f"{prefix}-{uuid.uuid4()}",
                                          task_queue=task_queue)
     fired = 0
     for segment in plan[1:]:
@@ -148,33 +153,35 @@ async def bench(stack: Stack, cases: int, concurrency: int, runs: int) -> list[d
     probe = await engine_case(stack)
     history = await stack.client.get_workflow_handle(_workflow_id(probe)).fetch_history()
     plan = plan_from_history(list(history.events))
+    floor = floor_plan(plan)
     bare_queue = f"bench-bare-{uuid.uuid4()}"
     out: list[dict[str, Any]] = []
+    kinds = ("engine", "bare", "floor")
+    seconds: dict[str, list[float]] = {k: [] for k in kinds}
+    ids: dict[str, list[str]] = {k: [] for k in kinds}
+    one = {"engine": lambda: engine_case(stack),
+           "bare": lambda: bare_case(stack.client, bare_queue, plan),
+           "floor": lambda: bare_case(stack.client, bare_queue, floor, prefix="floor")}
     async with Worker(stack.client, task_queue=bare_queue, workflows=[BareCaseWorkflow], activities=[bare_noop]):
         await bare_case(stack.client, bare_queue, plan)
-        engine_s: list[float] = []
-        bare_s: list[float] = []
-        engine_ids: list[str] = []
-        bare_ids: list[str] = []
+        await bare_case(stack.client, bare_queue, floor, prefix="floor")
         for run in range(runs):
-            # Alternate which goes first: the SQLite history grows during the run, and neither should always
-            # meet the larger database.
-            for which in (("engine", "bare") if run % 2 == 0 else ("bare", "engine")):
-                if which == "engine":
-                    wall, ids = await _concurrently(cases, concurrency, lambda: engine_case(stack))
-                    engine_s.append(wall)
-                    engine_ids = engine_ids or ids
-                else:
-                    wall, ids = await _concurrently(cases, concurrency,
-                                                    lambda: bare_case(stack.client, bare_queue, plan))
-                    bare_s.append(wall)
-                    bare_ids = bare_ids or ids
-        engine_trips = await round_trips(stack.client, [_workflow_id(i) for i in engine_ids])
-        bare_trips = await round_trips(stack.client, bare_ids)
+            # Rotate which goes first: the SQLite history grows during the run, and none should always meet the
+            # larger database.
+            for which in kinds[run % 3:] + kinds[:run % 3]:
+                wall, made = await _concurrently(cases, concurrency, one[which])
+                seconds[which].append(wall)
+                ids[which] = ids[which] or made
+        engine_trips = await round_trips(stack.client, [_workflow_id(i) for i in ids["engine"]])
+        bare_trips = await round_trips(stack.client, ids["bare"])
+        floor_trips = await round_trips(stack.client, ids["floor"])
+    engine_ids = ids["engine"]
+    engine_s, bare_s, floor_s = seconds["engine"], seconds["bare"], seconds["floor"]
     decisions = await stack.pool.fetchval(
         "SELECT count(*) FROM case_events WHERE case_id = ANY($1::uuid[])",
         [i.removeprefix("case-") for i in engine_ids]) / len(engine_ids)
     engine_med, bare_med = statistics.median(engine_s), statistics.median(bare_s)
+    floor_med = statistics.median(floor_s)
     common = {"cases": cases, "concurrency": concurrency, "runs": runs,
               "publicity_window_s": next((s["short_timer_s"] for s in plan if s["short_timer_s"]), None)}
     out.append({"figure": "lifecycle_engine", **common,
@@ -183,23 +190,45 @@ async def bench(stack: Stack, cases: int, concurrency: int, runs: int) -> list[d
                 "api_writes_per_s": round(cases * WRITES_PER_CASE / engine_med, 2),
                 "decisions_per_s": round(cases * decisions / engine_med, 2),
                 "api_writes_per_case": WRITES_PER_CASE, "decisions_per_case": round(decisions, 2)})
-    updates = sum(1 for s in plan if s["trigger"] == "update")
+    updates = plan_shape(plan)["updates"]
     out.append({"figure": "lifecycle_bare_temporal", **common,
                 "seconds_median": round(bare_med, 2), "seconds_all": [round(s, 2) for s in bare_s],
                 "cases_per_s": round(cases / bare_med, 3),
                 "updates_per_s": round(cases * updates / bare_med, 2),
-                "plan": {"updates": updates, "activities": sum(s["activities"] for s in plan),
-                         "long_timers": sum(s["long_timers"] for s in plan),
-                         "short_timers": sum(1 for s in plan if s["short_timer_s"])}})
+                "plan": plan_shape(plan)})
+    out.append({"figure": "lifecycle_floor", **common,
+                "seconds_median": round(floor_med, 2), "seconds_all": [round(s, 2) for s in floor_s],
+                "cases_per_s": round(cases / floor_med, 3),
+                "updates_per_s": round(cases * updates / floor_med, 2),
+                "plan": plan_shape(floor)})
     out.append({"figure": "lifecycle_vs_bare_ratio", **common,
                 "ratio": round(engine_med / bare_med, 2),
                 "ratios_per_run": [round(e / b, 2) for e, b in zip(engine_s, bare_s, strict=True)],
                 "engine_s_per_case": round(engine_med / cases, 4), "bare_s_per_case": round(bare_med / cases, 4)})
+    out.append({"figure": "lifecycle_vs_floor_ratio", **common,
+                "ratio": round(engine_med / floor_med, 2),
+                "ratios_per_run": [round(e / f, 2) for e, f in zip(engine_s, floor_s, strict=True)],
+                "engine_s_per_case": round(engine_med / cases, 4),
+                "floor_s_per_case": round(floor_med / cases, 4)})
     out.append({"figure": "round_trips_per_case", "source": "engine", "cases": len(engine_ids),
                 **_rounded(engine_trips)})
-    out.append({"figure": "round_trips_per_case", "source": "bare", "cases": len(bare_ids),
+    out.append({"figure": "round_trips_per_case", "source": "bare", "cases": len(ids["bare"]),
                 **_rounded(bare_trips)})
+    out.append({"figure": "round_trips_per_case", "source": "floor", "cases": len(ids["floor"]),
+                **_rounded(floor_trips)})
+    out.append(tasks_per_decision(engine_trips, floor_trips, decisions))
     return out
+
+
+def tasks_per_decision(engine: dict[str, Any], floor: dict[str, Any], decisions: float) -> dict[str, Any]:
+    """The engine's workflow tasks per human decision (per Update) and per recorded decision, from the
+    histories; the floor's per Update beside them (its start and timer tasks count too)."""
+    return {"figure": "workflow_tasks_per_decision",
+            "workflow_tasks_per_case": round(engine["workflow_tasks"], 2),
+            "updates_per_case": round(engine["updates"], 2), "decisions_per_case": round(decisions, 2),
+            "per_human_decision": round(engine["workflow_tasks"] / engine["updates"], 2),
+            "per_recorded_decision": round(engine["workflow_tasks"] / decisions, 2),
+            "floor_per_human_decision": round(floor["workflow_tasks"] / floor["updates"], 2)}
 
 
 async def _main(cases: int, concurrency: int, runs: int, publicity_seconds: int) -> list[dict[str, Any]]:

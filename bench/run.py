@@ -139,14 +139,17 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
         f"{'py-spy' if env.get('py_spy') else 'none (py-spy not installed or --no-profile)'}.",
         "",
     ]
+    lines += _targets(figures, by)
     if {"lifecycle_engine", "lifecycle_bare_temporal", "lifecycle_vs_bare_ratio"} <= by.keys():
         eng, bare, ratio = by["lifecycle_engine"], by["lifecycle_bare_temporal"], by["lifecycle_vs_bare_ratio"]
         lines += [
             "## 1. Lifecycle throughput against bare Temporal (same run, same server)",
             "",
             f"{eng['cases']} complete dibao cases per run, {eng['concurrency']} in flight, median of {eng['runs']} "
-            f"runs (engine and bare alternate, each going first every other run); 公示 window "
-            f"{eng['publicity_window_s']:.1f} s of wall time. The bare "
+            + ("runs (engine, bare and floor take turns, which goes first rotating from run to run); 公示 window "
+               if "lifecycle_floor" in by else
+               "runs (engine and bare alternate, each going first every other run); 公示 window ")
+            + f"{eng['publicity_window_s']:.1f} s of wall time. The bare "
             f"workflow (bench/bare.py) repeats one engine case's shape with no-op bodies: {bare['plan']}.",
             "",
             *_table(["", "seconds (median)", "all runs", "cases/s", "per second"], [
@@ -155,12 +158,26 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
                  f"{eng['decisions_per_s']} recorded decisions/s ({eng['decisions_per_case']}/case)"],
                 ["bare Temporal", bare["seconds_median"], bare["seconds_all"], bare["cases_per_s"],
                  f"{bare['updates_per_s']} updates/s"],
+                *([["floor: the same updates and timers, no activities", by["lifecycle_floor"]["seconds_median"],
+                    by["lifecycle_floor"]["seconds_all"], by["lifecycle_floor"]["cases_per_s"],
+                    f"{by['lifecycle_floor']['updates_per_s']} updates/s"]] if "lifecycle_floor" in by else []),
             ]),
             "",
             f"**`lifecycle_vs_bare_ratio` = {ratio['ratio']}** (engine seconds per case ÷ bare seconds per case; 1.0 "
             f"means zero overhead; per run: {ratio['ratios_per_run']}).",
             "",
         ]
+        if "lifecycle_vs_floor_ratio" in by:
+            fr = by["lifecycle_vs_floor_ratio"]
+            lines += [
+                f"**`lifecycle_vs_floor_ratio` = {fr['ratio']}** (engine seconds per case ÷ floor seconds per case; "
+                f"per run: {fr['ratios_per_run']}). The floor (issue 18) runs the bare workflow with every activity "
+                f"taken out of the plan ({by['lifecycle_floor']['plan']}): one workflow task per Update and per "
+                "fired timer, nothing else — what a case would cost if recording a decision and computing its "
+                "deadline took no server round trip. Engine, bare and floor take turns in each run (which goes "
+                "first rotates).",
+                "",
+            ]
     if {"allowance_enrolment", "allowance_bare_starts", "allowance_enrol_vs_bare_ratio"} <= by.keys():
         en, bs, rt = by["allowance_enrolment"], by["allowance_bare_starts"], by["allowance_enrol_vs_bare_ratio"]
         lines += ["## 9. 高龄津贴: proactive enrolment and the monthly roll (issue 17; bench/allowances.py)", "",
@@ -185,6 +202,18 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
                           + ", ".join(f"`{k}` {v}" for k, v in t["activities_by_type"].items()) + ".", ""]
         engine = next((t for t in trips if t["source"] == "engine"), None)
         bare = next((t for t in trips if t["source"] == "bare"), None)
+        per = by.get("workflow_tasks_per_decision")
+        if per:
+            lines += [
+                f"**Workflow tasks per decision** (engine histories): **{per['per_human_decision']} per human "
+                f"decision** ({per['workflow_tasks_per_case']} workflow tasks ÷ {per['updates_per_case']} Updates "
+                f"per case), **{per['per_recorded_decision']} per recorded decision** (÷ "
+                f"{per['decisions_per_case']} events in `case_events` per case: a command may record more than "
+                "one, and timers record some). The floor takes "
+                f"{per['floor_per_human_decision']} per Update — its start and its fired timers are workflow tasks "
+                "too, so 1.0 is out of reach for a whole case even with no activities.",
+                "",
+            ]
         if engine and bare:
             lines += [
                 "**Where the time goes.** The baseline makes the same Temporal round trips as an engine case "
@@ -195,9 +224,16 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
                 f"PostgreSQL and {engine['search_attribute_upserts']} search-attribute upserts per case (the bare "
                 "workflow upserts none; they add history events but no extra round trip). The absolute throughput "
                 "is set by the round trips themselves on the dev server's SQLite: every update, activity and timer "
-                "is a persisted workflow task. Fewer round trips per decision (e.g. `compute_deadline` folded into "
-                "the activity that records the decision, or run as a local activity) would lift engine and floor "
-                "alike. See *Where the time goes* below for profiles of the command path.", ""]
+                "is a persisted workflow task. "
+                + ("The floor (no activities: the same Updates and timers only) shows what those round trips cost: "
+                   "the gap between bare and floor is the activities' own round trips (an activity task and the "
+                   "workflow task that follows it, each persisted), and the gap between engine and floor is those "
+                   "plus the engine's work. Fewer round trips per decision (`record_case` as a local activity, the "
+                   "deadline computed in the same call; issue 18, item 1) move the engine toward the floor; "
+                   if any(t["source"] == "floor" for t in trips) else
+                   "Fewer round trips per decision (e.g. `compute_deadline` folded into the activity that records "
+                   "the decision, or run as a local activity) would lift the engine; ")
+                + "see *Where the time goes* below for profiles of the command path.", ""]
     latency = [f for f in figures if f["figure"] == "api_latency"]
     if latency:
         lines += ["## 3. API latency (ms)", "",
@@ -238,6 +274,45 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
     lines += ["## Raw figures (one JSON line each)", "", "```json",
               *[json.dumps(f, ensure_ascii=False) for f in figures], "```", ""]
     return "\n".join(lines)
+
+
+#: Issue 18's targets: (figure, how it is read off this run's figures, the target, "max" or "min", unit).
+TARGETS: list[tuple[str, Any, float, str, str]] = [
+    ("workflow tasks per human decision",
+     lambda by, _: by.get("workflow_tasks_per_decision", {}).get("per_human_decision"), 1.1, "max", ""),
+    ("`lifecycle_vs_floor_ratio`", lambda by, _: by.get("lifecycle_vs_floor_ratio", {}).get("ratio"), 1.3, "max", ""),
+    ("`lifecycle_vs_bare_ratio` (same shape)", lambda by, _: by.get("lifecycle_vs_bare_ratio", {}).get("ratio"),
+     1.15, "max", ""),
+    ("command p95 at 16 clients (`accept_application`)",
+     lambda _, figures: next((f["p95_ms"] for f in figures if f["figure"] == "api_latency"
+                              and f["request"] == "command_accept_application" and f["concurrency"] == 16), None),
+     1500, "max", " ms"),
+    ("`recalc_apply_vs_bare_ratio`", lambda by, _: by.get("recalc_apply_vs_bare_ratio", {}).get("ratio"), 1.5,
+     "max", ""),
+    ("recalculation preview", lambda by, _: by.get("recalc_preview", {}).get("cases_per_s"), 2000, "min",
+     " cases/s"),
+    ("replay + verify a 10-year case", lambda by, _: by.get("audit_ten_year_case", {}).get("total_seconds_median"),
+     0.5, "max", " s"),
+]
+
+
+def _targets(figures: list[dict[str, Any]], by: dict[str, dict[str, Any]]) -> list[str]:
+    """Issue 18's targets against this run: met, or missed by how much."""
+    rows = []
+    for name, read, target, kind, unit in TARGETS:
+        value = read(by, figures)
+        if value is None:
+            rows.append([name, f"{'≤' if kind == 'max' else '≥'} {target:,}{unit}", "not in this run", "–"])
+            continue
+        met = value <= target if kind == "max" else value >= target
+        off = (value - target) / target if kind == "max" else (target - value) / target
+        verdict = "**met**" if met else f"missed by {off:.0%}"
+        rows.append([name, f"{'≤' if kind == 'max' else '≥'} {target:,}{unit}", f"{value:,}{unit}", verdict])
+    return ["## Targets (issue 18)", "",
+            "Each figure of this run against the target issue 18 set for it (\"missed by\": how far above a "
+            "maximum, or below a minimum, as a share of the target; the sections below say what the run measured "
+            "and at which sizes).", "",
+            *_table(["figure", "target", "this run", "met / missed by"], rows), ""]
 
 
 def _append_reading(appends: list[dict[str, Any]], by: dict[str, dict[str, Any]]) -> str:

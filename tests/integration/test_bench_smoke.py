@@ -36,6 +36,13 @@ async def test_the_lifecycle_benchmark_runs_and_reports_every_figure(stack: Stac
     assert engine["activity_tasks"] > 0
     assert engine["history_events"] > 0
     assert by[("lifecycle_engine", None)]["decisions_per_case"] > 0
+    floor = by[("round_trips_per_case", "floor")]
+    assert floor["updates"] == 10 and floor["activity_tasks"] == 0
+    assert floor["timers_started"] == bare["timers_started"]
+    assert by[("lifecycle_vs_floor_ratio", None)]["ratio"] > 0
+    per = by[("workflow_tasks_per_decision", None)]
+    assert per["per_human_decision"] == round(engine["workflow_tasks"] / engine["updates"], 2)
+    assert per["per_recorded_decision"] > 0
 
 
 async def test_the_audit_benchmark_replays_verifies_and_appends(pg_admin_uri: str) -> None:
