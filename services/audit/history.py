@@ -32,6 +32,7 @@ import structlog
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -88,15 +89,30 @@ async def case_histories(client: Client, case_id: UUID) -> list[RunHistory]:
     status = newest.status
     while run_id:
         handle = client.get_workflow_handle(workflow_id, run_id=run_id)
-        if status is None:
-            status = (await handle.describe()).status
         history = await handle.fetch_history()
+        if status is None:  # an earlier run: closed, and its last event says how (no describe call: issue 18)
+            status = _closed_status(history) or (await handle.describe()).status
         runs.append(RunHistory(run_id=run_id, history=history, status=_status_name(status)))
         started = history.events[0].workflow_execution_started_event_attributes if history.events else None
         run_id = started.continued_execution_run_id if started is not None else None
         status = None
     runs.reverse()
     return runs
+
+
+_CLOSE_EVENTS = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: WorkflowExecutionStatus.COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: WorkflowExecutionStatus.FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: WorkflowExecutionStatus.CANCELED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: WorkflowExecutionStatus.TERMINATED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: WorkflowExecutionStatus.CONTINUED_AS_NEW,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: WorkflowExecutionStatus.TIMED_OUT,
+}
+
+
+def _closed_status(history: WorkflowHistory) -> WorkflowExecutionStatus | None:
+    """How a closed run ended, from its close event (None: the history does not end with one)."""
+    return _CLOSE_EVENTS.get(history.events[-1].event_type) if history.events else None
 
 
 def _status_name(status: WorkflowExecutionStatus | None) -> str:
