@@ -83,7 +83,8 @@ class LinkActivities:
                                       resident_id=link.resident_id, occurred_on=link.occurred_on)
                 out.append(c.LinkDelivery(effect=link.effect, target_case_id=target.case_id,
                                           target_program=target.program,
-                                          outcome=await self._deliver(target.case_id, command)))
+                                          outcome=await self._deliver(target.case_id, command),
+                                          source_seq=link.seq))
         log.info("links.delivered", case_id=str(inp.source_case_id), deliveries=len(out))
         return out
 

@@ -947,7 +947,9 @@ class ApplyLink(_Command):
 
 class LinkDelivery(BaseModel):
     """Where one effect went: the target case and what it made of it (``applied``, ``already_applied``,
-    ``refused: <code>``, ``closed``)."""
+    ``refused: <code>``, ``closed``). ``source_seq``: the source event it delivered (two sources of one effect
+    delivered in one batch are told apart by it); deliveries recorded before it was kept lack it (left out of
+    the payload while None, so their recorded payloads are unchanged)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -955,6 +957,7 @@ class LinkDelivery(BaseModel):
     target_case_id: UUID
     target_program: str
     outcome: str
+    source_seq: int | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class RecordLinkDeliveries(_Command):
@@ -1071,10 +1074,18 @@ class HoldForSurvivalCheck(_Command):
     due: date
 
 
+class HoldPayment(_Command):
+    """暂停发放 (SPEC §6.3): the survival check was missed and its deadline escalated; a township approver holds
+    payment from next month (not a stop: a late check resumes it, the months held owed)."""
+
+    type: Literal["hold_payment"] = "hold_payment"
+    reason: Text
+
+
 #: The human and system commands of the two allowances.
 ALLOWANCE_COMMANDS: tuple[type[_Command], ...] = (
     ReviewAllowance, ConfirmAllowance, RefuseAllowance, ForwardApplication, RecordForwardingOutcome,
-    RecordOffsiteReceipt, RecordSurvivalCheck, DecideAllowanceReview, StopAllowance,
+    RecordOffsiteReceipt, RecordSurvivalCheck, DecideAllowanceReview, StopAllowance, HoldPayment,
 )
 ALLOWANCE_SYSTEM_COMMANDS: tuple[type[_Command], ...] = (MoveAgeBand, HoldForSurvivalCheck)
 

@@ -408,8 +408,7 @@ class CaseWorkflow:
             async with self._lock:
                 for seq in dict.fromkeys(x.seq for x in batch):
                     await self._system(c.RecordLinkDeliveries(
-                        source_seq=seq, deliveries=[d for d in deliveries
-                                                    if any(x.seq == seq and x.effect is d.effect for x in batch)]))
+                        source_seq=seq, deliveries=kernel_links.deliveries_of(seq, batch, deliveries)))
 
     async def _draw(self, events: list[CaseEvent]) -> None:
         """Draw what the decision spends from a township's fund (临时救助备用金, S8 §三(三)) before recording it,

@@ -284,6 +284,7 @@ COMMAND_LABELS.update({
     "record_survival_check": "登记生存认证",
     "decide_allowance_review": "作出复核决定",
     "stop_allowance": "停发补贴/津贴",
+    "hold_payment": "暂停发放（逾期未生存认证）",
 })
 
 # --- 临时救助 (issue 16): its commands, fields and options on the workbench's forms ----------------------------

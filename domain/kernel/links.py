@@ -85,6 +85,16 @@ def deaths(state: Any, events: Iterable[Any]) -> list[Link]:
     return out
 
 
+def deliveries_of(seq: int, batch: Iterable[Link], deliveries: Iterable[c.LinkDelivery]) -> list[c.LinkDelivery]:
+    """The deliveries of the source event ``seq`` among those of one batch: by the ``source_seq`` each delivery
+    names; a delivery recorded without it (before it was kept) by its effect, as then (so an old history
+    re-derives its ``links_delivered`` unchanged)."""
+    links = list(batch)
+    return [d for d in deliveries
+            if (d.source_seq == seq if d.source_seq is not None
+                else any(x.seq == seq and x.effect is d.effect for x in links))]
+
+
 def key_of(source_case_id: Any, seq: int, effect: c.LinkEffect, target_case_id: Any) -> str:
     """The delivery's key: one per source event, effect and target (a repeat is the same delivery)."""
     return f"link-{source_case_id}-{seq}-{effect.value}-{target_case_id}"

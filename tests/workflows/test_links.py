@@ -202,6 +202,8 @@ async def test_a_death_recorded_once_reaches_every_case_of_the_person(
     assert sorted(d["target_program"] for d in sent["deliveries"] if d["effect"] == "person_died") == [
         "disability_subsidies", "old_age_allowance"]
     assert all(d["outcome"] == "applied" for d in sent["deliveries"])
+    # each delivery names the source event it delivered (two sources in one batch are told apart by it)
+    assert {d["source_seq"] for d in sent["deliveries"]} == {sent["source_seq"]}
 
 
 async def test_living_subsidy_review_after_the_dibao_case_exited_stops_it(

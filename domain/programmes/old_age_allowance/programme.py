@@ -1,7 +1,7 @@
 """高龄津贴 on the kernel: proactive enrolment from the hukou data (主动发现), the township's confirmation,
 monthly payment, the move to the next band on the birthday (the case's own timer), the annual survival check
-(生存认证) whose miss holds payment (never a stop) and whose late completion resumes it with the months owed,
-and the stop on death from a data alert or another case of the person (SPEC §6.3; every value a parameter)."""
+(生存认证) whose miss escalates (a deadline; a township approver then holds payment, never a stop) and whose
+late completion resumes it with the months owed, and the stop on death from a data alert or another case of the person (SPEC §6.3; every value a parameter)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,17 @@ from domain.programmes.old_age_allowance.stages import ACTIVE_STAGES, STAGE_LABE
 #: No rule was found (SPEC §6.3): every step cites the section that says so; bands and amounts are parameters.
 BASIS = ("SPEC §6.3 (UNCONFIRMED: no national or Yunnan rule found)",)
 SURVIVAL = ("SPEC §6.3 (annual survival check; UNCONFIRMED)",)
+#: The check's limit (a kernel deadline since the patch below): period and grace are parameters.
+SURVIVAL_LIMIT = ("SPEC §6.3 (UNCONFIRMED: annual survival check; its period and grace are parameters)",)
 LINKED = (*BASIS, *links.BASIS)
+#: Behind this patch a missed survival check raises an escalation (the kernel's deadline ``survival_check``,
+#: recorded with the grant and each check) and a township approver holds payment (``hold_payment``): a timer
+#: never decides (SPEC §0.1). Cases granted or checked before it keep the case's own hold timer until their
+#: next check (their recorded events re-derive unchanged).
+SURVIVAL_ESCALATION_PATCH = "old-age-survival-escalation-v1"
+SURVIVAL_STEP = "survival_check"
+#: The survival check's limit is counted in calendar months and days (parameters), not working days.
+CALENDAR_COUNT = "calendar_days"
 #: Who may open an enrolment: the engine's import, or county / township staff running it.
 ENROL_ROLES = frozenset({Role.SYSTEM}) | COUNTY_REVIEWER | CASEWORKER
 
@@ -70,6 +80,19 @@ def _survival_due(ctx: DecisionContext, checked: date) -> tuple[date, date]:
     return due, due + timedelta(days=p.survival_check_grace_days)
 
 
+def _survival_deadline(ctx: DecisionContext, hold_on: date) -> list[Draft]:
+    """Behind the patch: the check's limit as a kernel deadline, its last day the grace's (passed: escalated)."""
+    if not ctx.patched(SURVIVAL_ESCALATION_PATCH):
+        return []
+    return [draft(e.DeadlineSet, *SURVIVAL_LIMIT, step=SURVIVAL_STEP, due=hold_on - timedelta(days=1),
+                  calendar_version=CALENDAR_COUNT)]
+
+
+def survival_escalates(state: OldAgeState) -> bool:
+    """Whether the case's check is a kernel deadline (its miss escalates) rather than the old hold timer."""
+    return SURVIVAL_STEP in state.deadlines
+
+
 # --- decide ----------------------------------------------------------------------------------------------
 
 
@@ -101,7 +124,7 @@ def _confirm(state: OldAgeState, cmd: c.ConfirmAllowance, ctx: DecisionContext) 
     due, hold_on = _survival_due(ctx, ctx.today)
     return [draft(e.AllowanceGranted, *BASIS, reason=cmd.note, grants=_grant(band),
                   first_payment_month=kit.next_month_of(ctx), band_ages=tuple(b.min_age for b in p.old_age_bands),
-                  next_check_due=due, hold_on=hold_on)]
+                  next_check_due=due, hold_on=hold_on), *_survival_deadline(ctx, hold_on)]
 
 
 def _move_band(state: OldAgeState, cmd: c.MoveAgeBand, ctx: DecisionContext) -> list[Draft]:
@@ -114,12 +137,25 @@ def _move_band(state: OldAgeState, cmd: c.MoveAgeBand, ctx: DecisionContext) -> 
 
 
 def _hold(state: OldAgeState, cmd: c.HoldForSurvivalCheck, ctx: DecisionContext) -> list[Draft]:
-    """The check's grace ran out: escalate and hold payment from next month (an escalation, not a stop)."""
+    """The check's grace ran out: hold payment from next month (the case's own timer: cases granted or checked
+    before the patch ``old-age-survival-escalation-v1``; since then the miss escalates, :func:`_hold_payment`)."""
     need_stage(state, {Stage.IN_PAYMENT}, "holding payment")
-    if state.survival_check_due != cmd.due:
+    if state.survival_check_due != cmd.due or survival_escalates(state):
         raise InvalidTransition("that survival check is not the one due")
     return [draft(e.PaymentHeld, *SURVIVAL, reason="未按期完成生存认证，暂停发放", from_month=kit.next_month_of(ctx),
                   due=cmd.due)]
+
+
+def _hold_payment(state: OldAgeState, cmd: c.HoldPayment, ctx: DecisionContext) -> list[Draft]:
+    """暂停发放: the survival check's deadline passed and was escalated; a township approver holds payment from
+    next month (SPEC §6.3: held, not stopped; a timer never decides, SPEC §0.1)."""
+    need_role(ctx, TOWNSHIP_APPROVER, "hold payment")
+    need_stage(state, {Stage.IN_PAYMENT}, "holding payment")
+    deadline = state.deadlines.get(SURVIVAL_STEP)
+    if deadline is None or not deadline.escalated or state.survival_check_due is None:
+        raise InvalidTransition("the survival check is not overdue: nothing to hold")
+    return [draft(e.PaymentHeld, *SURVIVAL, reason=cmd.reason, from_month=kit.next_month_of(ctx),
+                  due=state.survival_check_due)]
 
 
 def _survival_check(state: OldAgeState, cmd: c.RecordSurvivalCheck, ctx: DecisionContext) -> list[Draft]:
@@ -136,7 +172,7 @@ def _survival_check(state: OldAgeState, cmd: c.RecordSurvivalCheck, ctx: Decisio
             owed.append(month)
             month = add_months_to_month(month, 1)
     return [draft(e.SurvivalCheckRecorded, *SURVIVAL, checked_on=cmd.checked_on, method=cmd.method, next_due=due,
-                  hold_on=hold_on, resumed_months=tuple(owed))]
+                  hold_on=hold_on, resumed_months=tuple(owed)), *_survival_deadline(ctx, hold_on)]
 
 
 def on_link(state: OldAgeState, cmd: c.ApplyLink, ctx: DecisionContext) -> list[Draft]:
@@ -204,6 +240,8 @@ DEADLINES = DeadlineBook([
         open_while=lambda s: s.stage is Stage.PROPOSED,
         starts={e.EnrolmentProposed: lambda _s, ev, p: (local_date(ev.at), _confirmation_wd(p))},
     ),
+    # Set by the grant and by each check (counted in calendar months and days: no working-day start here).
+    DeadlineRule(step=SURVIVAL_STEP, basis=SURVIVAL_LIMIT, open_while=lambda s: s.stage is Stage.IN_PAYMENT),
 ])
 
 
@@ -222,7 +260,8 @@ def timers(state: OldAgeState, _patched: Any) -> list[Timer]:
     moves_on = rules.next_band_day(state.birth_date, state.band_ages, state.band_min_age)
     if moves_on is not None:
         out.append(Timer(at=start_of_day(moves_on), command=c.MoveAgeBand(on=moves_on), group="band"))
-    if state.stage is Stage.IN_PAYMENT and state.hold_on is not None and state.survival_check_due is not None:
+    if (state.stage is Stage.IN_PAYMENT and state.hold_on is not None and state.survival_check_due is not None
+            and not survival_escalates(state)):
         out.append(Timer(at=start_of_day(state.hold_on), command=c.HoldForSurvivalCheck(due=state.survival_check_due),
                          group="survival"))
     return out
@@ -236,8 +275,10 @@ def pending(state: OldAgeState) -> PendingStep | None:
                            due=deadline.due if deadline else None,
                            overdue_escalated=bool(deadline and deadline.escalated))
     if state.stage in ACTIVE_STAGES:
+        deadline = state.deadlines.get(SURVIVAL_STEP)
+        missed = state.stage is Stage.PAYMENT_HELD or bool(deadline and deadline.escalated)
         return PendingStep(step="survival_check", roles=tuple(sorted(CASEWORKER | TOWNSHIP_APPROVER)),
-                           due=state.survival_check_due, overdue_escalated=state.stage is Stage.PAYMENT_HELD)
+                           due=state.survival_check_due, overdue_escalated=missed)
     return None
 
 
@@ -255,7 +296,8 @@ def outcome(state: OldAgeState) -> str | None:
     return {Stage.REJECTED: "rejected", Stage.EXITED: "exited"}.get(state.stage)
 
 
-_HUMAN = (c.ConfirmAllowance, c.RefuseAllowance, c.RecordSurvivalCheck, c.StopAllowance, c.RaiseDataAlert)
+_HUMAN = (c.ConfirmAllowance, c.RefuseAllowance, c.RecordSurvivalCheck, c.StopAllowance, c.RaiseDataAlert,
+          c.HoldPayment)
 _SYSTEM = (c.MoveAgeBand, c.HoldForSurvivalCheck, c.SetDeadline, c.RaiseEscalation, c.ApplyLink,
            c.RecordLinkDeliveries)
 _KIT = kit.handlers(STAGES, BASIS, TOWNSHIP_APPROVER)
@@ -273,6 +315,7 @@ OLD_AGE_ALLOWANCE = Programme(
         c.ConfirmAllowance: _confirm,
         c.MoveAgeBand: _move_band,
         c.HoldForSurvivalCheck: _hold,
+        c.HoldPayment: _hold_payment,
         c.RecordSurvivalCheck: _survival_check,
         **_KIT,
         **deadline_handlers(DEADLINES, c.SetDeadline, c.RaiseEscalation, e.DeadlineSet, e.EscalationRaised),

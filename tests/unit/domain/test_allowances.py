@@ -3,6 +3,7 @@ UNCONFIRMED: every value a parameter) decided by the pure domain, and the kernel
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ import pytest
 from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
 from domain.actors import Role
-from domain.errors import InvalidInput, InvalidTransition
+from domain.errors import InvalidInput, InvalidTransition, NotPermitted
 from domain.household import AreaType, Member, Program, Relation
 from domain.kernel import links
 from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
@@ -236,12 +237,15 @@ BORN = date(1946, 5, 17)  # 80 on 2026-05-17, 90 on 2036-05-17
 ELDER = resident_id(birth=BORN.strftime("%Y%m%d"), seq="412")
 
 
-def enrolled(now: datetime) -> Any:
+def enrolled(now: datetime, patched: bool = True) -> Any:
     cmd = c.ProposeEnrolment(program=Program.OLD_AGE_ALLOWANCE, village_code=JINSHAN_VILLAGE,
                              member=Member(name="测试老", resident_id=ELDER, relation=Relation.APPLICANT),
                              band_min_age=80, source="户籍数据 2026-06")
     state = project(decide(None, cmd, ctx(SYSTEM_ACTOR, now)))
-    return step(state, c.ConfirmAllowance(note="确认"), ctx(TOWNSHIP, now))[0]
+    confirm = ctx(TOWNSHIP, now)
+    if not patched:  # a case confirmed before the patch old-age-survival-escalation-v1
+        confirm = dataclasses.replace(confirm, patched=lambda _: False)
+    return step(state, c.ConfirmAllowance(note="确认"), confirm)[0]
 
 
 def test_band_ages_and_birthdays_spec_6_3() -> None:
@@ -276,9 +280,11 @@ def test_band_move_on_the_90th_birthday_changes_the_amount_that_month_not_before
 
 
 def test_missed_survival_check_holds_payment_and_a_late_one_resumes_it_with_the_months_owed() -> None:
-    """The annual survival check (SPEC §6.3, UNCONFIRMED): its grace runs out → payment held (not stopped) from
-    next month, the township sees it escalated; the late check resumes payment and lists the months owed."""
-    state = enrolled(datetime(2026, 6, 2, 2, tzinfo=UTC))
+    """The annual survival check (SPEC §6.3, UNCONFIRMED), as cases confirmed before the patch
+    old-age-survival-escalation-v1 keep it: its grace runs out → payment held (not stopped) from next month by
+    the case's own timer; the late check resumes payment and lists the months owed."""
+    state = enrolled(datetime(2026, 6, 2, 2, tzinfo=UTC), patched=False)
+    assert "survival_check" not in state.deadlines
     assert state.survival_check_due == date(2027, 6, 2) and state.hold_on == date(2027, 7, 2)
     hold = next(t for t in OLD_AGE_ALLOWANCE.timers(state, lambda _: True)
                 if isinstance(t.command, c.HoldForSurvivalCheck))
@@ -310,3 +316,54 @@ def test_the_state_travels_as_the_discriminated_union() -> None:
     assert type(again) is type(state) and again == state
     elder = enrolled(datetime(2026, 6, 2, 2, tzinfo=UTC))
     assert type(parse_state(elder.model_dump_json())) is type(elder)
+
+
+def test_two_deaths_delivered_in_one_batch_each_list_their_own_targets_s4_art_60() -> None:
+    """S4 Art. 60 / S5 item 23 (the link on both trails): two sources of one effect delivered in one batch —
+    each ``links_delivered`` names the targets of its own source event, matched by ``source_seq``; a delivery
+    recorded before ``source_seq`` was kept is matched by its effect (and its payload is unchanged)."""
+    died = c.LinkEffect.PERSON_DIED
+    batch = [links.Link(died, "A", 7), links.Link(died, "B", 8)]
+    to_a = c.LinkDelivery(effect=died, target_case_id=uuid4(), target_program="old_age_allowance",
+                          outcome="applied", source_seq=7)
+    to_b = to_a.model_copy(update={"target_case_id": uuid4(), "source_seq": 8})
+    assert links.deliveries_of(7, batch, [to_a, to_b]) == [to_a]
+    assert links.deliveries_of(8, batch, [to_a, to_b]) == [to_b]
+    old = to_a.model_copy(update={"source_seq": None})
+    assert links.deliveries_of(7, batch, [old]) == [old] == links.deliveries_of(8, batch, [old])
+    assert "source_seq" not in old.model_dump() and to_a.model_dump()["source_seq"] == 7
+
+
+def test_missed_survival_check_escalates_and_the_township_holds_payment_spec_6_3_and_0_1() -> None:
+    """SPEC §6.3 (annual survival check, UNCONFIRMED) and §0.1 (timers raise escalations, never decisions): the
+    check's limit is a kernel deadline; its passing raises an escalation and holds nothing; a township approver
+    holds payment from next month (``hold_payment``, with the reason); the late check resumes payment with the
+    months owed and sets the next deadline."""
+    state = enrolled(datetime(2026, 6, 2, 2, tzinfo=UTC))
+    deadline = state.deadlines["survival_check"]
+    assert deadline.due == date(2027, 7, 1) and state.hold_on == date(2027, 7, 2) and not deadline.escalated
+    assert not [t for t in OLD_AGE_ALLOWANCE.timers(state, lambda _: True)
+                if isinstance(t.command, c.HoldForSurvivalCheck)]
+    hold = c.HoldPayment(reason="逾期未生存认证，暂停发放")
+    with pytest.raises(InvalidTransition):  # not overdue yet: nothing to hold
+        step(state, hold, ctx(TOWNSHIP, datetime(2027, 6, 20, 2, tzinfo=UTC)))
+    missed = datetime(2027, 7, 2, 2, tzinfo=UTC)
+    state, events = step(state, c.RaiseEscalation(step="survival_check"), ctx(SYSTEM_ACTOR, missed))
+    assert [ev.type for ev in events] == ["escalation_raised"] and state.stage is A.IN_PAYMENT
+    assert OLD_AGE_ALLOWANCE.deadlines.overdue(state) and OLD_AGE_ALLOWANCE.pending(state).overdue_escalated  # type: ignore[union-attr]
+    assert state.amount_for("2027-08") == Decimal("50.00")  # the escalation decided nothing
+    with pytest.raises(NotPermitted):  # the caseworker records checks; the township approver holds
+        step(state, hold, ctx(CASEWORKER, missed))
+    state, events = step(state, hold, ctx(TOWNSHIP, missed))
+    assert [(ev.type, ev.reason, ev.actor.role) for ev in events] == [
+        ("payment_held", "逾期未生存认证，暂停发放", Role.TOWNSHIP_APPROVER)]
+    assert state.stage is A.PAYMENT_HELD and state.amount_for("2027-08") is None
+    assert not OLD_AGE_ALLOWANCE.deadlines.overdue(state)  # the step is decided; the case still shows it missed
+    late = datetime(2027, 9, 10, 2, tzinfo=UTC)
+    state, events = step(state, c.RecordSurvivalCheck(checked_on=late.date(), method="home_visit"),
+                         ctx(CASEWORKER, late))
+    assert [ev.type for ev in events] == ["survival_check_recorded", "deadline_set"]
+    assert events[0].resumed_months == ("2027-08", "2027-09") and state.stage is A.IN_PAYMENT
+    assert state.back_pay_owed == {"2027-08": Decimal("50.00"), "2027-09": Decimal("50.00")}
+    assert state.deadlines["survival_check"].due == date(2028, 10, 9)
+    assert not state.deadlines["survival_check"].escalated
