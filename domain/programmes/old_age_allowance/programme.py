@@ -1,7 +1,8 @@
 """高龄津贴 on the kernel: proactive enrolment from the hukou data (主动发现), the township's confirmation,
 monthly payment, the move to the next band on the birthday (the case's own timer), the annual survival check
 (生存认证) whose miss escalates (a deadline; a township approver then holds payment, never a stop) and whose
-late completion resumes it with the months owed, and the stop on death from a data alert or another case of the person (SPEC §6.3; every value a parameter)."""
+late completion resumes it with the months owed, and the stop on death from a data alert or another case of
+the person (SPEC §6.3; every value a parameter)."""
 
 from __future__ import annotations
 
