@@ -374,6 +374,27 @@ async def old_age_band_survival(x: Export) -> list[Exported]:
             Exported("case_v7_old_age_run2_died", case.handle.id, runs[1])]
 
 
+async def old_age_survival_escalated_held(x: Export) -> list[Exported]:
+    """高龄津贴 under the patch old-age-survival-escalation-v1: the survival check's limit is a kernel deadline
+    (set with the grant); missed, it escalates (timer, no decision); a township approver holds payment
+    (``hold_payment``); the late check resumes it with the months owed and sets the next limit — a new run —
+    and a death alert stops it."""
+    person = Member(name="测试认", resident_id=unique_resident_id(1941), relation=Relation.APPLICANT)
+    case = await _claimed(x, "old_age_allowance", _enrolment(person, 80), SYSTEM_ACTOR)
+    await case.do(TOWNSHIP_APPROVER, c.ConfirmAllowance(note="乡镇确认"))
+    await x.env.sleep(timedelta(days=400))
+    await escalated(case, "survival_check")
+    await case.do(TOWNSHIP_APPROVER, c.HoldPayment(reason="逾期未完成生存认证，经乡镇审批暂停发放"))
+    await x.env.sleep(timedelta(days=35))
+    checked = await x.today()
+    await case.do(CASEWORKER, c.RecordSurvivalCheck(checked_on=checked, method="video"))
+    runs = await x.runs(case.handle.id, at_least=2)
+    await case.do(CASEWORKER, c.RaiseDataAlert(alert=c.AlertType.DEATH, member_index=0, occurred_on=checked,
+                                               source="殡葬数据比对"))
+    await case.handle.result()
+    return [Exported("case_v8_old_age_survival_escalated_held", case.handle.id, runs[0])]
+
+
 # --- the deployed scenarios (re-exported only by name) ---------------------------------------------------
 
 
@@ -1428,6 +1449,7 @@ NEW = {
     "case_v7_allowance_links": Scenario(allowance_links),
     "case_v7_allowance_end_branches": Scenario(allowance_end_branches),
     "case_v7_old_age_band_survival": Scenario(old_age_band_survival),
+    "case_v8_old_age_survival_escalated_held": Scenario(old_age_survival_escalated_held),
     "case_v7_temporary_normal_staged": Scenario(temporary_normal_staged),
     "case_v7_temporary_urgent_follow_up_case_by_case": Scenario(temporary_urgent_follow_up_case_by_case),
     "case_v7_temporary_urgent_overdue": Scenario(temporary_urgent_overdue),

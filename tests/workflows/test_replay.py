@@ -208,6 +208,11 @@ _branch("高龄津贴: the confirmation limit escalates; the band moves on the 9
         ("case_v7_old_age_run1_band_held_resumed", "case_v7_old_age_run2_died"),
         "escalated:enrolment_confirmation", "timer_fired", "event:allowance_changed", "event:payment_held",
         "event:survival_check_recorded", "end:continued_as_new", "event:allowance_stopped", "end:completed")
+_branch("高龄津贴 under patch old-age-survival-escalation-v1: the missed survival check escalates (timer, no "
+        "decision, SPEC §0.1); the township approver holds payment by hand; the late check resumes it",
+        "case_v8_old_age_survival_escalated_held",
+        "patch:old-age-survival-escalation-v1", "escalated:survival_check", "timer_fired", "event:payment_held",
+        "event:survival_check_recorded", "end:continued_as_new")
 # --- 临时救助 (S4 Arts. 47-49; S8 §二; S5 item 15; issue 16) ---
 _branch("临时救助 normal path: 一次性告知, 民主评议, 公示 objection and re-investigation, township approval within its "
         "cap in two instalments; complete when the last instalment's month begins", "case_v7_temporary_normal_staged",
