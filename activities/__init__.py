@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 
+from activities.allowance_catch_up import AllowanceCatchUpActivities
 from activities.audit import AuditActivities
 from activities.calendar import CalendarActivities
 from activities.cases import CaseStoreActivities
@@ -38,6 +39,7 @@ def build_activities(
     sweep = ReviewSweepActivities(PgReviewSweepQueries(pool), client)
     standard_change = StandardChangeActivities(pool, client)
     case_links = LinkActivities(pool, client)
+    catch_up = AllowanceCatchUpActivities(pool, client)
     return [
         CaseStoreActivities(store).record_case,
         CaseStoreActivities(store).paid_months,
@@ -53,4 +55,6 @@ def build_activities(
         case_links.related_cases,
         case_links.deliver_links,
         ReserveFundActivities(pool).draw,
+        catch_up.find_allowance_catch_ups,
+        catch_up.catch_up_allowances,
     ]

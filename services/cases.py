@@ -33,6 +33,8 @@ from workflows.models import (
     ApplyLinkResult,
     CaseSnapshot,
     CaseWorkflowInput,
+    CatchUpInput,
+    CatchUpResult,
     CommandInput,
     CommandResult,
     PeriodicReviewInput,
@@ -55,6 +57,7 @@ RECALCULATE_UPDATE = "recalculate"
 OPEN_PERIODIC_REVIEW_UPDATE = "open_periodic_review"
 RECOMPUTE_DEADLINES_UPDATE = "recompute_deadlines"
 APPLY_LINK_UPDATE = "apply_link"
+CATCH_UP_TIMERS_UPDATE = "catch_up_timers"
 
 #: RPC statuses that say "the service is unwell, try again", as opposed to "this case cannot be served".
 TRANSIENT = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
@@ -251,6 +254,12 @@ class CaseGateway:
         """Open the periodic review due (the ``open_periodic_review`` Update). Raises as :meth:`execute`."""
         return await self._update(case_id, OPEN_PERIODIC_REVIEW_UPDATE, review, update_id,
                                   PeriodicReviewResult)
+
+    async def catch_up_timers(self, case_id: UUID, inp: CatchUpInput, *, update_id: str | None = None
+                              ) -> CatchUpResult:
+        """Decide what the case's own timers have due (the ``catch_up_timers`` Update). Raises as
+        :meth:`execute`."""
+        return await self._update(case_id, CATCH_UP_TIMERS_UPDATE, inp, update_id, CatchUpResult)
 
     async def recompute_deadlines(self, case_id: UUID, recount: RecomputeDeadlinesInput, *,
                                   update_id: str | None = None) -> RecomputeDeadlinesResult:

@@ -8,6 +8,8 @@ within :data:`CATCHUP_WINDOW`. A run that stands in for a past day (a catch-up o
 that day: the workflow reads the ``TemporalScheduledStartTime`` search attribute the server sets on it.
 
 Workers call :func:`ensure_review_sweep_schedule` at start-up; ``casework schedules …`` wraps the rest.
+``casework-allowance-catch-up`` (:func:`ensure_allowance_catch_up_schedule`, also at start-up) starts
+:class:`workflows.allowance_catch_up.AllowanceCatchUpWorkflow` daily at 02:30 the same way.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from temporalio.client import (
 )
 
 from domain.kernel.clock import CHINA_TZ
+from workflows.allowance_catch_up import AllowanceCatchUpWorkflow
+from workflows.models import AllowanceCatchUpInput
 from workflows.review_sweep import ReviewSweepWorkflow, SweepInput
 
 SCHEDULE_ID = "casework-review-sweep"
@@ -93,6 +97,49 @@ async def ensure_review_sweep_schedule(
     """
     try:
         await client.create_schedule(schedule_id, review_sweep_schedule(task_queue, workflow_id))
+    except ScheduleAlreadyRunningError:
+        return False
+    return True
+
+
+#: The daily catch-up of 高龄津贴's own timers (band moves, survival checks; issue 17 item 4): at 02:30, after the
+#: review sweep, with the same policies. Each run's id is ``allowance-catch-up-<RFC 3339 UTC time>``.
+CATCH_UP_SCHEDULE_ID = "casework-allowance-catch-up"
+CATCH_UP_WORKFLOW_ID_PREFIX = "allowance-catch-up"
+CATCH_UP_RUN_AT = time(2, 30)
+
+
+def allowance_catch_up_schedule(task_queue: str, workflow_id: str = CATCH_UP_WORKFLOW_ID_PREFIX) -> Schedule:
+    """The catch-up's Schedule: daily at 02:30 Asia/Shanghai, overlap SKIP, a 7-day catch-up window (a run
+    standing in for a past day catches up as of that day)."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            AllowanceCatchUpWorkflow.run,
+            AllowanceCatchUpInput(),  # as_of None: each run catches up as of the day it was scheduled for
+            id=workflow_id,
+            task_queue=task_queue,
+            execution_timeout=RUN_TIMEOUT,
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(hour=[ScheduleRange(CATCH_UP_RUN_AT.hour)],
+                                     minute=[ScheduleRange(CATCH_UP_RUN_AT.minute)], second=[ScheduleRange(0)])
+            ],
+            time_zone_name=TIME_ZONE,
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP_WINDOW),
+        state=ScheduleState(note="daily 高龄津贴 catch-up: band moves and survival checks (casework)"),
+    )
+
+
+async def ensure_allowance_catch_up_schedule(
+    client: Client, task_queue: str, *, schedule_id: str = CATCH_UP_SCHEDULE_ID,
+    workflow_id: str = CATCH_UP_WORKFLOW_ID_PREFIX,
+) -> bool:
+    """Create the catch-up's Schedule unless it exists (idempotent, as :func:`ensure_review_sweep_schedule`;
+    pause, unpause, run now, backfill and describe it with the functions below and its ``schedule_id``)."""
+    try:
+        await client.create_schedule(schedule_id, allowance_catch_up_schedule(task_queue, workflow_id))
     except ScheduleAlreadyRunningError:
         return False
     return True

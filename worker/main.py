@@ -25,7 +25,7 @@ from adapters.parameters import ParameterFile
 from adapters.runtime import database_dsn
 from adapters.settings import Settings
 from adapters.temporal.client import connect
-from services.schedules import ensure_review_sweep_schedule
+from services.schedules import ensure_allowance_catch_up_schedule, ensure_review_sweep_schedule
 from workflows import WORKFLOWS
 
 log = structlog.get_logger(__name__)
@@ -69,6 +69,12 @@ async def run_worker(client: Client, pool: asyncpg.Pool, settings: Settings, sto
             log.info("schedule.review_sweep", created=created)
         except Exception as err:  # noqa: BLE001 - a missing schedule must not stop case work
             log.warning("schedule.review_sweep_unavailable", error=type(err).__name__, detail=str(err))
+        try:
+            async with asyncio.timeout(30):
+                created = await ensure_allowance_catch_up_schedule(client, settings.temporal_task_queue)
+            log.info("schedule.allowance_catch_up", created=created)
+        except Exception as err:  # noqa: BLE001 - a missing schedule must not stop case work
+            log.warning("schedule.allowance_catch_up_unavailable", error=type(err).__name__, detail=str(err))
         await stop.wait()
     log.info("worker.stopped")
 

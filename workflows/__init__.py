@@ -11,9 +11,10 @@ from typing import Any
 
 def __getattr__(name: str) -> Any:
     if name == "WORKFLOWS":
+        from workflows.allowance_catch_up import AllowanceCatchUpWorkflow
         from workflows.case import CaseWorkflow
         from workflows.review_sweep import ReviewSweepWorkflow
         from workflows.standard_change import StandardChangeWorkflow
 
-        return [CaseWorkflow, ReviewSweepWorkflow, StandardChangeWorkflow]
+        return [CaseWorkflow, ReviewSweepWorkflow, StandardChangeWorkflow, AllowanceCatchUpWorkflow]
     raise AttributeError(f"module 'workflows' has no attribute {name!r}")

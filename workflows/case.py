@@ -37,6 +37,8 @@ with workflow.unsafe.imports_passed_through():
         ApplyLinkResult,
         CaseSnapshot,
         CaseWorkflowInput,
+        CatchUpInput,
+        CatchUpResult,
         CommandInput,
         CommandResult,
         PeriodicReviewInput,
@@ -258,6 +260,20 @@ class CaseWorkflow:
             await self._follow_up()
             self._dirty = True
             return PeriodicReviewResult(opened=True)
+
+    @workflow.update
+    async def catch_up_timers(self, inp: CatchUpInput) -> CatchUpResult:
+        """The daily catch-up (高龄津贴's band moves and survival checks, issue 17 item 4): decide what the case's
+        own timers and deadlines have due by now. The timer on the day and this catch-up race harmlessly:
+        whichever comes first records it, the other finds nothing due and changes nothing."""
+        async with self._lock:
+            version = self._state.version
+            workflow.logger.info("case.catch_up", extra={"case_id": str(self._state.case_id),
+                                                         "as_of": inp.as_of.isoformat()})
+            if not self._state.is_closed:
+                await self._fire_due()
+            self._dirty = True
+            return CatchUpResult(recorded=self._state.version - version)
 
     @workflow.update
     async def apply_link(self, inp: ApplyLinkInput) -> ApplyLinkResult:

@@ -245,3 +245,56 @@ class StandardChangeProgress(BaseModel):
     totals: StandardChangeCounts
     done: bool
     cases: int = 0
+
+
+# --- the daily catch-up of the allowances' own timers (issue 17 item 4) --------------------------------------
+
+
+class CatchUpInput(BaseModel):
+    """The ``catch_up_timers`` Update: decide what the case's own timers and deadlines have due by now (the
+    daily catch-up of ``as_of``; its Update id is per case and day)."""
+
+    as_of: date
+
+
+class CatchUpResult(BaseModel):
+    """How many events the catch-up recorded; 0: nothing was due (the case's own timer came first)."""
+
+    recorded: int = 0
+
+
+class AllowanceCatchUpCounts(BaseModel):
+    """What a batch (or the whole chain of runs) did, case by case."""
+
+    found: int = 0
+    #: Something was due and is now recorded (a band move, a missed survival check's escalation or hold).
+    caught_up: int = 0
+    #: The case's own timer came first (or the read model lagged): nothing changed.
+    nothing_due: int = 0
+    failed: int = 0
+
+    def plus(self, other: AllowanceCatchUpCounts) -> AllowanceCatchUpCounts:
+        return AllowanceCatchUpCounts(**{k: getattr(self, k) + getattr(other, k) for k in type(self).model_fields})
+
+
+class AllowanceCatchUpInput(BaseModel):
+    """One day's catch-up. ``as_of`` None: the day the Schedule started the run for (China date), else today.
+    ``cursor``, ``totals`` and ``batches`` are carried across continue-as-new (and let a run resume)."""
+
+    as_of: date | None = None
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 200
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+    batches_per_run: Annotated[int, Field(ge=1)] = 20
+    cursor: UUID | None = None
+    totals: AllowanceCatchUpCounts = AllowanceCatchUpCounts()
+    batches: int = 0
+
+
+class AllowanceCatchUpReport(BaseModel):
+    """Where the catch-up stands: its day, the last case id reached, the counts so far (ids and counts only)."""
+
+    as_of: date
+    cursor: UUID | None
+    batches: int
+    totals: AllowanceCatchUpCounts
+    done: bool

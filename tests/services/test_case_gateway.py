@@ -95,7 +95,8 @@ def test_the_gateway_names_the_case_workflow_as_temporal_knows_it() -> None:
     defn = _Definition.must_from_class(CaseWorkflow)
     assert defn.name == cases.CASE_WORKFLOW
     assert cases.SNAPSHOT_QUERY in defn.queries
-    assert {cases.EXECUTE_UPDATE, cases.RECALCULATE_UPDATE, cases.OPEN_PERIODIC_REVIEW_UPDATE} <= set(defn.updates)
+    assert {cases.EXECUTE_UPDATE, cases.RECALCULATE_UPDATE, cases.OPEN_PERIODIC_REVIEW_UPDATE,
+            cases.CATCH_UP_TIMERS_UPDATE} <= set(defn.updates)
 
 
 # --- against a real server -----------------------------------------------------------------------------
