@@ -79,8 +79,9 @@ from tests.workflows.lifecycle import (
     to_publicity,
 )
 from worker.main import build_worker
+from workflows.allowance_catch_up import AllowanceCatchUpWorkflow
 from workflows.case import CaseWorkflow, CaseWorkflowInput, search_attributes_for
-from workflows.models import RecomputeDeadlinesInput, StandardChangeInput, StandardChangeResult
+from workflows.models import AllowanceCatchUpInput, RecomputeDeadlinesInput, StandardChangeInput, StandardChangeResult
 from workflows.review_sweep import ReviewSweepWorkflow, SweepInput
 from workflows.standard_change import StandardChangeWorkflow, StandardChangeWorkflowInput
 
@@ -879,6 +880,65 @@ async def review_sweep(x: Export) -> list[Exported]:
     return [Exported("review_sweep_v1", sweep.id), Exported("case_v4_review_opened_by_sweep", a.handle.id)]
 
 
+def _old_age_granted(born: date, confirmed_on: date, seq: str) -> tuple[CaseState, c.ProposeEnrolment]:
+    """A 高龄津贴 case confirmed on ``confirmed_on`` under today's code (its survival check a kernel deadline)."""
+    from domain.kernel.context import DecisionContext
+    from domain.parameters import resolve
+    from domain.programmes import decide, project
+
+    app = _enrolment(Member(name="测试追", resident_id=resident_id(birth=born.strftime("%Y%m%d"), seq=seq),
+                            relation=Relation.APPLICANT), 80)
+    at = datetime(confirmed_on.year, confirmed_on.month, confirmed_on.day, 10, tzinfo=CHINA_TZ)
+    params = resolve(load_book(DEFAULT_BOOK), JINSHAN_VILLAGE, confirmed_on)
+    ctx = DecisionContext(now=at, actor=SYSTEM_ACTOR, case_id=uuid.uuid4(), params=params)
+    state = project(decide(None, app, ctx))
+    state = project(decide(state, c.ConfirmAllowance(note="乡镇确认"),
+                           DecisionContext(now=at, actor=TOWNSHIP_APPROVER, case_id=ctx.case_id, params=params)),
+                    state)
+    assert state is not None
+    return state, app
+
+
+async def allowance_catch_up(x: Export) -> list[Exported]:
+    """The daily 高龄津贴 catch-up as its Schedule starts it (no ``as_of``), one case per batch and per run (so
+    it continues as new with its cursor): a 90th birthday passed and a missed survival check, the cases' worker
+    down; each case gets the ``catch_up_timers`` Update (in its first task, ahead of its own timer): the band
+    moves, the missed check escalates (no hold: the township approver decides)."""
+    today = await x.today()
+    born = date(today.year - 90, today.month, min(today.day, 28)) - timedelta(days=1)
+    band, band_app = _old_age_granted(born, today - timedelta(days=30), "601")
+    missed, missed_app = _old_age_granted(date(1941, 3, 3), add_months(today, -13) - timedelta(days=5), "602")
+    cases_queue = f"tq-cases-{uuid.uuid4()}"
+    handles = []
+    for state, app in ((band, band_app), (missed, missed_app)):
+        await PgCaseStore(x.pool).record(state, [])
+        handles.append(await x.client.start_workflow(
+            CaseWorkflow.run,
+            CaseWorkflowInput(case_id=state.case_id, actor=SYSTEM_ACTOR, submitted_at=state.opened_at,
+                              application=app, carried=state, index_in_visibility=x.index),
+            id=f"case-{state.case_id}", task_queue=cases_queue,
+            search_attributes=search_attributes_for(state) if x.index else None))
+    run = await x.client.start_workflow(AllowanceCatchUpWorkflow.run,
+                                        AllowanceCatchUpInput(batch_size=1, batches_per_run=1),
+                                        id=f"allowance-catch-up-{uuid.uuid4()}", task_queue=x.worker.task_queue)
+    await _activity_started(run, "catch_up_allowances")
+    await asyncio.sleep(1)  # the Update reaches the server while nothing polls the cases' queue
+    await x.stack.enter_async_context(build_worker(x.client, x.pool, cases_queue))
+    report = await run.result()
+    assert report.totals.found == 2 and report.totals.caught_up >= 1, report
+    runs = await x.runs(run.id, at_least=3)  # a full page continues as new; the third finds the end
+    first = Case(x.client.get_workflow_handle_for(CaseWorkflow.run, handles[0].id))
+
+    async def moved() -> bool:
+        return (await first.snap()).state.band_min_age == 90
+
+    await _until(moved)
+    return [Exported("allowance_catch_up_v1_run1", run.id, runs[0]),
+            Exported("allowance_catch_up_v1_run2", run.id, runs[1]),
+            Exported("allowance_catch_up_v1_run3", run.id, runs[2]),
+            Exported("case_v8_old_age_band_moved_by_catch_up", handles[0].id)]
+
+
 def _overdue_review(today: date) -> CaseState:
     """A case (read model only) whose periodic review opened 40 days ago and whose deadline was escalated."""
     opened = today - timedelta(days=40)
@@ -1457,6 +1517,7 @@ NEW = {
     "case_v7_temporary_noncooperation_withdrawn": Scenario(temporary_noncooperation_withdrawn),
     "case_v7_temporary_opened_from_intake": Scenario(temporary_opened_from_intake),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
+    "allowance_catch_up_v1": Scenario(allowance_catch_up, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),
     "tekun_v1_recognised_and_terminated": Scenario(tekun_recognised_terminated),
     "tekun_v1_minors_at_18": Scenario(tekun_minors_at_18),

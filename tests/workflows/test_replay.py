@@ -255,6 +255,13 @@ _branch("StandardChangeWorkflow: batches across continue-as-new, to the end",
         ("standard_change_v1_run1", "standard_change_v1_run2"),
         "workflow:StandardChangeWorkflow", "activity:list_active_cases",
         "activity:apply_standard_change_batch", "end:continued_as_new", "end:completed", "result:done")
+_branch("AllowanceCatchUpWorkflow (issue 17 item 4): pages of one case, continue-as-new with the cursor, to the end",
+        ("allowance_catch_up_v1_run1", "allowance_catch_up_v1_run2", "allowance_catch_up_v1_run3"),
+        "workflow:AllowanceCatchUpWorkflow", "activity:find_allowance_catch_ups", "activity:catch_up_allowances",
+        "end:continued_as_new", "end:completed", "result:done")
+_branch("高龄津贴 band move recorded by the daily catch-up's Update ahead of the case's own timer (SPEC §6.3)",
+        "case_v8_old_age_band_moved_by_catch_up", "update:catch_up_timers", "event:allowance_changed",
+        "end:running")
 
 # --- 特困人员救助供养 (tekun, S3; SPEC §4) ---
 _branch("特困 物价联动 (S4 Art. 10; S3 Arts. 19, 20): the recalculate Update records the new basic-living + care "
