@@ -41,10 +41,12 @@ from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
 from domain.months import month_after
 from domain.parameters import resolve
 from domain.programmes import decide, project
+from services.enrolment import CONCURRENCY as ENROL_CONCURRENCY
 from services.enrolment import HukouRow, enrol, id_key
 from tests.builders import JINSHAN, JINSHAN_VILLAGE, actor, unique_resident_id
 
-CONCURRENCY = 16
+#: The bare starts run as many in flight as the enrolment does (a fair baseline).
+CONCURRENCY = ENROL_CONCURRENCY
 
 
 async def _until_recorded(stack: Stack, ids: list[uuid.UUID], limit_s: float) -> None:

@@ -34,7 +34,7 @@ from domain.errors import DomainError, InvalidInput
 from domain.household import Member, Program, Relation
 from domain.identity import parse_resident_id
 from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
-from domain.parameters import ParameterBook, ParametersNotInForce, resolve
+from domain.parameters import Allowances, ParameterBook, ParametersNotInForce, resolve
 from domain.programmes import decide, project
 from domain.programmes.old_age_allowance import rules
 from services.cases import CaseAlreadyStarted, CaseGateway
@@ -97,9 +97,14 @@ def id_key(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def band_reached(book: ParameterBook, row: HukouRow, today: date) -> int | None:
-    """The band the person has reached today, under the parameters in force for their village (None: none)."""
-    allowances = resolve(book, row.village_code, today).values.allowances
+def band_reached(book: ParameterBook, row: HukouRow, today: date,
+                 in_force: dict[str, Allowances | None] | None = None) -> int | None:
+    """The band the person has reached today, under the parameters in force for their village (None: none).
+    ``in_force``: the allowances already resolved per village today (one import resolves each village once)."""
+    cache = {} if in_force is None else in_force
+    if row.village_code not in cache:
+        cache[row.village_code] = resolve(book, row.village_code, today).values.allowances
+    allowances = cache[row.village_code]
     if allowances is None:
         return None
     band = rules.band_for(rules.birth_date(row.resident_id), today, allowances)
@@ -114,33 +119,36 @@ async def enrol(pool: asyncpg.Pool, temporal: Client, task_queue: str, book: Par
     counts: Counter[str] = Counter()
     today = now.date()
     batch: list[HukouRow] = []
+    in_force: dict[str, Allowances | None] = {}
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH:
-            counts += await _batch(pool, temporal, task_queue, book, batch, source, now, today, index, key)
+            counts += await _batch(pool, temporal, task_queue, book, batch, source, now, today, index, key, in_force)
             batch = []
     if batch:
-        counts += await _batch(pool, temporal, task_queue, book, batch, source, now, today, index, key)
+        counts += await _batch(pool, temporal, task_queue, book, batch, source, now, today, index, key, in_force)
     log.info("enrolment.imported", **counts)
     return counts
 
 
 async def _batch(pool: asyncpg.Pool, temporal: Client, task_queue: str, book: ParameterBook, rows: list[HukouRow],
-                 source: str, now: datetime, today: date, index: bool, key: bytes) -> Counter[str]:
+                 source: str, now: datetime, today: date, index: bool, key: bytes,
+                 in_force: dict[str, Allowances | None]) -> Counter[str]:
     gate = asyncio.Semaphore(CONCURRENCY)
+    cases = CaseGateway(temporal, task_queue)
 
     async def one(row: HukouRow) -> str:
         async with gate:
-            return await _enrol_one(pool, CaseGateway(temporal, task_queue), book, row, source, now, today, index,
-                                    key)
+            return await _enrol_one(pool, cases, book, row, source, now, today, index, key, in_force)
 
     return Counter(await asyncio.gather(*(one(r) for r in rows)))
 
 
 async def _enrol_one(pool: asyncpg.Pool, cases: CaseGateway, book: ParameterBook, row: HukouRow, source: str,
-                     now: datetime, today: date, index: bool, key: bytes) -> str:
+                     now: datetime, today: date, index: bool, key: bytes,
+                     in_force: dict[str, Allowances | None]) -> str:
     try:
-        band = band_reached(book, row, today)
+        band = band_reached(book, row, today, in_force)
     except ParametersNotInForce:
         return "outside_county"
     if band is None:
