@@ -237,3 +237,48 @@ async def test_living_subsidy_review_after_the_dibao_case_exited_stops_it(
     await until(lambda: _recorded(pg_pool, after.case_id, after.version))
     stopped = [e for e in await events_of(pg_pool, after.case_id) if e["type"] == "allowance_stopped"]
     assert "生活补贴：家庭不在低保" in stopped[0]["reasons"]
+
+
+async def test_two_deaths_delivered_in_one_batch_each_name_their_own_targets(
+    ts_env: WorkflowEnvironment, ts_worker: Worker, pg_pool: asyncpg.Pool
+) -> None:
+    """S4 Art. 60, S5 item 23 (a death reaches every case of the person; the link on both trails): both members
+    of a dibao household, each with a 高龄津贴 case, reported dead at once (two source events, possibly one
+    delivery batch): each ``links_delivered`` names its own source event's target only, by ``source_seq``."""
+    today = (await ts_env.get_current_time()).astimezone(CHINA_TZ).date()
+    state = in_payment_state(load_book(DEFAULT_BOOK), village_code=JINSHAN_VILLAGE, decided_on=today - timedelta(days=1))
+    members = [m.model_copy(update={"resident_id": unique_resident_id(1940)}) for m in state.members[:2]]
+    state = state.model_copy(update={"members": (*members, *state.members[2:])})
+    await claim(pg_pool, state.case_id, "dibao", [m.resident_id for m in state.members])
+    await PgCaseStore(pg_pool).record(state, [])
+    app = c.SubmitApplication(program=state.program, village_code=state.village_code, area_type=state.area_type,
+                              members=list(state.members), declaration=state.declaration)
+    await ts_env.client.start_workflow(
+        CaseWorkflow.run,
+        CaseWorkflowInput(case_id=state.case_id, actor=WINDOW, submitted_at=state.opened_at, application=app,
+                          carried=state, index_in_visibility=False),
+        id=workflow_id_for(state.case_id), task_queue=ts_worker.task_queue)
+    dibao = Case(ts_env.client.get_workflow_handle_for(CaseWorkflow.run, workflow_id_for(state.case_id)))
+    elders = []
+    for m in members:
+        enrolment = c.ProposeEnrolment(program=Program.OLD_AGE_ALLOWANCE, village_code=JINSHAN_VILLAGE,
+                                       member=m.model_copy(update={"relation": Relation.APPLICANT}),
+                                       band_min_age=80, source="户籍数据")
+        elder = await open_case(ts_env, ts_worker, pg_pool, enrolment, SYSTEM_ACTOR)
+        await elder.do(TOWNSHIP_APPROVER, c.ConfirmAllowance(note="确认"))
+        elders.append((await elder.snap()).state.case_id)
+    died = today - timedelta(days=2)
+    results = await asyncio.gather(*(
+        dibao.do(CASEWORKER, c.RaiseDataAlert(alert=c.AlertType.DEATH, member_index=i, occurred_on=died,
+                                              source="殡葬数据比对")) for i in (0, 1)))
+    source_of = {r.first_seq + r.events.index("data_alert_raised"): i for i, r in enumerate(results)}
+
+    async def delivered() -> bool:
+        sent = [e for e in await events_of(pg_pool, state.case_id) if e["type"] == "links_delivered"]
+        return len(sent) == 2
+
+    await until(delivered)
+    sent = [e for e in await events_of(pg_pool, state.case_id) if e["type"] == "links_delivered"]
+    for record in sent:
+        targets = [(d["target_case_id"], d["source_seq"]) for d in record["deliveries"] if d["effect"] == "person_died"]
+        assert targets == [(str(elders[source_of[record["source_seq"]]]), record["source_seq"])], record
