@@ -14,8 +14,8 @@ rows are exactly what the workflows would have written.
 **After a DROP.** The migration runner records applied files in ``schema_migrations`` and would not create a
 dropped table again, so the rebuild (re)creates the projection tables itself from ``PROJECTION_SCHEMA`` below
 (idempotent: ``IF NOT EXISTS``), and restores the foreign keys from ``benefit_periods``, ``case_payees`` and
-``payment_lines`` once the rows are back. ``PROJECTION_SCHEMA`` is the shape migrations 0001, 0007, 0009 and 0019
-give those tables; ``tests/integration/test_case_queries_pg.py`` checks that the two agree, so a migration
+``payment_lines`` once the rows are back. ``PROJECTION_SCHEMA`` is the shape migrations 0001, 0007, 0009, 0019 and
+0020 give those tables; ``tests/integration/test_case_queries_pg.py`` checks that the two agree, so a migration
 that changes ``cases`` must change it too. ``case_events`` (the engine's record) is never touched.
 
 **Modes.** By default the rebuild refills: order-safe upserts that recreate missing rows and move stale ones
@@ -95,6 +95,8 @@ CREATE INDEX IF NOT EXISTS cases_pending_roles_idx ON cases USING gin (pending_r
 CREATE INDEX IF NOT EXISTS cases_pending_due_idx ON cases (pending_due) WHERE pending_due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS cases_decided_idx ON cases (township_code, decided_at)
     WHERE decided_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_old_age_active_idx ON cases (case_id)
+    WHERE program = 'old_age_allowance' AND stage IN ('in_payment', 'payment_held');
 
 CREATE TABLE IF NOT EXISTS benefit_periods (
     case_id               uuid          NOT NULL,

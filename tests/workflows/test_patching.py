@@ -29,6 +29,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
 from workflows.case import CaseSnapshot, CaseWorkflow, CaseWorkflowInput
+from workflows.allowance_catch_up import AllowanceCatchUpWorkflow
 from workflows.review_sweep import ReviewSweepWorkflow
 from workflows.standard_change import StandardChangeWorkflow
 
@@ -94,7 +95,7 @@ def _reordered_histories() -> list[str]:
 
 async def _replay_failures(case_workflow: type) -> dict[str, BaseException]:
     """Replay every golden history with ``case_workflow`` standing in for the case workflow; the failures."""
-    replayer = Replayer(workflows=[case_workflow, ReviewSweepWorkflow, StandardChangeWorkflow],
+    replayer = Replayer(workflows=[case_workflow, ReviewSweepWorkflow, StandardChangeWorkflow, AllowanceCatchUpWorkflow],
                         data_converter=pydantic_data_converter)
 
     async def histories() -> AsyncIterator[WorkflowHistory]:

@@ -176,12 +176,13 @@ def test_band_move_notice_gives_the_new_amount_from_the_birthday_month() -> None
 
 
 def test_suspension_and_resumption_notices_with_the_months_owed() -> None:
-    """A missed survival check holds payment (not a stop) from next month; the late check resumes it, the held
-    months paid (补发): 2027-08 and 2027-09, 100.00 yuan, paid as usual from October (SPEC §6.3)."""
+    """A missed survival check escalates and the township approver holds payment (not a stop) from next month
+    (SPEC §0.1: the timer only escalates); the late check resumes it, the held months paid (补发): 2027-08 and
+    2027-09, 100.00 yuan, paid as usual from October (SPEC §6.3)."""
     trail = old_age(datetime(2026, 6, 2, 2, tzinfo=UTC))
-    hold = next(t for t in OLD_AGE_ALLOWANCE.timers(trail.state, lambda _: True)
-                if isinstance(t.command, c.HoldForSurvivalCheck))
-    trail.do(hold.command, ctx(SYSTEM_ACTOR, hold.at))
+    missed = datetime(2027, 7, 2, 2, tzinfo=UTC)
+    trail.do(c.RaiseEscalation(step="survival_check"), ctx(SYSTEM_ACTOR, missed))
+    trail.do(c.HoldPayment(reason="逾期未完成生存认证，暂停发放"), ctx(TOWNSHIP, missed))
     suspended = render_notice(trail.notice("suspension"))
     assert_page(suspended, ["高龄津贴暂停发放通知书", "2027年6月2日前完成高龄津贴年度生存认证",
                             "自2027年8月起暂停发放您的高龄津贴（50.00元/月）", "暂停发放不是停发", "补发"])
