@@ -9,7 +9,8 @@ yet, and those two are left at the township's review (said in the summary).
 高龄津贴 (SPEC §6.3, every value a parameter): the proactive enrolment from a synthetic hukou extract
 (``services.enrolment``, the import the county runs), then through the API: one person in each band (80+, 90+,
 100+) confirmed; one whose survival check is due in a fortnight (the last check, entered from the register, was
-350 days ago); one whose check is long overdue, so the case's own timer holds the payment (held, not stopped);
+350 days ago); one whose check is long overdue, so the case's own timer escalates it and the township approver holds the
+payment (held, not stopped);
 and one just turned 80, left for the township to confirm (主动发现).
 
 Synthetic people only (names made up, ID numbers valid but invented, as the other demos). Idempotent: the same
@@ -214,8 +215,14 @@ async def run_old_age_demo(http: httpx.AsyncClient, token: TokenFactory, enrol: 
                              checked_on=(today - timedelta(days=e.checked_days_ago)).isoformat(),
                              method="home_visit")
     held = result.case_ids.get("held")
-    for _ in range(40):  # the case's own timer holds the payment a moment after the late check is entered
+    for _ in range(40):  # the case's own timer escalates the missed check a moment after it is entered
         if held is None or (await api.case(held))["stage"] != "in_payment":
+            break
+        if ((await api.case(held)).get("pending") or {}).get("overdue"):
+            # an escalation decides nothing (SPEC §0.1): the township approver holds the payment
+            township = next(e.village_code[:9] for e in people if e.key == "held")
+            await api.do(held, (Role.TOWNSHIP_APPROVER, township, "demo-tsa-01"), "hold_payment",
+                         reason="逾期未完成生存认证，暂停发放（演示）")
             break
         await asyncio.sleep(0.25)
     for key, case_id in result.case_ids.items():

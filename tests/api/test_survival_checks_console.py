@@ -31,6 +31,10 @@ async def _row(pool: asyncpg.Pool, case_id: str, stage: str) -> None:
             await asyncio.sleep(0.05)
 
 
+async def pool_overdue(pool: asyncpg.Pool, case_id: str) -> bool:
+    return bool(await pool.fetchval("SELECT overdue FROM cases WHERE case_id = $1", uuid.UUID(case_id)))
+
+
 async def test_the_survival_check_due_list_shows_due_and_held_people_of_the_jurisdiction_spec_6_3(
     app: FastAPI, http: httpx.AsyncClient, auth: TokenFactory, api_settings: Settings, pg_pool: asyncpg.Pool,
     dev_env: WorkflowEnvironment,
@@ -56,6 +60,12 @@ async def test_the_survival_check_due_list_shows_due_and_held_people_of_the_juri
                  checked_on=(today - timedelta(days=350)).isoformat())
     await api.ok(ids["held"], CASEWORKER, "record_survival_check", method="in_person",
                  checked_on=(today - timedelta(days=366 + 45)).isoformat())
+    # missed: the case's timer escalates (SPEC §0.1: never a decision); the township approver holds payment
+    async with asyncio.timeout(20):
+        while not await pool_overdue(pg_pool, ids["held"]):
+            await asyncio.sleep(0.05)
+    await api.ok(ids["held"], (Role.TOWNSHIP_APPROVER, JINSHAN, "tsa-01"), "hold_payment",
+                 reason="逾期未完成生存认证，暂停发放")
     await _row(pg_pool, ids["held"], "payment_held")
     await _row(pg_pool, ids["elsewhere"], "in_payment")
     async with browser(app) as client:
