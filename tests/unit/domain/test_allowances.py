@@ -20,6 +20,7 @@ from domain.household import AreaType, Member, Program, Relation
 from domain.kernel import links
 from domain.kernel.context import SYSTEM_ACTOR, DecisionContext
 from domain.kernel.state import RelatedCase
+from domain.offers import offered_commands
 from domain.parameters import ParameterBook, ResolvedParameters, resolve
 from domain.programmes import decide, parse_state, programme_of, project
 from domain.programmes.disability_subsidies import rules as dis_rules
@@ -354,6 +355,9 @@ def test_missed_survival_check_escalates_and_the_township_holds_payment_spec_6_3
     assert state.amount_for("2027-08") == Decimal("50.00")  # the escalation decided nothing
     with pytest.raises(NotPermitted):  # the caseworker records checks; the township approver holds
         step(state, hold, ctx(CASEWORKER, missed))
+    # the workbench offers the hold to the township approver once escalated, never to the caseworker
+    assert c.HoldPayment in offered_commands(state, TOWNSHIP, missed, params(missed.date()))
+    assert c.HoldPayment not in offered_commands(state, CASEWORKER, missed, params(missed.date()))
     state, events = step(state, hold, ctx(TOWNSHIP, missed))
     assert [(ev.type, ev.reason, ev.actor.role) for ev in events] == [
         ("payment_held", "逾期未生存认证，暂停发放", Role.TOWNSHIP_APPROVER)]
