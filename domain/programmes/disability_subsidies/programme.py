@@ -58,6 +58,12 @@ class DisabilityState(kit.AllowanceState):
     work_injury_care: bool = False
     in_dibao: bool = False
     in_tekun: bool = False
+    #: The household's dibao case has exited since a lookup last found it in dibao (a ``left_programme`` link
+    #: from dibao for this person): the living subsidy's basis is gone until a lookup finds the household in
+    #: dibao again (the township review; a confirmation or review decision granting the living subsidy).
+    #: ``in_dibao`` stays the township review's finding (the fallback of histories recorded before
+    #: RELATED_AUTHORITATIVE_PATCH reads it).
+    dibao_left: bool = False
     forwarded_to: str | None = None
     forward_status: str | None = None
     received_in_code: str | None = None
@@ -69,13 +75,18 @@ class DisabilityState(kit.AllowanceState):
             return self.forward_status in {"accepted", "returned"}
         return self.stage in {Stage.REJECTED, Stage.WITHDRAWN, Stage.EXITED}
 
-    def facts(self, related: tuple[Any, ...] | None = None, *, in_tekun: bool | None = None) -> rules.Facts:
+    def facts(self, related: tuple[Any, ...] | None = None, *, in_dibao: bool | None = None,
+              in_tekun: bool | None = None) -> rules.Facts:
         """The facts the subsidies rest on. ``related``: the person's other cases as looked up (authoritative:
-        empty = in neither dibao nor 特困); None where no lookup happened (the flags the township review found)."""
+        empty = in neither dibao nor 特困); None where no lookup happened (the flags the township review found).
+        ``in_dibao`` / ``in_tekun``: what the deciding step knows better."""
         assert self.grade is not None
+        if in_dibao is None:
+            in_dibao = (rules.paying(related, self.person, Program.DIBAO.value) if related is not None
+                        else self.in_dibao)
         return rules.Facts(
             grade=self.grade, long_term_care=self.long_term_care, work_injury_care=self.work_injury_care,
-            in_dibao=rules.paying(related, self.person, Program.DIBAO.value) if related is not None else self.in_dibao,
+            in_dibao=in_dibao,
             in_tekun=in_tekun if in_tekun is not None else (
                 rules.paying(related, self.person, "tekun") if related is not None else self.in_tekun),
         )
@@ -85,6 +96,11 @@ class DisabilityState(kit.AllowanceState):
 #: after its dibao case has exited (its membership no longer active), not "unknown". Histories recorded before
 #: this fix fell back to the township review's flags there and keep doing so on replay.
 RELATED_AUTHORITATIVE_PATCH = "case-disability-related-authoritative-v1"
+#: A decision without a lookup (the 特困 link's care exclusion) takes the household's dibao exit the case was
+#: told of (``dibao_left``) over the township review's flag, so it never grants the living subsidy again after
+#: the dibao case exited (云政发〔2016〕5号; issue 17 item 3). Histories recorded before it recomputed from the
+#: review's flag and keep doing so on replay.
+LATEST_DIBAO_PATCH = "case-disability-link-latest-dibao-v1"
 
 
 def _looked_up_facts(state: DisabilityState, ctx: DecisionContext) -> rules.Facts:
@@ -197,7 +213,11 @@ def on_link(state: DisabilityState, cmd: c.ApplyLink, ctx: DecisionContext) -> l
     if cmd.effect is c.LinkEffect.LEFT_PROGRAMME and cmd.source_program == Program.DIBAO.value and "living" in kinds:
         return kit.review_opened(state, STAGES, LINKED, f"link:{cmd.source_program}:left")
     if cmd.effect is c.LinkEffect.ENTERED_PROGRAMME and cmd.source_program == "tekun" and "care" in kinds:
-        granted, why = rules.grants(state.facts(in_tekun=True), kit.params_of(ctx))
+        # No lookup here: the dibao status is the latest the case knows (the review's flag, or the exit a
+        # ``left_programme`` link from dibao reported since), never a stale flag re-granting the living subsidy.
+        stale = state.in_dibao and state.dibao_left and ctx.patched(LATEST_DIBAO_PATCH)
+        granted, why = rules.grants(state.facts(in_dibao=False if stale else None, in_tekun=True),
+                                    kit.params_of(ctx))
         if granted == state.grants:
             return []
         if not granted:
@@ -224,7 +244,28 @@ def initial(ev: e.ApplicationSubmitted) -> DisabilityState:
 def _reviewed(state: DisabilityState, ev: e.AllowanceReviewed) -> DisabilityState:
     return moved(state, ev, Stage.TOWNSHIP_REVIEWED, disability_kind=ev.disability_kind, grade=ev.grade,
                  certificate_number=ev.certificate_number, long_term_care=ev.long_term_care,
-                 work_injury_care=ev.work_injury_care, in_dibao=ev.in_dibao, in_tekun=ev.in_tekun)
+                 work_injury_care=ev.work_injury_care, in_dibao=ev.in_dibao, in_tekun=ev.in_tekun,
+                 dibao_left=False)
+
+
+_KERNEL_LINKS = links.mutators()
+
+
+@MUTATORS.on(e.LinkReceived)
+def _link_received(state: DisabilityState, ev: e.LinkReceived) -> DisabilityState:
+    """The kernel's record, and what the case now knows: the person's household left dibao."""
+    state = _KERNEL_LINKS.apply(state, ev)
+    if (ev.effect is c.LinkEffect.LEFT_PROGRAMME and ev.source_program == Program.DIBAO.value
+            and ev.resident_id == state.person):
+        state = state.model_copy(update={"dibao_left": True})
+    return state
+
+
+def _dibao_known(_state: DisabilityState, ev: e.AllowanceGranted | e.AllowanceChanged) -> dict[str, Any]:
+    """The county confirmation or a review decision granting the living subsidy: its lookup found the household
+    in dibao (the 特困 link's change decides without a lookup and teaches nothing)."""
+    looked_up = isinstance(ev, e.AllowanceGranted) or ev.cause == "review"
+    return {"dibao_left": False} if looked_up and any(g.kind == "living" for g in ev.grants) else {}
 
 
 @MUTATORS.on(e.ApplicationForwarded)
@@ -318,8 +359,8 @@ DISABILITY_SUBSIDIES = Programme(
     system_commands=frozenset(_SYSTEM),
     first_event=e.ApplicationSubmitted,
     initial=initial,
-    mutators=merged([MUTATORS, kit.mutators(STAGES), deadline_mutators(e.DeadlineSet, e.EscalationRaised),
-                     links.mutators()]),
+    mutators=merged([MUTATORS, kit.mutators(STAGES, _dibao_known),
+                     deadline_mutators(e.DeadlineSet, e.EscalationRaised), _KERNEL_LINKS.without(e.LinkReceived)]),
     deadlines=DEADLINES,
     pending=pending,
     needs=needs,

@@ -232,6 +232,78 @@ def test_entering_tekun_removes_the_care_subsidy_when_the_parameter_says_so() ->
     assert state.stop_effective_month == "2026-04"
 
 
+
+def _tekun_link(key: str) -> c.ApplyLink:
+    return c.ApplyLink(key=key, effect=c.LinkEffect.ENTERED_PROGRAMME, source_case_id=uuid4(), source_program="tekun",
+                       source_seq=77, resident_id=PERSON, occurred_on=NOW.date())
+
+
+def _living_ended_by_review() -> Any:
+    """Both subsidies granted (grade 1, in dibao); the household's dibao case exits (the ``left_programme``
+    link); the review decided on the lookup ends the living subsidy, the care subsidy stays."""
+    state = granted(grade=1)
+    assert {g.kind for g in state.grants} == {"living", "care"} and state.in_dibao
+    left = c.ApplyLink(key="k5", effect=c.LinkEffect.LEFT_PROGRAMME, source_case_id=uuid4(), source_program="dibao",
+                       source_seq=43, resident_id=PERSON, occurred_on=NOW.date())
+    state, _ = step(state, left, ctx(SYSTEM_ACTOR))
+    state, _ = step(state, c.DecideAllowanceReview(note="已退出低保"), ctx(TOWNSHIP, related=(dibao(False),)))
+    assert [g.kind for g in state.grants] == ["care"] and state.dibao_left
+    return state
+
+
+def test_entering_tekun_after_the_dibao_exit_never_grants_the_living_subsidy_again_yunzhengfa_2016_5() -> None:
+    """云政发〔2016〕5号 (SPEC §6.2): the living subsidy is only for a person in a dibao household; issue 17 item 3.
+    After the dibao exit ended it, the 特困 link's care exclusion recomputes from what the case knows now (the
+    exit), not from the township review's stale flag: care excluded (the parameter's default), living not granted
+    again, so nothing is left and the subsidies stop from next month."""
+    state = _living_ended_by_review()
+    stopped, events = step(state, _tekun_link("k6"), ctx(SYSTEM_ACTOR))
+    assert [ev.type for ev in events] == ["link_received", "allowance_stopped"]
+    assert "生活补贴：家庭不在低保" in events[1].reasons and "护理补贴：特困供养人员不享受（参数）" in events[1].reasons
+    assert stopped.stage is D.EXITED and stopped.stop_effective_month == "2026-04"
+    # the exclusion turned off by the parameter: the care subsidy stays, and still no living subsidy
+    context = ctx(SYSTEM_ACTOR)
+    p = context.params
+    no_exclusion = p.model_copy(update={"values": p.values.model_copy(update={
+        "allowances": p.values.allowances.model_copy(update={"care_excludes_tekun": False})})})
+    assert decide(state, _tekun_link("k7"), dataclasses.replace(context, params=no_exclusion))[1:] == []
+
+
+def test_a_review_finding_the_household_in_dibao_again_is_the_latest_knowledge_yunzhengfa_2016_5() -> None:
+    """A review whose lookup finds the household in dibao again (a new dibao case) grants the living subsidy;
+    the 特困 link then keeps it (SPEC §6.2: living while in dibao) and excludes only the care subsidy."""
+    state = granted(grade=1)
+    left = c.ApplyLink(key="k8", effect=c.LinkEffect.LEFT_PROGRAMME, source_case_id=uuid4(), source_program="dibao",
+                       source_seq=44, resident_id=PERSON, occurred_on=NOW.date())
+    state, _ = step(state, left, ctx(SYSTEM_ACTOR))
+    state, _ = step(state, c.DecideAllowanceReview(note="已重新纳入低保"), ctx(TOWNSHIP, related=(dibao(),)))
+    assert {g.kind for g in state.grants} == {"living", "care"} and not state.dibao_left
+    state, events = step(state, _tekun_link("k9"), ctx(SYSTEM_ACTOR))
+    assert [ev.type for ev in events] == ["link_received", "allowance_changed"]
+    assert [g.kind for g in state.grants] == ["living"]
+
+
+def test_histories_recorded_before_the_latest_dibao_fix_replay_their_link() -> None:
+    """A history recorded before the fix (``ctx.patched`` False on replay) re-derives what it recorded: the 特困
+    link recomputed from the township review's flag then."""
+    from domain.programmes.disability_subsidies.programme import LATEST_DIBAO_PATCH
+
+    asked: list[str] = []
+
+    def old(change: str) -> bool:
+        asked.append(change)
+        return False
+
+    state = _living_ended_by_review()
+    replayed = dataclasses.replace(ctx(SYSTEM_ACTOR), patched=old)
+    events = decide(state, _tekun_link("k10"), replayed)
+    assert [ev.type for ev in events] == ["link_received", "allowance_changed"] and asked == [LATEST_DIBAO_PATCH]
+    assert [g.kind for g in events[1].grants] == ["living"]  # the stale flag re-granted it (the defect)
+    # no dibao exit on record: the fix never asks
+    asked.clear()
+    decide(granted(grade=2, related=()), _tekun_link("k11"), replayed)
+    assert asked == []
+
 # --- 高龄津贴 ------------------------------------------------------------------------------------------------
 
 BORN = date(1946, 5, 17)  # 80 on 2026-05-17, 90 on 2036-05-17
