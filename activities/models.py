@@ -21,6 +21,15 @@ class RecordCaseInput(BaseModel):
 
 class RecordCaseResult(BaseModel):
     version: int
+    #: The events recorded before under the same seqs, when they differ from the ones given: a local
+    #: ``record_case`` run again after its workflow task was lost decides the step again at the new task's time;
+    #: what PostgreSQL and the ledger hold is the decision, and the workflow takes it (None: written now, or
+    #: recorded exactly so before).
+    recorded: list[CaseEvent] | None = None
+    #: The SHA-256 digest of each event now in PostgreSQL for the seqs recorded (``adapters.audit.chain
+    #: .event_digest``, as the ledger pins them): a history whose records ran as local activities (no activity
+    #: input in history) still pins every decision. Empty in results recorded before.
+    digests: list[str] = []
 
 
 class PaidMonthsInput(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, DeadlineInput
@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.parameters import PublicityUnit, ResolvedParameters
     from domain.procedure.publicity import counts_start_day
     from domain.programmes import CaseState, decide, programme_of, project
-    from workflows._policies import STORE_RETRY, STORE_TIMEOUT
+    from workflows._policies import LOCAL_STORE_TIMEOUT, LOCAL_STORE_WINDOW, STORE_RETRY, STORE_TIMEOUT
     from workflows.models import (
         ApplyLinkInput,
         ApplyLinkResult,
@@ -76,6 +76,13 @@ PARAMS_BOOK_PATCH = "case-params-book-v1"
 #: Behind this patch a recalculation that reaches back to a month already on a roll reads the paid months and
 #: decides the 补发 (back pay) with it.
 BACK_PAY_PATCH = "case-back-pay-v1"
+#: Runs that take this patch run the store's quick calls (``record_case``, ``compute_deadline``,
+#: ``resolve_parameters``, ``paid_months``, ``related_cases``) as local activities, in the workflow task of the
+#: decision: no server round trip each (issue 18). Runs recorded before it run them as regular activities.
+LOCAL_RECORDS_PATCH = "case-local-records-v1"
+#: Behind this patch a recalculation uses the parameters its batch resolved once for the version (when they are
+#: the case's village's) instead of resolving them itself.
+RECALC_PARAMS_PATCH = "case-recalc-params-v1"
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -120,12 +127,19 @@ class CaseWorkflow:
         #: Effects of recorded events on the person's other cases, delivered by the run loop outside the lock
         #: (a delivery waits for the target, which may be delivering to this case at the same time).
         self._outbox: list[kernel_links.Link] = []
+        self._local: bool | None = None
 
     @workflow.run
     async def run(self, inp: CaseWorkflowInput) -> CaseSnapshot:
         opening: list[CaseEvent] = []
+        self._local_store()  # decided here first in every run (memoized for the run)
         if inp.carried is None:
-            await self._record(self._state, self._pending)
+            recorded = await self._record(self._state, self._pending)
+            if recorded is not None:  # see _commit
+                self._pending = recorded
+                state = project(recorded)
+                assert state is not None
+                self._state = state
             opening, self._pending = self._pending, []
         if workflow.patched("case-params-preload-v1"):
             await self._params_today()
@@ -223,7 +237,12 @@ class CaseWorkflow:
                 refused = "not_active"  # a case that answered so before its programme had the hook
             if hooks is None or refused is not None:
                 return StandardChangeResult(applied=False, reason=refused)
-            params = await self._resolve(inp.effective_from)
+            given = inp.params
+            if (given is not None and given.division_code == state.village_code
+                    and given.effective_from <= inp.effective_from and workflow.patched(RECALC_PARAMS_PATCH)):
+                params = given  # the batch resolved them once for the version (issue 18)
+            else:
+                params = await self._resolve(inp.effective_from)
             # The book has changed since the parameters were last loaded: the next decision reloads them, so it
             # never computes with a superseded version later the same day.
             self._params_day = None
@@ -312,12 +331,8 @@ class CaseWorkflow:
                 basis = recount(deadline)
                 assert basis is not None
                 start, days = basis
-                counted = await workflow.execute_activity_method(
-                    CalendarActivities.compute_deadline,
-                    DeadlineInput(start=start, amount=days, unit="working_day"),
-                    start_to_close_timeout=STORE_TIMEOUT,
-                    retry_policy=STORE_RETRY,
-                )
+                counted = await self._store_call(CalendarActivities.compute_deadline,
+                                                 DeadlineInput(start=start, amount=days, unit="working_day"))
                 reason = recount_reason(deadline, counted.calendar_version)
                 if reason is None:
                     result.still_provisional.append(deadline.step)
@@ -380,31 +395,19 @@ class CaseWorkflow:
 
     async def _resolve(self, on: date) -> ResolvedParameters:
         """The parameters in force for the case's village on ``on`` (an activity: replay never reads the file)."""
-        return await workflow.execute_activity_method(
-            ParameterActivities.resolve_parameters,
-            ResolveParametersInput(division_code=self._state.village_code, on=on),
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
-        )
+        return await self._store_call(ParameterActivities.resolve_parameters,
+                                      ResolveParametersInput(division_code=self._state.village_code, on=on))
 
     async def _paid_months(self) -> tuple[PaidMonth, ...]:
         """Months already on a payment roll for this case (a stop or decrease may reach back over them)."""
-        paid = await workflow.execute_activity_method(
-            CaseStoreActivities.paid_months,
-            PaidMonthsInput(case_id=self._state.case_id),
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
-        )
+        paid = await self._store_call(CaseStoreActivities.paid_months, PaidMonthsInput(case_id=self._state.case_id))
         return tuple(paid)
 
     async def _related_cases(self) -> tuple[RelatedCase, ...]:
         """The members' other active cases, any programme (the ``case_members`` read model)."""
-        related = await workflow.execute_activity_method(
+        related = await self._store_call(
             LinkActivities.related_cases,
-            RelatedCasesInput(case_id=self._state.case_id, resident_ids=[m.resident_id for m in self._state.members]),
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
-        )
+            RelatedCasesInput(case_id=self._state.case_id, resident_ids=[m.resident_id for m in self._state.members]))
         return tuple(related)
 
     async def _deliver_links(self) -> None:
@@ -474,13 +477,9 @@ class CaseWorkflow:
         # Day 1 is the first working day after the posting day (民法典 Art. 201), or from the posting day on
         # where the parameters recorded say the posting day counts (cases decided before that was a parameter).
         start = self._today() - timedelta(days=counts_start_day(params))
-        result = await workflow.execute_activity_method(
-            CalendarActivities.compute_deadline,
-            DeadlineInput(start=start, amount=params.values.publicity_period,
-                          unit="working_day"),
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
-        )
+        result = await self._store_call(CalendarActivities.compute_deadline,
+                                        DeadlineInput(start=start, amount=params.values.publicity_period,
+                                                      unit="working_day"))
         return result.due
 
     async def _run_info_check(self, events: list[CaseEvent]) -> list[CaseEvent]:
@@ -512,12 +511,8 @@ class CaseWorkflow:
         params = self._params or await self._params_today()
         for step, start, days in self._programme.deadlines.to_set(after, events if starts is None else starts,
                                                                   params):
-            result = await workflow.execute_activity_method(
-                CalendarActivities.compute_deadline,
-                DeadlineInput(start=start, amount=days, unit="working_day"),
-                start_to_close_timeout=STORE_TIMEOUT,
-                retry_policy=STORE_RETRY,
-            )
+            result = await self._store_call(CalendarActivities.compute_deadline,
+                                            DeadlineInput(start=start, amount=days, unit="working_day"))
             ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
             counted = workflow.patched(DEADLINE_COUNT_PATCH)
             events += decide(after, c.SetDeadline(step=step, due=result.due, calendar_version=result.calendar_version,
@@ -525,7 +520,14 @@ class CaseWorkflow:
                                                   working_days=days if counted else None), ctx)
             after = project(events[-1:], after)
             assert after is not None
-        await self._record(after, events)
+        recorded = await self._record(after, events)
+        if recorded is not None:
+            # The step was recorded before, by a workflow task that was lost after its local record committed
+            # (a worker killed): this task decided it again at its own instant. PostgreSQL and the ledger hold
+            # the first decision; the case takes it, so history and record never disagree.
+            events[:] = recorded
+            after = project(recorded, self._state)
+            assert after is not None
         before = self._state
         self._state = after
         effects = self._programme.links(before, events)
@@ -537,14 +539,40 @@ class CaseWorkflow:
                 [SA_STAGE.value_set(str(after.stage)), SA_OVERDUE.value_set(overdue(after))]
             )
 
-    async def _record(self, state: CaseState, events: list[CaseEvent]) -> None:
-        """Write the events and the state after them to PostgreSQL (idempotent per case and seq)."""
-        await workflow.execute_activity_method(
-            CaseStoreActivities.record_case,
-            RecordCaseInput(state=state, events=events),
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
-        )
+    async def _record(self, state: CaseState, events: list[CaseEvent]) -> list[CaseEvent] | None:
+        """Write the events and the state after them to PostgreSQL (exactly once per case and seq). Returns the
+        events recorded before under those seqs when they differ from ``events`` (see ``PgCaseStore.record``);
+        the caller adopts them."""
+        result = await self._store_call(CaseStoreActivities.record_case, RecordCaseInput(state=state, events=events))
+        return result.recorded if self._local_store() else None
+
+    def _local_store(self) -> bool:
+        """Whether this run calls the store as local activities (decided once per run, at its first call)."""
+        if self._local is None:
+            self._local = workflow.patched(LOCAL_RECORDS_PATCH)
+        return self._local
+
+    async def _store_call(self, activity: Any, arg: Any) -> Any:
+        """One quick call to PostgreSQL or the parameter file: a local activity on runs that took
+        :data:`LOCAL_RECORDS_PATCH` (in this workflow task, no server round trip), a regular one before.
+
+        A local attempt is bounded (``LOCAL_STORE_TIMEOUT``) and retried within ``LOCAL_STORE_WINDOW``; when the
+        window runs out (PostgreSQL down for minutes) the call starts again, so an outage delays the case and
+        never fails it. A non-retryable refusal (no parameters in force) is raised as before.
+        """
+        if not self._local_store():
+            return await workflow.execute_activity_method(activity, arg, start_to_close_timeout=STORE_TIMEOUT,
+                                                          retry_policy=STORE_RETRY)
+        while True:
+            try:
+                return await workflow.execute_local_activity_method(
+                    activity, arg, start_to_close_timeout=LOCAL_STORE_TIMEOUT,
+                    schedule_to_close_timeout=LOCAL_STORE_WINDOW, retry_policy=STORE_RETRY)
+            except ActivityError as err:
+                if isinstance(err.cause, ApplicationError) and err.cause.non_retryable:
+                    raise
+                workflow.logger.warning("case.store_unavailable", extra={"case_id": str(self._state.case_id),
+                                                                        "activity": err.activity_type})
 
     def _next_wake_at(self) -> datetime | None:
         """The earliest instant something falls due: a programme's timer (the 公示 window's end, a review, the

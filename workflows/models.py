@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from domain import commands as c
 from domain.actors import Actor
 from domain.kernel.state import PendingStep
+from domain.parameters import ResolvedParameters
 from domain.programmes import CaseState
 
 # --- CaseWorkflow ---------------------------------------------------------------------------------------
@@ -59,6 +60,9 @@ class StandardChangeInput(BaseModel):
     actor: Actor
     version: str
     effective_from: date
+    #: The version's parameters for the case's village, resolved once by the batch (issue 18): the case uses
+    #: them rather than resolving them itself. None (and in Updates sent before): the case resolves them.
+    params: ResolvedParameters | None = None
 
 
 class StandardChangeResult(BaseModel):

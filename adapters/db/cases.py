@@ -7,10 +7,12 @@ changes nothing), so an activity retry or a replayed write never duplicates an e
 
 from __future__ import annotations
 
+import json
 from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
+from pydantic import TypeAdapter
 
 from adapters.audit.ledger import Ledger
 from adapters.db.case_queries import list_columns, outcome_of
@@ -74,12 +76,18 @@ VALUES ($1, $2, $3, $4, $5, $6)
 _PAID_MONTHS = "SELECT month, amount FROM payment_lines WHERE case_id = $1 AND withdrawn_seq IS NULL ORDER BY month"
 _GET_CASE = "SELECT * FROM cases WHERE case_id = $1"
 _GET_EVENTS = "SELECT seq, type, payload FROM case_events WHERE case_id = $1 ORDER BY seq"
+#: One writer per case at a time (advisory lock, transaction-scoped; the two-key space never meets the ledger's
+#: one-key lock): a retried record after a lost workflow task and a late write of the lost attempt never both
+#: find the seqs free.
+_LOCK_CASE = "SELECT pg_advisory_xact_lock(1667330917, hashtext($1::text))"
+_STORED_SEQS = "SELECT payload FROM case_events WHERE case_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq"
+_EVENTS: TypeAdapter[list[CaseEvent]] = TypeAdapter(list[CaseEvent])
 
 
 class CaseStore(Protocol):
     """Port for recording case transitions."""
 
-    async def record(self, state: CaseState, events: list[CaseEvent]) -> None: ...
+    async def record(self, state: CaseState, events: list[CaseEvent]) -> list[CaseEvent] | None: ...
 
     async def paid_months(self, case_id: UUID) -> list[PaidMonth]: ...
 
@@ -95,16 +103,33 @@ class PgCaseStore:
         self._pool = pool
         self._ledger = ledger or Ledger()
 
-    async def record(self, state: CaseState, events: list[CaseEvent]) -> None:
+    async def record(self, state: CaseState, events: list[CaseEvent]) -> list[CaseEvent] | None:
         """Record new events and the case's state after them, in one transaction; roll lines an event withdraws
         are marked withdrawn, and the members of a closed or refused case are released so they may apply again
         (:func:`releases_members`).
 
+        Exactly once per case and seq: when any seq of ``events`` is recorded already, nothing at all is written
+        (events, case row, ledger, roll lines, referrals). A retry of the same write then changes nothing; a
+        retry that decided the same step again at another instant (a workflow task lost after the record
+        committed: a local activity runs again, with the time of the new task) gets the recorded events back,
+        and the workflow takes them as what was decided.
+
         Args:
             state: the state after ``events``.
             events: the events of this transition (may be empty for a state-only refresh).
+
+        Returns:
+            None when the events were written now or were recorded exactly so before; otherwise the events
+            recorded before under the same seqs (as stored), which the caller must adopt.
         """
         async with self._pool.acquire() as conn, conn.transaction():
+            if events:
+                await conn.execute(_LOCK_CASE, str(state.case_id))
+                stored = await conn.fetch(_STORED_SEQS, state.case_id, events[0].seq, events[-1].seq)
+                if stored:
+                    recorded = _EVENTS.validate_python(
+                        [json.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"] for r in stored])
+                    return None if recorded == events else recorded
             for ev in events:
                 await conn.execute(
                     _INSERT_EVENT,
@@ -157,6 +182,7 @@ class PgCaseStore:
             if releases_members(state):
                 await conn.execute(_RELEASE_MEMBERS, state.case_id)
             await self._ledger.append(conn, self._ledger.decisions(events))  # last: it takes the chain's lock
+        return None
 
     async def paid_months(self, case_id: UUID) -> list[PaidMonth]:
         """Months already on a payment roll for the case, in order."""

@@ -63,10 +63,21 @@ class _Outbound(WorkflowOutboundInterceptor):
         return super().start_activity(input)
 
     def start_local_activity(self, input: StartLocalActivityInput) -> workflow.ActivityHandle[Any]:
-        if input.activity == "record_case" and input.args:  # record_case as a local activity (issue 18)
-            record = input.args[0]
-            _CAPTURED[workflow.info().run_id].extend(ev.model_dump(mode="json") for ev in record.events)
-        return super().start_local_activity(input)
+        # Runs that took case-local-records-v1 record as a local activity (issue 18). Its result names the events
+        # recorded before when a lost workflow task made the case decide a step again: those are the decision.
+        handle = super().start_local_activity(input)
+        if input.activity == "record_case" and input.args:
+            captured = _CAPTURED[workflow.info().run_id]
+            at, events = len(captured), [ev.model_dump(mode="json") for ev in input.args[0].events]
+            captured.extend(events)
+
+            def adopt(done: Any) -> None:
+                result = None if done.cancelled() or done.exception() else done.result()
+                if getattr(result, "recorded", None):
+                    captured[at:at + len(events)] = [ev.model_dump(mode="json") for ev in result.recorded]
+
+            handle.add_done_callback(adopt)
+        return handle
 
 
 class _Inbound(WorkflowInboundInterceptor):

@@ -1478,6 +1478,18 @@ async def temporary_opened_from_intake(x: Export) -> list[Exported]:
     return [Exported("case_v7_temporary_opened_from_intake", case.handle.id)]
 
 
+# --- one round trip per decision (issue 18) ----------------------------------------------------------------
+
+
+async def local_records(x: Export) -> list[Exported]:
+    """The whole S1 procedure into payment on a run that took ``case-local-records-v1``: every record, deadline,
+    公示 end and parameter read runs as a local activity in the decision's own workflow task (``MarkerRecorded``,
+    no ``ActivityTaskScheduled``); the information check is still an activity."""
+    case = await x.new_case()
+    await to_payment(x.env, case)
+    return [Exported("case_v8_local_records_in_payment", case.handle.id)]
+
+
 DEPLOYED = {
     "case_v1_submitted": Scenario(_deployed("case_v1_submitted", None)),
     "case_v2_in_payment": Scenario(_deployed("case_v2_in_payment", to_payment)),
@@ -1516,6 +1528,7 @@ NEW = {
     "case_v7_temporary_check_negative_rejected": Scenario(temporary_check_negative_rejected),
     "case_v7_temporary_noncooperation_withdrawn": Scenario(temporary_noncooperation_withdrawn),
     "case_v7_temporary_opened_from_intake": Scenario(temporary_opened_from_intake),
+    "case_v8_local_records": Scenario(local_records),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "allowance_catch_up_v1": Scenario(allowance_catch_up, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),

@@ -263,6 +263,18 @@ _branch("高龄津贴 band move recorded by the daily catch-up's Update ahead of
         "case_v8_old_age_band_moved_by_catch_up", "update:catch_up_timers", "event:allowance_changed",
         "end:running")
 
+# --- one round trip per decision (issue 18) ---
+_branch("the S1 procedure into payment with the store's calls as local activities (patch case-local-records-v1): "
+        "records, deadlines, the 公示 end and the parameters in the decision's own workflow task; the information "
+        "check still an activity",
+        "case_v8_local_records_in_payment",
+        "patch:case-local-records-v1", "local_activity:record_case", "local_activity:compute_deadline",
+        "local_activity:resolve_parameters", "activity:run_info_check", "not:activity:record_case",
+        "not:activity:compute_deadline", "not:activity:resolve_parameters", "update:execute", "timer_fired",
+        "end:running")
+_branch("records as regular activities before the local-records patch (its old path)", "case_v2_in_payment",
+        "activity:record_case", "not:patch:case-local-records-v1", "not:local_activity:record_case")
+
 # --- 特困人员救助供养 (tekun, S3; SPEC §4) ---
 _branch("特困 物价联动 (S4 Art. 10; S3 Arts. 19, 20): the recalculate Update records the new basic-living + care "
         "standards from the version's month (patch case-tekun-recalculation-v1); once per version",
@@ -359,6 +371,8 @@ def facts(path: Path) -> frozenset[str]:
                 details = ev.marker_recorded_event_attributes.details
                 if "patch-data" in details:
                     out.add(f"patch:{_json(details['patch-data'].payloads[0])['id']}")
+                if ev.marker_recorded_event_attributes.marker_name == "core_local_activity":  # issue 18
+                    out.add(f"local_activity:{json.loads(details['data'].payloads[0].data)['activity_type']}")
             case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
                 result = ev.workflow_execution_completed_event_attributes.result.payloads
                 if result and isinstance(value := _json(result[0]), dict):
