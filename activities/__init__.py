@@ -37,7 +37,7 @@ def build_activities(
     """
     calendar = CalendarActivities(pool)
     sweep = ReviewSweepActivities(PgReviewSweepQueries(pool), client)
-    standard_change = StandardChangeActivities(pool, client)
+    standard_change = StandardChangeActivities(pool, client, parameters)
     case_links = LinkActivities(pool, client)
     catch_up = AllowanceCatchUpActivities(pool, client)
     return [

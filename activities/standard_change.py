@@ -22,7 +22,9 @@ from temporalio import activity
 from temporalio.client import Client
 
 from adapters.db.active_cases import PgActiveCases
+from adapters.parameters import ParameterFile
 from domain.actors import Actor
+from domain.parameters import ParametersNotInForce, ResolvedParameters, resolve
 from services.cases import CaseGateway, CaseNotFound, TemporalFailure, TemporalUnavailable, UpdateFailed
 from workflows.models import CaseFailure, StandardChangeCounts, StandardChangeInput
 
@@ -73,11 +75,14 @@ class StandardChangeActivities:
     Args:
         pool: the application database (not owned), for the active-case pages.
         client: a Temporal client (not owned), to send the case workflows their Updates.
+        parameters: the parameter book the workers read: a batch resolves the version's parameters once per
+            village and sends them in each case's Update (None: each case resolves them itself).
     """
 
-    def __init__(self, pool: asyncpg.Pool, client: Client) -> None:
+    def __init__(self, pool: asyncpg.Pool, client: Client, parameters: ParameterFile | None = None) -> None:
         self._cases = PgActiveCases(pool)
         self._gateway = CaseGateway(client)
+        self._parameters = parameters
 
     @activity.defn(name="list_active_cases")
     async def list_active_cases(self, inp: ListActiveCasesInput) -> list[UUID]:
@@ -102,6 +107,7 @@ class StandardChangeActivities:
                  attempt=info.attempt)
         update = StandardChangeInput(actor=inp.actor, version=inp.version, effective_from=inp.effective_from)
         update_id = inp.update_id or f"recalc-{inp.version}"
+        params = await self._params_by_case(todo, inp.effective_from)
         gate = asyncio.Semaphore(max(1, inp.concurrency))
 
         def beat() -> None:
@@ -110,7 +116,9 @@ class StandardChangeActivities:
         async def one(case_id: UUID) -> None:
             nonlocal progress
             async with gate:
-                counts = await self._recalculate(case_id, update, update_id)
+                given = params.get(case_id)
+                counts = await self._recalculate(case_id, update if given is None else update.model_copy(
+                    update={"params": given}), update_id)
             # Single-threaded event loop: no await between reading and replacing ``progress``.
             progress = _Progress(done=[*progress.done, case_id], counts=progress.counts.plus(counts))
             beat()
@@ -132,6 +140,25 @@ class StandardChangeActivities:
             with contextlib.suppress(asyncio.CancelledError):
                 await tick
         return progress.counts.model_copy(update={"resumed": len(done)})
+
+    async def _params_by_case(self, case_ids: list[UUID], on: date) -> dict[UUID, ResolvedParameters]:
+        """The parameters in force on ``on`` for each case's village, resolved once per village for the batch
+        (issue 18): the case then decides with them, without a ``resolve_parameters`` call of its own. A case
+        whose village has none (or no row) gets none, and resolves (and refuses) as before."""
+        if self._parameters is None or not case_ids:
+            return {}
+        book, sha256 = self._parameters.current()
+        by_village: dict[str, ResolvedParameters | None] = {}
+        out: dict[UUID, ResolvedParameters] = {}
+        for case_id, village in (await self._cases.villages(case_ids)).items():
+            if village not in by_village:
+                try:
+                    by_village[village] = resolve(book, village, on).model_copy(update={"book_sha256": sha256})
+                except ParametersNotInForce:
+                    by_village[village] = None
+            if (resolved := by_village[village]) is not None:
+                out[case_id] = resolved
+        return out
 
     async def _recalculate(self, case_id: UUID, update: StandardChangeInput,
                            update_id: str) -> StandardChangeCounts:

@@ -41,6 +41,17 @@ class Settings(BaseSettings):
     db_pool_min: int = 1
     db_pool_max: int = 10
 
+    # Worker tuning (issue 18; docs/benchmarks.md). The sticky cache keeps open cases' workflow instances (about
+    # 0.2 MB each: a case not in it is rebuilt from its history, some 15 ms of CPU); workflow tasks are
+    # CPU-bound under one GIL, so more slots than tasks in flight buy nothing; the case's store calls run as
+    # local activities, each holding a database connection: unset, their slots are the pool's size.
+    worker_max_cached_workflows: int = Field(1000, ge=0)
+    worker_workflow_task_slots: int = Field(100, ge=1)
+    worker_activity_slots: int = Field(100, ge=1)
+    worker_local_activity_slots: int | None = Field(None, ge=1)
+    worker_workflow_task_pollers: int = Field(5, ge=2)
+    worker_activity_task_pollers: int = Field(5, ge=1)
+
     # Policy parameters: a JSON parameter book; unset = the shipped 禄丰市 book (domain/data).
     parameters_file: Path | None = None
 

@@ -40,9 +40,19 @@ def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str,
     ``interceptors`` wrap its tasks (tests use one to hold an activity at a chosen moment).
     """
     ledger = Ledger(settings.ledger_hash_algorithm if settings else "sha256")
+    tuning = settings or Settings.model_construct()  # the defaults, read from no environment
     return Worker(
         client,
         task_queue=task_queue,
+        # Slots, pollers and the sticky cache (issue 18): see Settings.worker_*. Local activities hold a pool
+        # connection each, so by default there are as many slots as connections (more would queue in the pool
+        # while their workflow tasks stay open).
+        max_cached_workflows=tuning.worker_max_cached_workflows,
+        max_concurrent_workflow_tasks=tuning.worker_workflow_task_slots,
+        max_concurrent_activities=tuning.worker_activity_slots,
+        max_concurrent_local_activities=tuning.worker_local_activity_slots or pool.get_max_size(),
+        max_concurrent_workflow_task_polls=tuning.worker_workflow_task_pollers,
+        max_concurrent_activity_task_polls=tuning.worker_activity_task_pollers,
         workflows=WORKFLOWS,
         activities=build_activities(
             store=PgCaseStore(pool, ledger),

@@ -52,6 +52,40 @@ async def test_a_retried_write_changes_nothing(pg_pool: asyncpg.Pool) -> None:
     assert (await store.get_case(c.case_id))["version"] == 1  # type: ignore[index]
 
 
+async def test_a_step_decided_again_at_another_instant_writes_nothing_and_gets_the_recorded_events_back(
+    pg_pool: asyncpg.Pool,
+) -> None:
+    """Issue 18: a local ``record_case`` committed, then its workflow task was lost (worker killed -9); the next
+    task decides the same step again at its own instant (``at`` differs). Nothing is written twice or
+    differently — events, case row and ledger stay as first recorded — and the store hands back the recorded
+    events for the case to adopt; the same write again is a plain no-op (None)."""
+    store = PgCaseStore(pg_pool)
+    c = ctx(case_id=uuid4())
+    submitted = decide(None, application(), c)
+    state = project(submitted)
+    assert state is not None
+    assert await store.record(state, submitted) is None
+    first = decide(state, cmd.AcceptApplication(), c)
+    after_first = project(first, state)
+    assert after_first is not None
+    assert await store.record(after_first, first) is None
+    row_before = await store.get_case(c.case_id)
+    ledger_before = await pg_pool.fetch("SELECT entry_key, entry_hash FROM audit_ledger ORDER BY position")
+
+    later = ctx(case_id=c.case_id, now=c.now + timedelta(seconds=7))
+    again = decide(state, cmd.AcceptApplication(), later)
+    assert [e.seq for e in again] == [e.seq for e in first] and again != first
+    after_again = project(again, state)
+    assert after_again is not None
+
+    assert await store.record(after_again, again) == first
+    assert await store.record(after_first, first) is None  # a plain retry of the first write
+    assert [e["payload"]["at"] for e in await store.get_events(c.case_id)][1:] == [
+        e.model_dump(mode="json")["at"] for e in first]
+    assert await store.get_case(c.case_id) == row_before
+    assert await pg_pool.fetch("SELECT entry_key, entry_hash FROM audit_ledger ORDER BY position") == ledger_before
+
+
 async def test_an_older_write_arriving_late_never_moves_the_case_backwards(pg_pool: asyncpg.Pool) -> None:
     store = PgCaseStore(pg_pool)
     c = ctx(case_id=uuid4())

@@ -14,6 +14,7 @@ to 420 and lowers the urban one from 640 to 600 yuan per person per month.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -29,6 +30,7 @@ from typing import Any
 import asyncpg
 import pytest
 import pytest_asyncio
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -168,6 +170,9 @@ async def test_applying_a_new_standard_records_one_recalculation_per_case_as_pre
         assert totals.old_total == preview.totals.old_total and totals.new_total == preview.totals.new_total
         assert_recorded_as_previewed(await recalculations(pool, version), preview)
         crossing = {r.case_id for r in preview.rows if r.crosses_out}
+        for state in states:  # issue 18: the batch resolved the version's parameters; no case resolved its own
+            if state.case_id not in crossing:
+                assert await calls_after_recalculate(client, state.case_id) == [], state.case_id
         stages = {r["case_id"]: (r["stage"], r["monthly_amount"]) for r in await pool.fetch(
             "SELECT case_id, stage, monthly_amount FROM cases")}
         for row in preview.rows:
@@ -189,6 +194,25 @@ async def test_applying_a_new_standard_records_one_recalculation_per_case_as_pre
             CaseWorkflow.recalculate, StandardChangeInput(actor=APPROVER, version=version, effective_from=effective))
         assert (one.applied, one.reason) == (False, "already_applied")
         assert_recorded_as_previewed(await recalculations(pool, version), preview)
+
+
+async def calls_after_recalculate(client: Client, case_id: uuid.UUID) -> list[str]:
+    """The activities (regular or local) the case ran from its ``recalculate`` Update on, but its records."""
+    history = await client.get_workflow_handle(workflow_id_for(case_id)).fetch_history()
+    out: list[str] = []
+    accepted = False
+    for ev in history.events:
+        if ev.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            accepted = accepted or (
+                ev.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == "recalculate")
+        elif accepted and ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            out.append(ev.activity_task_scheduled_event_attributes.activity_type.name)
+        elif (accepted and ev.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+              and ev.marker_recorded_event_attributes.marker_name == "core_local_activity"):
+            out.append(json.loads(ev.marker_recorded_event_attributes.details["data"].payloads[0].data)
+                       ["activity_type"])
+    assert accepted, "no recalculate Update in the history"
+    return [name for name in out if name != "record_case"]
 
 
 # --- the crash test ------------------------------------------------------------------------------------------
