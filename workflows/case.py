@@ -80,9 +80,17 @@ BACK_PAY_PATCH = "case-back-pay-v1"
 #: ``resolve_parameters``, ``paid_months``, ``related_cases``) as local activities, in the workflow task of the
 #: decision: no server round trip each (issue 18). Runs recorded before it run them as regular activities.
 LOCAL_RECORDS_PATCH = "case-local-records-v1"
-#: Behind this patch a recalculation uses the parameters its batch resolved once for the version (when they are
-#: the case's village's) instead of resolving them itself.
-RECALC_PARAMS_PATCH = "case-recalc-params-v1"
+#: Every patch before :data:`LOCAL_RECORDS_PATCH`: a run that took it has them all by construction, so it never
+#: asks Temporal about them (``CaseWorkflow._patched``). This matters beyond the markers saved: on this SDK a
+#: local activity's result can reach the code in another activation on replay than it did live (temporalio
+#: sdk-python #1881), and a patch first asked for after one would then be asked for before Temporal has said the
+#: history holds it (TMPRL1100, seen in the standard-change crash test). A patch added after this one must be
+#: asked for where no local activity precedes it in its activation (the start of ``run`` or of a handler).
+IMPLIED_BY_LOCAL_RECORDS = frozenset({
+    "case-params-preload-v1", "case-timer-instant-v1", "case-deadline-count-v1", PARAMS_BOOK_PATCH, BACK_PAY_PATCH,
+    kernel_links.LINKS_PATCH, "case-dynamic-v1", "case-stopping-v1", "case-stop-withdraws-unpaid-v1",
+    "case-tekun-recalculation-v1",
+})
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -128,11 +136,19 @@ class CaseWorkflow:
         #: (a delivery waits for the target, which may be delivering to this case at the same time).
         self._outbox: list[kernel_links.Link] = []
         self._local: bool | None = None
+        #: On runs that took LOCAL_RECORDS_PATCH: the instant of the decision being taken, pinned where it began
+        #: (a handler's or the run's first step, a timer's instant), never read after a local activity: on replay
+        #: the code after one may run in another workflow task, with another workflow.now() (see
+        #: IMPLIED_BY_LOCAL_RECORDS). None: workflow.now(), as runs recorded before have it.
+        self._now_pin: datetime | None = None
+        self._woken_at: datetime | None = None
 
     @workflow.run
     async def run(self, inp: CaseWorkflowInput) -> CaseSnapshot:
         opening: list[CaseEvent] = []
         self._local_store()  # decided here first in every run (memoized for the run)
+        started = workflow.now()
+        self._pin(started)
         if inp.carried is None:
             recorded = await self._record(self._state, self._pending)
             if recorded is not None:  # see _commit
@@ -141,13 +157,14 @@ class CaseWorkflow:
                 assert state is not None
                 self._state = state
             opening, self._pending = self._pending, []
-        if workflow.patched("case-params-preload-v1"):
+        if self._patched("case-params-preload-v1"):
             await self._params_today()
         # A programme whose limit runs from the application itself (两项补贴's township review) starts it now;
         # dibao's start at 受理, so its runs record nothing here.
         if opening and self._params is not None and self._programme.deadlines.to_set(self._state, opening,
                                                                                      self._params):
             async with self._lock:  # an Update may already be deciding on the new case
+                self._pin(started)
                 await self._commit([], starts=opening)
         # workflow.logger is replay-safe (silent during replay); ids go to extra, never personal data.
         workflow.logger.info(
@@ -169,7 +186,8 @@ class CaseWorkflow:
                     # workflow.now(): a worker that takes a task over from a killed sticky worker can be handed
                     # an earlier task's time (it then started a second timer where a replay closes the window:
                     # TMPRL1100). The instant comes from the state alone, so live and replay agree.
-                    at = wake_at if fired and workflow.patched("case-timer-instant-v1") else None
+                    at = wake_at if fired and self._patched("case-timer-instant-v1") else None
+                    self._pin(at or self._woken_at or workflow.now())
                     await self._fire_due(at)
             await self._deliver_links()
             if self._cycle_done():
@@ -199,7 +217,9 @@ class CaseWorkflow:
 
     @workflow.update
     async def execute(self, inp: CommandInput) -> CommandResult:
+        began = self._began()
         async with self._lock:
+            self._pin(began)
             cmd = inp.command
             needs = self._programme.needs(cmd)
             params = await self._params_today(inp.params_book) if needs.params else self._params
@@ -208,8 +228,8 @@ class CaseWorkflow:
             related = await self._related_cases() if needs.related else ()
             # patched: a change of behaviour made after cases were running applies only where the history is
             # new (a replayed history re-derives the events it recorded; see DecisionContext.patched).
-            ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=self._state.case_id, params=params,
-                                  publicity_ends_on=ends_on, payments=payments, patched=workflow.patched,
+            ctx = DecisionContext(now=self._clock(), actor=inp.actor, case_id=self._state.case_id, params=params,
+                                  publicity_ends_on=ends_on, payments=payments, patched=self._patched,
                                   related=related)
             try:
                 events = decide(self._state, cmd, ctx)
@@ -222,25 +242,27 @@ class CaseWorkflow:
             first_seq = self._state.version + 1
             await self._commit(events)
             await self._follow_up()
-            self._dirty = True
+            self._woke(began)
             return CommandResult(snapshot=self._snapshot(), events=[ev.type for ev in events], first_seq=first_seq)
 
     @workflow.update
     async def recalculate(self, inp: StandardChangeInput) -> StandardChangeResult:
         """物价联动: recalculate under a new parameter version (once per version: a repeat changes nothing)."""
+        began = self._began()
         async with self._lock:
+            self._pin(began)
             state = self._state
             hooks = self._programme.in_payment
             refused = "not_active" if hooks is None else hooks.recalculation_refused(state, inp.version)
-            if hooks is not None and refused is None and hooks.patch is not None and not workflow.patched(
+            if hooks is not None and refused is None and hooks.patch is not None and not self._patched(
                     hooks.patch):
                 refused = "not_active"  # a case that answered so before its programme had the hook
             if hooks is None or refused is not None:
                 return StandardChangeResult(applied=False, reason=refused)
             given = inp.params
             if (given is not None and given.division_code == state.village_code
-                    and given.effective_from <= inp.effective_from and workflow.patched(RECALC_PARAMS_PATCH)):
-                params = given  # the batch resolved them once for the version (issue 18)
+                    and given.effective_from <= inp.effective_from and self._local_store()):
+                params = given  # the batch resolved them once for the version (issue 18; runs since local records)
             else:
                 params = await self._resolve(inp.effective_from)
             # The book has changed since the parameters were last loaded: the next decision reloads them, so it
@@ -250,8 +272,8 @@ class CaseWorkflow:
             # effective date) decides the 补发 for those months: it needs what the rolls paid.
             retroactive = inp.effective_from.strftime("%Y-%m") <= self._today().strftime("%Y-%m")
             payments = (await self._paid_months()
-                        if retroactive and workflow.patched(BACK_PAY_PATCH) else ())
-            ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=state.case_id, params=params,
+                        if retroactive and self._patched(BACK_PAY_PATCH) else ())
+            ctx = DecisionContext(now=self._clock(), actor=inp.actor, case_id=state.case_id, params=params,
                                   payments=payments)
             cmd = hooks.recalculate_command(inp.version, inp.effective_from)
             try:
@@ -260,7 +282,7 @@ class CaseWorkflow:
                 raise _domain_failure(err) from None
             await self._commit(events)
             await self._follow_up()
-            self._dirty = True
+            self._woke(began)
             return StandardChangeResult(applied=True, old_amount=hooks.monthly_amount(state),
                                         new_amount=hooks.monthly_amount(self._state),
                                         events=[ev.type for ev in events])
@@ -269,7 +291,9 @@ class CaseWorkflow:
     async def open_periodic_review(self, inp: PeriodicReviewInput) -> PeriodicReviewResult:
         """The daily sweep's catch-up: open the periodic review due on ``inp.due`` unless it is open already
         (the case's own timer opens it on the day; whichever comes first wins, the other changes nothing)."""
+        began = self._began()
         async with self._lock:
+            self._pin(began)
             hooks = self._programme.in_payment
             refused = "not_in_payment" if hooks is None else hooks.periodic_review_refused(self._state, inp.due,
                                                                                           self._today())
@@ -277,7 +301,7 @@ class CaseWorkflow:
                 return PeriodicReviewResult(opened=False, reason=refused)
             await self._system(hooks.periodic_command(inp.due))
             await self._follow_up()
-            self._dirty = True
+            self._woke(began)
             return PeriodicReviewResult(opened=True)
 
     @workflow.update
@@ -299,22 +323,24 @@ class CaseWorkflow:
         """An effect of another case of the same person (a death, a programme left or entered; see
         :mod:`domain.kernel.links`), delivered by the engine: recorded as ``link_received`` naming the source
         case and event, with what this case's programme makes of it. A key applied already changes nothing."""
+        began = self._began()
         async with self._lock:
+            self._pin(began)
             cmd = inp.command
             if kernel_links.already_applied(self._state, cmd):
                 return ApplyLinkResult(outcome="already_applied")
             needs = self._programme.needs(cmd)
             params = await self._params_today() if needs.params else self._params
             related = await self._related_cases() if needs.related else ()
-            ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id, params=params,
-                                  patched=workflow.patched, related=related)
+            ctx = DecisionContext(now=self._clock(), actor=SYSTEM_ACTOR, case_id=self._state.case_id, params=params,
+                                  patched=self._patched, related=related)
             try:
                 events = decide(self._state, cmd, ctx)
             except DomainError as err:
                 raise _domain_failure(err) from None
             await self._commit(events)
             await self._follow_up()
-            self._dirty = True
+            self._woke(began)
             return ApplyLinkResult(outcome="applied", events=[ev.type for ev in events])
 
     @workflow.update
@@ -323,7 +349,9 @@ class CaseWorkflow:
         provisionally (weekdays only) again, and record each new due date as a system ``deadline_set`` citing
         the step's article. A deadline whose year is still not covered is left as it is; a repeat changes
         nothing. Only a deadline; never a decision (SPEC §0.1)."""
+        began = self._began()
         async with self._lock:
+            self._pin(began)
             result = RecomputeDeadlinesResult()
             events: list[CaseEvent] = []
             after = self._state
@@ -337,7 +365,7 @@ class CaseWorkflow:
                 if reason is None:
                     result.still_provisional.append(deadline.step)
                     continue
-                ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
+                ctx = DecisionContext(now=self._clock(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
                 new = decide(after, c.SetDeadline(step=deadline.step, due=counted.due,
                                                   calendar_version=counted.calendar_version, start=start,
                                                   working_days=days, reason=reason), ctx)
@@ -348,7 +376,7 @@ class CaseWorkflow:
                                                             calendar_version=counted.calendar_version))
             if events:
                 await self._commit(events)
-                self._dirty = True
+                self._woke(began)
             return result
 
     @execute.validator
@@ -365,8 +393,9 @@ class CaseWorkflow:
         # Validators cannot run activities, so this uses the parameters last loaded; the handler decides
         # again, authoritatively, with the parameters in force today.
         # A working-day 公示 end comes from the calendar activity in the handler; any date will do to validate.
-        ctx = DecisionContext(now=workflow.now(), actor=inp.actor, case_id=self._state.case_id, params=self._params,
-                              publicity_ends_on=self._today())
+        now = workflow.now()
+        ctx = DecisionContext(now=now, actor=inp.actor, case_id=self._state.case_id, params=self._params,
+                              publicity_ends_on=now.astimezone(CHINA_TZ).date())
         try:
             decide(self._state, inp.command, ctx)
         except DomainError as err:
@@ -380,14 +409,38 @@ class CaseWorkflow:
         return CaseSnapshot(state=self._state, pending=self._programme.pending(self._state))
 
     def _today(self) -> date:
-        return workflow.now().astimezone(CHINA_TZ).date()
+        return self._clock().astimezone(CHINA_TZ).date()
+
+    def _clock(self) -> datetime:
+        """The instant of the decision being taken (see ``_now_pin``)."""
+        return workflow.now() if self._now_pin is None else self._now_pin
+
+    def _pin(self, at: datetime) -> None:
+        """Pin the decision's instant, on runs that took LOCAL_RECORDS_PATCH (called under the lock)."""
+        self._now_pin = at if self._local_store() else None
+
+    def _began(self) -> datetime:
+        """A handler's first step: the instant it was delivered (decided before any local activity)."""
+        self._local_store()
+        return workflow.now()
+
+    def _woke(self, began: datetime) -> None:
+        """A handler decided: the run loop looks at what is due, at the handler's instant."""
+        self._woken_at = began
+        self._dirty = True
+
+    def _patched(self, patch_id: str) -> bool:
+        """``workflow.patched``, but a patch before LOCAL_RECORDS_PATCH is simply true on runs that took it."""
+        if patch_id in IMPLIED_BY_LOCAL_RECORDS and self._local_store():
+            return True
+        return workflow.patched(patch_id)
 
     async def _params_today(self, book: str | None = None) -> ResolvedParameters:
         """The parameters in force today, read by an activity: once a day per case, and again when the command
         names a parameter book other than the one they came from (a version added to the book today)."""
         today = self._today()
         stale = (book is not None and self._params is not None and self._params.book_sha256 != book
-                 and workflow.patched(PARAMS_BOOK_PATCH))
+                 and self._patched(PARAMS_BOOK_PATCH))
         if self._params is None or self._params_day != today or stale:
             self._params = await self._resolve(today)
             self._params_day = today
@@ -424,7 +477,9 @@ class CaseWorkflow:
                 start_to_close_timeout=timedelta(minutes=5),
                 retry_policy=STORE_RETRY,
             )
+            delivered_at = workflow.now()  # the activity's result is in this task's history, live and on replay
             async with self._lock:
+                self._pin(delivered_at)
                 for seq in dict.fromkeys(x.seq for x in batch):
                     await self._system(c.RecordLinkDeliveries(
                         source_seq=seq, deliveries=kernel_links.deliveries_of(seq, batch, deliveries)))
@@ -456,8 +511,8 @@ class CaseWorkflow:
         cmd = self._programme.follow_up(self._state)
         if cmd is None:
             return
-        ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id,
-                              patched=workflow.patched)
+        ctx = DecisionContext(now=self._clock(), actor=SYSTEM_ACTOR, case_id=self._state.case_id,
+                              patched=self._patched)
         events = decide(self._state, cmd, ctx)
         if self._programme.needs(cmd).info_check:
             events += await self._run_info_check(events)
@@ -491,15 +546,15 @@ class CaseWorkflow:
         )
         requested = project(events, self._state)
         assert requested is not None
-        ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
+        ctx = DecisionContext(now=self._clock(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
         assert self._programme.info_check_command is not None
         return decide(requested, self._programme.info_check_command(report), ctx)
 
     async def _system(self, command: Any, now: datetime | None = None) -> None:
         # A system command that computes (高龄津贴's band move) reads the parameters in force; dibao's need none.
         params = await self._params_today() if self._programme.needs(command).params else None
-        ctx = DecisionContext(now=now or workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id,
-                              patched=workflow.patched, params=params)
+        ctx = DecisionContext(now=now or self._clock(), actor=SYSTEM_ACTOR, case_id=self._state.case_id,
+                              patched=self._patched, params=params)
         await self._commit(decide(self._state, command, ctx))
 
     async def _commit(self, events: list[CaseEvent], starts: list[CaseEvent] | None = None) -> None:
@@ -513,8 +568,8 @@ class CaseWorkflow:
                                                                   params):
             result = await self._store_call(CalendarActivities.compute_deadline,
                                             DeadlineInput(start=start, amount=days, unit="working_day"))
-            ctx = DecisionContext(now=workflow.now(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
-            counted = workflow.patched(DEADLINE_COUNT_PATCH)
+            ctx = DecisionContext(now=self._clock(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)
+            counted = self._patched(DEADLINE_COUNT_PATCH)
             events += decide(after, c.SetDeadline(step=step, due=result.due, calendar_version=result.calendar_version,
                                                   start=start if counted else None,
                                                   working_days=days if counted else None), ctx)
@@ -531,7 +586,7 @@ class CaseWorkflow:
         before = self._state
         self._state = after
         effects = self._programme.links(before, events)
-        if effects and workflow.patched(kernel_links.LINKS_PATCH):
+        if effects and self._patched(kernel_links.LINKS_PATCH):
             self._outbox += effects
         overdue = self._programme.deadlines.overdue
         if self._index and (before.stage is not after.stage or overdue(before) != overdue(after)):
@@ -578,7 +633,7 @@ class CaseWorkflow:
         """The earliest instant something falls due: a programme's timer (the 公示 window's end, a review, the
         渐退期's end) or an open deadline (the end of its day)."""
         state, deadlines = self._state, self._programme.deadlines
-        instants = [t.at for t in self._programme.timers(state, workflow.patched)]
+        instants = [t.at for t in self._programme.timers(state, self._patched)]
         for d in state.deadlines.values():
             if not d.escalated and deadlines.is_open(state, d.step):
                 instants.append(end_of_day(d.due))
@@ -586,8 +641,8 @@ class CaseWorkflow:
 
     async def _fire_due(self, at: datetime | None = None) -> None:
         """Decide what is due at ``at`` (the instant a timer was set for), or now after a message."""
-        now = workflow.now() if at is None else at
-        for timer in self._programme.due(self._state, now, workflow.patched):
+        now = self._clock() if at is None else at
+        for timer in self._programme.due(self._state, now, self._patched):
             workflow.logger.info("case.timer_due", extra={"case_id": str(self._state.case_id),
                                                          "command": timer.command.type})
             await self._system(timer.command, at)
