@@ -89,7 +89,7 @@ LOCAL_RECORDS_PATCH = "case-local-records-v1"
 IMPLIED_BY_LOCAL_RECORDS = frozenset({
     "case-params-preload-v1", "case-timer-instant-v1", "case-deadline-count-v1", PARAMS_BOOK_PATCH, BACK_PAY_PATCH,
     kernel_links.LINKS_PATCH, "case-dynamic-v1", "case-stopping-v1", "case-stop-withdraws-unpaid-v1",
-    "case-tekun-recalculation-v1",
+    "case-tekun-recalculation-v1", "case-disability-related-authoritative-v1",
 })
 
 
