@@ -37,6 +37,12 @@ def payloads(message: Message) -> Iterator[Payload]:
         return
     if getattr(message, "marker_name", None) == "core_patch":
         return
+    if getattr(message, "marker_name", None) == "core_local_activity":
+        # The SDK's own bookkeeping of a local activity (``data``: its type, attempt, times) is not a payload of
+        # ours; its ``result`` is, and is encrypted like an activity's (issue 18: records run locally).
+        for result in message.details["result"].payloads:  # type: ignore[attr-defined]
+            yield result
+        return
     for field, value in message.ListFields():
         if field.type != field.TYPE_MESSAGE or field.name == "search_attributes":
             continue
