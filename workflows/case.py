@@ -84,13 +84,17 @@ LOCAL_RECORDS_PATCH = "case-local-records-v1"
 #: asks Temporal about them (``CaseWorkflow._patched``). This matters beyond the markers saved: on this SDK a
 #: local activity's result can reach the code in another activation on replay than it did live (temporalio
 #: sdk-python #1881), and a patch first asked for after one would then be asked for before Temporal has said the
-#: history holds it (TMPRL1100, seen in the standard-change crash test). A patch added after this one must be
-#: asked for where no local activity precedes it in its activation (the start of ``run`` or of a handler).
+#: history holds it (TMPRL1100, seen in the standard-change crash test). A patch added after this one goes in
+#: ASKED_AT_START instead.
 IMPLIED_BY_LOCAL_RECORDS = frozenset({
     "case-params-preload-v1", "case-timer-instant-v1", "case-deadline-count-v1", PARAMS_BOOK_PATCH, BACK_PAY_PATCH,
     kernel_links.LINKS_PATCH, "case-dynamic-v1", "case-stopping-v1", "case-stop-withdraws-unpaid-v1",
     "case-tekun-recalculation-v1", "case-disability-related-authoritative-v1",
 })
+#: Patches added after LOCAL_RECORDS_PATCH, wherever the code asks for them (a programme's decide, a timer): each
+#: run asks for them first at its start, before any local activity, so the answer is memoized for the run where
+#: live and replay agree (a run that started before the patch answers False to the end of the run).
+ASKED_AT_START: tuple[str, ...] = ()
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -146,7 +150,9 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, inp: CaseWorkflowInput) -> CaseSnapshot:
         opening: list[CaseEvent] = []
-        self._local_store()  # decided here first in every run (memoized for the run)
+        if self._local_store():  # decided here first in every run (memoized for the run)
+            for patch_id in ASKED_AT_START:
+                workflow.patched(patch_id)
         started = workflow.now()
         self._pin(started)
         if inp.carried is None:
