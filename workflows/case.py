@@ -89,7 +89,7 @@ LOCAL_RECORDS_PATCH = "case-local-records-v1"
 IMPLIED_BY_LOCAL_RECORDS = frozenset({
     "case-params-preload-v1", "case-timer-instant-v1", "case-deadline-count-v1", PARAMS_BOOK_PATCH, BACK_PAY_PATCH,
     kernel_links.LINKS_PATCH, "case-dynamic-v1", "case-stopping-v1", "case-stop-withdraws-unpaid-v1",
-    "case-tekun-recalculation-v1", "case-disability-related-authoritative-v1",
+    "case-tekun-recalculation-v1", "case-disability-related-authoritative-v1", "old-age-survival-escalation-v1",
 })
 #: Patches added after LOCAL_RECORDS_PATCH, wherever the code asks for them (a programme's decide, a timer): each
 #: run asks for them first at its start, before any local activity, so the answer is memoized for the run where
@@ -315,13 +315,15 @@ class CaseWorkflow:
         """The daily catch-up (高龄津贴's band moves and survival checks, issue 17 item 4): decide what the case's
         own timers and deadlines have due by now. The timer on the day and this catch-up race harmlessly:
         whichever comes first records it, the other finds nothing due and changes nothing."""
+        began = self._began()
         async with self._lock:
+            self._pin(began)
             version = self._state.version
             workflow.logger.info("case.catch_up", extra={"case_id": str(self._state.case_id),
                                                          "as_of": inp.as_of.isoformat()})
             if not self._state.is_closed:
                 await self._fire_due()
-            self._dirty = True
+            self._woke(began)
             return CatchUpResult(recorded=self._state.version - version)
 
     @workflow.update
