@@ -90,6 +90,7 @@ IMPLIED_BY_LOCAL_RECORDS = frozenset({
     "case-params-preload-v1", "case-timer-instant-v1", "case-deadline-count-v1", PARAMS_BOOK_PATCH, BACK_PAY_PATCH,
     kernel_links.LINKS_PATCH, "case-dynamic-v1", "case-stopping-v1", "case-stop-withdraws-unpaid-v1",
     "case-tekun-recalculation-v1", "case-disability-related-authoritative-v1", "old-age-survival-escalation-v1",
+    "case-disability-link-latest-dibao-v1",
 })
 #: Patches added after LOCAL_RECORDS_PATCH, wherever the code asks for them (a programme's decide, a timer): each
 #: run asks for them first at its start, before any local activity, so the answer is memoized for the run where
