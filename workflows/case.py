@@ -109,6 +109,14 @@ class CaseWorkflow:
         execute: one human step (a :data:`domain.commands.HumanCommand`); its validator runs ``decide`` so a
             command in the wrong stage, by the wrong role, outside the jurisdiction, missing its evidence or
             breaking maker ≠ checker is rejected before anything is written to history.
+        recalculate: 物价联动 under a new parameter version (the standard-change batch; once per version).
+        open_periodic_review: the daily review sweep's catch-up of a periodic review the case's timer owes.
+        catch_up_timers: the daily allowance catch-up (高龄津贴's band moves, survival-check deadlines).
+        apply_link: an effect of another case of the same person (a death, a programme left or entered).
+        recompute_deadlines: provisional deadlines counted again once a year's calendar is complete.
+
+    Every decision is recorded (events, read-model row, ledger) by a local activity on runs since
+    ``case-local-records-v1``: one workflow task per decision on the common path (issue 18).
 
     Queries:
         snapshot: the current :class:`CaseState` and the pending step.
