@@ -78,6 +78,10 @@ def _answer(payloads: list[Payload]) -> CodecPayloads:
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "missing or invalid token"},
     403: {"model": Problem, "description": "only auditors and supervisors may decode"},
+    # The body guard (api/middleware.py) answers before the route: up to 1,000 payloads of any size can exceed it.
+    400: {"model": Problem, "description": "the body is shorter or longer than its declared length"},
+    413: {"model": Problem, "description": "the request body exceeds the limit (CASEWORK_API_MAX_BODY_BYTES)"},
+    415: {"model": Problem, "description": "the body is not JSON"},
 }
 
 
