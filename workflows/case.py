@@ -9,6 +9,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, DeadlineInput
@@ -641,7 +642,12 @@ class CaseWorkflow:
                     activity, arg, start_to_close_timeout=LOCAL_STORE_TIMEOUT,
                     schedule_to_close_timeout=LOCAL_STORE_WINDOW, retry_policy=STORE_RETRY)
             except ActivityError as err:
-                if isinstance(err.cause, ApplicationError) and err.cause.non_retryable:
+                # Only the window running out (or attempts exhausted on a retryable failure) starts the call
+                # again. A refusal is the caller's, and anything else (a cancellation) must propagate: a loop
+                # that schedules another local activity while the run is being cancelled or evicted never ends.
+                cause = err.cause
+                if not (isinstance(cause, TemporalTimeoutError)
+                        or (isinstance(cause, ApplicationError) and not cause.non_retryable)):
                     raise
                 workflow.logger.warning("case.store_unavailable", extra={"case_id": str(self._state.case_id),
                                                                         "activity": err.activity_type})
