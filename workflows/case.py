@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.parameters import PublicityUnit, ResolvedParameters
     from domain.procedure.publicity import counts_start_day
     from domain.programmes import CaseState, decide, programme_of, project
+    from domain.verification import InfoCheckReport
     from workflows._policies import LOCAL_STORE_TIMEOUT, LOCAL_STORE_WINDOW, STORE_RETRY, STORE_TIMEOUT
     from workflows.models import (
         ApplyLinkInput,
@@ -96,7 +97,12 @@ IMPLIED_BY_LOCAL_RECORDS = frozenset({
 #: Patches added after LOCAL_RECORDS_PATCH, wherever the code asks for them (a programme's decide, a timer): each
 #: run asks for them first at its start, before any local activity, so the answer is memoized for the run where
 #: live and replay agree (a run that started before the patch answers False to the end of the run).
-ASKED_AT_START: tuple[str, ...] = ()
+#: Runs that take this patch (and LOCAL_RECORDS_PATCH) run the information check (``run_info_check``) as a local
+#: activity too: it reads the departmental records imported into PostgreSQL (adapters/db/economic_records.py) and
+#: has no side effect, so it is as quick and as safe to repeat as the store's calls, and the decision that needs it
+#: takes one workflow task instead of three (schedule, the activity task, the task its completion starts).
+LOCAL_INFO_CHECK_PATCH = "case-local-info-check-v1"
+ASKED_AT_START: tuple[str, ...] = (LOCAL_INFO_CHECK_PATCH,)
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -556,12 +562,13 @@ class CaseWorkflow:
         return result.due
 
     async def _run_info_check(self, events: list[CaseEvent]) -> list[CaseEvent]:
-        report = await workflow.execute_activity_method(
-            VerificationActivities.run_info_check,
-            InfoCheckInput(members=list(self._state.members), declaration=self._state.declaration),
-            start_to_close_timeout=timedelta(minutes=5),
-            retry_policy=STORE_RETRY,
-        )
+        check = InfoCheckInput(members=list(self._state.members), declaration=self._state.declaration)
+        if self._local_store() and self._patched(LOCAL_INFO_CHECK_PATCH):
+            report: InfoCheckReport = await self._store_call(VerificationActivities.run_info_check, check)
+        else:
+            report = await workflow.execute_activity_method(VerificationActivities.run_info_check, check,
+                                                            start_to_close_timeout=timedelta(minutes=5),
+                                                            retry_policy=STORE_RETRY)
         requested = project(events, self._state)
         assert requested is not None
         ctx = DecisionContext(now=self._clock(), actor=SYSTEM_ACTOR, case_id=self._state.case_id)

@@ -1490,6 +1490,14 @@ async def local_records(x: Export) -> list[Exported]:
     return [Exported("case_v8_local_records_in_payment", case.handle.id)]
 
 
+async def local_info_check(x: Export) -> list[Exported]:
+    """The same procedure on a run that also took ``case-local-info-check-v1``: the information check reads the
+    imported departmental records as a local activity too, so no activity task is left on the path."""
+    case = await x.new_case()
+    await to_payment(x.env, case)
+    return [Exported("case_v9_local_info_check_in_payment", case.handle.id)]
+
+
 DEPLOYED = {
     "case_v1_submitted": Scenario(_deployed("case_v1_submitted", None)),
     "case_v2_in_payment": Scenario(_deployed("case_v2_in_payment", to_payment)),
@@ -1529,6 +1537,7 @@ NEW = {
     "case_v7_temporary_noncooperation_withdrawn": Scenario(temporary_noncooperation_withdrawn),
     "case_v7_temporary_opened_from_intake": Scenario(temporary_opened_from_intake),
     "case_v8_local_records": Scenario(local_records),
+    "case_v9_local_info_check": Scenario(local_info_check),
     "review_sweep_v1": Scenario(review_sweep, dev_server=True),
     "allowance_catch_up_v1": Scenario(allowance_catch_up, dev_server=True),
     "standard_change_v1": Scenario(standard_change, dev_server=True),

@@ -272,6 +272,13 @@ _branch("the S1 procedure into payment with the store's calls as local activitie
         "local_activity:resolve_parameters", "activity:run_info_check", "not:activity:record_case",
         "not:activity:compute_deadline", "not:activity:resolve_parameters", "update:execute", "timer_fired",
         "end:running")
+_branch("the information check as a local activity too (patch case-local-info-check-v1): the S1 procedure into "
+        "payment with no activity task at all",
+        "case_v9_local_info_check_in_payment",
+        "patch:case-local-records-v1", "patch:case-local-info-check-v1", "local_activity:run_info_check",
+        "local_activity:record_case", "not:activity:run_info_check", "update:execute", "timer_fired", "end:running")
+_branch("the information check an activity before its patch (its old path)", "case_v8_local_records_in_payment",
+        "activity:run_info_check", "not:patch:case-local-info-check-v1", "not:local_activity:run_info_check")
 _branch("records as regular activities before the local-records patch (its old path)", "case_v2_in_payment",
         "activity:record_case", "not:patch:case-local-records-v1", "not:local_activity:record_case")
 
