@@ -132,6 +132,7 @@ async def round_trips(client: Client, workflow_ids: list[str]) -> dict[str, Any]
         "timers_started": totals["EVENT_TYPE_TIMER_STARTED"] / n,
         "timers_cancelled": totals["EVENT_TYPE_TIMER_CANCELED"] / n,
         "updates": totals["EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"] / n,
+        "timers_fired": totals["EVENT_TYPE_TIMER_FIRED"] / n,
         "search_attribute_upserts": totals["EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"] / n,
         "history_events": totals["history_events"] / n,
         "activities_by_type": {k.removeprefix("activity:"): round(v / n, 2)
@@ -221,14 +222,19 @@ async def bench(stack: Stack, cases: int, concurrency: int, runs: int) -> list[d
 
 
 def tasks_per_decision(engine: dict[str, Any], floor: dict[str, Any], decisions: float) -> dict[str, Any]:
-    """The engine's workflow tasks per human decision (per Update) and per recorded decision, from the
-    histories; the floor's per Update beside them (its start and timer tasks count too)."""
+    """The engine's workflow tasks per human decision (per Update), per recorded decision and per trigger (the
+    start, each Update, each fired timer), from the histories; the floor's beside them."""
     return {"figure": "workflow_tasks_per_decision",
             "workflow_tasks_per_case": round(engine["workflow_tasks"], 2),
             "updates_per_case": round(engine["updates"], 2), "decisions_per_case": round(decisions, 2),
             "per_human_decision": round(engine["workflow_tasks"] / engine["updates"], 2),
             "per_recorded_decision": round(engine["workflow_tasks"] / decisions, 2),
-            "floor_per_human_decision": round(floor["workflow_tasks"] / floor["updates"], 2)}
+            "floor_per_human_decision": round(floor["workflow_tasks"] / floor["updates"], 2),
+            # What starts a workflow task: the case's start (the application registered), each Update, each fired
+            # timer. 1.0 per trigger is one task each; below 1.0, triggers arrived together and shared a task.
+            "triggers_per_case": round(1 + engine["updates"] + engine["timers_fired"], 2),
+            "per_trigger": round(engine["workflow_tasks"] / (1 + engine["updates"] + engine["timers_fired"]), 2),
+            "floor_per_trigger": round(floor["workflow_tasks"] / (1 + floor["updates"] + floor["timers_fired"]), 2)}
 
 
 async def _main(cases: int, concurrency: int, runs: int, publicity_seconds: int) -> list[dict[str, Any]]:

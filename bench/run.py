@@ -211,7 +211,13 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
                 f"{per['decisions_per_case']} events in `case_events` per case: a command may record more than "
                 "one, and timers record some). The floor takes "
                 f"{per['floor_per_human_decision']} per Update — its start and its fired timers are workflow tasks "
-                "too, so 1.0 is out of reach for a whole case even with no activities.",
+                "too, so 1.0 is out of reach for a whole case even with no activities."
+                + (f" **Per trigger** (the case's start — the application registered —, each Update, each fired "
+                   f"timer: {per['triggers_per_case']} per case): engine **{per['per_trigger']}**, floor "
+                   f"{per['floor_per_trigger']} (below 1.0: the floor driver sends its first Update right after the "
+                   "start, before the start's task is dispatched, so the two share a task; an engine case's start "
+                   "records the application first, and the caseworker's next command comes in its own request)."
+                   if "per_trigger" in per else ""),
                 "",
             ]
         if engine and bare:

@@ -33,7 +33,9 @@ async def test_the_lifecycle_benchmark_runs_and_reports_every_figure(stack: Stac
     engine, bare = by[("round_trips_per_case", "engine")], by[("round_trips_per_case", "bare")]
     assert engine["updates"] == bare["updates"] == 10
     assert engine["workflow_tasks"] > 0
-    assert engine["activity_tasks"] > 0
+    # Issue 18: every call an engine case makes runs as a local activity (the information check too, since
+    # case-local-info-check-v1): no activity task is left.
+    assert engine["activity_tasks"] == 0
     assert engine["history_events"] > 0
     assert by[("lifecycle_engine", None)]["decisions_per_case"] > 0
     floor = by[("round_trips_per_case", "floor")]
@@ -43,6 +45,8 @@ async def test_the_lifecycle_benchmark_runs_and_reports_every_figure(stack: Stac
     per = by[("workflow_tasks_per_decision", None)]
     assert per["per_human_decision"] == round(engine["workflow_tasks"] / engine["updates"], 2)
     assert per["per_recorded_decision"] > 0
+    assert engine["timers_fired"] == 1 and per["triggers_per_case"] == 12
+    assert per["per_trigger"] == round(engine["workflow_tasks"] / 12, 2)
 
 
 async def test_the_audit_benchmark_replays_verifies_and_appends(pg_admin_uri: str) -> None:
