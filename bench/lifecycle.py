@@ -133,6 +133,10 @@ async def round_trips(client: Client, workflow_ids: list[str]) -> dict[str, Any]
         "timers_cancelled": totals["EVENT_TYPE_TIMER_CANCELED"] / n,
         "updates": totals["EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"] / n,
         "timers_fired": totals["EVENT_TYPE_TIMER_FIRED"] / n,
+        # A task that failed (a deadlock detected under CPU starvation, a worker error) or timed out is scheduled
+        # again: these say how many of the workflow tasks above were such repeats.
+        "workflow_tasks_failed": totals["EVENT_TYPE_WORKFLOW_TASK_FAILED"] / n,
+        "workflow_tasks_timed_out": totals["EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT"] / n,
         "search_attribute_upserts": totals["EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"] / n,
         "history_events": totals["history_events"] / n,
         "activities_by_type": {k.removeprefix("activity:"): round(v / n, 2)

@@ -191,10 +191,11 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
                   f"{roll['lines']} lines; the idempotent top-up {roll['top_up_seconds']} s.", ""]
     trips = [f for f in figures if f["figure"] == "round_trips_per_case"]
     if trips:
-        keys = ["workflow_tasks", "activity_tasks", "timers_started", "timers_cancelled", "updates",
-                "search_attribute_upserts", "history_events"]
+        keys = ["workflow_tasks", "workflow_tasks_failed", "workflow_tasks_timed_out", "activity_tasks",
+                "timers_started", "timers_cancelled", "timers_fired", "updates", "search_attribute_upserts",
+                "history_events"]
         lines += ["## 2. Round trips per complete case (from the histories)", "",
-                  *_table(["source", "cases", *keys], [[t["source"], t["cases"], *[t[k] for k in keys]]
+                  *_table(["source", "cases", *keys], [[t["source"], t["cases"], *[t.get(k, "–") for k in keys]]
                                                       for t in trips]), ""]
         for t in trips:
             if t.get("activities_by_type"):
