@@ -39,6 +39,7 @@ from bench.common import (
     TEAM,
     TOWNSHIP_APPROVER,
     WINDOW,
+    CpuMeter,
     Stack,
     bench_stack,
     command,
@@ -148,6 +149,13 @@ def _rounded(trips: dict[str, Any]) -> dict[str, Any]:
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in trips.items()}
 
 
+def _cpu_per_case(runs: list[dict[str, float]], cases: int) -> dict[str, float]:
+    """Median CPU milliseconds per case over the runs: this process (API, workers, clients), the Temporal dev
+    server, PostgreSQL."""
+    return {key.removesuffix("_cpu_s"): round(statistics.median(r[key] for r in runs) * 1000 / cases, 1)
+            for key in runs[0]} if runs else {}
+
+
 def _workflow_id(case_id: str) -> str:
     return case_id if case_id.startswith("case-") else f"case-{case_id}"
 
@@ -164,6 +172,7 @@ async def bench(stack: Stack, cases: int, concurrency: int, runs: int) -> list[d
     kinds = ("engine", "bare", "floor")
     seconds: dict[str, list[float]] = {k: [] for k in kinds}
     ids: dict[str, list[str]] = {k: [] for k in kinds}
+    cpu: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
     one = {"engine": lambda: engine_case(stack),
            "bare": lambda: bare_case(stack.client, bare_queue, plan),
            "floor": lambda: bare_case(stack.client, bare_queue, floor, prefix="floor")}
@@ -174,7 +183,9 @@ async def bench(stack: Stack, cases: int, concurrency: int, runs: int) -> list[d
             # Rotate which goes first: the SQLite history grows during the run, and none should always meet the
             # larger database.
             for which in kinds[run % 3:] + kinds[:run % 3]:
+                meter = CpuMeter()
                 wall, made = await _concurrently(cases, concurrency, one[which])
+                cpu[which].append(meter.read_split())
                 seconds[which].append(wall)
                 ids[which] = ids[which] or made
         engine_trips = await round_trips(stack.client, [_workflow_id(i) for i in ids["engine"]])
@@ -194,18 +205,19 @@ async def bench(stack: Stack, cases: int, concurrency: int, runs: int) -> list[d
                 "cases_per_s": round(cases / engine_med, 3),
                 "api_writes_per_s": round(cases * WRITES_PER_CASE / engine_med, 2),
                 "decisions_per_s": round(cases * decisions / engine_med, 2),
-                "api_writes_per_case": WRITES_PER_CASE, "decisions_per_case": round(decisions, 2)})
+                "api_writes_per_case": WRITES_PER_CASE, "decisions_per_case": round(decisions, 2),
+                "cpu_ms_per_case": _cpu_per_case(cpu["engine"], cases)})
     updates = plan_shape(plan)["updates"]
     out.append({"figure": "lifecycle_bare_temporal", **common,
                 "seconds_median": round(bare_med, 2), "seconds_all": [round(s, 2) for s in bare_s],
                 "cases_per_s": round(cases / bare_med, 3),
                 "updates_per_s": round(cases * updates / bare_med, 2),
-                "plan": plan_shape(plan)})
+                "plan": plan_shape(plan), "cpu_ms_per_case": _cpu_per_case(cpu["bare"], cases)})
     out.append({"figure": "lifecycle_floor", **common,
                 "seconds_median": round(floor_med, 2), "seconds_all": [round(s, 2) for s in floor_s],
                 "cases_per_s": round(cases / floor_med, 3),
                 "updates_per_s": round(cases * updates / floor_med, 2),
-                "plan": plan_shape(floor)})
+                "plan": plan_shape(floor), "cpu_ms_per_case": _cpu_per_case(cpu["floor"], cases)})
     out.append({"figure": "lifecycle_vs_bare_ratio", **common,
                 "ratio": round(engine_med / bare_med, 2),
                 "ratios_per_run": [round(e / b, 2) for e, b in zip(engine_s, bare_s, strict=True)],

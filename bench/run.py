@@ -167,6 +167,7 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
             f"means zero overhead; per run: {ratio['ratios_per_run']}).",
             "",
         ]
+        lines += _lifecycle_cpu(eng, bare, by.get("lifecycle_floor"))
         if "lifecycle_vs_floor_ratio" in by:
             fr = by["lifecycle_vs_floor_ratio"]
             lines += [
@@ -281,6 +282,20 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
     lines += ["## Raw figures (one JSON line each)", "", "```json",
               *[json.dumps(f, ensure_ascii=False) for f in figures], "```", ""]
     return "\n".join(lines)
+
+
+def _lifecycle_cpu(eng: dict[str, Any], bare: dict[str, Any], floor: dict[str, Any] | None) -> list[str]:
+    """CPU milliseconds per case by process (median of the runs), where the run measured them."""
+    rows = [(name, f["cpu_ms_per_case"]) for name, f in (("engine", eng), ("bare", bare), ("floor", floor))
+            if f and f.get("cpu_ms_per_case")]
+    if not rows:
+        return []
+    keys = ["bench_process", "temporal", "postgres"]
+    return ["**CPU per case** (milliseconds, median of the runs; this process runs the API, the workers and the "
+            "clients; on 2 CPUs the three share them, so CPU per case sets the pace at 16 in flight):", "",
+            *_table(["", "this process", "Temporal dev server", "PostgreSQL", "total"],
+                    [[name, *[c.get(k, "–") for k in keys], round(sum(c.get(k, 0) for k in keys), 1)]
+                     for name, c in rows]), ""]
 
 
 #: Issue 18's targets: (figure, how it is read off this run's figures, the target, "max" or "min", unit).

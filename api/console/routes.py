@@ -342,7 +342,7 @@ async def render_case(request: Request, cid: UUID, actor: Actor, temporal: Any, 
                       refused_form: Any = None, done: str | None = None, status_code: int = 200) -> HTMLResponse:
     """The case page; ``refused_form`` is a submitted form the API refused (shown open, with its messages)."""
     try:
-        snap = await readable_snapshot(temporal, cid, actor)
+        snap = await readable_snapshot(temporal, cid, actor, pool)
         trail = await get_trail(cid, actor, pool, request.app.state.ledger)
     except CaseNotFound:
         return _error(request, actor, 404, "没有这个案件。")

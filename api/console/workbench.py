@@ -171,7 +171,7 @@ async def household(request: Request, case_id: str, actor: ConsoleActor, tempora
     if cid is None:
         return _error(request, actor, 404, "没有这个案件。")
     try:
-        snap = await readable_snapshot(temporal, cid, actor)
+        snap = await readable_snapshot(temporal, cid, actor, pool)
         members = await get_household(cid, actor, temporal, pool, ledger, Response())
     except CaseNotFound:
         return _error(request, actor, 404, "没有这个案件。")
@@ -219,7 +219,7 @@ async def send_command(request: Request, case_id: str, command_type: str, actor:
     data = parse_qs((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
     key = (data.pop("_idempotency_key", None) or [uuid.uuid4().hex])[0][:128]
     try:
-        snap = await readable_snapshot(temporal, cid, actor)
+        snap = await readable_snapshot(temporal, cid, actor, pool)
     except CaseNotFound:
         return _error(request, actor, 404, "没有这个案件。")
     except NotPermitted as err:

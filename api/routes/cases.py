@@ -46,7 +46,7 @@ from domain.household import MAX_MEMBERS, AreaType, Member, Program
 from domain.ids import workflow_id_for
 from domain.intake import IntakeLink
 from domain.kernel.context import DecisionContext
-from domain.programmes import decide, pending_step, project
+from domain.programmes import decide, parse_state, pending_step, project
 from domain.temporary import TemporaryRequest
 from services import cases as gateway
 from services.audit.access import log_access, log_refusal
@@ -75,9 +75,33 @@ async def _snapshot(temporal: TemporalDep, case_id: UUID) -> CaseSnapshot:
         raise CaseNotFound from None
 
 
-async def readable_snapshot(temporal: TemporalDep, case_id: UUID, actor: Actor) -> CaseSnapshot:
-    """The case's live snapshot, if it lies inside the actor's jurisdiction (404 / 403 otherwise)."""
-    snap = await _snapshot(temporal, case_id)
+async def current_snapshot(temporal: TemporalDep, pool: PoolDep, case_id: UUID) -> CaseSnapshot:
+    """The case as its last record left it: the state the workflow wrote to the read model with its events, and
+    the pending step computed from it as the workflow's ``snapshot`` query computes it (issue 18).
+
+    The workflow records every decision in PostgreSQL before it takes the new state and before the Update that
+    made it answers, so the row is never behind the workflow. Reading it costs one indexed row instead of a
+    workflow query (a task on the worker; on a closed or evicted workflow a replay of its whole history) and never
+    puts a task beside the case's own (a query arriving while a decision's task runs made the server start
+    another). A case with no row (none being opened) is asked of its workflow, which says whether it exists.
+
+    Raises:
+        CaseNotFound: no such case (404). CaseNotYetRecorded: opened a moment ago, not yet recorded (503).
+    """
+    try:
+        row = await recorded_case(pool, case_id)
+    except CaseNotFound:
+        return await _snapshot(temporal, case_id)
+    if row.get("state") is None:
+        return await _snapshot(temporal, case_id)
+    state = parse_state(row["state"])
+    return CaseSnapshot(state=state, pending=pending_step(state))
+
+
+async def readable_snapshot(temporal: TemporalDep, case_id: UUID, actor: Actor, pool: PoolDep) -> CaseSnapshot:
+    """The case's current snapshot (:func:`current_snapshot`), if it lies inside the actor's jurisdiction (404 /
+    403 otherwise)."""
+    snap = await current_snapshot(temporal, pool, case_id)
     if not actor.covers(snap.state.village_code):
         raise NotPermitted("case lies outside the actor's jurisdiction")
     return snap
@@ -227,10 +251,12 @@ async def get_case(
     case_id: UUID,
     actor: Annotated[Actor, Depends(require(Permission.CASE_READ))],
     temporal: TemporalDep,
+    pool: PoolDep,
 ) -> CaseDetail:
-    """Where a case stands now, the pending step, who must act and by when — answered live by its workflow."""
+    """Where a case stands now, the pending step, who must act and by when — as its last recorded decision left
+    it (the read model, written before the decision's command answers; see :func:`current_snapshot`)."""
     structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id_for(case_id))
-    snap = await readable_snapshot(temporal, case_id, actor)
+    snap = await readable_snapshot(temporal, case_id, actor, pool)
     return CaseDetail.of_snapshot(snap.state, snap.pending, workflow_id_for(case_id), reader=actor)
 
 

@@ -63,13 +63,13 @@ async def get_household(
     ledger: LedgerDep,
     response: Response,
 ) -> HouseholdPublic:
-    """The household members of a case (name, relation, resident ID number, whether they still count), read
-    live from its workflow; 403 outside the caller's jurisdiction. The numbers are in full only for the roles
+    """The household members of a case (name, relation, resident ID number, whether they still count), as
+    the case's last record left them; 403 outside the caller's jurisdiction. The numbers are in full only for the roles
     that identify applicants or sign decisions on them (front office, township caseworker and approver, county
     reviewer and approver); the village committee, supervisors and auditors see them masked (PIPL Arts. 6, 28,
     35: only what the task needs). A read in full is written to the audit ledger."""
     structlog.contextvars.bind_contextvars(case_id=str(case_id), workflow_id=workflow_id_for(case_id))
-    snap = await readable_snapshot(temporal, case_id, actor)
+    snap = await readable_snapshot(temporal, case_id, actor, pool)
     full = actor.role in POLICY[Permission.RESIDENT_ID_FULL]
     counted = set(snap.state.counted_members)
     members = [

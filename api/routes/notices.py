@@ -46,7 +46,7 @@ async def get_notice(
     the latest change of the amount) or 停发通知书 (``stop``) of a case, as a printable page. 公示 and 公布
     show only name, household size and amount (S1 Art. 24; SPEC §9); the change and stop notices state the
     decision's reasons and the remedy (S1 Arts. 32, 38). 409 before the step."""
-    snap = await readable_snapshot(temporal, case_id, actor)
+    snap = await readable_snapshot(temporal, case_id, actor, pool)
     events: list[CaseEvent] = []
     if kind in programme_of(snap.state.program).event_notice_kinds:
         # The reasons of a decision live in its event, not in the state: read them from the ledger, which the

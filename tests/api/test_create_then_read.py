@@ -12,6 +12,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
@@ -19,7 +20,13 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.settings import Settings
 from api.main import create_app
 from domain.actors import Role
-from tests.api.conftest import TokenFactory
+from api.routes.cases import current_snapshot
+from api.schemas import CaseDetail
+from domain.actors import Actor
+from services.cases import CaseGateway
+from tests.api.conftest import PUBLICITY_SECONDS, TokenFactory
+from tests.api.test_lifecycle_api import CASEWORKER, TOWNSHIP_APPROVER, WINDOW, Api
+from tests.workflows.lifecycle import TEAM
 from tests.builders import application_body
 
 COUNTY_REVIEWER = (Role.COUNTY_REVIEWER, "532302", "cr-01")
@@ -63,5 +70,47 @@ async def test_a_case_not_yet_recorded_is_202_and_reads_say_retry_not_404(
     assert trail.json()["code"] == "case_not_yet_recorded" and trail.headers["Retry-After"]
     unknown = await unserved.get(f"/v1/cases/{uuid.uuid4()}/trail", headers=auth(*COUNTY_REVIEWER))
     assert unknown.status_code == 404
+    # The case itself reads from its record too (issue 18): "retry", not a query left waiting for a worker.
+    detail = await unserved.get(f"/v1/cases/{created.json()['case_id']}", headers=auth(*COUNTY_REVIEWER))
+    assert detail.status_code == 503 and detail.json()["code"] == "case_not_yet_recorded", detail.text
+    assert (await unserved.get(f"/v1/cases/{uuid.uuid4()}", headers=auth(*COUNTY_REVIEWER))).status_code == 404
     # no case may be left waiting for a worker that never comes
     await dev_env.client.get_workflow_handle(created.json()["workflow_id"]).terminate("test over")
+
+
+async def test_a_read_answers_from_the_record_what_the_workflow_answers(
+    http: httpx.AsyncClient, auth: TokenFactory, dev_env: WorkflowEnvironment, pg_pool: asyncpg.Pool
+) -> None:
+    """Issue 18: ``GET /v1/cases/{id}`` (and the household, notices and console pages) read the case from the
+    read model, which the workflow writes before it takes a decision's state and before the command answers.
+    At every step of the S1 procedure — including the 公示 window's end, decided by the case's own timer — the
+    snapshot read from the record equals the workflow's live ``snapshot`` query, pending step included."""
+    api = Api(http, auth)
+    created = await api.create(application_body())
+    assert created.status_code == 201, created.text
+    case_id = uuid.UUID(created.json()["case_id"])
+
+    async def same() -> None:
+        recorded = await current_snapshot(dev_env.client, pg_pool, case_id)
+        live = await CaseGateway(dev_env.client).snapshot(case_id)
+        assert recorded == live
+        read = await api.get(str(case_id))
+        assert read["stage"] == live.state.stage.value
+        assert read == CaseDetail.of_snapshot(live.state, live.pending, read["workflow_id"],
+                                              reader=read_as).model_dump(mode="json")
+
+    read_as = Actor(id=WINDOW[2], role=WINDOW[0], jurisdiction=WINDOW[1])
+    await same()
+    await api.ok(str(case_id), WINDOW, "accept_application")
+    await same()
+    await api.ok(str(case_id), CASEWORKER, "start_investigation", investigators=TEAM)
+    await api.ok(str(case_id), CASEWORKER, "record_home_visit", investigators=TEAM, household_signed=True,
+                 findings="入户调查：住房简陋，无大额财产")
+    await api.ok(str(case_id), CASEWORKER, "request_info_check")
+    await same()
+    await api.ok(str(case_id), TOWNSHIP_APPROVER, "decide_village_review", disputed=False, reason="无争议")
+    await api.ok(str(case_id), TOWNSHIP_APPROVER, "issue_prelim_opinion", eligible=True)
+    await api.ok(str(case_id), CASEWORKER, "start_publicity", location="村务公开栏")
+    await same()
+    await api.wait_stage(str(case_id), "submitted_to_county", timeout=PUBLICITY_SECONDS + 18)
+    await same()
