@@ -58,7 +58,6 @@ from temporalio.worker import (
 
 from adapters.audit.chain import event_digest
 from adapters.audit.ledger import case_entries
-from domain.parameters import ResolvedParameters
 
 #: Events the replay re-derived, per workflow run id (the interceptor runs inside the workflow sandbox but
 #: this module is imported outside it, so the dict is the process's), popped by the call that replayed the run.
@@ -142,12 +141,6 @@ class ReplayReport(BaseModel):
 #: the bytecode of every loaded module, which compiles each one from source where no bytecode cache is written).
 REPLAY_BUILD_ID = "casework-audit-replay"
 
-#: Frozen results a replay decodes once per distinct payload and then hands out again: the parameters in force,
-#: which a case resolves for every command (the 10-year case: one book, 49 decodes of the same 4.9 kB per pass).
-#: Frozen all the way down, and the workflow code never mutates them, so sharing one is sharing a value.
-_DECODED_ONCE: frozenset[type] = frozenset({ResolvedParameters})
-
-
 @functools.cache
 def _replay_payload_converter_class(base: type[CompositePayloadConverter]) -> type[CompositePayloadConverter]:
     """``base`` for a replay: one shared instance, and what the workflow sends out is not serialised.
@@ -161,13 +154,11 @@ def _replay_payload_converter_class(base: type[CompositePayloadConverter]) -> ty
       then drops the command; the local activities' results come from their markers. Serialising the
       arguments of every ``record_case`` call (the whole case state) and every update's answer only to throw
       them away was ~12% of the replay's CPU. Payloads coming in (inputs, update arguments, activity results,
-      markers) are decoded and validated exactly as before (a payload of :data:`_DECODED_ONCE` once per distinct
-      payload), and the capture above reads the events the code passes, not their payloads. What this gives
-      up: that today's code can *serialise* what it sends — the production worker and
-      ``tests/workflows/test_replay.py`` (SDK defaults, real converter) still check that.
+      markers) are decoded and validated exactly as before, and the capture above reads the events the code
+      passes, not their payloads. What this gives up: that today's code can *serialise* what it sends — the
+      production worker and ``tests/workflows/test_replay.py`` (SDK defaults, real converter) still check that.
     """
     shared: list[CompositePayloadConverter] = []
-    decoded: dict[tuple[type, bytes], Any] = {}
 
     class ReplayPayloadConverter(base):  # type: ignore[valid-type,misc]
         def __new__(cls) -> ReplayPayloadConverter:
@@ -182,17 +173,6 @@ def _replay_payload_converter_class(base: type[CompositePayloadConverter]) -> ty
 
         def to_payloads(self, values: Sequence[Any]) -> list[Payload]:
             return [Payload() for _ in values]
-
-        def from_payloads(self, payloads: Sequence[Payload], type_hints: list[type] | None = None) -> list[Any]:
-            if not (len(payloads) == 1 and type_hints and len(type_hints) == 1
-                    and type_hints[0] in _DECODED_ONCE):
-                return super().from_payloads(payloads, type_hints)
-            key = (type_hints[0], payloads[0].SerializeToString(deterministic=True))
-            if key not in decoded:
-                if len(decoded) >= 64:
-                    decoded.clear()
-                decoded[key] = super().from_payloads(payloads, type_hints)[0]
-            return [decoded[key]]
 
         def with_context(self, context: SerializationContext) -> ReplayPayloadConverter:
             converters = self.get_converters_with_context(context)

@@ -80,28 +80,3 @@ async def test_the_replay_converter_decodes_as_the_engine_s_and_only_leaves_what
 
     contextual = data_converter(ContextCodec())
     assert replay_converter(contextual) is contextual, "left as it is: the replay would not know its contexts"
-
-
-async def test_the_replay_decodes_the_parameters_in_force_once_per_distinct_payload() -> None:
-    """A case resolves its parameters for every command; the replay decodes each distinct recorded payload of
-    them once (a frozen value) — equal to what the engine's converter decodes, and a different payload (another
-    book) is decoded on its own."""
-    from datetime import date
-
-    from adapters.parameters import ParameterFile
-    from adapters.temporal.codec import EncryptionCodec, data_converter, new_key_ring
-    from domain.parameters import ResolvedParameters, resolve
-    from services.audit.replay import replay_converter
-
-    engine = data_converter(EncryptionCodec(new_key_ring(), "default"))
-    replay = replay_converter(engine)
-    book = ParameterFile().book()
-    first = resolve(book, "532302101001", date(2025, 1, 15))
-    later = first.model_copy(update={"book_sha256": "0" * 64})  # as resolved from another book
-    recorded = [await engine.encode([p]) for p in (first, later, first)]
-
-    decoded = [(await replay.decode(r, [ResolvedParameters]))[0] for r in recorded]
-
-    assert decoded == [first, later, first] and first != later
-    assert decoded[0] is decoded[2], "the same payload: decoded once"
-    assert (await engine.decode(recorded[1], [ResolvedParameters]))[0] == decoded[1]
