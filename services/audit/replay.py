@@ -18,7 +18,9 @@ code. The sandbox guards something else — that workflow code never *reaches* f
 production worker runs sandboxed, and ``tests/workflows/test_replay.py`` replays every golden history through the
 sandboxed ``Replayer``. The sandbox built a workflow instance per run (≈15 ms each, 28 runs for a 10-year case)
 and ran every activation and every payload's serialisation context through ``exec`` in it; ``sandboxed=True``
-still replays that way.
+still replays that way. Outside the sandbox each activation also runs inline on the event loop (no thread hop
+per activation), and the replay's converter (:func:`replay_converter`) neither serialises nor encrypts what the
+code sends out, which the core never compares; what comes in is decoded as always.
 """
 
 from __future__ import annotations
@@ -140,6 +142,7 @@ class ReplayReport(BaseModel):
 #: The build id of the audit's replay workers: set explicitly so the SDK does not compute its default (a hash of
 #: the bytecode of every loaded module, which compiles each one from source where no bytecode cache is written).
 REPLAY_BUILD_ID = "casework-audit-replay"
+
 
 @functools.cache
 def _replay_payload_converter_class(base: type[CompositePayloadConverter]) -> type[CompositePayloadConverter]:
