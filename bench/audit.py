@@ -47,7 +47,7 @@ from adapters.audit.ledger import Ledger, NewEntry, verify_ledger
 from adapters.db.pool import create_pool
 from adapters.temporal.client import sdk_runtime
 from bench.common import bench_converter, bench_stack, emit, enable_bytecode_cache, percentiles
-from bench.profile import Profile
+from bench.profile import REPLAY_BUCKETS, Profile
 from devstack.embedded import temporal_test_server_path
 from services.audit.history import case_histories
 from services.audit.replay import compare_with_ledger, replay_runs
@@ -174,8 +174,14 @@ async def _drive_ten_year_case(env: WorkflowEnvironment, worker: Any, pool: asyn
     return case_id
 
 
-async def ten_year_case(admin_uri: str, runs: int, years: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The figure, and the case's recorded event payloads (templates for the ledger benchmark)."""
+#: Untimed replays of the 10-year case sampled for its profile (one pass is ~0.5 s: 50 Hz needs a few).
+PROFILE_PASSES = 8
+
+
+async def ten_year_case(admin_uri: str, runs: int, years: int, profile: bool = False
+                        ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The figure (and with ``profile`` the replay's profile, from untimed passes), and the case's recorded
+    event payloads (templates for the ledger benchmark)."""
     from worker.main import build_worker
 
     dsn = await migrated_database(admin_uri, "casework_bench_audit")
@@ -216,6 +222,16 @@ async def ten_year_case(admin_uri: str, runs: int, years: int) -> tuple[dict[str
                           "decisions_rederived": comparison.rederived,
                           "ledger_entries": comparison.ledger_entries,
                           "mismatches": len(comparison.mismatches)}
+            profiled: list[dict[str, Any]] = []
+            if profile:  # after the timed runs, not part of them
+                histories = await case_histories(env.client, case_id)
+                profiler = Profile("audit_ten_year_replay", REPLAY_BUCKETS, leaf_first=True)
+                profiler.passes = PROFILE_PASSES
+                async with profiler:
+                    for _ in range(PROFILE_PASSES):
+                        await replay_runs([(h.run_id, h.history) for h in histories],
+                                          data_converter=bench_converter())
+                profiled.append(profiler.figure())
         finally:
             await env.shutdown()
         payloads = [r["payload"] for r in await pool.fetch(
@@ -226,7 +242,7 @@ async def ten_year_case(admin_uri: str, runs: int, years: int) -> tuple[dict[str
               "drive_seconds": round(drive_s, 1),
               **{f"{k}_seconds_median": round(statistics.median(v), 3) for k, v in steps.items()},
               "total_seconds_all": _r(steps["total"])}
-    return figure, payloads
+    return [figure, *profiled], payloads
 
 
 # --- (c) the ledger -----------------------------------------------------------------------------------------
@@ -347,8 +363,8 @@ async def bench(admin_uri: str, runs: int, entries: int, appends: int, years: in
                 profile: bool = False) -> list[dict[str, Any]]:
     """Every audit figure; ``profile`` adds an untimed replay pass and verification under py-spy."""
     out = await replay_throughput(runs, profile)
-    ten_year, payloads = await ten_year_case(admin_uri, runs, years)
-    out.append(ten_year)
+    ten_year, payloads = await ten_year_case(admin_uri, runs, years, profile)
+    out += ten_year
     out += await ledger(admin_uri, payloads, entries, appends, runs, profile)
     return out
 

@@ -45,6 +45,21 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("benchmark clients (httpx)", ("httpx/",)),
     ("asyncio event loop", ("asyncio/",)),
 ]
+#: Buckets for a replay (the audit's 10-year case), matched from a sample's **innermost** frame outwards
+#: (``Profile(..., leaf_first=True)``): pydantic called by the domain counts as the domain's, an SDK call made by
+#: the workflow code as the SDK's.
+REPLAY_BUCKETS: list[tuple[str, tuple[str, ...]]] = [
+    ("payload codec: decrypting (adapters/temporal/codec.py)", ("adapters/temporal/codec.py",)),
+    ("payload conversion: pydantic JSON in and out",
+     ("temporalio/contrib/pydantic", "converter/_payload_converter", "converter/_data_converter",
+      "pydantic/type_adapter")),
+    ("SDK: visiting every payload of each activation and completion", ("_visitor.py",)),
+    ("decision capture, replay converter (services/audit/replay.py)", ("services/audit/replay.py",)),
+    ("workflow and domain code (workflows/, domain/)", ("workflows/", "domain/", "activities/")),
+    ("SDK core bridge: polling and completing activations (Rust)", ("temporalio/bridge/",)),
+    ("SDK: activations, commands, workflow instance (Python)", ("temporalio/worker/", "temporalio/workflow/")),
+    ("asyncio event loop", ("asyncio/",)),
+]
 #: Leaf frames of a thread that is waiting, not working (non-blocking sampling reports some as active).
 IDLE_LEAVES = ("EpollSelector.select (", "Condition.wait (", "_worker (concurrent/futures/thread.py:81)",
                "Event.wait (", "Thread.join (", "_wait_for_tstate_lock (")
@@ -69,8 +84,14 @@ def _short(frame: str) -> str:
 
 
 class Profile:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, buckets: list[tuple[str, tuple[str, ...]]] | None = None,
+                 leaf_first: bool = False) -> None:
+        """``buckets`` instead of :data:`BUCKETS`; ``leaf_first``: a sample goes to the bucket of its innermost
+        matching frame (by default, to the first bucket that matches any of its frames)."""
         self.name = name
+        self.buckets = BUCKETS if buckets is None else buckets
+        self.leaf_first = leaf_first
+        self.passes: int | None = None  # how many repetitions of the profiled work the samples span, if set
         self.error: str | None = None
         self.stacks: collections.Counter[str] = collections.Counter()
         self.seconds = 0.0
@@ -129,7 +150,11 @@ class Profile:
             frames = stack.split(";")
             if frames[-1].startswith(IDLE_LEAVES):
                 continue
-            bucket = next((b for b, subs in BUCKETS if any(s in f for f in frames for s in subs)), "other")
+            if self.leaf_first:
+                bucket = next((b for f in reversed(frames) for b, subs in self.buckets if any(s in f for s in subs)),
+                              "other")
+            else:
+                bucket = next((b for b, subs in self.buckets if any(s in f for f in frames for s in subs)), "other")
             buckets[bucket] += n
             own[_short(frames[-1])] += n
             for f in set(frames):
@@ -139,7 +164,8 @@ class Profile:
         def pct(n: int) -> float:
             return round(100 * n / total, 1)
 
-        return {**out, "seconds": round(self.seconds, 1), "samples": total, "idle_samples_left_out": idle,
+        return {**out, "seconds": round(self.seconds, 1), "samples": total,
+                **({"passes": self.passes} if self.passes else {}), "idle_samples_left_out": idle,
                 "rate_hz": RATE,
                 "busy_percent_of_one_cpu": (round(100 * total / (RATE * self.seconds), 1)
                                             if self.seconds else None),

@@ -395,10 +395,14 @@ def _audit(figures: list[dict[str, Any]], by: dict[str, dict[str, Any]]) -> list
             "sandboxed `Replayer` without the capture (bench/audit.py): "
             f"**{one['histories_per_s']} histories/s** ({one['events_per_s']:,} events/s, "
             f"{one['deterministic']} deterministic) — a new sandboxed instance per history (*New workflow "
-            "instances* below) and every activation and payload context run through `exec` in it. What is left "
-            "outside the sandbox is the SDK's own work per workflow task (decoding and encoding every payload "
-            "through three visitor passes, the core's completion of each activation, a thread hop per "
-            "activation) and the workflow code itself: one workflow task of the history at a time, on one core.",
+            "instances* below) and every activation and payload context run through `exec` in it. Outside the "
+            "sandbox `replay_runs` also runs each activation inline on the event loop (the SDK's `debug_mode`: "
+            "no thread hop per activation) and its converter neither serialises nor encrypts what the code "
+            "sends out (the core matches commands by kind and ids, never by payload, and drops them). What is "
+            "left is mostly the SDK's own work per activation (the core's polling and completion, the visitor "
+            "passes over every payload, the workflow instance's machinery), the decoding of what comes in and "
+            "the workflow code itself: one activation at a time, on one core (profile of the 10-year case "
+            "below).",
             "",
         ]
     ty = by.get("audit_ten_year_case")
@@ -426,12 +430,25 @@ def _audit(figures: list[dict[str, Any]], by: dict[str, dict[str, Any]]) -> list
                f"sandboxed instance per run of the case, {ty['runs_of_case']} here). "
                if "replay_sandboxed_seconds_median" in ty else ". ")
             + ("" if ty["total_seconds_median"] <= 0.5 else
-               "What would close the rest (issue 18's target is 0.5 s): replaying the runs of a case in worker "
-               "processes of their own (they are independent histories; the SDK replays one history at a time "
-               "per replay worker, and several in one process share one GIL), or fewer workflow tasks per run "
-               "(issue 18, item 1)."),
+               "What would close the rest (issue 18's target is 0.5 s): most of the replay is the SDK's cost per "
+               "activation (profile below), and most activations resolve a local activity (one per store call; "
+               "measured on the 10-year case: 233 of its 359 a pass), so fewer store calls per workflow task in "
+               "new histories (issue 18, item 1), or replaying the runs of a case in worker processes of their "
+               "own (they are independent histories; the SDK replays one history at a time per replay worker, "
+               "and several in one process share one GIL)."),
             "",
         ]
+        tp = next((f for f in figures if f["figure"] == "profile" and f["name"] == "audit_ten_year_replay"
+                   and "error" not in f), None)
+        if tp:
+            lines += [
+                f"**Where the replay's time goes** (py-spy, {tp.get('passes', '?')} untimed replays of the case, "
+                f"{tp['samples']:,} busy samples; each sample in the bucket of its innermost matching frame, so "
+                "pydantic called by the domain is the domain's and an SDK call made by the workflow the SDK's):",
+                "",
+                *_table(["component", "% of busy samples"], [[b, v] for b, v in tp["buckets_percent"].items()]),
+                "",
+            ]
     verify = [f for f in figures if f["figure"] in {"audit_ledger_verify_chain", "audit_ledger_verify_full"}]
     load = by.get("audit_ledger_load", {})
     if verify:

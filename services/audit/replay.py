@@ -18,11 +18,15 @@ code. The sandbox guards something else — that workflow code never *reaches* f
 production worker runs sandboxed, and ``tests/workflows/test_replay.py`` replays every golden history through the
 sandboxed ``Replayer``. The sandbox built a workflow instance per run (≈15 ms each, 28 runs for a 10-year case)
 and ran every activation and every payload's serialisation context through ``exec`` in it; ``sandboxed=True``
-still replays that way.
+still replays that way. Outside the sandbox each activation also runs inline on the event loop (no thread hop
+per activation), and the replay's converter (:func:`replay_converter`) neither serialises nor encrypts what the
+code sends out, which the core never compares; what comes in is decoded as always.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
@@ -32,9 +36,16 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel
 from temporalio import workflow
+from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DataConverter,
+    PayloadCodec,
+    SerializationContext,
+    WithSerializationContext,
+)
 from temporalio.runtime import Runtime
 from temporalio.worker import (
     Interceptor,
@@ -132,6 +143,79 @@ class ReplayReport(BaseModel):
 #: the bytecode of every loaded module, which compiles each one from source where no bytecode cache is written).
 REPLAY_BUILD_ID = "casework-audit-replay"
 
+
+@functools.cache
+def _replay_payload_converter_class(base: type[CompositePayloadConverter]) -> type[CompositePayloadConverter]:
+    """``base`` for a replay: one shared instance, and what the workflow sends out is not serialised.
+
+    - **Shared**: the SDK builds a new ``DataConverter`` per activation and per serialisation context, and each
+      one instantiates its payload converter class (a pydantic converter: a serializer and an empty cache of
+      type adapters, so every run re-built its adapters). The converter is stateless apart from that cache
+      (thread-safe), so the replay's class hands out one instance.
+    - **Outgoing payloads are placeholders**: in a replay the core matches each command the code emits with the
+      recorded one by kind, ids and names (activity type, timer and update ids, markers) and never by payload,
+      then drops the command; the local activities' results come from their markers. Serialising the
+      arguments of every ``record_case`` call (the whole case state) and every update's answer only to throw
+      them away was ~12% of the replay's CPU. Payloads coming in (inputs, update arguments, activity results,
+      markers) are decoded and validated exactly as before, and the capture above reads the events the code
+      passes, not their payloads. What this gives up: that today's code can *serialise* what it sends — the
+      production worker and ``tests/workflows/test_replay.py`` (SDK defaults, real converter) still check that.
+    """
+    shared: list[CompositePayloadConverter] = []
+
+    class ReplayPayloadConverter(base):  # type: ignore[valid-type,misc]
+        def __new__(cls) -> ReplayPayloadConverter:
+            if not shared:
+                instance = super().__new__(cls)
+                base.__init__(instance)
+                shared.append(instance)
+            return shared[0]  # type: ignore[return-value]
+
+        def __init__(self) -> None:  # built once, in __new__
+            pass
+
+        def to_payloads(self, values: Sequence[Any]) -> list[Payload]:
+            return [Payload() for _ in values]
+
+        def with_context(self, context: SerializationContext) -> ReplayPayloadConverter:
+            converters = self.get_converters_with_context(context)
+            if converters is None:
+                return self
+            contextual = object.__new__(type(self))  # never the shared instance: it must not change
+            base.__init__(contextual)
+            contextual._set_converters(*converters)
+            return contextual
+
+    ReplayPayloadConverter.__name__ = ReplayPayloadConverter.__qualname__ = f"Replay{base.__name__}"
+    return ReplayPayloadConverter
+
+
+class _DecodeOnlyCodec(PayloadCodec):
+    """The codec for a replay: decodes (decrypts) as ``inner`` does; the placeholders going out pass as they are."""
+
+    def __init__(self, inner: PayloadCodec) -> None:
+        self._inner = inner
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return await self._inner.decode(payloads)
+
+
+def replay_converter(data_converter: DataConverter) -> DataConverter:
+    """``data_converter`` as the unsandboxed replay uses it (see :func:`_replay_payload_converter_class`); a
+    converter that is not composite, or whose converter or codec handles serialisation contexts its own way, is
+    used as it is."""
+    base, codec = data_converter.payload_converter_class, data_converter.payload_codec
+    if (not issubclass(base, CompositePayloadConverter)
+            or base.with_context is not CompositePayloadConverter.with_context
+            or isinstance(codec, WithSerializationContext)):
+        return data_converter
+    return dataclasses.replace(data_converter, payload_converter_class=_replay_payload_converter_class(base),
+                               payload_codec=_DecodeOnlyCodec(codec) if codec is not None else None)
+
+
 #: Replayers built so far, per (converter, workflows, runtime, sandboxed): a call reuses the process's replayer.
 _REPLAYERS: dict[tuple[int, tuple[type, ...], int, bool], tuple[DataConverter, Runtime | None, Replayer]] = {}
 
@@ -145,9 +229,18 @@ def replayer_for(data_converter: DataConverter, workflows: Sequence[type], runti
         return cached[2]
     if len(_REPLAYERS) >= 8:  # converters made per call (a new one each time) must not pile up
         _REPLAYERS.clear()
-    replayer = Replayer(workflows=workflows, data_converter=data_converter, interceptors=[_CaptureDecisions()],
-                        runtime=runtime, build_id=REPLAY_BUILD_ID,
-                        **({} if sandboxed else {"workflow_runner": UnsandboxedWorkflowRunner()}))
+    # Unsandboxed, each activation runs inline on the event loop's thread (the SDK's ``debug_mode``) instead of
+    # being handed to a thread pool and awaited: two thread switches per activation, each waiting for the GIL,
+    # for code that holds the GIL throughout anyway (a 10-year case: ~20% of the replay's wall time). What the
+    # SDK and its core check is unchanged; debug mode also drops the 2 s deadlock timer (a replay's activations
+    # are short and deterministic: the production worker keeps it) and installs a ``breakpoint()`` hook that
+    # only acts inside a workflow. The sandboxed replay keeps the SDK's defaults.
+    # The unsandboxed replay also neither serialises nor encrypts what the code sends out (replay_converter).
+    replayer = Replayer(workflows=workflows, interceptors=[_CaptureDecisions()], runtime=runtime,
+                        build_id=REPLAY_BUILD_ID,
+                        **({"data_converter": data_converter} if sandboxed else
+                           {"data_converter": replay_converter(data_converter),
+                            "workflow_runner": UnsandboxedWorkflowRunner(), "debug_mode": True}))
     _REPLAYERS[key] = (data_converter, runtime, replayer)
     return replayer
 

@@ -43,3 +43,40 @@ async def test_a_history_today_s_code_does_not_reproduce_fails_the_replay_withou
 
     assert not runs[0].deterministic
     assert runs[0].divergence
+
+
+async def test_the_replay_converter_decodes_as_the_engine_s_and_only_leaves_what_goes_out_unserialised() -> None:
+    """What the unsandboxed replay sends out is dropped by the core (it matches commands by kind and ids), so
+    its converter neither serialises nor encrypts it; what comes in — encrypted, under a rotated key too —
+    decodes to the same values, and one payload converter instance serves every activation."""
+    from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
+
+    from adapters.temporal.codec import EncryptionCodec, data_converter, new_key_ring
+    from domain.household import Program
+    from services.audit.replay import replay_converter
+
+    ring = new_key_ring().rotated("k2", "sm4-gcm")
+    engine = data_converter(EncryptionCodec(ring, "default"))
+    replay = replay_converter(engine)
+    value = {"program": Program.DIBAO, "amount": "812.50"}
+
+    recorded = await engine.encode([value])
+    assert recorded[0].metadata["encoding"] == b"binary/encrypted"
+    assert await replay.decode(recorded) == await engine.decode(recorded) == [{"program": "dibao",
+                                                                                "amount": "812.50"}]
+    sent = await replay.encode([value, "another"])
+    assert len(sent) == 2 and all(not p.data and not p.metadata for p in sent)
+    assert replay.payload_converter_class() is replay.payload_converter_class()
+
+    class ContextCodec(PayloadCodec, WithSerializationContext):  # a codec that keys on the workflow id, say
+        async def encode(self, payloads):  # type: ignore[no-untyped-def]
+            return list(payloads)
+
+        async def decode(self, payloads):  # type: ignore[no-untyped-def]
+            return list(payloads)
+
+        def with_context(self, context: SerializationContext) -> ContextCodec:  # noqa: ARG002
+            return self
+
+    contextual = data_converter(ContextCodec())
+    assert replay_converter(contextual) is contextual, "left as it is: the replay would not know its contexts"
