@@ -60,6 +60,19 @@ class Stages:
                    pre_decision=pre_decision)
 
     @property
+    def main_path(self) -> tuple[StrEnum, ...]:
+        """The procedure's way to payment, in order (a place two share, such as 临时救助's approval and
+        payment, once); a programme's ``Programme.main_path`` goes on from there."""
+        path = (self.submitted, self.accepted, self.investigating, self.prelim_opinion, self.publicity,
+                self.submitted_for_confirmation, self.confirmation_review, self.approved, self.in_payment)
+        return tuple(dict.fromkeys(path))
+
+    @property
+    def end_branches(self) -> frozenset[StrEnum]:
+        """Where the procedure ends off the main path: refused, ended for non-cooperation, withdrawn."""
+        return frozenset({self.rejected, self.terminated, self.withdrawn})
+
+    @property
     def investigation(self) -> frozenset[StrEnum]:
         """Where investigators work: the first investigation and a re-investigation after an objection."""
         return frozenset({self.investigating, self.reinvestigation})
