@@ -14,6 +14,7 @@ from domain.procedure.records import (
     Departure,
     OpenReview,
     ReviewClass,
+    period_in_force,
 )
 from domain.procedure.steps import ProcedureSteps
 from domain.programmes.dibao.stages import Stage
@@ -82,10 +83,5 @@ class DibaoState(ProcedureSteps):
 
     def amount_for(self, month: str) -> Decimal | None:
         """The monthly amount payable for ``month`` (YYYY-MM), or None when nothing is payable."""
-        if self.stop_effective_month is not None and month >= self.stop_effective_month:
-            return None
-        current = None
-        for period in self.benefit_periods:
-            if period.from_month <= month:
-                current = period
+        current = period_in_force(self.benefit_periods, month, self.stop_effective_month)
         return current.monthly_amount if current else None

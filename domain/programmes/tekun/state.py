@@ -10,7 +10,7 @@ from uuid import UUID
 from domain.commands import AdlItem, DisabilityKind, Supporter, TerminationGround
 from domain.household import AreaType, Program
 from domain.parameters import CareTier, SupportForm
-from domain.procedure.records import BenefitPeriod
+from domain.procedure.records import BenefitPeriod, period_in_force
 from domain.procedure.steps import ProcedureSteps
 from domain.programmes.tekun.stages import Stage
 
@@ -72,12 +72,7 @@ class TekunState(ProcedureSteps):
 
     def amount_for(self, month: str) -> Decimal | None:
         """The monthly amount payable for ``month`` (YYYY-MM), or None (nothing from the termination's month)."""
-        if self.termination_effective_month is not None and month >= self.termination_effective_month:
-            return None
-        current = None
-        for period in self.benefit_periods:
-            if period.from_month <= month:
-                current = period
+        current = period_in_force(self.benefit_periods, month, self.termination_effective_month)
         return current.monthly_amount if current else None
 
     # --- what the read model, the API and the rolls ask every case (dibao's names) ---
