@@ -44,7 +44,8 @@ def last_recorded_state(history: str) -> dict[str, Any]:
                                      "tekun_v1_minor_in_school_reviewed", "tekun_v1_terminated_after_objection"])
 def test_dibao_and_tekun_states_dump_byte_for_byte_as_before_the_base(history: str) -> None:
     state = CASE_STATE.validate_python(last_recorded_state(history))
-    assert isinstance(state, DibaoState | TekunState) and isinstance(state, ProcedureSteps)
+    assert isinstance(state, DibaoState | TekunState)
+    assert isinstance(state, ProcedureSteps)
     assert state.model_dump_json() == EXPECTED[history]
     assert CASE_STATE.validate_json(state.model_dump_json()) == state
 
@@ -53,7 +54,8 @@ def test_dibao_and_tekun_states_dump_byte_for_byte_as_before_the_base(history: s
                                      "case_v7_temporary_check_negative_rejected"])
 def test_temporary_states_dump_the_same_object_as_before_the_base(history: str) -> None:
     state = CASE_STATE.validate_python(last_recorded_state(history))
-    assert isinstance(state, TemporaryState) and isinstance(state, ProcedureSteps)
+    assert isinstance(state, TemporaryState)
+    assert isinstance(state, ProcedureSteps)
     dumped = json.loads(state.model_dump_json())
     assert dumped.pop("rejection_notice_due") is None
     assert dumped == json.loads(EXPECTED[history])
