@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -239,9 +241,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def execute(self, inp: CommandInput) -> CommandResult:
-        began = self._began()
-        async with self._lock:
-            self._pin(began)
+        async with self._decision() as began:
             cmd = inp.command
             needs = self._programme.needs(cmd)
             params = await self._params_today(inp.params_book) if needs.params else self._params
@@ -270,9 +270,7 @@ class CaseWorkflow:
     @workflow.update
     async def recalculate(self, inp: StandardChangeInput) -> StandardChangeResult:
         """物价联动: recalculate under a new parameter version (once per version: a repeat changes nothing)."""
-        began = self._began()
-        async with self._lock:
-            self._pin(began)
+        async with self._decision() as began:
             state = self._state
             hooks = self._programme.in_payment
             refused = "not_active" if hooks is None else hooks.recalculation_refused(state, inp.version)
@@ -313,9 +311,7 @@ class CaseWorkflow:
     async def open_periodic_review(self, inp: PeriodicReviewInput) -> PeriodicReviewResult:
         """The daily sweep's catch-up: open the periodic review due on ``inp.due`` unless it is open already
         (the case's own timer opens it on the day; whichever comes first wins, the other changes nothing)."""
-        began = self._began()
-        async with self._lock:
-            self._pin(began)
+        async with self._decision() as began:
             hooks = self._programme.in_payment
             refused = "not_in_payment" if hooks is None else hooks.periodic_review_refused(self._state, inp.due,
                                                                                           self._today())
@@ -331,9 +327,7 @@ class CaseWorkflow:
         """The daily catch-up (高龄津贴's band moves and survival checks, issue 17 item 4): decide what the case's
         own timers and deadlines have due by now. The timer on the day and this catch-up race harmlessly:
         whichever comes first records it, the other finds nothing due and changes nothing."""
-        began = self._began()
-        async with self._lock:
-            self._pin(began)
+        async with self._decision() as began:
             version = self._state.version
             workflow.logger.info("case.catch_up", extra={"case_id": str(self._state.case_id),
                                                          "as_of": inp.as_of.isoformat()})
@@ -347,9 +341,7 @@ class CaseWorkflow:
         """An effect of another case of the same person (a death, a programme left or entered; see
         :mod:`domain.kernel.links`), delivered by the engine: recorded as ``link_received`` naming the source
         case and event, with what this case's programme makes of it. A key applied already changes nothing."""
-        began = self._began()
-        async with self._lock:
-            self._pin(began)
+        async with self._decision() as began:
             cmd = inp.command
             if kernel_links.already_applied(self._state, cmd):
                 return ApplyLinkResult(outcome="already_applied")
@@ -373,9 +365,7 @@ class CaseWorkflow:
         provisionally (weekdays only) again, and record each new due date as a system ``deadline_set`` citing
         the step's article. A deadline whose year is still not covered is left as it is; a repeat changes
         nothing. Only a deadline; never a decision (SPEC §0.1)."""
-        began = self._began()
-        async with self._lock:
-            self._pin(began)
+        async with self._decision() as began:
             result = RecomputeDeadlinesResult()
             events: list[CaseEvent] = []
             after = self._state
@@ -447,6 +437,18 @@ class CaseWorkflow:
         """A handler's first step: the instant it was delivered (decided before any local activity)."""
         self._local_store()
         return workflow.now()
+
+    @asynccontextmanager
+    async def _decision(self) -> AsyncIterator[datetime]:
+        """An Update handler's decision: the instant it was delivered (``_began``, before any local activity), then
+        the lock, under which that instant is pinned; yields the instant. The handler itself wakes the run loop
+        (``_woke``) where it has decided: a refusal, a failure, or a recount that found nothing leaves the loop
+        asleep, and the catch-up wakes it even when nothing was due — a wake more or less is a timer command more
+        or less, so where each handler wakes is part of the recorded command sequence."""
+        began = self._began()
+        async with self._lock:
+            self._pin(began)
+            yield began
 
     def _woke(self, began: datetime) -> None:
         """A handler decided: the run loop looks at what is due, at the handler's instant."""

@@ -17,6 +17,7 @@ from typing import Any
 from domain.calendar import provisional_year, weekdays_between
 from domain.errors import InvalidTransition
 from domain.events import CaseEvent
+from domain.kernel.clock import local_date
 from domain.kernel.drafts import draft
 from domain.kernel.mutators import Mutators, moved
 from domain.kernel.state import CaseCore, Deadline
@@ -25,6 +26,11 @@ from domain.parameters import ResolvedParameters
 #: How a rule starts: given the state after the batch, the starting event and the parameters, the day the
 #: count starts from and the number of working days.
 Start = Callable[[Any, Any, ResolvedParameters], tuple[date, int]]
+
+
+def on_event_day(length: Callable[[ResolvedParameters], int]) -> Start:
+    """A count from the day of the starting event (China time), for ``length(params)`` working days."""
+    return lambda _state, ev, params: (local_date(ev.at), length(params))
 
 
 @dataclass(frozen=True)

@@ -246,11 +246,6 @@ def handlers(spec: ProcedureSpec) -> dict[type, Handler]:
     return {t: partial(fn, spec) for t, fn in _HANDLERS.items()}
 
 
-def submitted_for_confirmation(spec: ProcedureSpec, key: str = "submit_for_confirmation") -> list[Draft]:
-    """The package goes to the confirming authority (what dibao's 公示 leads to when nobody objected)."""
-    return [draft(e.CaseSubmittedToCounty, *spec.basis(key))]
-
-
 def mutators(spec: ProcedureSpec) -> Mutators:
     s = spec.stages
     m = Mutators()

@@ -2,8 +2,9 @@
 tests — seconds), objections logged while it runs, the window closing on its own (a natural transition, the
 engine's), and the township's choice of how objections are answered (S1 Art. 19; S3 Arts. 15, 26; S6 §四(二)).
 
-What follows a window without objection is the programme's (``ProcedureSpec.after_publicity``): dibao's
-package goes to the county; 特困's termination publicity ends the support.
+What follows a window without objection is the programme's (``ProcedureSpec.after_publicity``); unless it
+says otherwise, the package goes to the confirming authority (:func:`submitted_for_confirmation`): dibao's to
+the county, 特困's termination to the county's decision, 临时救助's to the approving authority.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ FIELDS = frozenset(
     }
 )
 ARTICLE_KEYS = frozenset({"publicity_start", "objection", "publicity_close", "objection_follow_up"})
+
+
+def submitted_for_confirmation(spec: ProcedureSpec) -> list[Draft]:
+    """The package goes to the confirming authority: what a 公示 without objection leads to, unless the
+    programme's ``after_publicity`` says otherwise (the key ``submit_for_confirmation`` is the confirmation
+    step's)."""
+    return [draft(e.CaseSubmittedToCounty, *spec.basis("submit_for_confirmation"))]
 
 
 def closes_at(state: Any) -> datetime:
@@ -119,7 +127,8 @@ def _close(spec: ProcedureSpec, state: Any, _: c.ClosePublicity, ctx: DecisionCo
     need_stage(state, {spec.stages.publicity}, "closing the 公示")
     out = [draft(e.PublicityWindowElapsed, *spec.basis("publicity_close"), objections=open_objections(state))]
     if open_objections(state) == 0:
-        out += spec.after_publicity(state, ctx)
+        out += (submitted_for_confirmation(spec) if spec.after_publicity is None
+                else spec.after_publicity(state, ctx))
     return out
 
 

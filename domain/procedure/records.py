@@ -29,6 +29,18 @@ class BenefitPeriod(BaseModel):
     seq: int
 
 
+def period_in_force(periods: tuple[BenefitPeriod, ...], month: str, stop_month: str | None) -> BenefitPeriod | None:
+    """The period that sets what is payable for ``month`` (YYYY-MM): the latest that has begun by then; None
+    before the first, and from the stop month on."""
+    if stop_month is not None and month >= stop_month:
+        return None
+    current = None
+    for period in periods:
+        if period.from_month <= month:
+            current = period
+    return current
+
+
 class OpenReview(BaseModel):
     """A review in progress: why it was opened, when, and (for a periodic review) the due date it serves."""
 

@@ -50,10 +50,54 @@ class Stages:
     in_payment: StrEnum
     pre_decision: frozenset[StrEnum]
 
+    @classmethod
+    def named(cls, stage: type[StrEnum], *, pre_decision: frozenset[StrEnum], **own: StrEnum) -> Stages:
+        """The places of a programme whose stage enum uses dibao's names (``SUBMITTED``, ``COUNTY_REVIEW``, ...),
+        with ``own`` for the places it names otherwise (临时救助's approval, for one)."""
+        unknown = set(own) - set(_DIBAO_NAMES)
+        assert not unknown, f"not a place of the procedure: {sorted(unknown)}"
+        return cls(**{place: own[place] if place in own else stage[name] for place, name in _DIBAO_NAMES.items()},
+                   pre_decision=pre_decision)
+
+    @property
+    def main_path(self) -> tuple[StrEnum, ...]:
+        """The procedure's way to payment, in order (a place two share, such as 临时救助's approval and
+        payment, once); a programme's ``Programme.main_path`` goes on from there."""
+        path = (self.submitted, self.accepted, self.investigating, self.prelim_opinion, self.publicity,
+                self.submitted_for_confirmation, self.confirmation_review, self.approved, self.in_payment)
+        return tuple(dict.fromkeys(path))
+
+    @property
+    def end_branches(self) -> frozenset[StrEnum]:
+        """Where the procedure ends off the main path: refused, ended for non-cooperation, withdrawn."""
+        return frozenset({self.rejected, self.terminated, self.withdrawn})
+
     @property
     def investigation(self) -> frozenset[StrEnum]:
         """Where investigators work: the first investigation and a re-investigation after an objection."""
         return frozenset({self.investigating, self.reinvestigation})
+
+
+#: Each place's stage name in dibao's enum (S1): the names 特困 and 临时救助 share.
+_DIBAO_NAMES: dict[str, str] = {
+    "submitted": "SUBMITTED",
+    "materials_incomplete": "MATERIALS_INCOMPLETE",
+    "accepted": "ACCEPTED",
+    "investigating": "INVESTIGATING",
+    "info_check_negative": "INFO_CHECK_NEGATIVE_NOTIFIED",
+    "appraisal": "DEMOCRATIC_APPRAISAL",
+    "prelim_opinion": "PRELIM_OPINION_ISSUED",
+    "publicity": "PUBLICITY",
+    "objection_received": "OBJECTION_RECEIVED",
+    "reinvestigation": "REINVESTIGATION",
+    "submitted_for_confirmation": "SUBMITTED_TO_COUNTY",
+    "confirmation_review": "COUNTY_REVIEW",
+    "approved": "APPROVED",
+    "rejected": "REJECTED",
+    "terminated": "TERMINATED_NONCOOPERATION",
+    "withdrawn": "WITHDRAWN",
+    "in_payment": "IN_PAYMENT",
+}
 
 
 @dataclass(frozen=True)
@@ -71,7 +115,8 @@ class ProcedureSpec:
         assess: the programme's assessment of a case under the parameters in force (eligibility, amount).
         confirming_roles: (reviewer roles, approver roles) of the confirmation, from the parameters in force.
         devolved: whether confirmation is devolved to the township under the parameters in force.
-        after_publicity: what a 公示 that closed without objection leads to (drafted events).
+        after_publicity: what a 公示 that closed without objection leads to (drafted events); None: the package
+            goes to the confirming authority (``publicity.submitted_for_confirmation``).
         after_approval: events that follow an approval in the same decision (e.g. the first review's schedule).
         monthly_amount: the amount an assessment grants per month.
         competent_place: whether the hukou rule of S1 Art. 5 decides where to apply.
@@ -91,7 +136,7 @@ class ProcedureSpec:
     assess: Callable[[Any, ResolvedParameters], Assessment]
     confirming_roles: Callable[[DecisionContext], tuple[frozenset[Role], frozenset[Role]]]
     devolved: Callable[[DecisionContext], bool]
-    after_publicity: Callable[[Any, DecisionContext], list[Draft]]
+    after_publicity: Callable[[Any, DecisionContext], list[Draft]] | None = None
     after_approval: Callable[[Any, DecisionContext], list[Draft]] = field(default=lambda _s, _c: [])
     validate_ids: Callable[[Iterable[Member], DecisionContext, str], tuple[Member, ...]] | None = None
     republish_after_objection: Callable[[ResolvedParameters], bool] | None = None

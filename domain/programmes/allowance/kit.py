@@ -36,7 +36,7 @@ from domain.kernel.state import CaseCore
 from domain.months import add_months_to_month, month_after, month_of
 from domain.parameters import Allowances
 from domain.procedure.in_payment import ALERT_ROLES
-from domain.procedure.records import BenefitPeriod
+from domain.procedure.records import BenefitPeriod, period_in_force
 
 #: The state fields this shared part reads and writes, and the article keys it cites (the contract test).
 FIELDS = frozenset({"grants", "benefit_periods", "monthly_amount", "first_payment_month", "stop_effective_month",
@@ -110,12 +110,7 @@ class AllowanceState(CaseCore):
     def amount_for(self, month: str) -> Decimal | None:
         """The amount payable for ``month`` (YYYY-MM), or None (before the first month, from the stop month, or
         a month held for a missed survival check)."""
-        if self.stop_effective_month is not None and month >= self.stop_effective_month:
-            return None
-        current = None
-        for period in self.benefit_periods:
-            if period.from_month <= month:
-                current = period
+        current = period_in_force(self.benefit_periods, month, self.stop_effective_month)
         return current.monthly_amount if current and current.monthly_amount > 0 else None
 
 

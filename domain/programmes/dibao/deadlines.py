@@ -8,13 +8,10 @@ length is read from the parameters in force (``deadlines`` and ``dynamic`` secti
 from __future__ import annotations
 
 from domain import events as e
-from domain.kernel.clock import local_date
-from domain.kernel.deadlines import DeadlineBook, DeadlineRule
+from domain.kernel.deadlines import DeadlineBook, DeadlineRule, on_event_day
+from domain.procedure import deadlines as steps
+from domain.programmes.dibao.procedure import STAGES
 from domain.programmes.dibao.stages import ACTIVE_STAGES, PRE_DECISION, Stage
-
-
-def _on_event_day(length):
-    return lambda _state, ev, params: (local_date(ev.at), length(params))
 
 
 def _from_t0(length):
@@ -32,12 +29,7 @@ def _overall_wd(params):
 
 DEADLINES = DeadlineBook(
     [
-        DeadlineRule(
-            step="acceptance",
-            basis=("S1 Art. 10",),
-            open_while=lambda s: s.stage is Stage.MATERIALS_INCOMPLETE,
-            starts={e.MaterialsDeficiencyNotified: _on_event_day(lambda p: p.values.deadlines.deficiency_overdue_wd)},
-        ),
+        steps.acceptance(STAGES, ("S1 Art. 10",), lambda p: p.values.deadlines.deficiency_overdue_wd),
         DeadlineRule(
             step="start_investigation",
             basis=("S1 Art. 15",),
@@ -53,18 +45,8 @@ DEADLINES = DeadlineBook(
             ),
             starts={e.InvestigationStarted: _from_t0(lambda p: p.values.deadlines.prelim_opinion_wd)},
         ),
-        DeadlineRule(
-            step="county_decision",
-            basis=("S1 Art. 20",),
-            open_while=lambda s: s.stage in {Stage.SUBMITTED_TO_COUNTY, Stage.COUNTY_REVIEW},
-            starts={e.CaseSubmittedToCounty: _on_event_day(lambda p: p.values.deadlines.county_decision_wd)},
-        ),
-        DeadlineRule(
-            step="rejection_notice",
-            basis=("S1 Art. 21",),
-            open_while=lambda s: s.stage is Stage.REJECTED and not s.rejection_notice_served,
-            starts={e.ApplicationRejected: _on_event_day(lambda p: p.values.deadlines.rejection_notice_wd)},
-        ),
+        steps.decision("county_decision", STAGES, ("S1 Art. 20",), lambda p: p.values.deadlines.county_decision_wd),
+        steps.rejection_notice(STAGES, ("S1 Art. 21",), lambda p: p.values.deadlines.rejection_notice_wd),
         DeadlineRule(
             step="overall",
             basis=("S1 Art. 22",),
@@ -79,8 +61,8 @@ DEADLINES = DeadlineBook(
             basis=("S1 Art. 31",),
             open_while=lambda s: s.stage is Stage.UNDER_REVIEW,
             starts={
-                e.PeriodicReviewDue: _on_event_day(lambda p: p.values.dynamic.review_completion_wd),
-                e.AdHocReviewOpened: _on_event_day(lambda p: p.values.dynamic.review_completion_wd),
+                e.PeriodicReviewDue: on_event_day(lambda p: p.values.dynamic.review_completion_wd),
+                e.AdHocReviewOpened: on_event_day(lambda p: p.values.dynamic.review_completion_wd),
             },
         ),
         # Counted in calendar months from the earliest unresolved death, set by the handler that records it.
@@ -93,7 +75,7 @@ DEADLINES = DeadlineBook(
             step="stop_notice",
             basis=("S1 Art. 32",),
             open_while=lambda s: s.stage in {Stage.STOPPING, Stage.EXITED} and not s.stop_notice_served,
-            starts={e.BenefitStopped: _on_event_day(lambda p: p.values.dynamic.stop_notice_wd)},
+            starts={e.BenefitStopped: on_event_day(lambda p: p.values.dynamic.stop_notice_wd)},
         ),
     ]
 )

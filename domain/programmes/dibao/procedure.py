@@ -82,31 +82,7 @@ ARTICLES: dict[str, tuple[str, ...]] = {
     "earlier_cases": ("S4 Art. 59", "S1 Art. 20"),
 }
 
-STAGES = Stages(
-    submitted=Stage.SUBMITTED,
-    materials_incomplete=Stage.MATERIALS_INCOMPLETE,
-    accepted=Stage.ACCEPTED,
-    investigating=Stage.INVESTIGATING,
-    info_check_negative=Stage.INFO_CHECK_NEGATIVE_NOTIFIED,
-    appraisal=Stage.DEMOCRATIC_APPRAISAL,
-    prelim_opinion=Stage.PRELIM_OPINION_ISSUED,
-    publicity=Stage.PUBLICITY,
-    objection_received=Stage.OBJECTION_RECEIVED,
-    reinvestigation=Stage.REINVESTIGATION,
-    submitted_for_confirmation=Stage.SUBMITTED_TO_COUNTY,
-    confirmation_review=Stage.COUNTY_REVIEW,
-    approved=Stage.APPROVED,
-    rejected=Stage.REJECTED,
-    terminated=Stage.TERMINATED_NONCOOPERATION,
-    withdrawn=Stage.WITHDRAWN,
-    in_payment=Stage.IN_PAYMENT,
-    pre_decision=PRE_DECISION,
-)
-
-
-def _after_publicity(_state: DibaoState, _ctx: DecisionContext) -> list[Draft]:
-    """A 公示 without objection: the package goes to the county (S1 Art. 19)."""
-    return confirmation.submitted_for_confirmation(SPEC)
+STAGES = Stages.named(Stage, pre_decision=PRE_DECISION)
 
 
 def _after_approval(state: DibaoState, ctx: DecisionContext) -> list[Draft]:
@@ -126,7 +102,7 @@ SPEC = ProcedureSpec(
     validate_ids=validated_ids,
     confirming_roles=confirming_roles,
     devolved=devolved,
-    after_publicity=_after_publicity,
+    # after_publicity: none of its own; a 公示 without objection sends the package to the county (S1 Art. 19)
     after_approval=_after_approval,
 )
 

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from domain.benefit import Assessment
-from domain.commands import ExtensionGround, Material
-from domain.household import AreaType, Declaration, Program
-from domain.kernel.state import CaseCore
-from domain.procedure import confirmation, publicity
+from domain.household import Program
 from domain.procedure.records import (
     AmendmentProposal,
     BenefitPeriod,
-    Complaint,
     Departure,
-    Objection,
     OpenReview,
     ReviewClass,
+    period_in_force,
 )
+from domain.procedure.steps import ProcedureSteps
 from domain.programmes.dibao.stages import Stage
-from domain.verification import InfoCheckReport
 
 
-class DibaoState(CaseCore):
+class DibaoState(ProcedureSteps):
     """Everything the engine knows about a dibao case, rebuilt by folding its events (:mod:`.evolve`).
 
     Field names are a contract: the state travels in Temporal payloads (a continued run's input).
@@ -33,41 +29,6 @@ class DibaoState(CaseCore):
     program: Literal[Program.DIBAO]
     stage: Stage
     program: Literal[Program.DIBAO] = Program.DIBAO
-    area_type: AreaType
-    declaration: Declaration = Declaration()
-    t0: date | None = None
-    materials_missing: tuple[Material, ...] = ()
-    deficiency_notified: bool = False
-    close_relatives: tuple[int, ...] = ()
-    investigation_team: tuple[str, ...] = ()
-    investigators: tuple[str, ...] = ()  # everyone who investigated (township and county): maker side
-    home_visits: int = 0
-    info_check_requested: bool = False
-    info_check: InfoCheckReport | None = None
-    info_check_negative: bool = False
-    rechecks: int = 0
-    village_review: str | None = None  # "exempted" | "appraisal_ordered" | "appraisal_held"
-    appraisal_conclusion: str | None = None
-    prelim_eligible: bool | None = None
-    prelim_assessment: Assessment | None = None
-    publicity_starts_on: date | None = None
-    publicity_ends_on: date | None = None
-    publicity_ends_at: datetime | None = None
-    publicity_rounds: int = 0
-    publicity_days: int | None = None
-    publicity_counting: str | None = None
-    objections: tuple[Objection, ...] = ()
-    county_home_visit: bool = False
-    complaints: tuple[Complaint, ...] = ()
-    monthly_amount: Decimal | None = None
-    first_payment_month: str | None = None
-    decision_assessment: Assessment | None = None
-    rejection_reasons: tuple[str, ...] = ()
-    rejection_notice_due: date | None = None
-    rejection_notice_served: bool = False
-    non_cooperation_count: int = 0
-    extension_ground: ExtensionGround | None = None
-    published_at: datetime | None = None
     # --- household amendments before the decision (issue 20 item 1) ---
     amendment_proposals: tuple[AmendmentProposal, ...] = ()
     amendments: int = 0
@@ -122,18 +83,5 @@ class DibaoState(CaseCore):
 
     def amount_for(self, month: str) -> Decimal | None:
         """The monthly amount payable for ``month`` (YYYY-MM), or None when nothing is payable."""
-        if self.stop_effective_month is not None and month >= self.stop_effective_month:
-            return None
-        current = None
-        for period in self.benefit_periods:
-            if period.from_month <= month:
-                current = period
+        current = period_in_force(self.benefit_periods, month, self.stop_effective_month)
         return current.monthly_amount if current else None
-
-    @property
-    def open_objections(self) -> int:
-        return publicity.open_objections(self)
-
-    @property
-    def open_complaints(self) -> int:
-        return confirmation.open_complaints(self)

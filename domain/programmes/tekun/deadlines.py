@@ -4,8 +4,9 @@ from the parameters' ``tekun`` section, never a constant here; a passed limit es
 from __future__ import annotations
 
 from domain import events as e
-from domain.kernel.clock import local_date
-from domain.kernel.deadlines import DeadlineBook, DeadlineRule
+from domain.kernel.deadlines import DeadlineBook, DeadlineRule, on_event_day
+from domain.procedure import deadlines as steps
+from domain.programmes.tekun.procedure import STAGES
 from domain.programmes.tekun.stages import Stage
 
 
@@ -15,17 +16,13 @@ def _t(params):
 
 
 def _on_event_day(length):
-    return lambda _state, ev, params: (local_date(ev.at), length(_t(params)))
+    """A count from the event's day, of a length from the parameters' ``tekun`` section."""
+    return on_event_day(lambda params: length(_t(params)))
 
 
 DEADLINES = DeadlineBook(
     [
-        DeadlineRule(
-            step="acceptance",
-            basis=("S3 Art. 12",),
-            open_while=lambda s: s.stage is Stage.MATERIALS_INCOMPLETE,
-            starts={e.MaterialsDeficiencyNotified: _on_event_day(lambda t: t.deficiency_overdue_wd)},
-        ),
+        steps.acceptance(STAGES, ("S3 Art. 12",), lambda p: _t(p).deficiency_overdue_wd),
         DeadlineRule(
             step="prelim_opinion",
             basis=("S3 Art. 13",),
@@ -44,19 +41,9 @@ DEADLINES = DeadlineBook(
             open_while=lambda s: s.stage in {Stage.REINVESTIGATION, Stage.TERMINATION_INVESTIGATION},
             starts={e.ReinvestigationOrdered: _on_event_day(lambda t: t.reinvestigation_wd)},
         ),
-        DeadlineRule(
-            step="county_decision",
-            basis=("S3 Art. 16", "S3 Art. 26"),
-            open_while=lambda s: s.stage in {Stage.SUBMITTED_TO_COUNTY, Stage.COUNTY_REVIEW,
-                                             Stage.TERMINATION_DECISION},
-            starts={e.CaseSubmittedToCounty: _on_event_day(lambda t: t.county_decision_wd)},
-        ),
-        DeadlineRule(
-            step="rejection_notice",
-            basis=("S3 Art. 18",),
-            open_while=lambda s: s.stage is Stage.REJECTED and not s.rejection_notice_served,
-            starts={e.ApplicationRejected: _on_event_day(lambda t: t.rejection_notice_wd)},
-        ),
+        steps.decision("county_decision", STAGES, ("S3 Art. 16", "S3 Art. 26"), lambda p: _t(p).county_decision_wd,
+                       also_open_in={Stage.TERMINATION_DECISION}),
+        steps.rejection_notice(STAGES, ("S3 Art. 18",), lambda p: _t(p).rejection_notice_wd),
         DeadlineRule(
             step="reassessment",
             basis=("S3 Art. 23",),

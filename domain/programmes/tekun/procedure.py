@@ -11,6 +11,7 @@ drawn case needs the county's home visit (S3 Art. 16); the self-care tier and th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from domain import commands as c
@@ -90,50 +91,20 @@ TERMINATION_ARTICLES: dict[str, tuple[str, ...]] = {
     "amendment_proposal": ("S3 Art. 26",),
 }
 
-STAGES = Stages(
-    submitted=Stage.SUBMITTED,
-    materials_incomplete=Stage.MATERIALS_INCOMPLETE,
-    accepted=Stage.ACCEPTED,
-    investigating=Stage.INVESTIGATING,
-    info_check_negative=Stage.INFO_CHECK_NEGATIVE_NOTIFIED,
-    appraisal=Stage.DEMOCRATIC_APPRAISAL,
-    prelim_opinion=Stage.PRELIM_OPINION_ISSUED,
-    publicity=Stage.PUBLICITY,
-    objection_received=Stage.OBJECTION_RECEIVED,
-    reinvestigation=Stage.REINVESTIGATION,
-    submitted_for_confirmation=Stage.SUBMITTED_TO_COUNTY,
-    confirmation_review=Stage.COUNTY_REVIEW,
-    approved=Stage.APPROVED,
-    rejected=Stage.REJECTED,
-    terminated=Stage.TERMINATED_NONCOOPERATION,
-    withdrawn=Stage.WITHDRAWN,
-    in_payment=Stage.IN_PAYMENT,
-    pre_decision=PRE_DECISION,
-)
+STAGES = Stages.named(Stage, pre_decision=PRE_DECISION)
 
 #: The termination procedure's places: the proposal stands where the 初审意见 does, the 公示 and its objections
 #: as in the recognition, the county's investigation where the re-investigation is, and the decision where the
 #: package goes to the county (S3 Arts. 25-26).
-TERMINATION = Stages(
-    **{**{f: getattr(STAGES, f) for f in STAGES.__dataclass_fields__},
-       "prelim_opinion": Stage.TERMINATION_PROPOSED,
-       "publicity": Stage.TERMINATION_PUBLICITY,
-       "objection_received": Stage.TERMINATION_OBJECTION,
-       "reinvestigation": Stage.TERMINATION_INVESTIGATION,
-       "submitted_for_confirmation": Stage.TERMINATION_DECISION,
-       "pre_decision": TERMINATION_STAGES},
+TERMINATION = replace(
+    STAGES,
+    prelim_opinion=Stage.TERMINATION_PROPOSED,
+    publicity=Stage.TERMINATION_PUBLICITY,
+    objection_received=Stage.TERMINATION_OBJECTION,
+    reinvestigation=Stage.TERMINATION_INVESTIGATION,
+    submitted_for_confirmation=Stage.TERMINATION_DECISION,
+    pre_decision=TERMINATION_STAGES,
 )
-
-
-def _after_publicity(_state: TekunState, _ctx: DecisionContext) -> list[Draft]:
-    """A 公示 without objection: the 初审意见 and the materials go to the county (S3 Art. 15 para 2)."""
-    return confirmation.submitted_for_confirmation(SPEC)
-
-
-def _after_termination_publicity(_state: TekunState, _ctx: DecisionContext) -> list[Draft]:
-    """A termination 公示 without objection: the county is to decide the termination (S3 Art. 26). The window's
-    close is a natural transition, never the decision: the county approver takes it."""
-    return confirmation.submitted_for_confirmation(TERMINATION_SPEC)
 
 
 SPEC = ProcedureSpec(
@@ -146,22 +117,20 @@ SPEC = ProcedureSpec(
     assess=rules.assessment,
     confirming_roles=rules.confirming_roles,
     devolved=rules.devolved,
-    after_publicity=_after_publicity,
+    # a 公示 without objection: the 初审意见 and the materials go to the county (S3 Art. 15 para 2)
     after_approval=lambda _state, ctx: [review_schedule(ctx)],  # the annual review (S5 item 7)
     republish_after_objection=lambda _params: True,  # S3 Art. 15: "并重新公示"
 )
 
-TERMINATION_SPEC = ProcedureSpec(
+#: The recognition's spec with the termination's stages and articles, and neither its approval's follow-up nor
+#: its republishing rule. A termination 公示 without objection: the county is to decide the termination (S3 Art.
+#: 26); the window's close is a natural transition, never the decision: the county approver takes it.
+TERMINATION_SPEC = replace(
+    SPEC,
     stages=TERMINATION,
     articles=TERMINATION_ARTICLES,
-    submit_roles=SUBMIT_ROLES,
-    platform_obtainable=PLATFORM_OBTAINABLE,
-    non_cooperation_refusals=NON_COOPERATION_REFUSALS,
-    validate_members=rules.validated_members,
-    assess=rules.assessment,
-    confirming_roles=rules.confirming_roles,
-    devolved=rules.devolved,
-    after_publicity=_after_termination_publicity,
+    after_approval=lambda _state, _ctx: [],
+    republish_after_objection=None,
 )
 
 

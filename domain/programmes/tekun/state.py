@@ -7,18 +7,15 @@ from decimal import Decimal
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from domain.benefit import Assessment
-from domain.commands import AdlItem, DisabilityKind, ExtensionGround, Material, Supporter, TerminationGround
-from domain.household import AreaType, Declaration, Program
-from domain.kernel.state import CaseCore
+from domain.commands import AdlItem, DisabilityKind, Supporter, TerminationGround
+from domain.household import AreaType, Program
 from domain.parameters import CareTier, SupportForm
-from domain.procedure import confirmation, publicity
-from domain.procedure.records import BenefitPeriod, Complaint, Objection
+from domain.procedure.records import BenefitPeriod, period_in_force
+from domain.procedure.steps import ProcedureSteps
 from domain.programmes.tekun.stages import Stage
-from domain.verification import InfoCheckReport
 
 
-class TekunState(CaseCore):
+class TekunState(ProcedureSteps):
     """Everything the engine knows about a 特困 case, rebuilt by folding its events.
 
     Field names are a contract: the state travels in Temporal payloads (a continued run's input).
@@ -26,42 +23,6 @@ class TekunState(CaseCore):
 
     program: Literal[Program.TEKUN]
     stage: Stage
-    area_type: AreaType
-    declaration: Declaration = Declaration()
-    # --- the shared procedure steps (domain/procedure) ---
-    t0: date | None = None
-    materials_missing: tuple[Material, ...] = ()
-    deficiency_notified: bool = False
-    close_relatives: tuple[int, ...] = ()
-    investigation_team: tuple[str, ...] = ()
-    investigators: tuple[str, ...] = ()
-    home_visits: int = 0
-    info_check_requested: bool = False
-    info_check: InfoCheckReport | None = None
-    info_check_negative: bool = False
-    rechecks: int = 0
-    village_review: str | None = None
-    appraisal_conclusion: str | None = None
-    prelim_eligible: bool | None = None
-    prelim_assessment: Assessment | None = None
-    publicity_starts_on: date | None = None
-    publicity_ends_on: date | None = None
-    publicity_ends_at: datetime | None = None
-    publicity_rounds: int = 0
-    publicity_days: int | None = None
-    publicity_counting: str | None = None
-    objections: tuple[Objection, ...] = ()
-    county_home_visit: bool = False
-    complaints: tuple[Complaint, ...] = ()
-    monthly_amount: Decimal | None = None
-    first_payment_month: str | None = None
-    decision_assessment: Assessment | None = None
-    rejection_reasons: tuple[str, ...] = ()
-    rejection_notice_due: date | None = None
-    rejection_notice_served: bool = False
-    non_cooperation_count: int = 0
-    extension_ground: ExtensionGround | None = None
-    published_at: datetime | None = None
     benefit_periods: tuple[BenefitPeriod, ...] = ()
     # --- S3's own: the conditions (Arts. 5, 8, 9) ---
     facts_recorded: bool = False
@@ -111,12 +72,7 @@ class TekunState(CaseCore):
 
     def amount_for(self, month: str) -> Decimal | None:
         """The monthly amount payable for ``month`` (YYYY-MM), or None (nothing from the termination's month)."""
-        if self.termination_effective_month is not None and month >= self.termination_effective_month:
-            return None
-        current = None
-        for period in self.benefit_periods:
-            if period.from_month <= month:
-                current = period
+        current = period_in_force(self.benefit_periods, month, self.termination_effective_month)
         return current.monthly_amount if current else None
 
     # --- what the read model, the API and the rolls ask every case (dibao's names) ---
@@ -160,11 +116,3 @@ class TekunState(CaseCore):
                 return (Decimal(criterion.parameters["basic_living_standard_monthly"]),
                         Decimal(criterion.parameters["care_standard_monthly"]))
         return None
-
-    @property
-    def open_objections(self) -> int:
-        return publicity.open_objections(self)
-
-    @property
-    def open_complaints(self) -> int:
-        return confirmation.open_complaints(self)

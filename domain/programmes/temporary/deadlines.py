@@ -9,13 +9,10 @@ UNCONFIRMED, SPEC §5.2).
 from __future__ import annotations
 
 from domain import events as e
-from domain.kernel.clock import local_date
-from domain.kernel.deadlines import DeadlineBook, DeadlineRule
-from domain.programmes.temporary.stages import URGENT_OPEN, Stage
-
-
-def _on_event_day(length):
-    return lambda _state, ev, params: (local_date(ev.at), length(params))
+from domain.kernel.deadlines import DeadlineBook, DeadlineRule, on_event_day
+from domain.procedure import deadlines as steps
+from domain.programmes.temporary.procedure import STAGES
+from domain.programmes.temporary.stages import URGENT_OPEN
 
 
 def _regularisation_wd(params):
@@ -26,29 +23,14 @@ def _regularisation_wd(params):
 
 DEADLINES = DeadlineBook(
     [
-        DeadlineRule(
-            step="acceptance",
-            basis=("S4 Art. 60",),
-            open_while=lambda s: s.stage is Stage.MATERIALS_INCOMPLETE,
-            starts={e.MaterialsDeficiencyNotified: _on_event_day(lambda p: p.values.deadlines.deficiency_overdue_wd)},
-        ),
-        DeadlineRule(
-            step="approval",
-            basis=("S4 Art. 48",),
-            open_while=lambda s: s.stage in {Stage.SUBMITTED_FOR_APPROVAL, Stage.APPROVAL_REVIEW},
-            starts={e.CaseSubmittedToCounty: _on_event_day(lambda p: p.values.deadlines.county_decision_wd)},
-        ),
-        DeadlineRule(
-            step="rejection_notice",
-            basis=("S4 Art. 48",),
-            open_while=lambda s: s.stage is Stage.REJECTED and not s.rejection_notice_served,
-            starts={e.ApplicationRejected: _on_event_day(lambda p: p.values.deadlines.rejection_notice_wd)},
-        ),
+        steps.acceptance(STAGES, ("S4 Art. 60",), lambda p: p.values.deadlines.deficiency_overdue_wd),
+        steps.decision("approval", STAGES, ("S4 Art. 48",), lambda p: p.values.deadlines.county_decision_wd),
+        steps.rejection_notice(STAGES, ("S4 Art. 48",), lambda p: p.values.deadlines.rejection_notice_wd),
         DeadlineRule(
             step="regularisation",
             basis=("S8 §二(二)",),
             open_while=lambda s: s.stage in URGENT_OPEN,
-            starts={e.UrgentAssistanceGranted: _on_event_day(_regularisation_wd)},
+            starts={e.UrgentAssistanceGranted: on_event_day(_regularisation_wd)},
         ),
     ]
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from domain.actors import Role
 from domain.kernel.context import DecisionContext
-from domain.kernel.drafts import Draft
 from domain.procedure import application, confirmation, investigation, publicity
 from domain.procedure.spec import ProcedureSpec, Stages
 from domain.programmes.temporary.rules import assessment, validated_members
@@ -83,23 +82,12 @@ ARTICLES: dict[str, tuple[str, ...]] = {
     "referral": ("S8 §二(四)", "S4 Art. 60", "S5 item 23"),
 }
 
-STAGES = Stages(
-    submitted=Stage.SUBMITTED,
-    materials_incomplete=Stage.MATERIALS_INCOMPLETE,
-    accepted=Stage.ACCEPTED,
-    investigating=Stage.INVESTIGATING,
-    info_check_negative=Stage.INFO_CHECK_NEGATIVE_NOTIFIED,
-    appraisal=Stage.DEMOCRATIC_APPRAISAL,
-    prelim_opinion=Stage.PRELIM_OPINION_ISSUED,
-    publicity=Stage.PUBLICITY,
-    objection_received=Stage.OBJECTION_RECEIVED,
-    reinvestigation=Stage.REINVESTIGATION,
+#: The approval stands where dibao's county confirmation does; an approved grant is being paid at once.
+STAGES = Stages.named(
+    Stage,
     submitted_for_confirmation=Stage.SUBMITTED_FOR_APPROVAL,
     confirmation_review=Stage.APPROVAL_REVIEW,
     approved=Stage.ASSISTING,
-    rejected=Stage.REJECTED,
-    terminated=Stage.TERMINATED_NONCOOPERATION,
-    withdrawn=Stage.WITHDRAWN,
     in_payment=Stage.ASSISTING,
     pre_decision=PRE_DECISION | {Stage.URGENT_REPORTED},
 )
@@ -112,11 +100,6 @@ def _confirming_roles(_ctx: DecisionContext) -> tuple[frozenset[Role], frozenset
     return both_reviewers, frozenset({Role.TOWNSHIP_APPROVER, Role.COUNTY_APPROVER})
 
 
-def _after_publicity(_state: object, _ctx: DecisionContext) -> list[Draft]:
-    """A 公示 without objection: the package goes to the approving authority (S4 Art. 48)."""
-    return confirmation.submitted_for_confirmation(SPEC)
-
-
 SPEC = ProcedureSpec(
     stages=STAGES,
     articles=ARTICLES,
@@ -127,7 +110,7 @@ SPEC = ProcedureSpec(
     assess=assessment,
     confirming_roles=_confirming_roles,
     devolved=lambda _ctx: True,  # S8 §二(二): approval delegated to the township within its cap
-    after_publicity=_after_publicity,
+    # a 公示 without objection: the package goes to the approving authority (S4 Art. 48)
     competent_place=False,  # S7 §四(三): apply where the emergency happened, no hukou or residence limit
 )
 

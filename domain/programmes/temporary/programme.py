@@ -212,9 +212,8 @@ TEMPORARY = Programme(
     notice_kinds=notices.NOTICE_KINDS,
     event_notice_kinds=frozenset(),
     notice_for=notices.notice_for,
-    main_path=(Stage.SUBMITTED, Stage.ACCEPTED, Stage.INVESTIGATING, Stage.PRELIM_OPINION_ISSUED, Stage.PUBLICITY,
-               Stage.SUBMITTED_FOR_APPROVAL, Stage.APPROVAL_REVIEW, Stage.ASSISTING, Stage.ASSISTED),
+    main_path=(*procedure.STAGES.main_path, Stage.ASSISTED),
     fund_draw=fund_draw,
     screen=screening.screen,
-    end_branches=frozenset({Stage.REJECTED, Stage.TERMINATED_NONCOOPERATION, Stage.WITHDRAWN, Stage.REGULARISED}),
+    end_branches=procedure.STAGES.end_branches | {Stage.REGULARISED},
 )

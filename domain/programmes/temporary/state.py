@@ -4,69 +4,32 @@ instalments)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from domain.benefit import Assessment, Criterion
-from domain.commands import ExtensionGround, Material
-from domain.household import AreaType, Declaration, Program
-from domain.kernel.state import CaseCore
-from domain.procedure import confirmation, publicity
-from domain.procedure.records import BenefitPeriod, Complaint, Objection
+from domain.benefit import Criterion
+from domain.household import Program
+from domain.procedure.records import BenefitPeriod
+from domain.procedure.steps import ProcedureSteps
 from domain.programmes.temporary.stages import Stage
 from domain.temporary import Form, InKindItem, Instalment, ReportSource, Severity, TemporaryCause, TemporaryType
-from domain.verification import InfoCheckReport
 
 
-class TemporaryState(CaseCore):
+class TemporaryState(ProcedureSteps):
     """Everything the engine knows about a 临时救助 case, rebuilt by folding its events. Field names are a
     contract (the state travels in Temporal payloads)."""
 
     program: Literal[Program.TEMPORARY] = Program.TEMPORARY
     stage: Stage
-    area_type: AreaType
-    declaration: Declaration = Declaration()
     # --- the need (S4 Art. 47; S8 §二(一)) ---
     kind: TemporaryType | None = None
     cause: TemporaryCause | None = None
     severity: Severity | None = None
     essential_expenditure: Decimal = Decimal("0")
     on_dibao_or_tekun: bool = False
-    # --- the shared procedure steps ---
-    t0: date | None = None
-    materials_missing: tuple[Material, ...] = ()
-    deficiency_notified: bool = False
-    close_relatives: tuple[int, ...] = ()
-    investigation_team: tuple[str, ...] = ()
-    investigators: tuple[str, ...] = ()
-    home_visits: int = 0
-    info_check_requested: bool = False
-    info_check: InfoCheckReport | None = None
-    info_check_negative: bool = False
-    rechecks: int = 0
-    village_review: str | None = None
-    appraisal_conclusion: str | None = None
-    prelim_eligible: bool | None = None
-    prelim_assessment: Assessment | None = None
-    publicity_starts_on: date | None = None
-    publicity_ends_on: date | None = None
-    publicity_ends_at: datetime | None = None
-    publicity_rounds: int = 0
-    publicity_days: int | None = None
-    publicity_counting: str | None = None
-    objections: tuple[Objection, ...] = ()
-    county_home_visit: bool = False
-    complaints: tuple[Complaint, ...] = ()
-    non_cooperation_count: int = 0
-    extension_ground: ExtensionGround | None = None
-    decision_assessment: Assessment | None = None
-    rejection_reasons: tuple[str, ...] = ()
-    rejection_notice_served: bool = False
-    # the confirmation step's fields: no monthly amount; the first payment month is the first instalment's
-    monthly_amount: Decimal | None = None
-    first_payment_month: str | None = None
-    published_at: datetime | None = None
+    # the shared steps' fields come from ProcedureSteps: no monthly amount (None); the first payment month is the
+    # first instalment's
     #: The payment roll reads amounts by period (the latest period from a month on): an instalment is a period
     #: of its month followed by a zero period, so each is on exactly its month's roll (S8 §二(四)).
     benefit_periods: tuple[BenefitPeriod, ...] = ()
@@ -111,11 +74,3 @@ class TemporaryState(CaseCore):
     @property
     def paid_total(self) -> Decimal:
         return sum((i.amount for i in self.instalments if not i.cancelled), Decimal("0"))
-
-    @property
-    def open_objections(self) -> int:
-        return publicity.open_objections(self)
-
-    @property
-    def open_complaints(self) -> int:
-        return confirmation.open_complaints(self)
