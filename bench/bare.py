@@ -158,3 +158,25 @@ class BareUpdateWorkflow:
     async def touch(self) -> int:
         self._touched += 1
         return self._touched
+
+
+@activity.defn(name="bench_local_noop")
+async def bench_local_noop(payload: str) -> str:
+    """Hands its argument back: a local activity's cost is the SDK's round trip through the worker."""
+    return payload
+
+
+@workflow.defn(name="LocalActivityProbeWorkflow")
+class LocalActivityProbeWorkflow:
+    """What one local activity costs the worker (issue 18): each ``step`` Update runs ``n`` no-op local
+    activities with a payload of the size of a recorded decision, then answers; n = 0 is the Update alone."""
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.update
+    async def step(self, n: int, payload: str) -> int:
+        for _ in range(n):
+            await workflow.execute_local_activity(bench_local_noop, payload, start_to_close_timeout=_NOOP_TIMEOUT)
+        return n

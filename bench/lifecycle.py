@@ -31,7 +31,15 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.bare import BareCaseWorkflow, bare_noop, floor_plan, plan_from_history, plan_shape
+from bench.bare import (
+    BareCaseWorkflow,
+    LocalActivityProbeWorkflow,
+    bare_noop,
+    bench_local_noop,
+    floor_plan,
+    plan_from_history,
+    plan_shape,
+)
 from bench.common import (
     CASEWORKER,
     COUNTY_APPROVER,
@@ -124,12 +132,16 @@ async def round_trips(client: Client, workflow_ids: list[str]) -> dict[str, Any]
         totals["history_events"] += len(history.events)
         for event in history.events:
             totals[EventType.Name(event.event_type)] += 1
+            if (event.HasField("marker_recorded_event_attributes")
+                    and event.marker_recorded_event_attributes.marker_name == "core_local_activity"):
+                totals["local_activities"] += 1
             if event.HasField("activity_task_scheduled_event_attributes"):
                 totals["activity:" + event.activity_task_scheduled_event_attributes.activity_type.name] += 1
     n = len(workflow_ids)
     return {
         "workflow_tasks": totals["EVENT_TYPE_WORKFLOW_TASK_SCHEDULED"] / n,
         "activity_tasks": totals["EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"] / n,
+        "local_activities": totals["local_activities"] / n,
         "timers_started": totals["EVENT_TYPE_TIMER_STARTED"] / n,
         "timers_cancelled": totals["EVENT_TYPE_TIMER_CANCELED"] / n,
         "updates": totals["EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"] / n,
@@ -156,12 +168,60 @@ def _cpu_per_case(runs: list[dict[str, float]], cases: int) -> dict[str, float]:
             for key in runs[0]} if runs else {}
 
 
+#: Local activities per Update in the probe, and the payload's size (a recorded decision's state and events).
+PROBE_LOCAL_ACTIVITIES = 4
+PROBE_PAYLOAD_BYTES = 8000
+
+
+async def local_activity_cost(client: Client, workflows: int = 16, updates: int = 10,
+                              rounds: int = 3) -> dict[str, Any]:
+    """CPU of this process (the worker) and of the Temporal dev server per Update with no local activity and
+    with :data:`PROBE_LOCAL_ACTIVITIES` no-op ones (the workflow sandboxed, as the case worker runs it): the
+    difference is what one local activity costs, which an engine decision pays for each store call."""
+    queue = f"bench-la-probe-{uuid.uuid4()}"
+    payload = "x" * PROBE_PAYLOAD_BYTES
+    cpu: dict[int, list[dict[str, float]]] = {0: [], PROBE_LOCAL_ACTIVITIES: []}
+    async with Worker(client, task_queue=queue, workflows=[LocalActivityProbeWorkflow],
+                      activities=[bench_local_noop]):
+        handles = [await client.start_workflow(LocalActivityProbeWorkflow.run, id=f"bench-la-probe-{uuid.uuid4()}",
+                                               task_queue=queue) for _ in range(workflows)]
+        for h in handles:  # every instance built and cached before anything is timed
+            await h.execute_update(LocalActivityProbeWorkflow.step, args=[0, ""])
+
+        async def drive(h: Any, n: int) -> None:
+            for _ in range(updates):
+                await h.execute_update(LocalActivityProbeWorkflow.step, args=[n, payload])
+
+        for _ in range(rounds):
+            for n in cpu:
+                meter = CpuMeter()
+                await asyncio.gather(*(drive(h, n) for h in handles))
+                cpu[n].append(meter.read_split())
+        for h in handles:
+            await h.terminate("probe over")
+    total = workflows * updates
+
+    def per_update(n: int, key: str) -> float:
+        return round(statistics.median(r[key] for r in cpu[n]) * 1000 / total, 2)
+
+    keys = ("bench_process_cpu_s", "temporal_cpu_s")
+    alone = {k.removesuffix("_cpu_s"): per_update(0, k) for k in keys}
+    with_las = {k.removesuffix("_cpu_s"): per_update(PROBE_LOCAL_ACTIVITIES, k) for k in keys}
+    return {"figure": "local_activity_cost", "updates": total, "rounds": rounds,
+            "local_activities_per_update": PROBE_LOCAL_ACTIVITIES, "payload_bytes": PROBE_PAYLOAD_BYTES,
+            "cpu_ms_per_update_alone": alone, "cpu_ms_per_update_with_local_activities": with_las,
+            "cpu_ms_per_local_activity": {k: round((with_las[k] - alone[k]) / PROBE_LOCAL_ACTIVITIES, 2)
+                                          for k in alone}}
+
+
 def _workflow_id(case_id: str) -> str:
     return case_id if case_id.startswith("case-") else f"case-{case_id}"
 
 
-async def bench(stack: Stack, cases: int, concurrency: int, runs: int) -> list[dict[str, Any]]:
-    """Every lifecycle figure, as dicts (one JSON line each)."""
+async def bench(stack: Stack, cases: int, concurrency: int, runs: int,
+                la_probe: tuple[int, int, int] = (16, 10, 3)) -> list[dict[str, Any]]:
+    """Every lifecycle figure, as dicts (one JSON line each); ``la_probe``: workflows, Updates each and rounds of
+    :func:`local_activity_cost`."""
     # Warm-up (not timed): one engine case gives the plan of the baseline.
     probe = await engine_case(stack)
     history = await stack.client.get_workflow_handle(_workflow_id(probe)).fetch_history()
@@ -234,6 +294,7 @@ async def bench(stack: Stack, cases: int, concurrency: int, runs: int) -> list[d
     out.append({"figure": "round_trips_per_case", "source": "floor", "cases": len(ids["floor"]),
                 **_rounded(floor_trips)})
     out.append(tasks_per_decision(engine_trips, floor_trips, decisions))
+    out.append(await local_activity_cost(stack.client, *la_probe))
     return out
 
 

@@ -168,6 +168,19 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
             "",
         ]
         lines += _lifecycle_cpu(eng, bare, by.get("lifecycle_floor"))
+        la = by.get("local_activity_cost")
+        if la:
+            per, alone = la["cpu_ms_per_local_activity"], la["cpu_ms_per_update_alone"]
+            engine_las = next((t.get("local_activities") for t in figures
+                               if t["figure"] == "round_trips_per_case" and t["source"] == "engine"), None)
+            lines += [f"**One local activity** (a probe in the same run: {la['updates']} Updates on 16 open "
+                      f"sandboxed workflows, with none and with {la['local_activities_per_update']} no-op local "
+                      f"activities of {la['payload_bytes']:,} bytes, median of {la['rounds']} rounds) costs "
+                      f"**{per['bench_process']} ms** of this process's CPU and {per['temporal']} ms of the dev "
+                      f"server's, against {alone['bench_process']} ms and {alone['temporal']} ms for the Update "
+                      "alone: the SDK's round trip through the worker (schedule, run, resolve: two activations), "
+                      "paid for every store call"
+                      + (f" — {engine_las} per engine case." if engine_las is not None else "."), ""]
         if "lifecycle_vs_floor_ratio" in by:
             fr = by["lifecycle_vs_floor_ratio"]
             lines += [
@@ -193,8 +206,8 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
     trips = [f for f in figures if f["figure"] == "round_trips_per_case"]
     if trips:
         keys = ["workflow_tasks", "workflow_tasks_failed", "workflow_tasks_timed_out", "activity_tasks",
-                "timers_started", "timers_cancelled", "timers_fired", "updates", "search_attribute_upserts",
-                "history_events"]
+                "local_activities", "timers_started", "timers_cancelled", "timers_fired", "updates",
+                "search_attribute_upserts", "history_events"]
         lines += ["## 2. Round trips per complete case (from the histories)", "",
                   *_table(["source", "cases", *keys], [[t["source"], t["cases"], *[t.get(k, "–") for k in keys]]
                                                       for t in trips]), ""]

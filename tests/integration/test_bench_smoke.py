@@ -27,7 +27,7 @@ async def stack() -> AsyncIterator[Stack]:
 
 
 async def test_the_lifecycle_benchmark_runs_and_reports_every_figure(stack: Stack) -> None:
-    figures = await lifecycle_bench(stack, cases=2, concurrency=2, runs=1)
+    figures = await lifecycle_bench(stack, cases=2, concurrency=2, runs=1, la_probe=(2, 2, 1))
     by = {(f["figure"], f.get("source")): f for f in figures}
     assert by[("lifecycle_vs_bare_ratio", None)]["ratio"] > 0
     engine, bare = by[("round_trips_per_case", "engine")], by[("round_trips_per_case", "bare")]
@@ -47,6 +47,19 @@ async def test_the_lifecycle_benchmark_runs_and_reports_every_figure(stack: Stac
     assert per["per_recorded_decision"] > 0
     assert engine["timers_fired"] == 1 and per["triggers_per_case"] == 12
     assert per["per_trigger"] == round(engine["workflow_tasks"] / 12, 2)
+    # every store call is a local activity (a record per decision at least), the floor makes none
+    assert engine["local_activities"] >= 12 and floor["local_activities"] == 0
+    la = by[("local_activity_cost", None)]
+    assert la["cpu_ms_per_update_with_local_activities"]["bench_process"] > la["cpu_ms_per_update_alone"][
+        "bench_process"] > 0
+    assert engine["workflow_tasks_failed"] >= 0 and engine["workflow_tasks_timed_out"] >= 0
+    from bench import run
+
+    env = {"cpus": 2, "cpu_model": "test", "platform": "test", "python": "3.11", "postgresql": "18",
+           "temporal": "temporal", "bytecode_cache": "on", "py_spy": False}
+    page = run.render(figures, env, argparse.Namespace(argv=["--quick"], only=["lifecycle"]), 1.0)
+    for shown in ("**CPU per case**", "**One local activity**", "**Per trigger**", "local_activities"):
+        assert shown in page, shown
 
 
 async def test_the_audit_benchmark_replays_verifies_and_appends(pg_admin_uri: str) -> None:
