@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from pydantic import ValidationError
@@ -71,6 +71,10 @@ def issue_token(settings: Settings, *, sub: str, role: Role, jurisdiction: str, 
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+#: Verified tokens a :class:`TokenVerifier` remembers (a few per active staff member).
+_VERIFIED_MAX = 4096
+
+
 class TokenVerifier:
     """Verifies bearer tokens and turns them into an :class:`Actor`.
 
@@ -91,6 +95,10 @@ class TokenVerifier:
         else:
             self._key = signing_secret(settings) or ensure_dev_key(settings)
             self._algorithms = ["HS256"]
+        #: Tokens verified already: the actor and the expiry. Everything a verification checks but the expiry
+        #: is fixed by the token and the key, so a repeat only checks the expiry again (a client sends the same
+        #: token with every request; issue 18). Bounded: cleared when full.
+        self._verified: dict[str, tuple[Actor, float]] = {}
 
     def verify(self, token: str) -> Actor:
         """Check signature, expiry, issuer and audience, and read the actor.
@@ -98,6 +106,20 @@ class TokenVerifier:
         Raises:
             AuthError: with a reason that never echoes the token.
         """
+        known = self._verified.get(token)
+        if known is not None:
+            actor, exp = known
+            if exp <= datetime.now(tz=UTC).timestamp():  # as PyJWT decides it (no leeway)
+                self._verified.pop(token, None)
+                raise AuthError("token expired")
+            return actor
+        actor, exp = self._verify(token)
+        if len(self._verified) >= _VERIFIED_MAX:
+            self._verified.clear()
+        self._verified[token] = (actor, exp)
+        return actor
+
+    def _verify(self, token: str) -> tuple[Actor, float]:
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
             claims = jwt.decode(
@@ -118,4 +140,4 @@ class TokenVerifier:
             raise AuthError("invalid token: role or jurisdiction claim missing or invalid") from None
         if actor.role not in HUMAN_ROLES:
             raise AuthError("invalid token: role claim missing or invalid")
-        return actor
+        return actor, float(claims["exp"])

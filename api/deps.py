@@ -1,4 +1,8 @@
-"""``Annotated`` dependency aliases: resources opened by the lifespan, the clock and the caller."""
+"""``Annotated`` dependency aliases: resources opened by the lifespan, the clock and the caller.
+
+Every dependency here is ``async def``, even those that only read ``app.state``: FastAPI runs a plain ``def``
+dependency in a worker thread, a thread hop (and an event-loop wake-up) per dependency per request (issue 18).
+"""
 
 from __future__ import annotations
 
@@ -24,23 +28,23 @@ from domain.errors import NotPermitted
 _bearer = HTTPBearer(auto_error=False, description="JWT with sub, role and jurisdiction claims")
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> Client:
     return request.app.state.temporal  # type: ignore[no-any-return]
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+async def get_pool(request: Request) -> asyncpg.Pool:
     return request.app.state.pool  # type: ignore[no-any-return]
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
     return request.app.state.ledger  # type: ignore[no-any-return]
 
 
-def get_clock() -> Callable[[], datetime]:
+async def get_clock() -> Callable[[], datetime]:
     """The wall clock; tests override it with a fixed one."""
     return lambda: datetime.now(UTC)
 
@@ -69,7 +73,7 @@ async def get_actor(
     return actor
 
 
-def get_parameters(request: Request) -> ParameterFile:
+async def get_parameters(request: Request) -> ParameterFile:
     """The parameter book the API's requests see (one per app: re-read when the file changes)."""
     return request.app.state.parameters  # type: ignore[no-any-return]
 

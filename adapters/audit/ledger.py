@@ -36,6 +36,11 @@ _LOCK_KEY = 0x6C65_6467  # "ledg": the ledger's advisory-lock key
 
 _HEAD = "SELECT position, entry_hash FROM audit_ledger ORDER BY position DESC LIMIT 1"
 _KNOWN = "SELECT entry_key FROM audit_ledger WHERE entry_key = ANY($1::text[])"
+#: The head and which of the keys are in the ledger already, in one round trip (always one row; issue 18).
+_HEAD_AND_KNOWN = f"""
+SELECT h.position, h.entry_hash, ARRAY({_KNOWN}) AS known
+FROM (SELECT 1) AS one LEFT JOIN ({_HEAD}) AS h ON true
+"""
 _INSERT = """
 INSERT INTO audit_ledger (position, entry_key, kind, case_id, seq, actor_id, actor_role, recorded_at, content,
                           algorithm, prev_hash, entry_hash)
@@ -92,9 +97,9 @@ class Ledger:
         if not conn.is_in_transaction():
             raise RuntimeError("Ledger.append needs a transaction (the lock is transaction-scoped)")
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
-        known = {r["entry_key"] for r in await conn.fetch(_KNOWN, [e.entry_key for e in entries])}
-        head = await conn.fetchrow(_HEAD)
-        position, prev = (head["position"], head["entry_hash"]) if head else (0, GENESIS)
+        head = await conn.fetchrow(_HEAD_AND_KNOWN, [e.entry_key for e in entries])
+        known = set(head["known"])
+        position, prev = (head["position"], head["entry_hash"]) if head["position"] is not None else (0, GENESIS)
         now = self._clock()
         added: list[Entry] = []
         for new in entries:

@@ -168,10 +168,12 @@ class PgCaseStore:
             )
             if moved is not None:  # this write is the newest version: its benefit periods replace the old
                 await conn.execute(_DELETE_PERIODS, state.case_id)
-                await conn.executemany(_INSERT_PERIOD, [
-                    (state.case_id, p.from_month, p.monthly_amount, p.household_size, p.parameter_set_version, p.seq)
-                    for p in state.benefit_periods
-                ])
+                if state.benefit_periods:  # none before a grant: no round trip for an empty batch
+                    await conn.executemany(_INSERT_PERIOD, [
+                        (state.case_id, p.from_month, p.monthly_amount, p.household_size, p.parameter_set_version,
+                         p.seq)
+                        for p in state.benefit_periods
+                    ])
             for ev in events:
                 if isinstance(ev, PaymentLinesWithdrawn):
                     await withdraw_lines(conn, ev)

@@ -15,6 +15,15 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """A connection going back to the pool: nothing to send. asyncpg still rolls back a transaction left open
+    and drops listeners before this runs; its default reset would also send ``pg_advisory_unlock_all(); CLOSE
+    ALL; UNLISTEN *; RESET ALL`` — a round trip per acquire (every API request, every recorded decision; issue
+    18) for session state this project never leaves behind: locks are transaction-scoped (the migration runner's
+    session lock is released in its ``finally``), cursors live in transactions, nothing LISTENs, nothing runs
+    a session-level ``SET``. Code that does any of these must undo it before releasing the connection."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     """Open a pool with the JSON codecs registered.
 
@@ -27,7 +36,8 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
         The open pool; close it with ``await pool.close()``.
     """
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=30
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=30,
+        reset=_keep_session,
     )
     assert pool is not None  # asyncpg types it Optional; it is never None when awaited
     return pool
