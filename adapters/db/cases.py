@@ -130,18 +130,12 @@ class PgCaseStore:
                     recorded = _EVENTS.validate_python(
                         [json.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"] for r in stored])
                     return None if recorded == events else recorded
-            for ev in events:
-                await conn.execute(
-                    _INSERT_EVENT,
-                    ev.case_id,
-                    ev.seq,
-                    ev.type,
-                    ev.at,
-                    ev.actor.id,
-                    ev.actor.role.value,
-                    ev.actor.jurisdiction,
-                    ev.model_dump(mode="json"),
-                )
+            if events:  # one round trip for the batch (a decision often records two: the step and a deadline)
+                await conn.executemany(_INSERT_EVENT, [
+                    (ev.case_id, ev.seq, ev.type, ev.at, ev.actor.id, ev.actor.role.value, ev.actor.jurisdiction,
+                     ev.model_dump(mode="json"))
+                    for ev in events
+                ])
             moved = await conn.fetchval(
                 _UPSERT_CASE,
                 state.case_id,
