@@ -123,3 +123,40 @@ def test_issuing_is_refused_when_tokens_come_from_an_identity_provider(tmp_path:
     with pytest.raises(AuthError, match="no HS256 secret"):
         issue_token(settings, sub="w1", role=Role.FRONT_OFFICE, jurisdiction="532302101", now=datetime.now(UTC))
     assert not settings.dev_jwt_key_file.exists()
+
+
+class _Later(datetime):
+    """``datetime`` as ``adapters.auth`` reads it, ``shift`` ahead of the wall clock."""
+
+    shift = timedelta(0)
+
+    @classmethod
+    def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+        return datetime.now(tz) + cls.shift
+
+
+def test_a_remembered_token_is_still_refused_once_it_expires(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verifier remembers a verified token (issue 18: a client sends the same one with every request) but
+    checks its expiry again each time, as PyJWT would (exp ≤ now is expired, no leeway)."""
+    s = settings(tmp_path)
+    verifier = TokenVerifier(s)
+    token = token_for(s, ttl=timedelta(minutes=5))
+    assert verifier.verify(token) == ACTOR
+    assert verifier.verify(token) == ACTOR  # the remembered answer
+    monkeypatch.setattr("adapters.auth.datetime", _Later)
+    monkeypatch.setattr("jwt.api_jwt.datetime", _Later)  # PyJWT's own clock, for the fresh verifier below
+    _Later.shift = timedelta(minutes=5, seconds=1)
+    assert assert_rejected(verifier, token) == "token expired"
+    assert assert_rejected(TokenVerifier(s), token) == "token expired"  # as a fresh verifier answers
+
+
+def test_a_remembered_token_does_not_vouch_for_a_tampered_copy(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+    verifier = TokenVerifier(s)
+    token = token_for(s)
+    assert verifier.verify(token) == ACTOR
+    header, payload, signature = token.split(".")
+    forged = jwt.encode({**jwt.decode(token, options={"verify_signature": False}), "role": "county_approver"},
+                        "another-secret-that-is-long-enough-for-hs256", algorithm="HS256")
+    assert assert_rejected(verifier, forged).startswith("invalid token")
+    assert assert_rejected(verifier, f"{header}.{payload}.{signature[:-2]}AA").startswith("invalid token")
