@@ -51,7 +51,7 @@ class WorkingDaysResult(BaseModel):
 class CalendarActivities:
     """Deadline arithmetic on the calendar loaded from PostgreSQL.
 
-    The calendar is loaded afresh on every call (two small queries over a few dozen rows), so a year that
+    The calendar is read afresh on every call (one small query over a few dozen rows), so a year that
     staff have just entered is seen by the next attempt. Both activities only read, so retries are harmless.
 
     Args:

@@ -23,8 +23,12 @@ from domain.calendar import WorkCalendar
 OverrideKind = Literal["holiday", "workday"]
 _KINDS: frozenset[str] = frozenset({"holiday", "workday"})
 
-_ALL_OVERRIDES = "SELECT day, kind FROM calendar_overrides ORDER BY day"
-_ALL_YEARS = "SELECT year FROM calendar_years ORDER BY year"
+#: Both tables in one statement: one snapshot, one round trip (issue 18: every deadline counted loads them).
+_CALENDAR_ROWS = """
+SELECT ARRAY(SELECT day FROM calendar_overrides ORDER BY day) AS days,
+       ARRAY(SELECT kind FROM calendar_overrides ORDER BY day) AS kinds,
+       ARRAY(SELECT year FROM calendar_years ORDER BY year) AS years
+"""
 
 _UPSERT_DAY = """
 INSERT INTO calendar_overrides (day, kind, note, created_by)
@@ -151,8 +155,9 @@ def merge_calendar(
 async def load_calendar(pool: asyncpg.Pool) -> WorkCalendar:
     """Load the current working-day calendar.
 
-    Both tables are read in one repeatable-read transaction, so a year marked complete is never seen
-    without the days entered before it was marked.
+    Both tables are read by one statement (one snapshot), so a year marked complete is never seen without
+    the days entered before it was marked. The rows are read on every call; the merge (and its version digest)
+    is made again only when they differ from the last call's.
 
     Args:
         pool: the application pool; not closed here.
@@ -160,12 +165,18 @@ async def load_calendar(pool: asyncpg.Pool) -> WorkCalendar:
     Returns:
         The merged calendar with its content version.
     """
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        rows = await conn.fetch(_ALL_OVERRIDES)
-        years = await conn.fetch(_ALL_YEARS)
-    return merge_calendar(
-        package_calendar_data(), {r["day"]: r["kind"] for r in rows}, frozenset(r["year"] for r in years)
-    )
+    row = await pool.fetchrow(_CALENDAR_ROWS)
+    key = (package_calendar_data(), tuple(zip(row["days"], row["kinds"], strict=True)), tuple(row["years"]))
+    cal = _MERGED.get(key)
+    if cal is None:
+        cal = merge_calendar(key[0], dict(key[1]), frozenset(key[2]))
+        _MERGED.clear()  # only the last: the rows change when staff enter a year, rarely
+        _MERGED[key] = cal
+    return cal
+
+
+#: The last merge (an immutable WorkCalendar) by what it was made from.
+_MERGED: dict[tuple[PackageCalendarData, tuple[tuple[date, str], ...], tuple[int, ...]], WorkCalendar] = {}
 
 
 class PgCalendarOverrides:
