@@ -621,7 +621,7 @@ class CaseDetail(CasePublic):
                                   overdue=pending.overdue_escalated) if pending else None,
             t0=getattr(state, "t0", None),  # fields of one programme's state read as absent elsewhere
             deadlines=[DeadlinePublic(step=d.step, due=d.due, escalated=d.escalated)
-                       for d in sorted(state.deadlines.values(), key=lambda d: d.due)],
+                       for d in sorted(state.deadlines.values(), key=lambda d: (d.due, d.step))],
             close_relative_filed=bool(getattr(state, "close_relatives", ())),
             open_objections=getattr(state, "open_objections", 0),
             open_complaints=getattr(state, "open_complaints", 0),

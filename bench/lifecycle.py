@@ -207,7 +207,7 @@ async def local_activity_cost(client: Client, workflows: int = 16, updates: int 
     keys = ("bench_process_cpu_s", "temporal_cpu_s")
     alone = {k.removesuffix("_cpu_s"): per_update(0, k) for k in keys}
     with_las = {k.removesuffix("_cpu_s"): per_update(PROBE_LOCAL_ACTIVITIES, k) for k in keys}
-    return {"figure": "local_activity_cost", "updates": total, "rounds": rounds,
+    return {"figure": "local_activity_cost", "workflows": workflows, "updates": total, "rounds": rounds,
             "local_activities_per_update": PROBE_LOCAL_ACTIVITIES, "payload_bytes": PROBE_PAYLOAD_BYTES,
             "cpu_ms_per_update_alone": alone, "cpu_ms_per_update_with_local_activities": with_las,
             "cpu_ms_per_local_activity": {k: round((with_las[k] - alone[k]) / PROBE_LOCAL_ACTIVITIES, 2)

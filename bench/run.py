@@ -173,9 +173,10 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
             per, alone = la["cpu_ms_per_local_activity"], la["cpu_ms_per_update_alone"]
             engine_las = next((t.get("local_activities") for t in figures
                                if t["figure"] == "round_trips_per_case" and t["source"] == "engine"), None)
-            lines += [f"**One local activity** (a probe in the same run: {la['updates']} Updates on 16 open "
-                      f"sandboxed workflows, with none and with {la['local_activities_per_update']} no-op local "
-                      f"activities of {la['payload_bytes']:,} bytes, median of {la['rounds']} rounds) costs "
+            lines += [f"**One local activity** (a probe in the same run: {la['updates']} Updates on "
+                      f"{la['workflows']} open sandboxed workflows, with none and with "
+                      f"{la['local_activities_per_update']} no-op local activities of "
+                      f"{la['payload_bytes']:,} bytes, median of {la['rounds']} rounds) costs "
                       f"**{per['bench_process']} ms** of this process's CPU and {per['temporal']} ms of the dev "
                       f"server's, against {alone['bench_process']} ms and {alone['temporal']} ms for the Update "
                       "alone: the SDK's round trip through the worker (schedule, run, resolve: two activations), "

@@ -97,7 +97,8 @@ async def replay_case(case_id: UUID, actor: AuditorDep, pool: PoolDep, ledger: L
     await _audited_case(pool, case_id, actor)
     runs = await _histories(temporal, case_id)
     await log_access(pool, ledger, actor, case_id, "replay")
-    results, events = await replay_runs([(r.run_id, r.history) for r in runs], data_converter=temporal.data_converter)
+    results, events = await replay_runs([(r.run_id, r.history) for r in runs],
+                                          data_converter=temporal.data_converter, inline=False)
     report = ReplayReport(case_id=str(case_id), runs=results,
                           ledger=await compare_with_ledger(pool, case_id, events),
                           sealed_hashes_match=await sealed_match(pool, case_id, {r.run_id: r.sha256 for r in runs}))

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, Depends, Header, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from adapters.db.cases import (
     MemberAlreadyInCase,
@@ -80,10 +80,14 @@ async def current_snapshot(temporal: TemporalDep, pool: PoolDep, case_id: UUID) 
     the pending step computed from it as the workflow's ``snapshot`` query computes it (issue 18).
 
     The workflow records every decision in PostgreSQL before it takes the new state and before the Update that
-    made it answers, so the row is never behind the workflow. Reading it costs one indexed row instead of a
-    workflow query (a task on the worker; on a closed or evicted workflow a replay of its whole history) and never
-    puts a task beside the case's own (a query arriving while a decision's task runs made the server start
-    another). A case with no row (none being opened) is asked of its workflow, which says whether it exists.
+    made it answers, so the row is never behind the workflow. It can be ahead for a moment: a workflow task lost
+    after its local record committed decides the step again and adopts what was recorded (``CaseWorkflow._commit``),
+    so the read shows the decision a little before the workflow holds it; after an operator's Temporal reset the
+    row keeps what was recorded until the projection is rebuilt (services/projection.py). Reading it costs one
+    indexed row instead of a workflow query (a task on the worker; on a closed or evicted workflow a replay of its
+    whole history) and never puts a task beside the case's own (a query arriving while a decision's task runs made
+    the server start another). A case with no row (none being opened), or whose stored state today's model cannot
+    read, is asked of its workflow, which says whether it exists.
 
     Raises:
         CaseNotFound: no such case (404). CaseNotYetRecorded: opened a moment ago, not yet recorded (503).
@@ -94,7 +98,13 @@ async def current_snapshot(temporal: TemporalDep, pool: PoolDep, case_id: UUID) 
         return await _snapshot(temporal, case_id)
     if row.get("state") is None:
         return await _snapshot(temporal, case_id)
-    state = parse_state(row["state"])
+    try:
+        state = parse_state(row["state"])
+    except ValidationError:
+        # A row written by older code that today's model no longer reads: the workflow answers (it holds the
+        # state as its own code evolved it). Only the case id is logged, never the stored state.
+        log.warning("case.read_model_state_unreadable", case_id=str(case_id))
+        return await _snapshot(temporal, case_id)
     return CaseSnapshot(state=state, pending=pending_step(state))
 
 

@@ -216,14 +216,15 @@ def replay_converter(data_converter: DataConverter) -> DataConverter:
                                payload_codec=_DecodeOnlyCodec(codec) if codec is not None else None)
 
 
-#: Replayers built so far, per (converter, workflows, runtime, sandboxed): a call reuses the process's replayer.
-_REPLAYERS: dict[tuple[int, tuple[type, ...], int, bool], tuple[DataConverter, Runtime | None, Replayer]] = {}
+#: Replayers built so far, per (converter, workflows, runtime, sandboxed, inline): a call reuses the process's
+#: replayer.
+_REPLAYERS: dict[tuple[int, tuple[type, ...], int, bool, bool], tuple[DataConverter, Runtime | None, Replayer]] = {}
 
 
 def replayer_for(data_converter: DataConverter, workflows: Sequence[type], runtime: Runtime | None,
-                 sandboxed: bool) -> Replayer:
+                 sandboxed: bool, inline: bool = True) -> Replayer:
     """The process's replayer for these arguments (built on first use)."""
-    key = (id(data_converter), tuple(workflows), id(runtime), sandboxed)
+    key = (id(data_converter), tuple(workflows), id(runtime), sandboxed, inline)
     cached = _REPLAYERS.get(key)
     if cached is not None and cached[0] is data_converter and cached[1] is runtime:
         return cached[2]
@@ -234,13 +235,15 @@ def replayer_for(data_converter: DataConverter, workflows: Sequence[type], runti
     # for code that holds the GIL throughout anyway (a 10-year case: ~20% of the replay's wall time). What the
     # SDK and its core check is unchanged; debug mode also drops the 2 s deadlock timer (a replay's activations
     # are short and deterministic: the production worker keeps it) and installs a ``breakpoint()`` hook that
-    # only acts inside a workflow. The sandboxed replay keeps the SDK's defaults.
+    # only acts inside a workflow. The sandboxed replay keeps the SDK's defaults, and so does a replay with
+    # ``inline`` False: the API's, which runs beside other requests on the same event loop, where a workflow
+    # that loops forever on an old history must fail that replay after 2 s, not freeze the API.
     # The unsandboxed replay also neither serialises nor encrypts what the code sends out (replay_converter).
     replayer = Replayer(workflows=workflows, interceptors=[_CaptureDecisions()], runtime=runtime,
                         build_id=REPLAY_BUILD_ID,
                         **({"data_converter": data_converter} if sandboxed else
                            {"data_converter": replay_converter(data_converter),
-                            "workflow_runner": UnsandboxedWorkflowRunner(), "debug_mode": True}))
+                            "workflow_runner": UnsandboxedWorkflowRunner(), "debug_mode": inline}))
     _REPLAYERS[key] = (data_converter, runtime, replayer)
     return replayer
 
@@ -249,17 +252,20 @@ async def replay_runs(histories: Sequence[tuple[str, WorkflowHistory]], *,
                       data_converter: DataConverter = pydantic_data_converter,
                       workflows: Sequence[type] | None = None,
                       runtime: Runtime | None = None,
-                      sandboxed: bool = False) -> tuple[list[RunReplay], list[dict[str, Any]]]:
+                      sandboxed: bool = False,
+                      inline: bool = True) -> tuple[list[RunReplay], list[dict[str, Any]]]:
     """Replay each history; the per-run results and every event the replays re-derived, in order.
 
     ``data_converter`` must hold the payload codec with the keys the histories were encrypted with (payloads
     recorded unencrypted pass through it); ``runtime`` e.g. one whose core does not log failing replays;
-    ``sandboxed`` runs the workflow code in Temporal's sandbox (slower; the verdict is the same, see above)."""
+    ``sandboxed`` runs the workflow code in Temporal's sandbox (slower; the verdict is the same, see above);
+    ``inline`` (unsandboxed only) runs activations on the caller's event loop, without the SDK's deadlock
+    detector: for a process that does nothing else meanwhile (the CLI, the benchmark), not for a server."""
     if workflows is None:
         from workflows import WORKFLOWS
 
         workflows = WORKFLOWS
-    replayer = replayer_for(data_converter, workflows, runtime, sandboxed)
+    replayer = replayer_for(data_converter, workflows, runtime, sandboxed, inline)
 
     async def each() -> AsyncIterator[WorkflowHistory]:
         for _, history in histories:

@@ -27,7 +27,7 @@ async def stack() -> AsyncIterator[Stack]:
 
 
 async def test_the_lifecycle_benchmark_runs_and_reports_every_figure(stack: Stack) -> None:
-    figures = await lifecycle_bench(stack, cases=2, concurrency=2, runs=1, la_probe=(2, 2, 1))
+    figures = await lifecycle_bench(stack, cases=2, concurrency=2, runs=1, la_probe=(2, 5, 1))
     by = {(f["figure"], f.get("source")): f for f in figures}
     assert by[("lifecycle_vs_bare_ratio", None)]["ratio"] > 0
     engine, bare = by[("round_trips_per_case", "engine")], by[("round_trips_per_case", "bare")]

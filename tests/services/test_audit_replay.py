@@ -26,10 +26,12 @@ async def test_the_audit_replay_without_the_sandbox_gives_the_sandboxed_verdict_
 
     fast_runs, fast_events = await replay_runs(histories)
     sandboxed_runs, sandboxed_events = await replay_runs(histories, sandboxed=True)
+    # the API's replay: unsandboxed, activations on the SDK's thread pool with its deadlock detector
+    pooled_runs, pooled_events = await replay_runs(histories, inline=False)
 
     assert all(r.deterministic for r in fast_runs)
-    assert fast_runs == sandboxed_runs
-    assert fast_events == sandboxed_events and fast_events
+    assert fast_runs == sandboxed_runs == pooled_runs
+    assert fast_events == sandboxed_events == pooled_events and fast_events
 
 
 async def test_a_history_today_s_code_does_not_reproduce_fails_the_replay_without_the_sandbox() -> None:
