@@ -19,6 +19,7 @@ counts. Messages carry codes and case ids only, never personal data.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -214,15 +215,17 @@ class CaseGateway:
         except RPCTimeoutOrCancelledError as err:
             raise CallTimedOut("DEADLINE_EXCEEDED", str(err)) from err
 
-    async def snapshot(self, case_id: UUID) -> CaseSnapshot:
-        """The case as its workflow answers it now.
+    async def snapshot(self, case_id: UUID, *, rpc_timeout: timedelta | None = None) -> CaseSnapshot:
+        """The case as its workflow answers it now (within ``rpc_timeout`` when given).
 
         Raises:
             CaseNotFound: no workflow for the case.
+            CallTimedOut: not answered within ``rpc_timeout``.
             TemporalFailure: the query could not be answered.
         """
         try:
-            return await self._handle(case_id).query(SNAPSHOT_QUERY, result_type=CaseSnapshot)
+            return await self._handle(case_id).query(SNAPSHOT_QUERY, result_type=CaseSnapshot,
+                                                     rpc_timeout=rpc_timeout)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise CaseNotFound(case_id) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -22,7 +23,7 @@ from adapters.db.cases import (
 from adapters.db.intakes import IntakeProgramOpened, PgIntakes
 from adapters.db.referrals import PgReferrals, ReferralTaken
 from api.deps import ClockDep, LedgerDep, ParametersDep, PoolDep, SettingsDep, TemporalDep, require
-from api.errors import CaseClosed, CaseNotFound, ConflictWithCase
+from api.errors import CaseClosed, CaseNotFound, CaseNotYetRecorded, ConflictWithCase
 from api.policy import Permission
 from api.reads import recorded_case
 from api.schemas import (
@@ -68,9 +69,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _snapshot(temporal: TemporalDep, case_id: UUID) -> CaseSnapshot:
+#: How long a read of a case opened a moment ago (an enrolment, a referral: not yet recorded) waits for its
+#: workflow to answer with its opening state before it answers 503 "retry".
+OPENING_READ_WAIT = timedelta(seconds=3)
+
+
+async def _snapshot(temporal: TemporalDep, case_id: UUID, rpc_timeout: timedelta | None = None) -> CaseSnapshot:
     try:
-        return await CaseGateway(temporal).snapshot(case_id)
+        return await CaseGateway(temporal).snapshot(case_id, rpc_timeout=rpc_timeout)
     except gateway.CaseNotFound:
         raise CaseNotFound from None
 
@@ -90,12 +96,20 @@ async def current_snapshot(temporal: TemporalDep, pool: PoolDep, case_id: UUID) 
     read, is asked of its workflow, which says whether it exists.
 
     Raises:
-        CaseNotFound: no such case (404). CaseNotYetRecorded: opened a moment ago, not yet recorded (503).
+        CaseNotFound: no such case (404). CaseNotYetRecorded: opened a moment ago, not yet recorded, and its
+            workflow did not answer within OPENING_READ_WAIT (503).
     """
     try:
         row = await recorded_case(pool, case_id)
     except CaseNotFound:
         return await _snapshot(temporal, case_id)
+    except CaseNotYetRecorded:
+        # Started a moment ago by something that does not wait for the first record (an enrolment import, a
+        # referral's batch): its workflow answers its opening state once its first task runs, as reads always did.
+        try:
+            return await _snapshot(temporal, case_id, rpc_timeout=OPENING_READ_WAIT)
+        except gateway.TemporalUnavailable:  # not answered in time (the server says DEADLINE_EXCEEDED), or down
+            raise CaseNotYetRecorded from None
     if row.get("state") is None:
         return await _snapshot(temporal, case_id)
     try:
