@@ -193,17 +193,6 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
                 "first rotates).",
                 "",
             ]
-    if {"allowance_enrolment", "allowance_bare_starts", "allowance_enrol_vs_bare_ratio"} <= by.keys():
-        en, bs, rt = by["allowance_enrolment"], by["allowance_bare_starts"], by["allowance_enrol_vs_bare_ratio"]
-        lines += ["## 9. 高龄津贴: proactive enrolment and the monthly roll (issue 17; bench/allowances.py)", "",
-                  f"Enrolment of {en['people']} people from a hukou extract ({en['concurrency']} starts in flight): "
-                  f"{en['seconds']} s, {en['cases_per_s']} cases/s; {bs['workflows']} bare Temporal starts: "
-                  f"{bs['seconds']} s, {bs['starts_per_s']}/s. **`allowance_enrol_vs_bare_ratio` = {rt['ratio']}**.",
-                  ""]
-    if "allowance_monthly_roll" in by:
-        roll = by["allowance_monthly_roll"]
-        lines += [f"Monthly roll of {roll['cases']} 高龄津贴 cases in one township: {roll['seconds']} s for "
-                  f"{roll['lines']} lines; the idempotent top-up {roll['top_up_seconds']} s.", ""]
     trips = [f for f in figures if f["figure"] == "round_trips_per_case"]
     if trips:
         keys = ["workflow_tasks", "workflow_tasks_failed", "workflow_tasks_timed_out", "activity_tasks",
@@ -286,6 +275,7 @@ def render(figures: list[dict[str, Any]], env: dict[str, Any], args: argparse.Na
     lines += _scaleout(figures, by)
     lines += _memory(by)
     lines += _urgent(by)
+    lines += _allowances(by)
     lines += _profiles(figures, by)
     skipped = [name for key, name in SECTIONS.items() if key not in args.only]
     if NOT_MEASURED or skipped:
@@ -310,6 +300,23 @@ def _lifecycle_cpu(eng: dict[str, Any], bare: dict[str, Any], floor: dict[str, A
             *_table(["", "this process", "Temporal dev server", "PostgreSQL", "total"],
                     [[name, *[c.get(k, "–") for k in keys], round(sum(c.get(k, 0) for k in keys), 1)]
                      for name, c in rows]), ""]
+
+
+def _allowances(by: dict[str, dict[str, Any]]) -> list[str]:
+    """Section 9: 高龄津贴's enrolment against bare starts, and its monthly roll (issue 17)."""
+    lines: list[str] = []
+    if {"allowance_enrolment", "allowance_bare_starts", "allowance_enrol_vs_bare_ratio"} <= by.keys():
+        en, bs, rt = by["allowance_enrolment"], by["allowance_bare_starts"], by["allowance_enrol_vs_bare_ratio"]
+        lines += ["## 9. 高龄津贴: proactive enrolment and the monthly roll (issue 17; bench/allowances.py)", "",
+                  f"Enrolment of {en['people']} people from a hukou extract ({en['concurrency']} starts in flight): "
+                  f"{en['seconds']} s, {en['cases_per_s']} cases/s; {bs['workflows']} bare Temporal starts: "
+                  f"{bs['seconds']} s, {bs['starts_per_s']}/s. **`allowance_enrol_vs_bare_ratio` = {rt['ratio']}**.",
+                  ""]
+    if "allowance_monthly_roll" in by:
+        roll = by["allowance_monthly_roll"]
+        lines += [f"Monthly roll of {roll['cases']} 高龄津贴 cases in one township: {roll['seconds']} s for "
+                  f"{roll['lines']} lines; the idempotent top-up {roll['top_up_seconds']} s.", ""]
+    return lines
 
 
 #: Issue 18's targets: (figure, how it is read off this run's figures, the target, "max" or "min", unit).
