@@ -19,14 +19,19 @@ from typing import Any
 
 from bench.common import WINDOW, Stack, StepFailed, bench_stack, command, create_case, emit, percentiles
 from domain.actors import Role
-from domain.divisions import LUFENG_TOWNSHIPS
+from domain.divisions import LUFENG_TOWNSHIPS, LUFENG_VILLAGES
 from tests.builders import application_body
 
 COUNTY_APPROVER = (Role.COUNTY_APPROVER, "532302", "ca-bench")
 
 
+def _village_of(township: str) -> str:
+    """The township's first village in the division code table (an emergency report names a real 村/社区)."""
+    return min(code for code in LUFENG_VILLAGES if code.startswith(township))
+
+
 async def _urgent(stack: Stack, township: str) -> None:
-    body = application_body(f"{township}001")
+    body = application_body(_village_of(township))
     body.pop("program", None)
     body["temporary"] = {"kind": "emergency", "cause": "fire", "severity": "major", "situation": "房屋失火",
                          "urgent": "hotline"}

@@ -208,3 +208,14 @@ async def test_the_urgent_path_benchmark_reports_its_ratio_and_renders(stack: St
     env = {"cpus": 2, "cpu_model": "test", "platform": "test", "python": "3.11", "postgresql": "18",
            "temporal": "temporal", "bytecode_cache": "on", "py_spy": False}
     assert "## 临时救助: report → 先行救助 grant" in run.render(figures, env, args, 1.0)
+
+
+def test_the_urgent_benchmark_reports_from_a_real_village_of_every_township() -> None:
+    """Every township the urgent-path benchmark spreads its reports over gets a village of its own from the
+    division code table (``{township}001`` is not a village everywhere: the full run's report got a 422)."""
+    from bench.urgent import _village_of
+    from domain.divisions import LUFENG_TOWNSHIPS, LUFENG_VILLAGES, township_of
+
+    for township in LUFENG_TOWNSHIPS:
+        village = _village_of(township)
+        assert village in LUFENG_VILLAGES and township_of(village) == township
