@@ -96,14 +96,14 @@ IMPLIED_BY_LOCAL_RECORDS = frozenset({
     "case-tekun-recalculation-v1", "case-disability-related-authoritative-v1", "old-age-survival-escalation-v1",
     "case-disability-link-latest-dibao-v1",
 })
-#: Patches added after LOCAL_RECORDS_PATCH, wherever the code asks for them (a programme's decide, a timer): each
-#: run asks for them first at its start, before any local activity, so the answer is memoized for the run where
-#: live and replay agree (a run that started before the patch answers False to the end of the run).
 #: Runs that take this patch (and LOCAL_RECORDS_PATCH) run the information check (``run_info_check``) as a local
 #: activity too: it reads the departmental records imported into PostgreSQL (adapters/db/economic_records.py) and
 #: has no side effect, so it is as quick and as safe to repeat as the store's calls, and the decision that needs it
 #: takes one workflow task instead of three (schedule, the activity task, the task its completion starts).
 LOCAL_INFO_CHECK_PATCH = "case-local-info-check-v1"
+#: Patches added after LOCAL_RECORDS_PATCH, wherever the code asks for them (a programme's decide, a timer): each
+#: run asks for them first at its start, before any local activity, so the answer is memoized for the run where
+#: live and replay agree (a run that started before the patch answers False to the end of the run).
 ASKED_AT_START: tuple[str, ...] = (LOCAL_INFO_CHECK_PATCH,)
 
 
