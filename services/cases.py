@@ -30,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.ids import workflow_id_for
 from workflows.models import (
+    CATCHING_UP,
     ApplyLinkInput,
     ApplyLinkResult,
     CaseSnapshot,
@@ -159,9 +160,12 @@ def temporal_failure(err: RPCError) -> TemporalFailure:
     return TemporalFailure(status, err.message)
 
 
-def _update_failure(cause: BaseException | None) -> UpdateFailed:
+def _update_failure(cause: BaseException | None) -> UpdateFailed | CaseNotReady:
     """A failed Update's cause as a typed exception: the workflow's own refusal (an application error, the
-    domain error code as its type, ``{"code", "field"}`` as its details), or another failure."""
+    domain error code as its type, ``{"code", "field"}`` as its details), a case catching up with a decision
+    that fell due (:data:`~workflows.models.CATCHING_UP`: not ready, retry), or another failure."""
+    if isinstance(cause, ApplicationError) and cause.type == CATCHING_UP:
+        return CaseNotReady(CATCHING_UP.upper(), cause.message)
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
         return CaseRefused(cause.type or "update_failed", cause.message, tuple(details.get("field", [])))

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.verification import InfoCheckReport
     from workflows._policies import LOCAL_STORE_TIMEOUT, LOCAL_STORE_WINDOW, STORE_RETRY, STORE_TIMEOUT
     from workflows.models import (
+        CATCHING_UP,
         ApplyLinkInput,
         ApplyLinkResult,
         CaseSnapshot,
@@ -73,6 +74,21 @@ def search_attributes_for(state: CaseState) -> TypedSearchAttributes:
 def _domain_failure(err: DomainError) -> ApplicationError:
     return ApplicationError(err.message, {"code": err.code, "field": list(err.field)}, type=err.code,
                             non_retryable=True)
+
+
+def validator_refusal(err: DomainError, wake: datetime | None, now: datetime) -> ApplicationError:
+    """What the ``execute`` validator answers for a command the current state refuses.
+
+    When a decision fell due at ``wake`` and is not taken yet (``wake <= now``) — a timer's task retried after its
+    worker was lost, its record possibly already in PostgreSQL where reads find the case past it, with the command
+    delivered in the same activation before the run loop has the lock — the state is about to change: the refusal
+    is :data:`~workflows.models.CATCHING_UP` (the API answers 503 with Retry-After), never "refused" against a
+    stage the case is leaving. Otherwise the domain's refusal.
+    """
+    if wake is not None and wake <= now:
+        return ApplicationError("the case is taking a decision that fell due; retry shortly",
+                                {"code": CATCHING_UP, "field": []}, type=CATCHING_UP, non_retryable=True)
+    return _domain_failure(err)
 
 
 #: Behind this patch a command naming another parameter book re-resolves the parameters the same day.
@@ -415,7 +431,7 @@ class CaseWorkflow:
         except DomainError as err:
             if type(err) is DomainError and self._params is None:
                 return  # "needs the parameters in force": only the handler can load them
-            raise _domain_failure(err) from None
+            raise validator_refusal(err, self._next_wake_at(), now) from None
 
     # --- internals -----------------------------------------------------------------------------------
 

@@ -115,6 +115,12 @@ class ApplyLinkResult(BaseModel):
     events: list[str] = []
 
 
+#: The type of the refusal a case's ``execute`` validator gives a command that its current state refuses while a
+#: decision has fallen due and is not yet taken (a timer's task being retried after a worker was lost, with the
+#: command delivered in the same activation): the state is about to change, so "retry shortly", not "refused".
+CATCHING_UP = "case_catching_up"
+
+
 class CaseSnapshot(BaseModel):
     """The case as queries and updates answer it: the state and who must act next, by when."""
 
