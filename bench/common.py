@@ -223,46 +223,42 @@ class CpuMeter:
 
     def __init__(self, exclude: Iterable[int] = ()) -> None:
         self.exclude = set(exclude)
-        self._by_name: dict[str, float] = {}
         self._mark = self._now()
-        self._mark_by_name = dict(self._by_name)
 
-    def _now(self) -> tuple[float, float]:
+    def _now(self) -> tuple[float, float, dict[str, float]]:
+        """This process's CPU seconds (its CPU-time clock: nanoseconds, where /proc's user and system times count
+        10 ms ticks), its children's, and the children's by server ("temporal", "postgres", "other")."""
         import psutil
 
         own = psutil.Process()
-        children = 0.0
         by_name: dict[str, float] = {}
         for p in own.children(recursive=True):
             try:
                 if p.pid in self.exclude or any(a.pid in self.exclude for a in p.parents()):
                     continue
                 c = p.cpu_times()
-                children += c.user + c.system
                 name = "postgres" if "postgres" in p.name() else "temporal" if "temporal" in p.name() else "other"
                 by_name[name] = by_name.get(name, 0.0) + c.user + c.system
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-        self._by_name = by_name
-        # This process by the clock of its CPU time (nanoseconds; /proc's user and system times count 10 ms ticks)
-        return time.process_time(), children
+        return time.process_time(), sum(by_name.values()), by_name
 
     def mark(self) -> None:
         self._mark = self._now()
-        self._mark_by_name = dict(self._by_name)
 
     def read(self) -> dict[str, float]:
-        own, children = self._now()
+        own, children, _ = self._now()
         return {"bench_process_cpu_s": round(own - self._mark[0], 1),
                 "servers_cpu_s": round(children - self._mark[1], 1)}
 
     def read_split(self) -> dict[str, float]:
-        """As :meth:`read`, the servers split into the Temporal dev server and PostgreSQL (precise to 10 ms).
-        A server process that ended since :meth:`mark` is not counted."""
-        own, _ = self._now()
+        """As :meth:`read`, the servers split into the Temporal dev server and PostgreSQL (precise to 10 ms). A
+        server process that ended since :meth:`mark` is still subtracted at its CPU then (the figure understates
+        it; short-lived PostgreSQL workers)."""
+        own, _, by_name = self._now()
         split = {"bench_process_cpu_s": round(own - self._mark[0], 2)}
         for name in ("temporal", "postgres"):
-            split[f"{name}_cpu_s"] = round(self._by_name.get(name, 0.0) - self._mark_by_name.get(name, 0.0), 2)
+            split[f"{name}_cpu_s"] = round(by_name.get(name, 0.0) - self._mark[2].get(name, 0.0), 2)
         return split
 
 
