@@ -298,6 +298,12 @@ async def bench(stack: Stack, cases: int, concurrency: int, runs: int,
     return out
 
 
+def _triggers(trips: dict[str, Any]) -> float:
+    """What starts a workflow task, per case: the case's start (the application registered), each Update, each
+    fired timer. 1.0 task per trigger is one task each; below 1.0, triggers arrived together and shared a task."""
+    return 1 + trips["updates"] + trips["timers_fired"]
+
+
 def tasks_per_decision(engine: dict[str, Any], floor: dict[str, Any], decisions: float) -> dict[str, Any]:
     """The engine's workflow tasks per human decision (per Update), per recorded decision and per trigger (the
     start, each Update, each fired timer), from the histories; the floor's beside them."""
@@ -307,11 +313,9 @@ def tasks_per_decision(engine: dict[str, Any], floor: dict[str, Any], decisions:
             "per_human_decision": round(engine["workflow_tasks"] / engine["updates"], 2),
             "per_recorded_decision": round(engine["workflow_tasks"] / decisions, 2),
             "floor_per_human_decision": round(floor["workflow_tasks"] / floor["updates"], 2),
-            # What starts a workflow task: the case's start (the application registered), each Update, each fired
-            # timer. 1.0 per trigger is one task each; below 1.0, triggers arrived together and shared a task.
-            "triggers_per_case": round(1 + engine["updates"] + engine["timers_fired"], 2),
-            "per_trigger": round(engine["workflow_tasks"] / (1 + engine["updates"] + engine["timers_fired"]), 2),
-            "floor_per_trigger": round(floor["workflow_tasks"] / (1 + floor["updates"] + floor["timers_fired"]), 2)}
+            "triggers_per_case": round(_triggers(engine), 2),
+            "per_trigger": round(engine["workflow_tasks"] / _triggers(engine), 2),
+            "floor_per_trigger": round(floor["workflow_tasks"] / _triggers(floor), 2)}
 
 
 async def _main(cases: int, concurrency: int, runs: int, publicity_seconds: int) -> list[dict[str, Any]]:
