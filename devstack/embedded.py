@@ -11,6 +11,7 @@ an existing server.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import shutil
@@ -20,10 +21,13 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import psutil
 import structlog
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from adapters.temporal.search_attributes import dev_server_search_attribute_args
 from devstack.processes import spawn, stop, stop_stale, wait_until
@@ -194,6 +198,23 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _frontend_serving(address: str) -> bool:
+    """Whether the server's frontend answers a client: ``Client.connect`` (its ``GetSystemInfo``) and the gRPC
+    health check. The dev server opens its port a moment before the frontend is healthy; a client connecting in
+    that moment is refused "Frontend is not healthy yet" (CI: the Web UI codec test's fixture, once in ~1,500
+    tests). Runs its own event loop: called from a thread that has none (the supervisor's start-up, a test's
+    ``to_thread``)."""
+
+    async def probe() -> bool:
+        try:
+            client = await asyncio.wait_for(Client.connect(address), timeout=5)
+            return await client.service_client.check_health(timeout=timedelta(seconds=2))
+        except (RuntimeError, RPCError, TimeoutError):
+            return False
+
+    return asyncio.run(probe())
+
+
 class EmbeddedTemporal:
     """A Temporal dev server process owned by this process, persisted to a SQLite file.
 
@@ -220,7 +241,7 @@ class EmbeddedTemporal:
         return f"127.0.0.1:{self.port}"
 
     def start(self, *, timeout: float = 120) -> str:
-        """Start the server and wait until its gRPC port answers.
+        """Start the server and wait until its frontend serves clients (not only until its port is open).
 
         Returns:
             The gRPC address.
@@ -253,10 +274,10 @@ class EmbeddedTemporal:
         def ready() -> bool:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"temporal exited with code {self.proc.returncode}; see {self.log_file}")
-            return _port_open(self.port)
+            return _port_open(self.port) and _frontend_serving(self.address)
 
         wait_until(ready, timeout=timeout, what="Temporal")
-        log.info("temporal.listening", address=self.address)
+        log.info("temporal.serving", address=self.address)
         return self.address
 
     def stop(self) -> None:
