@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -74,6 +75,10 @@ def issue_token(settings: Settings, *, sub: str, role: Role, jurisdiction: str, 
 #: Verified tokens a :class:`TokenVerifier` remembers (a few per active staff member).
 _VERIFIED_MAX = 4096
 
+#: Seconds the identity provider's key set is kept before it is fetched again (PyJWT's default), and so the
+#: longest a key the provider has withdrawn still verifies — a remembered token included.
+JWKS_LIFESPAN = 300.0
+
 
 class TokenVerifier:
     """Verifies bearer tokens and turns them into an :class:`Actor`.
@@ -89,16 +94,22 @@ class TokenVerifier:
         self._jwks: jwt.PyJWKClient | None = None
         self._key: str | bytes | None = None
         if settings.jwt_jwks_url:
-            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True)
+            # Keys are looked up in the cached key set (fetched again after JWKS_LIFESPAN), not kept per key id:
+            # PyJWT's per-key cache (``cache_keys``) would keep a withdrawn key verifying for the process's life.
+            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=False, lifespan=JWKS_LIFESPAN)
         elif settings.jwt_public_key_file:
             self._key = settings.jwt_public_key_file.read_bytes()
         else:
             self._key = signing_secret(settings) or ensure_dev_key(settings)
             self._algorithms = ["HS256"]
-        #: Tokens verified already: the actor and the expiry. Everything a verification checks but the expiry
-        #: is fixed by the token and the key, so a repeat only checks the expiry again (a client sends the same
-        #: token with every request; issue 18). Bounded: cleared when full.
-        self._verified: dict[str, tuple[Actor, float]] = {}
+        #: Tokens verified already: the actor, the expiry and when to verify the token again in full. Everything
+        #: a verification checks but the expiry is fixed by the token and the key, so a repeat only checks the
+        #: expiry again (a client sends the same token with every request; issue 18) — until the key may have
+        #: been withdrawn: with a JWKS, a remembered token is verified again once the key set it was checked
+        #: against is due to be fetched again. A configured secret or key file changes only with a restart.
+        #: Bounded: cleared when full.
+        self._verified: dict[str, tuple[Actor, float, float]] = {}
+        self._recheck_after = JWKS_LIFESPAN if self._jwks is not None else float("inf")
 
     def verify(self, token: str) -> Actor:
         """Check signature, expiry, issuer and audience, and read the actor.
@@ -108,15 +119,17 @@ class TokenVerifier:
         """
         known = self._verified.get(token)
         if known is not None:
-            actor, exp = known
+            actor, exp, recheck_at = known
             if exp <= datetime.now(tz=UTC).timestamp():  # as PyJWT decides it (no leeway)
                 self._verified.pop(token, None)
                 raise AuthError("token expired")
-            return actor
+            if time.monotonic() < recheck_at:
+                return actor
+            self._verified.pop(token, None)  # verified in full again below: the key may have been withdrawn
         actor, exp = self._verify(token)
         if len(self._verified) >= _VERIFIED_MAX:
             self._verified.clear()
-        self._verified[token] = (actor, exp)
+        self._verified[token] = (actor, exp, time.monotonic() + self._recheck_after)
         return actor
 
     def _verify(self, token: str) -> tuple[Actor, float]:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import stat
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import jwt
 import pydantic
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
-from adapters.auth import AuthError, TokenVerifier, ensure_dev_key, issue_token
+from adapters.auth import JWKS_LIFESPAN, AuthError, TokenVerifier, ensure_dev_key, issue_token
 from adapters.settings import Settings
 from domain.actors import Actor, Role
 
@@ -20,8 +27,8 @@ ACTOR = Actor(id="w1", role=Role.FRONT_OFFICE, jurisdiction="532302101")
 
 def settings(tmp_path: Path, secret: str | None = SECRET, **overrides: object) -> Settings:
     """Settings isolated from CASEWORK_* variables and any .env file."""
-    return Settings(_env_file=None, var_dir=tmp_path, jwt_secret=secret, jwt_public_key_file=None,
-                    jwt_jwks_url=None, **overrides)  # type: ignore[call-arg]
+    return Settings(**{"_env_file": None, "var_dir": tmp_path, "jwt_secret": secret, "jwt_public_key_file": None,
+                       "jwt_jwks_url": None, **overrides})  # type: ignore[arg-type]
 
 
 def token_for(s: Settings, now: datetime | None = None, ttl: timedelta = timedelta(hours=8)) -> str:
@@ -160,3 +167,60 @@ def test_a_remembered_token_does_not_vouch_for_a_tampered_copy(tmp_path: Path) -
                         "another-secret-that-is-long-enough-for-hs256", algorithm="HS256")
     assert assert_rejected(verifier, forged).startswith("invalid token")
     assert assert_rejected(verifier, f"{header}.{payload}.{signature[:-2]}AA").startswith("invalid token")
+
+
+class _KeySet(http.server.BaseHTTPRequestHandler):
+    """The identity provider's JWKS endpoint; ``keys`` is what it publishes now."""
+
+    keys: ClassVar[list[dict[str, object]]] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the handler's API
+        body = json.dumps({"keys": self.keys}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _rsa_jwk(kid: str) -> tuple[object, dict[str, object]]:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
+    return private, {**public, "kid": kid, "use": "sig", "alg": "RS256"}
+
+
+def test_a_key_the_identity_provider_withdraws_stops_verifying_remembered_tokens_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a JWKS, a remembered token is trusted no longer than the key set it was checked against is kept
+    (JWKS_LIFESPAN): once the provider withdraws the key (rotation, a leaked key) the token is refused, as a
+    token signed with that key and never seen before is."""
+    old_private, old_jwk = _rsa_jwk("2026-old")
+    new_private, new_jwk = _rsa_jwk("2026-new")
+    _KeySet.keys = [old_jwk, new_jwk]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeySet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        s = settings(tmp_path, secret=None, jwt_jwks_url=f"http://127.0.0.1:{server.server_port}/jwks",
+                     jwt_algorithms=["RS256"])
+        now = int(datetime.now(UTC).timestamp())
+        claims = {"sub": "w1", "role": "front_office", "jurisdiction": "532302101", "iss": "casework",
+                  "aud": "casework-api", "iat": now, "exp": now + 3600}
+        signed = {kid: jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})  # type: ignore[arg-type]
+                  for kid, key in [("2026-old", old_private), ("2026-new", new_private)]}
+        verifier = TokenVerifier(s)
+        assert verifier.verify(signed["2026-old"]) == ACTOR
+        assert verifier.verify(signed["2026-new"]) == ACTOR
+
+        _KeySet.keys = [new_jwk]  # the provider withdraws the old key
+        assert verifier.verify(signed["2026-old"]) == ACTOR  # within the key set's lifespan: as before
+
+        clock = time.monotonic() + JWKS_LIFESPAN + 1
+        monkeypatch.setattr(time, "monotonic", lambda: clock)  # the verifier's and PyJWT's key-set clock
+        assert assert_rejected(verifier, signed["2026-old"]).startswith("invalid token")
+        assert verifier.verify(signed["2026-new"]) == ACTOR
+    finally:
+        server.shutdown()
+        server.server_close()
