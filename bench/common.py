@@ -219,46 +219,57 @@ def emit(figure: dict[str, Any]) -> None:
 class CpuMeter:
     """CPU seconds of this process and of its child processes (the Temporal dev server, PostgreSQL) between
     :meth:`mark` and :meth:`read`, to say which side of a benchmark was busy. ``exclude``: pids whose trees
-    are not counted (worker processes, measured on their own)."""
+    are not counted (worker processes, measured on their own).
+
+    Each child is read with the CPU of its own children that have ended and been waited for (/proc's
+    ``cutime``/``cstime``), and only its change since the mark is counted: a short-lived PostgreSQL backend or
+    autovacuum worker that ends between mark and read is counted through the postmaster that reaped it,
+    a process that started since the mark from zero."""
 
     def __init__(self, exclude: Iterable[int] = ()) -> None:
         self.exclude = set(exclude)
         self._mark = self._now()
 
-    def _now(self) -> tuple[float, float, dict[str, float]]:
+    def _now(self) -> tuple[float, dict[int, tuple[str, float]]]:
         """This process's CPU seconds (its CPU-time clock: nanoseconds, where /proc's user and system times count
-        10 ms ticks), its children's, and the children's by server ("temporal", "postgres", "other")."""
+        10 ms ticks), and each child's server ("temporal", "postgres", "other") and CPU seconds with its ended
+        children's."""
         import psutil
 
         own = psutil.Process()
-        by_name: dict[str, float] = {}
+        children: dict[int, tuple[str, float]] = {}
         for p in own.children(recursive=True):
             try:
                 if p.pid in self.exclude or any(a.pid in self.exclude for a in p.parents()):
                     continue
                 c = p.cpu_times()
                 name = "postgres" if "postgres" in p.name() else "temporal" if "temporal" in p.name() else "other"
-                by_name[name] = by_name.get(name, 0.0) + c.user + c.system
+                children[p.pid] = (name, c.user + c.system + c.children_user + c.children_system)
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-        return time.process_time(), sum(by_name.values()), by_name
+        return time.process_time(), children
 
     def mark(self) -> None:
         self._mark = self._now()
 
+    def _since_mark(self) -> tuple[float, dict[str, float]]:
+        own, children = self._now()
+        by_name: dict[str, float] = {}
+        for pid, (name, cpu) in children.items():
+            then = self._mark[1].get(pid)
+            by_name[name] = by_name.get(name, 0.0) + cpu - (then[1] if then is not None and then[0] == name else 0.0)
+        return own - self._mark[0], by_name
+
     def read(self) -> dict[str, float]:
-        own, children, _ = self._now()
-        return {"bench_process_cpu_s": round(own - self._mark[0], 1),
-                "servers_cpu_s": round(children - self._mark[1], 1)}
+        own, by_name = self._since_mark()
+        return {"bench_process_cpu_s": round(own, 1), "servers_cpu_s": round(sum(by_name.values()), 1)}
 
     def read_split(self) -> dict[str, float]:
-        """As :meth:`read`, the servers split into the Temporal dev server and PostgreSQL (precise to 10 ms). A
-        server process that ended since :meth:`mark` is still subtracted at its CPU then (the figure understates
-        it; short-lived PostgreSQL workers)."""
-        own, _, by_name = self._now()
-        split = {"bench_process_cpu_s": round(own - self._mark[0], 2)}
+        """As :meth:`read`, the servers split into the Temporal dev server and PostgreSQL (precise to 10 ms)."""
+        own, by_name = self._since_mark()
+        split = {"bench_process_cpu_s": round(own, 2)}
         for name in ("temporal", "postgres"):
-            split[f"{name}_cpu_s"] = round(by_name.get(name, 0.0) - self._mark[2].get(name, 0.0), 2)
+            split[f"{name}_cpu_s"] = round(by_name.get(name, 0.0), 2)
         return split
 
 
