@@ -11,12 +11,16 @@ import os
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
+import structlog
 from pydantic import ValidationError
 
 from adapters.settings import Settings
 from domain.actors import HUMAN_ROLES, Actor, Role
+
+log = structlog.get_logger(__name__)
 
 
 class AuthError(Exception):
@@ -76,8 +80,50 @@ def issue_token(settings: Settings, *, sub: str, role: Role, jurisdiction: str, 
 _VERIFIED_MAX = 4096
 
 #: Seconds the identity provider's key set is kept before it is fetched again (PyJWT's default), and so the
-#: longest a key the provider has withdrawn still verifies — a remembered token included.
+#: longest a key the provider has withdrawn still verifies — a remembered token included — while it answers.
 JWKS_LIFESPAN = 300.0
+#: After a failed fetch, or for a key id the set does not hold (a rotation), the next fetch waits this long.
+JWKS_RETRY = 30.0
+#: A fetch runs in the request that finds the set due (synchronously, as PyJWT's client does), so it is short.
+JWKS_FETCH_TIMEOUT = 5.0
+
+
+class IdentityProviderKeys:
+    """The identity provider's signing keys from its JWKS URL: fetched again every ``JWKS_LIFESPAN`` seconds, and
+    for a key id the set does not hold at most every ``JWKS_RETRY`` seconds. When a fetch fails (the provider
+    down) the last key set fetched stays in use and the fetch is tried again after ``JWKS_RETRY``: staff keep
+    working through the provider's outage, and a key it withdrew meanwhile stops verifying at the first fetch
+    that succeeds. PyJWT's per-key cache is not used: it would keep a withdrawn key for the process's life."""
+
+    def __init__(self, url: str) -> None:
+        self._client = jwt.PyJWKClient(url, cache_keys=False, cache_jwk_set=False, timeout=JWKS_FETCH_TIMEOUT)
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fresh_until = float("-inf")  # monotonic
+        self._next_fetch = float("-inf")
+
+    def key_for(self, token: str) -> Any:
+        """The public key that signed ``token`` (its ``kid``).
+
+        Raises:
+            jwt.PyJWTError: a malformed header, or no key with that id (after a fetch, when one is allowed).
+        """
+        kid = jwt.get_unverified_header(token).get("kid")
+        now = time.monotonic()
+        if now >= self._next_fetch and (now >= self._fresh_until or kid not in self._keys):
+            self._fetch(now)
+        if kid not in self._keys:
+            raise jwt.PyJWKClientError("no signing key with the token's key id")
+        return self._keys[kid].key
+
+    def _fetch(self, now: float) -> None:
+        self._next_fetch = now + JWKS_RETRY
+        try:
+            jwk_set = self._client.get_jwk_set(refresh=True)
+        except jwt.PyJWTError as err:
+            log.warning("auth.jwks_fetch_failed", error=type(err).__name__, keys_in_use=len(self._keys))
+            return
+        self._keys = {k.key_id: k for k in jwk_set.keys if k.key_id and k.public_key_use in ("sig", None)}
+        self._fresh_until = now + JWKS_LIFESPAN
 
 
 class TokenVerifier:
@@ -91,12 +137,10 @@ class TokenVerifier:
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._algorithms = list(settings.jwt_algorithms)
-        self._jwks: jwt.PyJWKClient | None = None
+        self._jwks: IdentityProviderKeys | None = None
         self._key: str | bytes | None = None
         if settings.jwt_jwks_url:
-            # Keys are looked up in the cached key set (fetched again after JWKS_LIFESPAN), not kept per key id:
-            # PyJWT's per-key cache (``cache_keys``) would keep a withdrawn key verifying for the process's life.
-            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=False, lifespan=JWKS_LIFESPAN)
+            self._jwks = IdentityProviderKeys(settings.jwt_jwks_url)
         elif settings.jwt_public_key_file:
             self._key = settings.jwt_public_key_file.read_bytes()
         else:
@@ -134,7 +178,7 @@ class TokenVerifier:
 
     def _verify(self, token: str) -> tuple[Actor, float]:
         try:
-            key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
+            key = self._jwks.key_for(token) if self._jwks else self._key
             claims = jwt.decode(
                 token,
                 key,  # type: ignore[arg-type]

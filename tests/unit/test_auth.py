@@ -8,6 +8,7 @@ import stat
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from adapters.auth import JWKS_LIFESPAN, AuthError, TokenVerifier, ensure_dev_key, issue_token
+from adapters.auth import JWKS_LIFESPAN, JWKS_RETRY, AuthError, TokenVerifier, ensure_dev_key, issue_token
 from adapters.settings import Settings
 from domain.actors import Actor, Role
 
@@ -170,13 +171,16 @@ def test_a_remembered_token_does_not_vouch_for_a_tampered_copy(tmp_path: Path) -
 
 
 class _KeySet(http.server.BaseHTTPRequestHandler):
-    """The identity provider's JWKS endpoint; ``keys`` is what it publishes now."""
+    """The identity provider's JWKS endpoint; ``keys`` is what it publishes now, ``down`` answers 503."""
 
     keys: ClassVar[list[dict[str, object]]] = []
+    down: ClassVar[bool] = False
+    fetches: ClassVar[int] = 0
 
     def do_GET(self) -> None:  # noqa: N802 - the handler's API
+        type(self).fetches += 1
         body = json.dumps({"keys": self.keys}).encode()
-        self.send_response(200)
+        self.send_response(503 if self.down else 200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -192,35 +196,80 @@ def _rsa_jwk(kid: str) -> tuple[object, dict[str, object]]:
     return private, {**public, "kid": kid, "use": "sig", "alg": "RS256"}
 
 
+@pytest.fixture
+def identity_provider() -> Iterator[str]:
+    _KeySet.keys, _KeySet.down, _KeySet.fetches = [], False, 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeySet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/jwks"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Clock:
+    """``time.monotonic`` for the verifier's key set and remembered tokens, moved by hand."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = time.monotonic()
+        monkeypatch.setattr(time, "monotonic", lambda: self.now)
+
+
+def _signed(kid: str, key: object, jti: str = "1") -> str:
+    """A token signed by the provider's key ``kid``; tokens with different ``jti`` are different tokens."""
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"sub": "w1", "role": "front_office", "jurisdiction": "532302101", "iss": "casework",
+              "aud": "casework-api", "iat": now, "exp": now + 3600, "jti": jti}
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})  # type: ignore[arg-type]
+
+
 def test_a_key_the_identity_provider_withdraws_stops_verifying_remembered_tokens_too(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, identity_provider: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """With a JWKS, a remembered token is trusted no longer than the key set it was checked against is kept
     (JWKS_LIFESPAN): once the provider withdraws the key (rotation, a leaked key) the token is refused, as a
     token signed with that key and never seen before is."""
     old_private, old_jwk = _rsa_jwk("2026-old")
     new_private, new_jwk = _rsa_jwk("2026-new")
     _KeySet.keys = [old_jwk, new_jwk]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeySet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        s = settings(tmp_path, secret=None, jwt_jwks_url=f"http://127.0.0.1:{server.server_port}/jwks",
-                     jwt_algorithms=["RS256"])
-        now = int(datetime.now(UTC).timestamp())
-        claims = {"sub": "w1", "role": "front_office", "jurisdiction": "532302101", "iss": "casework",
-                  "aud": "casework-api", "iat": now, "exp": now + 3600}
-        signed = {kid: jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})  # type: ignore[arg-type]
-                  for kid, key in [("2026-old", old_private), ("2026-new", new_private)]}
-        verifier = TokenVerifier(s)
-        assert verifier.verify(signed["2026-old"]) == ACTOR
-        assert verifier.verify(signed["2026-new"]) == ACTOR
+    clock = _Clock(monkeypatch)
+    verifier = TokenVerifier(settings(tmp_path, secret=None, jwt_jwks_url=identity_provider, jwt_algorithms=["RS256"]))
+    old, new = _signed("2026-old", old_private), _signed("2026-new", new_private)
+    assert verifier.verify(old) == ACTOR
+    assert verifier.verify(new) == ACTOR
 
-        _KeySet.keys = [new_jwk]  # the provider withdraws the old key
-        assert verifier.verify(signed["2026-old"]) == ACTOR  # within the key set's lifespan: as before
+    _KeySet.keys = [new_jwk]  # the provider withdraws the old key
+    assert verifier.verify(old) == ACTOR  # within the key set's lifespan: as before
 
-        clock = time.monotonic() + JWKS_LIFESPAN + 1
-        monkeypatch.setattr(time, "monotonic", lambda: clock)  # the verifier's and PyJWT's key-set clock
-        assert assert_rejected(verifier, signed["2026-old"]).startswith("invalid token")
-        assert verifier.verify(signed["2026-new"]) == ACTOR
-    finally:
-        server.shutdown()
-        server.server_close()
+    clock.now += JWKS_LIFESPAN + 1
+    assert assert_rejected(verifier, old).startswith("invalid token")
+    assert verifier.verify(new) == ACTOR
+
+
+def test_while_the_identity_provider_is_down_the_last_key_set_fetched_stays_in_use(
+        tmp_path: Path, identity_provider: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staff keep working through the provider's outage; the fetch is tried again every JWKS_RETRY seconds, not
+    on every request; a key published later (rotation) is found by the first fetch that succeeds."""
+    first_private, first_jwk = _rsa_jwk("2026-a")
+    next_private, next_jwk = _rsa_jwk("2026-b")
+    _KeySet.keys = [first_jwk]
+    clock = _Clock(monkeypatch)
+    verifier = TokenVerifier(settings(tmp_path, secret=None, jwt_jwks_url=identity_provider, jwt_algorithms=["RS256"]))
+    seen = _signed("2026-a", first_private)
+    assert verifier.verify(seen) == ACTOR
+    assert _KeySet.fetches == 1
+
+    _KeySet.down = True
+    clock.now += JWKS_LIFESPAN + 1
+    assert verifier.verify(seen) == ACTOR  # verified again in full, with the last key set
+    assert _KeySet.fetches == 2  # one failed fetch, then none until JWKS_RETRY has passed
+    for jti in ["2", "3", "4"]:  # tokens never seen, signed with the key the provider published
+        assert verifier.verify(_signed("2026-a", first_private, jti)) == ACTOR
+    assert _KeySet.fetches == 2
+
+    _KeySet.keys, _KeySet.down = [first_jwk, next_jwk], False  # back, with the next key published
+    rotated = _signed("2026-b", next_private)
+    assert assert_rejected(verifier, rotated).startswith("invalid token")  # not fetched again yet
+    clock.now += JWKS_RETRY + 1
+    assert verifier.verify(rotated) == ACTOR
+    assert _KeySet.fetches == 3
