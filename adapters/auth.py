@@ -108,6 +108,8 @@ class IdentityProviderKeys:
             jwt.PyJWTError: a malformed header, or no key with that id (after a fetch, when one is allowed).
         """
         kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str):
+            raise jwt.InvalidTokenError("the token names no key id")
         now = time.monotonic()
         if now >= self._next_fetch and (now >= self._fresh_until or kid not in self._keys):
             self._fetch(now)

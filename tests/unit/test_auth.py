@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import stat
@@ -244,6 +245,11 @@ def test_a_key_the_identity_provider_withdraws_stops_verifying_remembered_tokens
     clock.now += JWKS_LIFESPAN + 1
     assert assert_rejected(verifier, old).startswith("invalid token")
     assert verifier.verify(new) == ACTOR
+    _, payload, signature = new.split(".")
+    for kid in [None, 7, ["2026-new"], {"k": 1}]:  # no key id, or not a string: refused, never an error
+        header = base64.urlsafe_b64encode(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode())
+        forged = f"{header.decode().rstrip('=')}.{payload}.{signature}"
+        assert assert_rejected(verifier, forged).startswith("invalid token")
 
 
 def test_while_the_identity_provider_is_down_the_last_key_set_fetched_stays_in_use(
