@@ -222,9 +222,9 @@ class CpuMeter:
     are not counted (worker processes, measured on their own).
 
     Each child is read with the CPU of its own children that have ended and been waited for (/proc's
-    ``cutime``/``cstime``), and only its change since the mark is counted: a short-lived PostgreSQL backend or
-    autovacuum worker that ends between mark and read is counted through the postmaster that reaped it,
-    a process that started since the mark from zero."""
+    ``cutime``/``cstime``), and only its change since the mark is counted: a PostgreSQL backend or autovacuum
+    worker that ends between mark and read is counted through the postmaster that reaped it (all its CPU lands
+    there, so what it had at the mark is subtracted), a process that started since the mark from zero."""
 
     def __init__(self, exclude: Iterable[int] = ()) -> None:
         self.exclude = set(exclude)
@@ -258,6 +258,9 @@ class CpuMeter:
         for pid, (name, cpu) in children.items():
             then = self._mark[1].get(pid)
             by_name[name] = by_name.get(name, 0.0) + cpu - (then[1] if then is not None and then[0] == name else 0.0)
+        for pid, (name, cpu) in self._mark[1].items():
+            if pid not in children:  # ended and reaped: its parent's reaped-children CPU holds all of it
+                by_name[name] = by_name.get(name, 0.0) - cpu
         return own - self._mark[0], by_name
 
     def read(self) -> dict[str, float]:
