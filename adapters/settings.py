@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     #: How long ``POST /v1/cases`` waits for the new case's first record in PostgreSQL before it answers 201
     #: (beyond it: 202, and reads answer 503 ``case_not_yet_recorded`` until the record arrives).
     api_create_wait_seconds: float = Field(10.0, ge=0, le=60)
+    #: How long the API keeps an idle HTTP connection open. Longer than the clients' own idle limit (httpx and
+    #: most HTTP libraries: 5 s; load balancers: typically 60 s), so the client, not the server, closes an idle
+    #: connection: a server closing at the moment a client reuses it drops that request unanswered.
+    api_keep_alive_seconds: float = Field(75.0, gt=0, le=3600)
 
     # Authentication. Unset secret and key: the development HS256 key generated under var_dir/keys.
     jwt_secret: str | None = Field(default=None, repr=False)

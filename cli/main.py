@@ -53,12 +53,13 @@ def _cmd_api(_: argparse.Namespace) -> int:
     from adapters.logging import configure_logging
     from adapters.settings import Settings
     from api.main import create_app
+    from api.server import server_options
 
     settings = Settings()
     if _parameter_book_refused("api", settings):
         return 1
     configure_logging(json=settings.log_json, level=settings.log_level)
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
+    uvicorn.run(create_app(settings), **server_options(settings))
     return 0
 
 

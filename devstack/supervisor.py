@@ -32,6 +32,7 @@ from adapters.runtime import database_dsn, embedded_pg_uri_file
 from adapters.settings import Settings
 from adapters.temporal.client import connect, ensure_search_attributes
 from api.main import create_app
+from api.server import server_options
 from devstack.embedded import EmbeddedPostgres, EmbeddedTemporal
 from devstack.processes import set_parent_death_signal
 from worker.main import run_worker
@@ -132,13 +133,7 @@ async def _serve(settings: Settings, admin_pg_uri: str | None) -> None:
             log.info("search_attributes.ensured", added=added)
 
         server = _Server(
-            uvicorn.Config(
-                create_app(settings, temporal=client),
-                host=settings.api_host,
-                port=settings.api_port,
-                log_config=None,
-                lifespan="on",
-            )
+            uvicorn.Config(create_app(settings, temporal=client), **server_options(settings), lifespan="on")
         )
         worker_stop = asyncio.Event()
         worker_task = asyncio.create_task(run_worker(client, pool, settings, worker_stop), name="worker")
