@@ -27,6 +27,7 @@ from fastapi import FastAPI
 
 from adapters.auth import issue_token
 from adapters.settings import Settings
+from api.server import server_options
 from domain.actors import Role
 from domain.kernel.clock import CHINA_TZ
 from tests.api.conftest import TokenFactory, api_settings, api_worker, app, auth  # noqa: F401 (fixtures)
@@ -51,10 +52,12 @@ def _free_port() -> int:
 
 
 @pytest_asyncio.fixture
-async def served(app: FastAPI) -> AsyncIterator[str]:  # noqa: F811
-    """The app over real HTTP; its lifespan (pool, Temporal client) is the ``app`` fixture's."""
+async def served(app: FastAPI, api_settings: Settings) -> AsyncIterator[str]:  # noqa: F811
+    """The app over real HTTP, served as ``casework up`` serves it; its lifespan (pool, Temporal client) is the
+    ``app`` fixture's."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    options = server_options(api_settings) | {"port": port}
+    server = uvicorn.Server(uvicorn.Config(app, **options, lifespan="off", log_level="warning"))
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(10):
         while not server.started:

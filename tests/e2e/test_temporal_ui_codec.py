@@ -33,6 +33,7 @@ from adapters.parameters import ParameterFile
 from adapters.settings import Settings
 from adapters.temporal.codec import data_converter
 from api.main import create_app
+from api.server import server_options
 from devstack.embedded import EmbeddedTemporal
 from domain.actors import Role
 from tests.builders import application_body
@@ -70,6 +71,7 @@ async def ui_stack(pg_dsn: str, pg_pool: asyncpg.Pool, tmp_path: Path) -> AsyncI
         temporal_task_queue=f"ui-{uuid.uuid4()}",
         jwt_secret="test-secret-" + uuid.uuid4().hex,
         codec_cors_origins=[ui],
+        api_port=api_port,
     )
     try:
         client = await Client.connect(temporal.address, data_converter=data_converter(test_codec()))
@@ -77,7 +79,7 @@ async def ui_stack(pg_dsn: str, pg_pool: asyncpg.Pool, tmp_path: Path) -> AsyncI
         worker = build_worker(client, pg_pool, settings.temporal_task_queue, ParameterFile(settings.parameters_file),
                               settings)
         app = create_app(settings, temporal=client)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning"))
+        server = uvicorn.Server(uvicorn.Config(app, **server_options(settings), log_level="warning"))
         async with worker:
             task = asyncio.create_task(server.serve())
             try:
