@@ -7,9 +7,12 @@ Production: ``CASEWORK_JWT_SECRET`` (HS256), ``CASEWORK_JWT_PUBLIC_KEY_FILE`` (R
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -84,7 +87,8 @@ _VERIFIED_MAX = 4096
 JWKS_LIFESPAN = 300.0
 #: After a failed fetch, or for a key id the set does not hold (a rotation), the next fetch waits this long.
 JWKS_RETRY = 30.0
-#: A fetch runs in the request that finds the set due (synchronously, as PyJWT's client does), so it is short.
+#: Longest a fetch of the key set may take. The API fetches off its event loop (``TokenVerifier.authenticate``),
+#: so a provider that does not answer holds up only the requests that wait for that fetch.
 JWKS_FETCH_TIMEOUT = 5.0
 
 
@@ -93,13 +97,20 @@ class IdentityProviderKeys:
     for a key id the set does not hold at most every ``JWKS_RETRY`` seconds. When a fetch fails (the provider
     down) the last key set fetched stays in use and the fetch is tried again after ``JWKS_RETRY``: staff keep
     working through the provider's outage, and a key it withdrew meanwhile stops verifying at the first fetch
-    that succeeds. PyJWT's per-key cache is not used: it would keep a withdrawn key for the process's life."""
+    that succeeds. PyJWT's per-key cache is not used: it would keep a withdrawn key for the process's life.
+
+    ``fetch_if_due`` fetches on a thread of its own, one fetch at a time (the requests that find the set due
+    together wait for the same fetch); ``key_for`` then finds the set fresh. Called alone (the CLI, a test)
+    ``key_for`` fetches in place."""
 
     def __init__(self, url: str) -> None:
         self._client = jwt.PyJWKClient(url, cache_keys=False, cache_jwk_set=False, timeout=JWKS_FETCH_TIMEOUT)
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fresh_until = float("-inf")  # monotonic
         self._next_fetch = float("-inf")
+        self._guard = threading.Lock()
+        self._fetching: Future[None] | None = None
+        self._fetcher: ThreadPoolExecutor | None = None
 
     def key_for(self, token: str) -> Any:
         """The public key that signed ``token`` (its ``kid``).
@@ -107,25 +118,62 @@ class IdentityProviderKeys:
         Raises:
             jwt.PyJWTError: a malformed header, or no key with that id (after a fetch, when one is allowed).
         """
-        kid = jwt.get_unverified_header(token).get("kid")
-        if not isinstance(kid, str):
-            raise jwt.InvalidTokenError("the token names no key id")
+        kid = _key_id(token)
         now = time.monotonic()
-        if now >= self._next_fetch and (now >= self._fresh_until or kid not in self._keys):
+        with self._guard:
+            due = self._due(kid, now)
+            if due:
+                self._next_fetch = now + JWKS_RETRY
+        if due:
             self._fetch(now)
         if kid not in self._keys:
             raise jwt.PyJWKClientError("no signing key with the token's key id")
         return self._keys[kid].key
 
+    async def fetch_if_due(self, token: str) -> None:
+        """Fetch the key set off the event loop if verifying ``token`` now would fetch it (or wait for the fetch
+        under way). A malformed header is left for ``key_for`` to refuse."""
+        try:
+            kid = _key_id(token)
+        except jwt.PyJWTError:
+            return
+        now = time.monotonic()
+        with self._guard:
+            if self._fresh(kid, now):
+                return  # nothing to wait for, even while a fetch another key id asked for runs
+            fetching = self._fetching
+            if fetching is None or fetching.done():
+                if not self._due(kid, now):
+                    return
+                self._next_fetch = now + JWKS_RETRY
+                if self._fetcher is None:
+                    self._fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jwks-fetch")
+                fetching = self._fetching = self._fetcher.submit(self._fetch, now)
+        # shielded: a request cancelled while it waits (its client gone) must not cancel the others' fetch
+        await asyncio.shield(asyncio.wrap_future(fetching))
+
+    def _fresh(self, kid: str, now: float) -> bool:
+        return now < self._fresh_until and kid in self._keys
+
+    def _due(self, kid: str, now: float) -> bool:
+        return now >= self._next_fetch and not self._fresh(kid, now)
+
     def _fetch(self, now: float) -> None:
-        self._next_fetch = now + JWKS_RETRY
+        """Fetch the key set (its retry time is set by the caller); a failure keeps the set in use."""
         try:
             jwk_set = self._client.get_jwk_set(refresh=True)
-        except jwt.PyJWTError as err:
+        except (jwt.PyJWTError, ValueError, OSError) as err:  # unreachable, not JSON, cut off mid-answer
             log.warning("auth.jwks_fetch_failed", error=type(err).__name__, keys_in_use=len(self._keys))
             return
         self._keys = {k.key_id: k for k in jwk_set.keys if k.key_id and k.public_key_use in ("sig", None)}
         self._fresh_until = now + JWKS_LIFESPAN
+
+
+def _key_id(token: str) -> str:
+    kid = jwt.get_unverified_header(token).get("kid")
+    if not isinstance(kid, str):
+        raise jwt.InvalidTokenError("the token names no key id")
+    return kid
 
 
 class TokenVerifier:
@@ -156,6 +204,15 @@ class TokenVerifier:
         #: Bounded: cleared when full.
         self._verified: dict[str, tuple[Actor, float, float]] = {}
         self._recheck_after = JWKS_LIFESPAN if self._jwks is not None else float("inf")
+
+    async def authenticate(self, token: str) -> Actor:
+        """``verify`` for the API: a fetch of the identity provider's key set it needs runs off the event loop, so
+        a slow or absent provider never stalls the other requests (nor, under ``casework up``, the worker)."""
+        if self._jwks is not None:
+            known = self._verified.get(token)
+            if known is None or time.monotonic() >= known[2]:
+                await self._jwks.fetch_if_due(token)
+        return self.verify(token)
 
     def verify(self, token: str) -> Actor:
         """Check signature, expiry, issuer and audience, and read the actor.

@@ -61,7 +61,7 @@ async def get_actor(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthError("missing bearer token")
     verifier: TokenVerifier = request.app.state.verifier
-    actor = verifier.verify(credentials.credentials)
+    actor = await verifier.authenticate(credentials.credentials)
     pool = getattr(request.app.state, "pool", None)
     if pool is not None:
         try:

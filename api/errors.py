@@ -67,7 +67,7 @@ def _case_in_path(request: Request) -> UUID | None:
         return None
 
 
-def _denying_actor(request: Request) -> Actor | None:
+async def _denying_actor(request: Request) -> Actor | None:
     """Who was refused: the actor the route's guard verified (``require`` keeps it on ``request.state``), else
     the bearer token verified again (a guard of its own, as the codec's, may not keep it)."""
     actor = getattr(request.state, "actor", None)
@@ -77,7 +77,7 @@ def _denying_actor(request: Request) -> Actor | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        verified: Actor = request.app.state.verifier.verify(token.strip())
+        verified: Actor = await request.app.state.verifier.authenticate(token.strip())
     except AuthError:
         return None
     return verified
@@ -92,7 +92,7 @@ async def _ledger_denial(request: Request, exc: NotPermitted) -> None:
     """
     if getattr(exc, "ledgered", False):
         return
-    actor = _denying_actor(request)
+    actor = await _denying_actor(request)
     if actor is None:
         log.warning("audit.refusal_unattributed", code=exc.code)
         return

@@ -71,7 +71,7 @@ class IdempotencyMiddleware:
             await self._app(scope, receive, send)
             return
         key = _header(scope, b"idempotency-key")
-        actor_id = self._actor_id(scope) if key else None
+        actor_id = await self._actor_id(scope) if key else None
         if key is None or actor_id is None or len(key) > 128:
             await self._app(scope, receive, send)  # no key, or no valid caller: the route decides (422 / 401)
             return
@@ -94,12 +94,12 @@ class IdempotencyMiddleware:
             await database_unavailable()(scope, receive, send)
 
     @staticmethod
-    def _actor_id(scope: Scope) -> str | None:
+    async def _actor_id(scope: Scope) -> str | None:
         auth = _header(scope, b"authorization")
         if not auth or not auth.lower().startswith("bearer "):
             return None
         try:
-            return str(scope["app"].state.verifier.verify(auth[7:].strip()).id)
+            return str((await scope["app"].state.verifier.authenticate(auth[7:].strip())).id)
         except Exception:  # noqa: BLE001 - any bad token: the route answers 401 itself
             return None
 

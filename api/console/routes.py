@@ -109,7 +109,7 @@ async def console_actor(request: Request) -> Actor:
         raise _login_redirect()
     verifier: TokenVerifier = request.app.state.verifier
     try:
-        actor = verifier.verify(token)
+        actor = await verifier.authenticate(token)
     except AuthError as err:
         log.info("console.unauthenticated", reason=str(err))
         raise _login_redirect() from None
@@ -203,7 +203,7 @@ async def login(request: Request) -> Response:
         token = token[7:].strip()
     verifier: TokenVerifier = request.app.state.verifier
     try:
-        actor = verifier.verify(token)
+        actor = await verifier.authenticate(token)
     except AuthError as err:
         log.info("console.login_refused", reason=str(err))
         return _login_page(request, status_code=401, error="令牌无效或已过期，请重新获取。")

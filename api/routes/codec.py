@@ -40,14 +40,14 @@ class CodecPayloads(RequestBody):
     payloads: Annotated[list[dict[str, Any]], Field(max_length=1000)]
 
 
-def _codec_actor(request: Request,
+async def _codec_actor(request: Request,
                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
     """The caller, from a bearer token or the console's cookie; only roles with the codec right."""
     token = credentials.credentials if credentials is not None else request.cookies.get(COOKIE)
     if not token:
         raise AuthError("missing bearer token")
     verifier: TokenVerifier = request.app.state.verifier
-    actor = verifier.verify(token)
+    actor = await verifier.authenticate(token)
     request.state.actor = actor  # a refusal below is written to the ledger in this actor's name
     if actor.role not in POLICY[Permission.PAYLOAD_DECODE]:
         raise NotPermitted(f"role {actor.role} lacks the right {Permission.PAYLOAD_DECODE.value}")

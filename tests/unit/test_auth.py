@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http.server
 import json
@@ -176,11 +177,17 @@ class _KeySet(http.server.BaseHTTPRequestHandler):
 
     keys: ClassVar[list[dict[str, object]]] = []
     down: ClassVar[bool] = False
+    garbage: ClassVar[bool] = False  # 200 with a page that is not JSON (a proxy's error page)
     fetches: ClassVar[int] = 0
+    #: When set, an answer waits for it (at most 4 s); ``held`` records whether it came or the wait ran out.
+    hold: ClassVar[threading.Event | None] = None
+    held: ClassVar[list[bool]] = []
 
     def do_GET(self) -> None:  # noqa: N802 - the handler's API
         type(self).fetches += 1
-        body = json.dumps({"keys": self.keys}).encode()
+        if self.hold is not None:
+            self.held.append(self.hold.wait(4))
+        body = b"<html>502 Bad Gateway</html>" if self.garbage else json.dumps({"keys": self.keys}).encode()
         self.send_response(503 if self.down else 200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -199,7 +206,8 @@ def _rsa_jwk(kid: str) -> tuple[object, dict[str, object]]:
 
 @pytest.fixture
 def identity_provider() -> Iterator[str]:
-    _KeySet.keys, _KeySet.down, _KeySet.fetches = [], False, 0
+    _KeySet.keys, _KeySet.down, _KeySet.garbage, _KeySet.fetches = [], False, False, 0
+    _KeySet.hold, _KeySet.held = None, []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeySet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -279,3 +287,47 @@ def test_while_the_identity_provider_is_down_the_last_key_set_fetched_stays_in_u
     clock.now += JWKS_RETRY + 1
     assert verifier.verify(rotated) == ACTOR
     assert _KeySet.fetches == 3
+
+
+async def test_the_api_fetches_the_key_set_off_its_event_loop_one_fetch_for_the_requests_that_need_it(
+        tmp_path: Path, identity_provider: str) -> None:
+    """``authenticate`` (the API's path) fetches on a thread: while the provider takes its time, the event loop
+    — every other request, and the worker under ``casework up`` — runs on. The provider here answers only once
+    the loop has run (at most 4 s): a fetch made on the loop would wait the 4 s out. Requests that find the key
+    set due together share one fetch."""
+    private, jwk = _rsa_jwk("2026-a")
+    _KeySet.keys = [jwk]
+    verifier = TokenVerifier(settings(tmp_path, secret=None, jwt_jwks_url=identity_provider, jwt_algorithms=["RS256"]))
+    release = threading.Event()
+    _KeySet.hold = release
+
+    async def loop_runs() -> None:
+        for _ in range(3):
+            await asyncio.sleep(0.01)
+        release.set()
+
+    ticker = asyncio.create_task(loop_runs())
+    actors = await asyncio.gather(*(verifier.authenticate(_signed("2026-a", private, str(i))) for i in range(5)))
+    await ticker
+    assert actors == [ACTOR] * 5
+    assert _KeySet.held == [True], "the provider's answer waited for the event loop: the fetch blocked it"
+    assert _KeySet.fetches == 1
+
+
+async def test_an_answer_that_is_not_a_key_set_keeps_the_last_one_in_use(
+        tmp_path: Path, identity_provider: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 200 that is not JSON (a proxy's error page) is a failed fetch like a 503: the last key set stays in use
+    and the request is answered, never an error of the API."""
+    private, jwk = _rsa_jwk("2026-a")
+    _KeySet.keys = [jwk]
+    clock = _Clock(monkeypatch)
+    verifier = TokenVerifier(settings(tmp_path, secret=None, jwt_jwks_url=identity_provider, jwt_algorithms=["RS256"]))
+    token = _signed("2026-a", private)
+    assert await verifier.authenticate(token) == ACTOR
+
+    _KeySet.garbage = True
+    clock.now += JWKS_LIFESPAN + 1
+    assert await verifier.authenticate(token) == ACTOR
+    assert await verifier.authenticate(_signed("2026-a", private, "2")) == ACTOR
+    assert verifier.verify(_signed("2026-a", private, "3")) == ACTOR
+    assert _KeySet.fetches == 2
