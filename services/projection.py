@@ -14,8 +14,8 @@ rows are exactly what the workflows would have written.
 **After a DROP.** The migration runner records applied files in ``schema_migrations`` and would not create a
 dropped table again, so the rebuild (re)creates the projection tables itself from ``PROJECTION_SCHEMA`` below
 (idempotent: ``IF NOT EXISTS``), and restores the foreign keys from ``benefit_periods``, ``case_payees`` and
-``payment_lines`` once the rows are back. ``PROJECTION_SCHEMA`` is the shape migrations 0001, 0007, 0009, 0019 and
-0020 give those tables; ``tests/integration/test_case_queries_pg.py`` checks that the two agree, so a migration
+``payment_lines`` once the rows are back. ``PROJECTION_SCHEMA`` is the shape migrations 0001, 0007, 0009, 0019, 0020
+and 0021 give those tables; ``tests/integration/test_case_queries_pg.py`` checks that the two agree, so a migration
 that changes ``cases`` must change it too. ``case_events`` (the engine's record) is never touched.
 
 **Modes.** By default the rebuild refills: order-safe upserts that recreate missing rows and move stale ones
@@ -83,8 +83,11 @@ CREATE TABLE IF NOT EXISTS cases (
 CREATE INDEX IF NOT EXISTS cases_township_stage_idx ON cases (township_code, stage);
 CREATE INDEX IF NOT EXISTS cases_county_stage_idx ON cases (county_code, stage);
 CREATE INDEX IF NOT EXISTS cases_review_due_idx ON cases (next_review_due) WHERE stage = 'in_payment';
-CREATE INDEX IF NOT EXISTS cases_active_idx ON cases (case_id)
-    WHERE stage IN ('in_payment', 'under_review', 'gradual_exit');
+CREATE INDEX IF NOT EXISTS cases_active_idx ON cases (case_id) WHERE stage IN (
+    'in_payment', 'under_review', 'gradual_exit',
+    'termination_proposed', 'termination_publicity', 'termination_objection', 'termination_investigation',
+    'termination_decision'
+);
 CREATE INDEX IF NOT EXISTS cases_county_opened_idx ON cases (county_code, opened_at DESC, case_id DESC);
 CREATE INDEX IF NOT EXISTS cases_township_opened_idx ON cases (township_code, opened_at DESC, case_id DESC);
 CREATE INDEX IF NOT EXISTS cases_village_opened_idx ON cases (village_code, opened_at DESC, case_id DESC);

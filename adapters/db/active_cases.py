@@ -21,15 +21,20 @@ from domain.programmes import REGISTRY, CaseState, parse_state
 START = UUID(int=0)
 
 # The stage list is spelt out (not a parameter) so the planner can use the partial index cases_active_idx
-# (migration 0007), whose predicate names exactly these stages.
-_ACTIVE_SQL_STAGES = frozenset({"in_payment", "under_review", "gradual_exit"})
+# (migrations 0007, 0021), whose predicate names exactly these stages.
+_ACTIVE_SQL_STAGES = frozenset({
+    "in_payment", "under_review", "gradual_exit",
+    "termination_proposed", "termination_publicity", "termination_objection", "termination_investigation",
+    "termination_decision",
+})
 if {s.value for p in REGISTRY.values() for s in p.active_stages} != _ACTIVE_SQL_STAGES:  # pragma: no cover
     # guards a new programme or stage: the partial index (a new migration) and this list must name them too
     raise RuntimeError("adapters/db/active_cases.py lists other stages than the programmes' active_stages")
 
 _PAGE_IDS = """
 SELECT case_id FROM cases
-WHERE stage IN ('in_payment', 'under_review', 'gradual_exit')
+WHERE stage IN ('in_payment', 'under_review', 'gradual_exit', 'termination_proposed', 'termination_publicity',
+                'termination_objection', 'termination_investigation', 'termination_decision')
   AND case_id > $1 AND starts_with(village_code, $2)
 ORDER BY case_id
 LIMIT $3
@@ -42,7 +47,8 @@ _VILLAGES = "SELECT case_id, village_code FROM cases WHERE case_id = ANY($1::uui
 # the same validation, about half the time per state, and the preview's largest cost (issue 18).
 _PAGE_ROWS = """
 SELECT case_id, township_code, village_code, state::text AS state FROM cases
-WHERE stage IN ('in_payment', 'under_review', 'gradual_exit')
+WHERE stage IN ('in_payment', 'under_review', 'gradual_exit', 'termination_proposed', 'termination_publicity',
+                'termination_objection', 'termination_investigation', 'termination_decision')
   AND case_id > $1 AND starts_with(village_code, $2)
 ORDER BY case_id
 LIMIT $3

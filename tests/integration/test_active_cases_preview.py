@@ -1,7 +1,8 @@
 """The standard-change preview reads each active case's state as JSON text and validates it in one pass, one
 case at a time (adapters/db/active_cases.py, issue 18). Its rows must be exactly those computed from the full
 states in memory, and agree with what the domain's own recalculation (``decide``) records — for 低保 (the
-household's gap top-up, a crossing out) and 特困 (the amount-only recalculation of both parts; S4 Art. 10).
+household's gap top-up, a crossing out) and 特困 (the amount-only recalculation of both parts; S4 Art. 10), a
+特困 person whose termination is being decided included (still paid, S3 Arts. 25-26; migration 0021).
 The allowances (高龄津贴, 残疾人两项补贴) have no in-payment recalculation: the preview leaves them out."""
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from domain.programmes import CaseState, decide, parse_state
 from domain.standard_change import Previewer
 from tests.builders import BICHENG_VILLAGE, JINSHAN_VILLAGE
 from tests.standard_change_cases import book_with_version, in_payment_state, load_book
-from tests.unit.domain.tekun_support import Driver
+from domain.programmes.tekun.stages import Stage as TekunStage
+from tests.unit.domain.tekun_support import CASEWORKER, Driver
 
 NEW = "532302-test-preview-fast-path"
 APPROVER = Actor(id="ca-01", role=Role.COUNTY_APPROVER, jurisdiction="532302")
@@ -50,7 +52,11 @@ def _states(book: ParameterBook, effective: date) -> list[CaseState]:
         in_payment_state(book, village_code=JINSHAN_VILLAGE, per_capita_monthly="620", members=1,
                          area_type=AreaType.URBAN, decided_on=decided),  # crosses out under the new version
     ]
-    return [*dibao, Driver().in_payment()]
+    terminating = Driver()
+    terminating.in_payment()
+    terminating.do(CASEWORKER, c.ProposeTermination(ground=c.TerminationGround.ABLE_SUPPORTER, reasons=["其子返乡"]))
+    assert terminating.state.stage is TekunStage.TERMINATION_PROPOSED
+    return [*dibao, Driver().in_payment(), terminating.state]
 
 
 def _recalculation(book: ParameterBook, state: CaseState, effective: date) -> list[object]:
@@ -83,6 +89,7 @@ async def test_the_preview_read_from_json_text_equals_the_full_states_and_the_re
     assert all(row is not None for row in rows) and fast.skipped == []
     programmes = {row.case_id: state.program for row, state in zip(rows, states, strict=True)}
     assert set(programmes.values()) == {"dibao", "tekun"}
+    assert "termination_proposed" in {state.stage for state in states}  # listed, previewed and recalculated
     for row, state in zip(rows, states, strict=True):
         assert row is not None
         events = _recalculation(book, state, effective)

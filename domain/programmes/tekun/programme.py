@@ -207,11 +207,10 @@ TEKUN = Programme(
     procedure=procedure.SPEC,
     steps=(*((m, procedure.SPEC) for m in procedure.STEP_MODULES), (publicity, procedure.TERMINATION_SPEC),
            (referral, procedure.SPEC)),
-    # The mass recalculation's stages (adapters/db/active_cases.py's partial index names them): the read model
-    # lists 特困 cases in payment and under review. A termination under way is paid (payable_stages) and its
-    # recalculation hook applies (recalculation.recalculation_refused), but the list does not reach it yet: that
-    # needs a migration of cases_active_idx naming the termination stages.
-    active_stages=frozenset({Stage.IN_PAYMENT, Stage.UNDER_REVIEW}),
+    # The stages in which support is paid: in payment, under review, and while a termination is decided (S3
+    # Arts. 25-26) — the mass recalculation's cases (adapters/db/active_cases.py's partial index names them,
+    # migration 0021) and "paying" to the other programmes' rules (a 特困 recipient's 护理补贴 exclusion).
+    active_stages=ACTIVE_STAGES,
     notice_kinds=notices.NOTICE_KINDS,
     event_notice_kinds=notices.EVENT_NOTICE_KINDS,
     notice_for=notices.notice_for,
