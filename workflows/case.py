@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.kernel.state import PaidMonth, RelatedCase
     from domain.parameters import PublicityUnit, ResolvedParameters
     from domain.procedure.publicity import counts_start_day
-    from domain.programmes import CaseState, decide, programme_of, project
+    from domain.programmes import REGISTRY, CaseState, decide, programme_of, project
     from domain.verification import InfoCheckReport
     from workflows._policies import LOCAL_STORE_TIMEOUT, LOCAL_STORE_WINDOW, STORE_RETRY, STORE_TIMEOUT
     from workflows.models import (
@@ -120,7 +120,8 @@ LOCAL_INFO_CHECK_PATCH = "case-local-info-check-v1"
 #: Patches added after LOCAL_RECORDS_PATCH, wherever the code asks for them (a programme's decide, a timer): each
 #: run asks for them first at its start, before any local activity, so the answer is memoized for the run where
 #: live and replay agree (a run that started before the patch answers False to the end of the run).
-ASKED_AT_START: tuple[str, ...] = (LOCAL_INFO_CHECK_PATCH,)
+ASKED_AT_START: tuple[str, ...] = (LOCAL_INFO_CHECK_PATCH, *(
+    p.in_payment.back_pay_patch for p in REGISTRY.values() if p.in_payment and p.in_payment.back_pay_patch))
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -309,6 +310,8 @@ class CaseWorkflow:
             retroactive = inp.effective_from.strftime("%Y-%m") <= self._today().strftime("%Y-%m")
             payments = (await self._paid_months()
                         if retroactive and self._patched(BACK_PAY_PATCH) else ())
+            if hooks.back_pay_patch is not None and not self._patched(hooks.back_pay_patch):
+                payments = ()  # the programme decided no 补发 then: a history from before keeps that answer
             ctx = DecisionContext(now=self._clock(), actor=inp.actor, case_id=state.case_id, params=params,
                                   payments=payments)
             cmd = hooks.recalculate_command(inp.version, inp.effective_from)

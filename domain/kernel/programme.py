@@ -92,6 +92,9 @@ class InPayment:
             recorded without it keeps the answer it had then (``not_active``); None: no patch (dibao's).
         recalculated_amount: the amount the recalculation records under a version, for the standard-change
             preview, where the programme computes it itself (None: the household 补差 assessment, dibao's).
+        back_pay_patch: a workflow patch id behind which a retroactive recalculation is handed the months on
+            the rolls to decide the 补发 (a programme that gained it after its cases were running); None: always
+            (dibao's, behind the workflow's own ``case-back-pay-v1``).
     """
 
     recalculation_refused: Callable[[Any, str], str | None]
@@ -101,6 +104,7 @@ class InPayment:
     monthly_amount: Callable[[Any], Decimal | None]
     patch: str | None = None
     recalculated_amount: Callable[[Any, Any], Decimal] | None = None
+    back_pay_patch: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -701,8 +701,15 @@ def _standard_change(spec: InPaymentSpec, state: Any, cmd: c.ApplyStandardChange
 
 def _back_pay(spec: InPaymentSpec, state: Any, ctx: DecisionContext, version: str, from_month: str,
               due: Decimal) -> list[Draft]:
-    """补发: months from ``from_month`` already on a roll at less than ``due`` are owed the difference (a
-    retroactive raise). A retroactive lowering recovers nothing: the household was paid what was due then."""
+    return back_pay(spec.basis("back_pay"), state, ctx, version, from_month, due)
+
+
+def back_pay(basis: tuple[str, ...], state: Any, ctx: DecisionContext, version: str, from_month: str,
+             due: Decimal) -> list[Draft]:
+    """补发: months from ``from_month`` already on a roll (``ctx.payments``) at less than ``due`` are owed the
+    difference, less what was decided for them already (``state.back_paid``) — a retroactive raise. A retroactive
+    lowering recovers nothing: the household was paid what was due then. Any programme whose state keeps
+    ``back_paid`` and ``back_pay_decided`` (folded by :func:`back_pay_folded`)."""
     per_month: dict[str, Decimal] = {}
     for p in ctx.payments:
         if p.month < from_month:
@@ -715,13 +722,21 @@ def _back_pay(spec: InPaymentSpec, state: Any, ctx: DecisionContext, version: st
     return [
         draft(
             e.BackPayDecided,
-            *spec.basis("back_pay"),
+            *basis,
             version=version,
             amount=fen(sum(per_month.values(), Decimal("0"))),
             months=tuple(sorted(per_month)),
             per_month=dict(sorted(per_month.items())),
         )
     ]
+
+
+def back_pay_folded(state: Any, event: Any) -> dict[str, Any]:
+    """The state's changes a ``back_pay_decided`` makes: the months' 补发 added to ``back_paid`` and the total."""
+    back_paid = dict(state.back_paid)
+    for month, amount in event.per_month.items():
+        back_paid[month] = back_paid.get(month, Decimal("0")) + amount
+    return {"back_paid": back_paid, "back_pay_decided": state.back_pay_decided + event.amount}
 
 
 _HANDLERS = {
@@ -890,10 +905,7 @@ def _case_exited(spec: InPaymentSpec, state: Any, event: Any) -> Any:
 
 
 def _back_pay_decided(_spec: InPaymentSpec, state: Any, event: Any) -> Any:
-    back_paid = dict(state.back_paid)
-    for month, amount in event.per_month.items():
-        back_paid[month] = back_paid.get(month, Decimal("0")) + amount
-    return moved(state, event, back_paid=back_paid, back_pay_decided=state.back_pay_decided + event.amount)
+    return moved(state, event, **back_pay_folded(state, event))
 
 
 def _overpayment_recovery_ordered(_spec: InPaymentSpec, state: Any, event: Any) -> Any:

@@ -1020,6 +1020,41 @@ async def back_pay(x: Export) -> list[Exported]:
     return [Exported("case_v6_back_pay", case.handle.id)]
 
 
+async def tekun_back_pay(x: Export) -> list[Exported]:
+    """补发 for 特困 (S4 Art. 10; S3 Arts. 19, 20): a 特困 person in payment since a past month (the domain driver's
+    decision, carried into a run); a version raising the basic-living standard from that month is issued today,
+    after the rolls paid those months at the old amount: the ``recalculate`` Update decides
+    ``benefit_recalculated`` and ``back_pay_decided`` with the difference for each month on a roll (patch
+    ``case-tekun-back-pay-v1``, asked at the run's start)."""
+    import json
+
+    from tests.unit.domain.tekun_support import Driver
+
+    today = await x.today()
+    state = Driver().in_payment()
+    assert state.benefit_periods, state
+    first = state.benefit_periods[0].from_month
+    effective = first_day(first)
+    assert month_of(effective) <= month_of(today), (first, today)
+    book = json.loads(DEFAULT_BOOK.read_text(encoding="utf-8"))
+    new = json.loads(json.dumps(book["versions"][-1]))
+    new.update(version="tekun-bp-golden-v1", effective_from=effective.isoformat(), label="test 特困 补发")
+    new["values"]["tekun"]["basic_living_standard_monthly"] = {"urban": "900.00", "rural": "900.00"}
+    book["versions"].append(new)
+    path = x.tmp / "tekun-back-pay.json"
+    path.write_text(json.dumps(book, ensure_ascii=False), encoding="utf-8")
+    worker = await x.worker_with(path)
+    case = await x.carried(state, worker=worker)
+    month = effective
+    while month_of(month) <= month_of(today):
+        await generate_roll(x.pool, state.township_code, month_of(month), "golden")
+        month = add_months(month, 1)
+    inp = StandardChangeInput(actor=COUNTY_APPROVER, version="tekun-bp-golden-v1", effective_from=effective)
+    result = await case.handle.execute_update("recalculate", inp, result_type=StandardChangeResult)
+    assert result.applied and result.events == ["benefit_recalculated", "back_pay_decided"], result
+    return [Exported("tekun_v3_back_pay", case.handle.id)]
+
+
 # --- 特困人员救助供养 (tekun, S3; SPEC §4) ----------------------------------------------------------------
 
 TEKUN_INSTITUTION = "532302101-jinshan-jly"  # 金山镇敬老院 (reference data: data/institutions)
@@ -1545,6 +1580,7 @@ NEW = {
     "tekun_v1_minors_at_18": Scenario(tekun_minors_at_18),
     "tekun_v1_other_branches": Scenario(tekun_other_branches),
     "tekun_v2_standard_change": Scenario(tekun_standard_change),
+    "tekun_v3_back_pay": Scenario(tekun_back_pay),
 }
 
 SCENARIOS = {**DEPLOYED, **NEW}

@@ -288,6 +288,14 @@ _branch("特困 物价联动 (S4 Art. 10; S3 Arts. 19, 20): the recalculate Upda
         "tekun_v2_standard_change",
         "update:recalculate", "patch:case-tekun-recalculation-v1", "event:benefit_recalculated",
         "event:payment_scheduled", "end:running")
+_branch("特困 补发 (S4 Art. 10; S3 Arts. 19, 20): a standard issued late from a month already on the rolls; the "
+        "recalculation decides the difference for each month paid (patch case-tekun-back-pay-v1, asked at the start; "
+        "the records are local activities, whose inputs a history does not keep: the export asserts the Update "
+        "answered benefit_recalculated and back_pay_decided)",
+        "tekun_v3_back_pay",
+        "patch:case-tekun-back-pay-v1", "update:recalculate", "local_activity:paid_months", "end:running")
+_branch("特困 物价联动 before its 补发 (the patch not taken: no back pay asked for)", "tekun_v2_standard_change",
+        "not:patch:case-tekun-back-pay-v1", "not:event:back_pay_decided")
 _branch("特困: 补正, 受理, supporter in prison, self-care assessment, full 敬老院 → waiting list, home support, "
         "民主评议, objection → re-investigation → 公示 again (S3 Art. 15), drawn → county home visit, approval",
         "tekun_v1_recognised",

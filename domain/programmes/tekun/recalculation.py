@@ -24,16 +24,22 @@ from domain.kernel.mutators import Mutators, moved
 from domain.kernel.programme import InPayment
 from domain.months import month_of
 from domain.parameters import ResolvedParameters
-from domain.procedure.in_payment import with_period
+from domain.procedure.in_payment import back_pay, back_pay_folded, with_period
 from domain.programmes.tekun import rules
 from domain.programmes.tekun.stages import ACTIVE_STAGES
 from domain.programmes.tekun.state import TekunState
 
 #: 物价联动 (S4 Art. 10) with the amount's two parts (S3 Arts. 19, 20; S4 Art. 15).
 BASIS = ("S4 Art. 10", "S4 Art. 15", "S3 Art. 19", "S3 Art. 20")
+#: 补发: the standards in force from the effective date (S4 Art. 10) are the support due for those months (S3 Arts.
+#: 19, 20).
+BACK_PAY_BASIS = ("S4 Art. 10", "S3 Art. 19", "S3 Art. 20")
 ZERO = Decimal("0.00")
 #: The workflow patch behind which a 特困 case applies a standard change (before it, ``not_active``).
 PATCH = "case-tekun-recalculation-v1"
+#: Runs that take this patch hand a 特困 recalculation the months already on a roll, so it decides the 补发 (runs
+#: from before decided none: their histories keep that answer).
+BACK_PAY_PATCH = "case-tekun-back-pay-v1"
 
 
 def recalculation_refused(state: TekunState, version: str) -> str | None:
@@ -116,7 +122,10 @@ def apply_standard_change(state: TekunState, cmd: c.ApplyStandardChange, ctx: De
     new = assessment.monthly_amount
     return [draft(e.BenefitRecalculated, *BASIS, reason=f"物价联动：参数版本 {cmd.version} 自 {from_month} 起调整标准",
                   params_version=params.version, version=cmd.version, old_amount=old, new_amount=new,
-                  from_month=from_month, eligible=True, assessment=assessment)]
+                  from_month=from_month, eligible=True, assessment=assessment),
+            # a standard issued late with a past effective date: the months already paid at the old amount are
+            # owed the difference (补发); ctx.payments is empty on runs from before (patch BACK_PAY_PATCH)
+            *back_pay(BACK_PAY_BASIS, state, ctx, cmd.version, from_month, new)]
 
 
 def _parts(assessment: Assessment) -> tuple[Decimal, Decimal] | None:
@@ -142,6 +151,11 @@ def _recalculated(state: TekunState, event: Any) -> TekunState:
     return moved(state, event, standard_versions_applied=applied, **changes)
 
 
+@MUTATORS.on(e.BackPayDecided)
+def _back_pay_decided(state: TekunState, event: Any) -> TekunState:
+    return moved(state, event, **back_pay_folded(state, event))
+
+
 IN_PAYMENT = InPayment(
     recalculation_refused=recalculation_refused,
     recalculate_command=lambda version, effective_from: c.ApplyStandardChange(version=version,
@@ -153,6 +167,7 @@ IN_PAYMENT = InPayment(
     monthly_amount=lambda state: state.monthly_amount,
     # 特困 cases answered not_active before this hook: a history that recorded that answer keeps it on replay.
     patch=PATCH,
+    back_pay_patch=BACK_PAY_PATCH,
     recalculated_amount=lambda state, params: recalculated_assessment(state, params).monthly_amount,
 )
 

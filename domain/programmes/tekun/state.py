@@ -55,6 +55,8 @@ class TekunState(ProcedureSteps):
     minor_review_opened: bool = False
     schooling_until: date | None = None
     standard_versions_applied: tuple[str, ...] = ()  # 物价联动 applied once per version (S4 Art. 10)
+    back_paid: dict[str, Decimal] = {}  # per payment month, the 补发 decided already (a retroactive raise)
+    back_pay_decided: Decimal = Decimal("0")
     # --- termination (S3 Arts. 24-27) ---
     termination_ground: TerminationGround | None = None
     termination_reasons: tuple[str, ...] = ()

@@ -4,7 +4,8 @@ must not change what a state writes.
 
 Each checked state is the last one a golden history handed to ``record_case``, decoded and dumped again; the
 expected dumps in ``data/state_dumps.json`` were written before the base existed. Dibao's and 特困's are equal
-byte for byte (the base holds exactly their leading fields, in their order). 临时救助's keys come in the base's
+byte for byte (the base holds exactly their leading fields, in their order), but for the two 补发 fields 特困
+gained later, at their defaults. 临时救助's keys come in the base's
 order now and it carries the base's ``rejection_notice_due`` (None): the same object apart from that key,
 which no comparison of a history reads (replay compares commands; the golden-payload test compares events).
 """
@@ -46,8 +47,12 @@ def test_dibao_and_tekun_states_dump_byte_for_byte_as_before_the_base(history: s
     state = CASE_STATE.validate_python(last_recorded_state(history))
     assert isinstance(state, DibaoState | TekunState)
     assert isinstance(state, ProcedureSteps)
-    assert state.model_dump_json() == EXPECTED[history]
+    dumped = state.model_dump_json()
+    if isinstance(state, TekunState):  # 特困's 补发 fields came later (S4 Art. 10): at their defaults, as added
+        dumped = dumped.replace(',"back_paid":{},"back_pay_decided":"0"', "", 1)
+    assert dumped == EXPECTED[history]
     assert CASE_STATE.validate_json(state.model_dump_json()) == state
+    assert CASE_STATE.validate_json(EXPECTED[history]) == state  # a payload written before decodes the same
 
 
 @pytest.mark.parametrize("history", ["case_v7_temporary_urgent_follow_up_case_by_case",

@@ -16,6 +16,7 @@ from adapters.parameters import DEFAULT_BOOK
 from domain import commands as c
 from domain.errors import DomainError, InvalidInput, InvalidTransition
 from domain.household import AreaType, Program
+from domain.kernel.state import PaidMonth
 from domain.parameters import CareTier, ParameterBook, ResolvedParameters, SupportForm
 from domain.programmes import REGISTRY
 from domain.programmes.tekun.recalculation import recalculation_refused
@@ -162,3 +163,48 @@ def test_the_standard_change_preview_counts_tekun_cases_with_their_two_parts_s4_
     assert case.state.monthly_amount == row.new_amount
     (again,) = preview_standard_change(_book_with_tekun_version(), NEW, [case.state]).rows
     assert again.already_applied and again.new_amount == Decimal("1188.47")
+
+
+def test_months_paid_at_the_old_standard_are_owed_the_difference_once_s4_art_10_s3_art_20() -> None:
+    """补发: a standard issued late with effect from 1 January reaches months already on a roll at the old amount
+    (1132.00); from January 1188.47 is due, so 56.47 a month is owed for January to March. December (before the
+    effective date) is untouched; a month paid at the new amount is owed nothing; a later version raising again
+    owes only what the first 补发 did not cover."""
+    case = Driver()
+    case.in_payment(failed=PARTIAL)
+    paid = (*(PaidMonth(month=m, amount=Decimal("1132.00")) for m in ("2026-12", "2027-01", "2027-02", "2027-03")),
+            PaidMonth(month="2027-04", amount=Decimal("1188.47")))
+    state = recalc(case, new_version(), payments=paid)
+    recalculated, back = case.events[-2:]
+    assert recalculated.type == "benefit_recalculated"
+    assert back.type == "back_pay_decided"
+    assert back.legal_basis == ("S4 Art. 10", "S3 Art. 19", "S3 Art. 20")
+    assert back.version == NEW
+    assert back.per_month == {"2027-01": Decimal("56.47"), "2027-02": Decimal("56.47"), "2027-03": Decimal("56.47")}
+    assert back.amount == Decimal("169.41")
+    assert state.back_pay_decided == Decimal("169.41")
+    assert state.back_paid == back.per_month
+
+    again = new_version(basic="900.00").model_copy(update={"version": "532302-tekun-2027b"})
+    case.params = again
+    state = case.do(COUNTY_APPROVER, c.ApplyStandardChange(version=again.version, effective_from=EFFECTIVE),
+                    payments=paid)
+    back = case.events[-1]
+    # 900.00 + 315.01 = 1215.01 due: January–March owe 1215.01 − 1132.00 − 56.47 = 26.54; April 26.54 too
+    assert back.type == "back_pay_decided"
+    assert back.per_month == {m: Decimal("26.54") for m in ("2027-01", "2027-02", "2027-03", "2027-04")}
+    assert state.back_pay_decided == Decimal("169.41") + Decimal("106.16")
+
+
+def test_no_back_pay_without_months_on_a_roll_or_for_a_lowering_s4_art_10() -> None:
+    """Nothing paid short, nothing owed; a lowered standard recovers nothing (the person was paid what was due)."""
+    case = Driver()
+    case.in_payment(failed=PARTIAL)
+    recalc(case, new_version())
+    assert case.events[-1].type == "benefit_recalculated"
+
+    lowered = Driver()
+    lowered.in_payment(failed=PARTIAL)
+    state = recalc(lowered, new_version(basic="800.00"), payments=(PaidMonth(month="2027-01", amount=Decimal("1132.00")),))
+    assert lowered.events[-1].type == "benefit_recalculated"
+    assert state.back_pay_decided == Decimal("0")
