@@ -41,7 +41,7 @@ class CodecPayloads(RequestBody):
 
 
 async def _codec_actor(request: Request,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
     """The caller, from a bearer token or the console's cookie; only roles with the codec right."""
     token = credentials.credentials if credentials is not None else request.cookies.get(COOKIE)
     if not token:
