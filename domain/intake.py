@@ -40,6 +40,11 @@ class Screening(BaseModel):
         summary: one line in zh-CN for the window.
         criteria: the explanation, criterion by criterion with its article.
         missing: what the household still has to tell or bring (zh-CN).
+        applicants: for a programme applied for by one person (特困, 残疾人两项补贴), the members (indexes into
+            the intake's members) who may qualify: the window opens one application for each. Empty: one
+            application for the household.
+        by_application: False where the programme opens no case from an application (高龄津贴: enrolled from
+            the hukou extract and confirmed by the township): the window opens nothing from the intake.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -50,6 +55,8 @@ class Screening(BaseModel):
     summary: str
     criteria: tuple[Criterion, ...] = ()
     missing: tuple[str, ...] = ()
+    applicants: tuple[int, ...] = ()
+    by_application: bool = True
 
 
 #: The articles an intake and its link to the cases opened from it rest on.

@@ -44,23 +44,26 @@ class PgIntakes:
     async def cases(self, intake_id: UUID) -> list[dict[str, Any]]:
         """The cases opened from the intake, with where each stands now (the read model)."""
         rows = await self._pool.fetch(
-            "SELECT ic.program, ic.case_id, ic.opened_at, c.stage, c.outcome, c.pending_step "
+            "SELECT ic.program, ic.case_id, ic.opened_at, c.stage, c.outcome, c.pending_step, ic.person "
             "FROM intake_cases ic LEFT JOIN cases c ON c.case_id = ic.case_id "
             "WHERE ic.intake_id = $1 ORDER BY ic.opened_at", intake_id)
         return [dict(r) for r in rows]
 
-    async def link(self, intake_id: UUID, program: str, case_id: UUID, actor_id: str) -> None:
-        """Record the case opened from the intake for ``program`` (again for the same case: nothing changes).
+    async def link(self, intake_id: UUID, program: str, case_id: UUID, actor_id: str, person: str = "") -> None:
+        """Record the case opened from the intake for ``program`` (again for the same case: nothing changes) —
+        for ``person`` (the applicant's resident ID number) where the programme is applied for by one person,
+        else for the household (``""``).
 
         Raises:
-            IntakeProgramOpened: another case of the programme was opened from it.
+            IntakeProgramOpened: another case of the programme (for that person) was opened from it.
         """
         async with self._pool.acquire() as conn:
             await conn.execute(
-                "INSERT INTO intake_cases (intake_id, program, case_id, opened_by) VALUES ($1, $2, $3, $4) "
-                "ON CONFLICT DO NOTHING", intake_id, program, case_id, actor_id)
+                "INSERT INTO intake_cases (intake_id, program, person, case_id, opened_by) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", intake_id, program, person, case_id, actor_id)
             current = await conn.fetchval(
-                "SELECT case_id FROM intake_cases WHERE intake_id = $1 AND program = $2", intake_id, program)
+                "SELECT case_id FROM intake_cases WHERE intake_id = $1 AND program = $2 AND person = $3",
+                intake_id, program, person)
         if current != case_id:
             raise IntakeProgramOpened(current)
 

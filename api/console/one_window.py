@@ -104,7 +104,7 @@ async def open_cases(request: Request, intake_id: str, actor: ConsoleActor, pool
         return _error(request, actor, 404, "没有这个受理评估。")
     data = parse_qs((await request.body()).decode("utf-8", errors="replace"))
     key = (data.get("_idempotency_key") or [uuid.uuid4().hex])[0][:100]
-    drafts = {a.program.value: a for a in intake.applications}
+    drafts = {a.key: a for a in intake.applications}
     chosen = [p for p in dict.fromkeys(data.get("program", [])) if p in drafts]
     if not chosen:
         return render_intake(request, actor, intake, 422, {"": "请至少选择一项救助。"})
@@ -122,4 +122,4 @@ async def open_cases(request: Request, intake_id: str, actor: ConsoleActor, pool
         return RedirectResponse(f"/console/intakes/{iid}#cases", status_code=303)
     intake = await _public(pool, await readable_intake(pool, iid, actor))
     return render_intake(request, actor, intake, status_code,
-                         {p: f"{PROGRAM_LABELS.get(p, p)}：{e}" for p, e in errors.items()})
+                         {p: f"{PROGRAM_LABELS.get(drafts[p].program.value, p)}：{e}" for p, e in errors.items()})

@@ -509,11 +509,11 @@ async def intake_page(request: Request, intake_id: str, actor: ConsoleActor, poo
 
 def render_intake(request: Request, actor: Actor, intake: Any, status_code: int = 200,
                   errors: dict[str, str] | None = None) -> HTMLResponse:
-    """The intake's page; ``errors``: why a programme's case could not be opened from it, by programme."""
+    """The intake's page; ``errors``: why a programme's case could not be opened from it, by draft (its key:
+    the programme, or the programme and the member for a programme applied for by one person)."""
     from api.console.labels import PROGRAM_LABELS
 
-    opened = {c.program for c in intake.cases}
     return _page(request, "intake_screening.html", actor, status_code=status_code, intake=intake,
                  outcomes=_OUTCOME_LABELS, programs=PROGRAM_LABELS, stages=STAGE_LABELS,
-                 to_open=[a for a in intake.applications if a.program not in opened], errors=errors or {},
+                 to_open=[a for a in intake.applications if not a.opened], errors=errors or {},
                  key=uuid.uuid4().hex)

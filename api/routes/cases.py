@@ -172,10 +172,12 @@ async def create_case(
     )
     now = clock()
     intakes = PgIntakes(pool)
+    per_person = False  # a programme applied for by one person: one case per person from the intake
     if body.intake_id is not None:
         intake = await intakes.get(body.intake_id)
         if intake is None or not actor.covers(intake["village_code"].strip()):
             raise InvalidInput("no such intake in your jurisdiction", field=("intake_id",))
+        per_person = any(s["program"] == body.program.value and s.get("applicants") for s in intake["screening"])
         command = command.model_copy(update={"intake": IntakeLink(
             intake_id=body.intake_id, screened_with=intake["parameter_set_version"],
             outcomes={s["program"]: s["outcome"] for s in intake["screening"]})})
@@ -217,7 +219,8 @@ async def create_case(
             raise InvalidTransition(f"the referral was already taken up by case {err.case_id}") from None
     if body.intake_id is not None:
         try:
-            await intakes.link(body.intake_id, body.program.value, case_id, actor.id)
+            person = state.members[0].resident_id if per_person else ""
+            await intakes.link(body.intake_id, body.program.value, case_id, actor.id, person)
         except IntakeProgramOpened as err:
             await members.forget(case_id)
             if body.referral_id is not None:  # taken a moment ago for this case, which will not exist

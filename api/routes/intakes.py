@@ -58,6 +58,9 @@ class OpenedCase(BaseModel):
     stage: str | None = None
     outcome: str | None = None
     pending_step: str | None = None
+    #: For a programme applied for by one person: the applicant's resident ID number (kept in PostgreSQL with
+    #: the link; not in the answer), to tell which person's draft the case was opened from.
+    person: str = Field("", exclude=True)
 
 
 class ApplicationDraft(BaseModel):
@@ -70,6 +73,10 @@ class ApplicationDraft(BaseModel):
     members: list[Member]
     declaration: Declaration
     temporary: TemporaryRequest | None = None
+    #: The console's name for the draft (``tekun:2``: 特困 for the intake's second member; ``dibao``: the
+    #: household's) and whether a case was opened from it already; not in the answer, which is a request body.
+    key: str = Field("", exclude=True)
+    opened: bool = Field(False, exclude=True)
 
 
 class IntakePublic(BaseModel):
@@ -85,24 +92,36 @@ class IntakePublic(BaseModel):
 
 
 def _drafts(intake_id: UUID, household: dict[str, Any], screening: list[Screening]) -> list[ApplicationDraft]:
+    """An application per programme the household may qualify for (or that misses only a detail) — per person
+    where the programme is applied for by one person (the person as its applicant), none where it opens no case
+    from an application (高龄津贴's enrolment)."""
     out = []
     for s in screening:
-        if s.outcome not in {"may_qualify", "incomplete"}:
+        if s.outcome not in {"may_qualify", "incomplete"} or not s.by_application:
             continue
-        out.append(ApplicationDraft(
-            intake_id=intake_id, program=s.program, village_code=household["village_code"],
-            area_type=household["area_type"], members=household["members"], declaration=household["declaration"],
-            temporary=household.get("temporary") if s.program is Program.TEMPORARY else None))
+        people = ([(f"{s.program.value}:{i + 1}", [{**household["members"][i], "relation": "applicant"}])
+                   for i in s.applicants] if s.applicants else [(s.program.value, household["members"])])
+        for key, members in people:
+            out.append(ApplicationDraft(
+                intake_id=intake_id, program=s.program, village_code=household["village_code"],
+                area_type=household["area_type"], members=members, declaration=household["declaration"],
+                temporary=household.get("temporary") if s.program is Program.TEMPORARY else None, key=key))
     return out
 
 
 async def _public(pool: PoolDep, row: dict[str, Any]) -> IntakePublic:
     screening = [Screening.model_validate(s) for s in row["screening"]]
+    cases = [OpenedCase(**c) for c in await PgIntakes(pool).cases(row["intake_id"])]
+    opened = {(c.program, c.person) for c in cases}
+    applications = _drafts(row["intake_id"], row["household"], screening)
+    per_person = {s.program for s in screening if s.applicants}
+    for draft in applications:
+        person = draft.members[0].resident_id if draft.program in per_person else ""
+        draft.opened = (draft.program, person) in opened
     return IntakePublic(
         intake_id=row["intake_id"], village_code=row["village_code"].strip(), created_at=row["created_at"],
-        parameter_set_version=row["parameter_set_version"], screening=screening,
-        applications=_drafts(row["intake_id"], row["household"], screening),
-        cases=[OpenedCase(**c) for c in await PgIntakes(pool).cases(row["intake_id"])])
+        parameter_set_version=row["parameter_set_version"], screening=screening, applications=applications,
+        cases=cases)
 
 
 async def readable_intake(pool: PoolDep, intake_id: UUID, actor: Actor) -> dict[str, Any]:
@@ -132,8 +151,9 @@ async def create_intake(
                     members=tuple(Member(**m.model_dump()) for m in body.members),
                     declaration=body.declaration.to_domain(),
                     temporary=TemporaryRequest(**body.temporary.model_dump()) if body.temporary else None)
-    params = resolve(parameters.book(), body.village_code, clock().astimezone(CHINA_TZ).date())
-    screening = screen(intake, params)
+    today = clock().astimezone(CHINA_TZ).date()
+    params = resolve(parameters.book(), body.village_code, today)
+    screening = screen(intake, params, today)
     intake_id = uuid.uuid4()
     household = intake.model_dump(mode="json")
     await PgIntakes(pool).create(intake_id, body.village_code, township_of(body.village_code), actor, params.version,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -160,8 +160,9 @@ class Programme:
         links: the effects of a decision's events on the other cases of the same person (a death, a stop …):
             :mod:`domain.kernel.links`; the workflow delivers them. The programme handles the kernel's
             ``ApplyLink`` (what it makes of an effect) through ``domain.kernel.links.handlers``.
-        screen: 一门受理's screening of an intake (a ``domain.intake.Intake``) under the parameters in force: a
-            ``domain.intake.Screening`` (pure; decides nothing).
+        screen: 一门受理's screening of an intake (a ``domain.intake.Intake``) under the parameters in force on
+            the day (``screen(intake, params, today, screened)``; ages count on it; ``screened``: the screenings
+            of the programmes before it, by programme): a ``domain.intake.Screening`` (pure; decides nothing).
         fund_draw: for a decision whose ``needs`` ask a fund draw, what it draws (from its drafted events).
         recusal_exempt: commands a person issues to every case alike, with no discretion over the household
             (a standard change applied by the mass recalculation): a filed relative does not stand aside from
@@ -212,7 +213,7 @@ class Programme:
     links: LinksOf = no_links
     fund_draw: Callable[[list[CaseEvent]], FundDraw | None] | None = None
     #: 一门受理: the programme's screening of an intake under the parameters in force (None: not screened yet).
-    screen: Callable[[Any, Any], Any] | None = None
+    screen: Callable[[Any, Any, date, Mapping[Any, Any]], Any] | None = None
 
     @property
     def commands(self) -> frozenset[type]:

@@ -9,6 +9,7 @@ and never tests the programme code itself. A new programme is a new module and o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
@@ -132,17 +133,20 @@ _PROGRAM_TITLES = {Program.TEKUN: "特困人员救助供养", Program.DISABILITY
                    Program.OLD_AGE_ALLOWANCE: "高龄津贴"}
 
 
-def screen(intake: Any, params: Any) -> list[Any]:
+def screen(intake: Any, params: Any, today: date) -> list[Any]:
     """一门受理 (S5 item 23; S4 Art. 60): the intake screened against every programme, in the order of
-    :class:`Program`; a programme without a lifecycle (or a screening) here says so, and the window screens it by
-    hand. Pure: decides nothing."""
+    :class:`Program`, each screening given those made before it (残疾人两项补贴's living subsidy rests on the
+    household's dibao: it reads dibao's screening, never calls it); a programme without a lifecycle (or a
+    screening) here says so, and the window screens it by hand. Pure: decides nothing."""
     from domain.intake import Screening
 
     out = []
+    screened: dict[Program, Any] = {}
     for code in Program:
         programme = REGISTRY.get(code)
         if programme is not None and programme.screen is not None:
-            out.append(programme.screen(intake, params))
+            screened[code] = programme.screen(intake, params, today, screened.copy())
+            out.append(screened[code])
         else:
             title = programme.title if programme is not None else _PROGRAM_TITLES.get(code, code.value)
             out.append(Screening(program=code, title=title, outcome="not_screened",

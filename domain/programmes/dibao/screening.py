@@ -3,6 +3,8 @@ procedure's, under the parameters in force; decides nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from domain import benefit
@@ -10,7 +12,8 @@ from domain.intake import Screening
 from domain.parameters import ResolvedParameters
 
 
-def screen(intake: Any, params: ResolvedParameters) -> Screening:
+def screen(intake: Any, params: ResolvedParameters, _today: date | None = None,
+           _screened: Mapping[Any, Any] | None = None) -> Screening:
     a = benefit.assess(intake.members, intake.area_type, intake.declaration, params)
     missing: tuple[str, ...] = ()
     if not intake.declaration.income and not intake.declaration.property:

@@ -32,7 +32,7 @@ from domain.kernel.programme import NOTHING, Needs, Programme
 from domain.kernel.state import PendingStep
 from domain.programmes.allowance import kit
 from domain.programmes.allowance import notices as allowance_notices
-from domain.programmes.disability_subsidies import rules
+from domain.programmes.disability_subsidies import rules, screening
 from domain.programmes.disability_subsidies.stages import ACTIVE_STAGES, STAGE_LABELS, Stage
 
 #: The legal basis of every step: the Yunnan scheme and its 2026 standards (S12), as SPEC §6.2 reads them.
@@ -384,4 +384,5 @@ DISABILITY_SUBSIDIES = Programme(
     notice_kinds=allowance_notices.DISABILITY_NOTICE_KINDS,
     event_notice_kinds=frozenset(allowance_notices.DISABILITY_NOTICE_KINDS),
     notice_for=allowance_notices.disability_notice_for,
+    screen=screening.screen,  # 一门受理 (S5 item 23)
 )

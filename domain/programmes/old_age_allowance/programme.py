@@ -28,7 +28,7 @@ from domain.months import add_months, add_months_to_month, month_after, month_of
 from domain.procedure.records import BenefitPeriod
 from domain.programmes.allowance import kit
 from domain.programmes.allowance import notices as allowance_notices
-from domain.programmes.old_age_allowance import rules
+from domain.programmes.old_age_allowance import rules, screening
 from domain.programmes.old_age_allowance.stages import ACTIVE_STAGES, STAGE_LABELS, Stage
 
 #: No rule was found (SPEC §6.3): every step cites the section that says so; bands and amounts are parameters.
@@ -349,4 +349,5 @@ OLD_AGE_ALLOWANCE = Programme(
     notice_kinds=allowance_notices.OLD_AGE_NOTICE_KINDS,
     event_notice_kinds=frozenset(allowance_notices.OLD_AGE_NOTICE_KINDS),
     notice_for=allowance_notices.old_age_notice_for,
+    screen=screening.screen,  # 一门受理 (S5 item 23): tells the window, opens nothing
 )

@@ -24,7 +24,7 @@ from domain.kernel.mutators import merged
 from domain.kernel.programme import NOTHING, Needs, Programme, Timer
 from domain.kernel.state import PendingStep
 from domain.procedure import publicity, referral
-from domain.programmes.tekun import handlers, notices, procedure, recalculation, rules
+from domain.programmes.tekun import handlers, notices, procedure, recalculation, rules, screening
 from domain.programmes.tekun import links as tekun_links
 from domain.programmes.tekun.deadlines import DEADLINES
 from domain.programmes.tekun.evolve import MUTATORS
@@ -219,4 +219,5 @@ TEKUN = Programme(
     end_branches=procedure.STAGES.end_branches,
     links=tekun_links.links_of,
     recusal_exempt=frozenset({c.ApplyStandardChange}),
+    screen=screening.screen,  # 一门受理 (S5 item 23)
 )

@@ -3,6 +3,8 @@ tier amount, under the parameters in force; decides nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,7 +16,8 @@ from domain.programmes.temporary import rules
 TITLE = "临时救助"
 
 
-def screen(intake: Any, params: ResolvedParameters) -> Screening:
+def screen(intake: Any, params: ResolvedParameters, _today: date | None = None,
+           _screened: Mapping[Any, Any] | None = None) -> Screening:
     need = intake.temporary
     if need is None:
         return Screening(program="temporary", title=TITLE, outcome="incomplete",

@@ -473,15 +473,15 @@ def test_s5_item_23_one_intake_screened_against_every_programme() -> None:
     poor = Declaration(income=[IncomeItem(kind=IncomeKind.BUSINESS_NET, amount=Decimal("3600"))])  # 100/month/head
     fire = Intake(village_code=JINSHAN_VILLAGE, area_type=AreaType.RURAL, members=members, declaration=poor,
                   temporary=request(severity=Severity.SERIOUS))
-    by_program = {s.program: s for s in screen(fire, PARAMS)}
+    by_program = {s.program: s for s in screen(fire, PARAMS, FIXED_NOW.date())}
     assert set(by_program) == set(Program)
     assert by_program[Program.DIBAO].outcome == "may_qualify"
     assert by_program[Program.TEMPORARY].outcome == "may_qualify"
     assert "S8 §二(三)" in {b for crit in by_program[Program.TEMPORARY].criteria for b in crit.legal_basis}
-    assert by_program[Program.OLD_AGE_ALLOWANCE].outcome == "not_screened"
+    assert by_program[Program.OLD_AGE_ALLOWANCE].outcome == "does_not_qualify"  # nobody is 80 (SPEC §6.3)
     rich = Declaration(income=[IncomeItem(kind=IncomeKind.BUSINESS_NET, amount=Decimal("360000"))])
     told_nothing = Intake(village_code=JINSHAN_VILLAGE, area_type=AreaType.RURAL, members=members, declaration=rich)
-    by_program = {s.program: s for s in screen(told_nothing, PARAMS)}
+    by_program = {s.program: s for s in screen(told_nothing, PARAMS, FIXED_NOW.date())}
     assert by_program[Program.DIBAO].outcome == "does_not_qualify"
     assert by_program[Program.TEMPORARY].outcome == "incomplete" and by_program[Program.TEMPORARY].missing
 
