@@ -94,11 +94,14 @@ class IntakePublic(BaseModel):
 def _drafts(intake_id: UUID, household: dict[str, Any], screening: list[Screening]) -> list[ApplicationDraft]:
     """An application per programme the household may qualify for (or that misses only a detail) — per person
     where the programme is applied for by one person (the person as its applicant), none where it opens no case
-    from an application (高龄津贴's enrolment)."""
+    from an application (高龄津贴's enrolment) or where the application would lack what it must name (临时救助
+    without the emergency or the expenditure)."""
     out = []
     for s in screening:
         if s.outcome not in {"may_qualify", "incomplete"} or not s.by_application:
             continue
+        if s.program is Program.TEMPORARY and not household.get("temporary"):
+            continue  # no emergency or expenditure told: nothing a 临时救助 application could name (S8 §二(一))
         people = ([(f"{s.program.value}:{i + 1}", [{**household["members"][i], "relation": "applicant"}])
                    for i in s.applicants] if s.applicants else [(s.program.value, household["members"])])
         for key, members in people:
