@@ -42,7 +42,7 @@ def screen(intake: Any, params: ResolvedParameters, _today: date,
         # the care subsidy's need of long-term care is the township review's finding: assumed here for grade 1-2
         facts = rules.Facts(grade=grade, long_term_care=grade in (1, 2), work_injury_care=False,
                             in_dibao=household_dibao, in_tekun=False)
-        grants, why = rules.grants(facts, p)
+        grants, _why_not = rules.grants(facts, p)
         criteria.append(Criterion(
             code="disability_subsidies.grants",
             inputs={"member": str(index + 1), "disability_grade": str(grade),

@@ -28,8 +28,8 @@ def screen(intake: Any, params: ResolvedParameters, today: date,
     criteria: list[Criterion] = []
     reached: list[str] = []
     for index, member in enumerate(intake.members):
-        age = rules.age_on(rules.birth_date(member.resident_id), today)
-        band = rules.band_for(rules.birth_date(member.resident_id), today, p)
+        born = rules.birth_date(member.resident_id)
+        age, band = rules.age_on(born, today), rules.band_for(born, today, p)
         criteria.append(Criterion(
             code="old_age.band", inputs={"member": str(index + 1), "age": str(age)},
             parameters={"bands": ", ".join(f"{b.min_age}+: {b.monthly}" for b in p.old_age_bands),

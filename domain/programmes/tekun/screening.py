@@ -1,6 +1,6 @@
 """一门受理: 特困's screening of an intake (S3 Arts. 4-8; S4 Art. 14): which members lack the capacity to work —
-aged, a minor, or (from the grade alone) a disability — and whether the household's income and property are within
-the 特困 rule (``rules.means_of_living``, under the basic-living standard of the intake's area). The third condition,
+aged, a minor, or (from the grade alone) a disability — and whether the household's income is below the local
+dibao standard and its property within the 特困 rule (``rules.means_of_living``, S3 Arts. 6, 7). The third condition,
 no statutory supporter able to support them (S3 Art. 8), an intake does not tell: a person who passes the first two
 is ``incomplete`` with the supporters to be investigated, never ``may_qualify``. Each person applies for themself
 (S3 Art. 10): one application per such member. Decides nothing."""
