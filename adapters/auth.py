@@ -121,9 +121,7 @@ class IdentityProviderKeys:
         kid = _key_id(token)
         now = time.monotonic()
         with self._guard:
-            due = self._due(kid, now)
-            if due:
-                self._next_fetch = now + JWKS_RETRY
+            due = self._claim(kid, now)
         if due:
             self._fetch(now)
         if kid not in self._keys:
@@ -143,9 +141,8 @@ class IdentityProviderKeys:
                 return  # nothing to wait for, even while a fetch another key id asked for runs
             fetching = self._fetching
             if fetching is None or fetching.done():
-                if not self._due(kid, now):
+                if not self._claim(kid, now):
                     return
-                self._next_fetch = now + JWKS_RETRY
                 if self._fetcher is None:
                     self._fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jwks-fetch")
                 fetching = self._fetching = self._fetcher.submit(self._fetch, now)
@@ -155,8 +152,13 @@ class IdentityProviderKeys:
     def _fresh(self, kid: str, now: float) -> bool:
         return now < self._fresh_until and kid in self._keys
 
-    def _due(self, kid: str, now: float) -> bool:
-        return now >= self._next_fetch and not self._fresh(kid, now)
+    def _claim(self, kid: str, now: float) -> bool:
+        """Under the guard: whether a fetch for ``kid`` is due now; if so the caller fetches, and the next fetch
+        waits ``JWKS_RETRY`` whatever this one's outcome."""
+        if now < self._next_fetch or self._fresh(kid, now):
+            return False
+        self._next_fetch = now + JWKS_RETRY
+        return True
 
     def _fetch(self, now: float) -> None:
         """Fetch the key set (its retry time is set by the caller); a failure keeps the set in use."""

@@ -91,11 +91,13 @@ class IntakePublic(BaseModel):
     cases: list[OpenedCase]
 
 
-def _drafts(intake_id: UUID, household: dict[str, Any], screening: list[Screening]) -> list[ApplicationDraft]:
+def _drafts(intake_id: UUID, household: dict[str, Any], screening: list[Screening],
+            opened: set[tuple[Program, str]]) -> list[ApplicationDraft]:
     """An application per programme the household may qualify for (or that misses only a detail) — per person
     where the programme is applied for by one person (the person as its applicant), none where it opens no case
     from an application (高龄津贴's enrolment) or where the application would lack what it must name (临时救助
-    without the emergency or the expenditure)."""
+    without the emergency or the expenditure). ``opened``: the (programme, person) pairs the intake's cases were
+    opened for (person: the applicant's resident ID number for a programme one person applies for, else "")."""
     out = []
     for s in screening:
         if s.outcome not in {"may_qualify", "incomplete"} or not s.by_application:
@@ -105,22 +107,19 @@ def _drafts(intake_id: UUID, household: dict[str, Any], screening: list[Screenin
         people = ([(f"{s.program.value}:{i + 1}", [{**household["members"][i], "relation": "applicant"}])
                    for i in s.applicants] if s.applicants else [(s.program.value, household["members"])])
         for key, members in people:
-            out.append(ApplicationDraft(
+            draft = ApplicationDraft(
                 intake_id=intake_id, program=s.program, village_code=household["village_code"],
                 area_type=household["area_type"], members=members, declaration=household["declaration"],
-                temporary=household.get("temporary") if s.program is Program.TEMPORARY else None, key=key))
+                temporary=household.get("temporary") if s.program is Program.TEMPORARY else None, key=key)
+            draft.opened = (s.program, draft.members[0].resident_id if s.applicants else "") in opened
+            out.append(draft)
     return out
 
 
 async def _public(pool: PoolDep, row: dict[str, Any]) -> IntakePublic:
     screening = [Screening.model_validate(s) for s in row["screening"]]
     cases = [OpenedCase(**c) for c in await PgIntakes(pool).cases(row["intake_id"])]
-    opened = {(c.program, c.person) for c in cases}
-    applications = _drafts(row["intake_id"], row["household"], screening)
-    per_person = {s.program for s in screening if s.applicants}
-    for draft in applications:
-        person = draft.members[0].resident_id if draft.program in per_person else ""
-        draft.opened = (draft.program, person) in opened
+    applications = _drafts(row["intake_id"], row["household"], screening, {(c.program, c.person) for c in cases})
     return IntakePublic(
         intake_id=row["intake_id"], village_code=row["village_code"].strip(), created_at=row["created_at"],
         parameter_set_version=row["parameter_set_version"], screening=screening, applications=applications,

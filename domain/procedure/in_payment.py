@@ -692,16 +692,11 @@ def _standard_change(spec: InPaymentSpec, state: Any, cmd: c.ApplyStandardChange
             assessment=assessment,
         )
     ]
-    events += _back_pay(spec, state, ctx, cmd.version, from_month, new)
+    events += back_pay(spec.basis("back_pay"), state, ctx, cmd.version, from_month, new)
     if not assessment.eligible and state.gradual_exit_ends_month is None:
         # Crossing out of eligibility is for a review to decide, never for the batch (S1 Arts. 31, 32).
         events += _open_ad_hoc(spec, state, "standard_change", "standard_change_review")
     return events
-
-
-def _back_pay(spec: InPaymentSpec, state: Any, ctx: DecisionContext, version: str, from_month: str,
-              due: Decimal) -> list[Draft]:
-    return back_pay(spec.basis("back_pay"), state, ctx, version, from_month, due)
 
 
 def back_pay(basis: tuple[str, ...], state: Any, ctx: DecisionContext, version: str, from_month: str,

@@ -8,7 +8,6 @@ disconnected without sending a response"). Real HTTP over a real socket; uvicorn
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import uvicorn
 
 from adapters.settings import Settings
 from api.server import server_options
+from tests.faults.harness import free_port
 
 REQUEST = b"GET /ping HTTP/1.1\r\nHost: casework\r\n\r\n"
 
@@ -29,10 +29,7 @@ async def ping_app(scope, receive, send) -> None:  # type: ignore[no-untyped-def
 
 
 def settings_on_a_free_port(tmp_path: Path, **values: object) -> Settings:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return Settings(_env_file=None, var_dir=tmp_path, api_port=port, **values)  # type: ignore[call-arg,arg-type]
+    return Settings(_env_file=None, var_dir=tmp_path, api_port=free_port(), **values)  # type: ignore[call-arg,arg-type]
 
 
 async def serving(settings: Settings) -> AsyncIterator[uvicorn.Server]:
